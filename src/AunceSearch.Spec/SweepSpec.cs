@@ -1,0 +1,154 @@
+using System.Collections.Immutable;
+using AunceSearch.Search;
+
+namespace AunceSearch.Spec;
+
+/// <summary>A validated sweep specification (the YAML format is documented in README.md).</summary>
+public sealed record SweepSpec
+{
+    public required string Name { get; init; }
+
+    public ulong Seed { get; init; }
+
+    public required DatasetSpec Dataset { get; init; }
+
+    public required ModelSpec Model { get; init; }
+
+    public required TrainingSpec Training { get; init; }
+
+    public required SearchSpec Search { get; init; }
+
+    /// <summary>The fixed hyperparameters merged with one sampled configuration.</summary>
+    public ImmutableSortedDictionary<string, string> Resolve(IReadOnlyDictionary<string, string> sampled)
+    {
+        var merged = Training.Hyperparameters.ToBuilder();
+        foreach (var (k, v) in sampled)
+        {
+            merged[k] = v;
+        }
+
+        return merged.ToImmutable();
+    }
+}
+
+/// <summary>Where the images and labels are.</summary>
+public sealed record DatasetSpec
+{
+    /// <summary>"aunce-list": the AUNCE list-file layout (BP4D/DISFA style) under <see cref="Root"/>.</summary>
+    public string Format { get; init; } = "aunce-list";
+
+    /// <summary>Absolute dataset root (relative paths in the YAML are resolved against the spec file's folder).</summary>
+    public required string Root { get; init; }
+
+    /// <summary>The list-file prefix: <c>list/&lt;Name&gt;_{train,test}_{img_path,label}_fold&lt;f&gt;.txt</c>.</summary>
+    public required string ListName { get; init; }
+
+    public required ImmutableArray<int> Folds { get; init; }
+
+    /// <summary>AU names (column order of the label files); null = read from the dataset's au-names file.</summary>
+    public ImmutableArray<string>? Aus { get; init; }
+
+    /// <summary>Images are resized to this square size before augmentation.</summary>
+    public int ImageSize { get; init; } = 48;
+
+    /// <summary>When set and the dataset is missing, the synthetic generator creates it.</summary>
+    public SyntheticSpec? Synthetic { get; init; }
+}
+
+/// <summary>Parameters of the synthetic AU-face generator.</summary>
+public sealed record SyntheticSpec
+{
+    public int Subjects { get; init; } = 12;
+
+    public int ImagesPerSubject { get; init; } = 40;
+
+    public int ImageSize { get; init; } = 64;
+
+    public double LabelNoise { get; init; } = 0.05;
+
+    /// <summary>Per-AU occurrence rates (BP4D's by default).</summary>
+    public ImmutableArray<double> OccurrenceRates { get; init; } = SpecDefaults.Bp4dOccurrence;
+
+    public int Folds { get; init; } = 3;
+
+    public int Seed { get; init; } = 1;
+}
+
+/// <summary>The encoder.</summary>
+public sealed record ModelSpec
+{
+    public string Encoder { get; init; } = "small-cnn";
+
+    public int Width { get; init; } = 16;
+
+    public int FeatureDim { get; init; } = 32;
+}
+
+/// <summary>Training settings shared by all trials, and the fixed hyperparameter values.</summary>
+public sealed record TrainingSpec
+{
+    public int Epochs { get; init; } = 4;
+
+    /// <summary>"reference" (the AUNCE reference code's positives).</summary>
+    public string Positives { get; init; } = "reference";
+
+    public int ProbeSteps { get; init; } = 60;
+
+    public double ProbeLr { get; init; } = 0.05;
+
+    /// <summary>"auto", "cpu" or "cuda".</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>Fixed values of every known hyperparameter; the search space overrides them per trial.</summary>
+    public required ImmutableSortedDictionary<string, string> Hyperparameters { get; init; }
+}
+
+/// <summary>How configurations are proposed and pruned.</summary>
+public sealed record SearchSpec
+{
+    public int Trials { get; init; } = 8;
+
+    public int MaxConcurrentTrials { get; init; } = 1;
+
+    public string Sampler { get; init; } = "random";
+
+    public required SearchSpace Space { get; init; }
+
+    /// <summary>"asha" or "none".</summary>
+    public string Scheduler { get; init; } = "asha";
+
+    public required AshaOptions Asha { get; init; }
+
+    /// <summary>"f1" (mean per-AU F1) or "accuracy".</summary>
+    public string Metric { get; init; } = "f1";
+
+    public Direction Mode { get; init; } = Direction.Maximize;
+}
+
+/// <summary>Names and defaults of the hyperparameters the trainer understands.</summary>
+public static class SpecDefaults
+{
+    public static readonly ImmutableArray<double> Bp4dOccurrence =
+        [0.211, 0.171, 0.203, 0.462, 0.549, 0.594, 0.562, 0.466, 0.169, 0.344, 0.165, 0.152];
+
+    public static readonly ImmutableArray<string> Bp4dAus =
+        ["AU1", "AU2", "AU4", "AU6", "AU7", "AU10", "AU12", "AU14", "AU15", "AU17", "AU23", "AU24"];
+
+    /// <summary>The positive-pair probabilities (a simplex).</summary>
+    public static readonly ImmutableArray<string> Probabilities = ["p_max", "p_aug", "p_mix", "p_min"];
+
+    /// <summary>Every hyperparameter with its default (AUNCE reference values where they exist).</summary>
+    public static readonly ImmutableSortedDictionary<string, double> Hyperparameters = new Dictionary<string, double>
+    {
+        ["lr"] = 1e-3,
+        ["weight_decay"] = 1e-6,
+        ["batch_size"] = 32,
+        ["temperature"] = 0.5,
+        ["lambda_min"] = 1.2,
+        ["lambda_maj"] = 0.8,
+        ["p_max"] = 0.2,
+        ["p_aug"] = 0.2,
+        ["p_mix"] = 0.6,
+        ["p_min"] = 0.0,
+    }.ToImmutableSortedDictionary(StringComparer.Ordinal);
+}

@@ -1,0 +1,445 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using AunceSearch.Search;
+using YamlDotNet.RepresentationModel;
+
+namespace AunceSearch.Spec;
+
+/// <summary>Parses and validates sweep specifications. Every error is a <see cref="SpecException"/> naming file:line:column and field.</summary>
+public static class SweepSpecLoader
+{
+    /// <summary>Loads a spec file. Relative dataset paths are resolved against the file's folder.</summary>
+    public static SweepSpec LoadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new SpecException($"{path}: sweep spec file not found");
+        }
+
+        var full = Path.GetFullPath(path);
+        return Parse(File.ReadAllText(full), path, Path.GetDirectoryName(full)!);
+    }
+
+    /// <summary>Parses spec text; <paramref name="file"/> names it in errors, <paramref name="baseDirectory"/> anchors relative paths.</summary>
+    public static SweepSpec Parse(string yaml, string file, string baseDirectory)
+    {
+        var root = YamlMap.Load(yaml, file);
+        var name = root.String("name") ?? "sweep";
+        if (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+        {
+            root.TryNode("name", out var n);
+            throw root.Error(n, "name", $"'{name}' must be non-empty and use only letters, digits, '-', '_' and '.'");
+        }
+
+        var seed = root.Long("seed") ?? 0;
+        if (seed < 0)
+        {
+            root.TryNode("seed", out var n);
+            throw root.Error(n, "seed", "must be >= 0");
+        }
+
+        var dataset = ReadDataset(root.RequiredMap("dataset"), baseDirectory);
+        var model = ReadModel(root.Map("model"));
+        var training = ReadTraining(root.Map("training"));
+        var search = ReadSearch(root.RequiredMap("search"), training);
+        root.EnsureNoUnknownKeys();
+        return new SweepSpec { Name = name, Seed = (ulong)seed, Dataset = dataset, Model = model, Training = training, Search = search };
+    }
+
+    private static DatasetSpec ReadDataset(YamlMap map, string baseDirectory)
+    {
+        var format = map.Choice("format", "aunce-list") ?? "aunce-list";
+        var root = map.RequiredString("root");
+        var listName = map.String("list_name") ?? "SYN";
+        var folds = (map.List("folds") ?? []).Select(n => (int)map.ParseLong(n, "folds")).ToImmutableArray();
+        if (!map.Has("folds"))
+        {
+            folds = [1, 2, 3];
+        }
+
+        if (folds.Length == 0 || folds.Any(f => f < 1) || folds.Distinct().Count() != folds.Length)
+        {
+            map.TryNode("folds", out var n);
+            throw map.Error(n, "folds", "must be a non-empty list of distinct fold numbers >= 1");
+        }
+
+        var aus = map.StringList("aus")?.ToImmutableArray();
+        if (aus is { Length: 0 })
+        {
+            map.TryNode("aus", out var n);
+            throw map.Error(n, "aus", "must list at least one AU");
+        }
+
+        var imageSize = map.Int("image_size", 16, 512) ?? 48;
+        SyntheticSpec? synthetic = null;
+        if (map.Map("synthetic") is { } syn)
+        {
+            var rates = syn.List("occurrence_rates")?.Select(n => syn.ParseDouble(n, "occurrence_rates")).ToImmutableArray()
+                        ?? SpecDefaults.Bp4dOccurrence;
+            if (rates.Any(r => r <= 0 || r >= 1))
+            {
+                syn.TryNode("occurrence_rates", out var n);
+                throw syn.Error(n, "occurrence_rates", "every rate must be strictly between 0 and 1");
+            }
+
+            var noise = syn.Double("label_noise") ?? 0.05;
+            if (noise is < 0 or >= 0.5)
+            {
+                syn.TryNode("label_noise", out var n);
+                throw syn.Error(n, "label_noise", $"must be in [0, 0.5), got {noise.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            synthetic = new SyntheticSpec
+            {
+                Subjects = syn.Int("subjects", 3, 10_000) ?? 12,
+                ImagesPerSubject = syn.Int("images_per_subject", 1, 1_000_000) ?? 40,
+                ImageSize = syn.Int("image_size", 32, 512) ?? 64,
+                LabelNoise = noise,
+                OccurrenceRates = rates,
+                Folds = syn.Int("folds", 2, 100) ?? 3,
+                Seed = syn.Int("seed", 0) ?? 1,
+            };
+            syn.EnsureNoUnknownKeys();
+            if (aus is { } a && a.Length != rates.Length)
+            {
+                throw map.Error($"aus lists {a.Length} AUs but synthetic.occurrence_rates has {rates.Length}");
+            }
+
+            if (folds.Max() > synthetic.Folds)
+            {
+                map.TryNode("folds", out var n);
+                throw map.Error(n, "folds", $"fold {folds.Max()} does not exist: synthetic.folds is {synthetic.Folds}");
+            }
+        }
+
+        map.EnsureNoUnknownKeys();
+        return new DatasetSpec
+        {
+            Format = format,
+            Root = Path.GetFullPath(Path.Combine(baseDirectory, root)),
+            ListName = listName,
+            Folds = folds,
+            Aus = aus,
+            ImageSize = imageSize,
+            Synthetic = synthetic,
+        };
+    }
+
+    private static ModelSpec ReadModel(YamlMap? map)
+    {
+        if (map is null)
+        {
+            return new ModelSpec();
+        }
+
+        var spec = new ModelSpec
+        {
+            Encoder = map.Choice("encoder", "small-cnn") ?? "small-cnn",
+            Width = map.Int("width", 4, 1024) ?? 16,
+            FeatureDim = map.Int("feature_dim", 2, 4096) ?? 32,
+        };
+        map.EnsureNoUnknownKeys();
+        return spec;
+    }
+
+    private static TrainingSpec ReadTraining(YamlMap? map)
+    {
+        var hp = SpecDefaults.Hyperparameters.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        if (map is null)
+        {
+            return new TrainingSpec { Hyperparameters = Format(hp) };
+        }
+
+        foreach (var key in SpecDefaults.Hyperparameters.Keys)
+        {
+            if (map.TryNode(key, out var node))
+            {
+                hp[key] = map.ParseDouble(node, key);
+                CheckHyperparameter(map, node, key, hp[key]);
+            }
+        }
+
+        var sum = SpecDefaults.Probabilities.Sum(p => hp[p]);
+        if (Math.Abs(sum - 1.0) > 1e-6)
+        {
+            throw map.Error($"the positive-pair probabilities p_max + p_aug + p_mix + p_min must sum to 1, got {sum.ToString("0.######", CultureInfo.InvariantCulture)}");
+        }
+
+        var spec = new TrainingSpec
+        {
+            Epochs = map.Int("epochs", 1, 100_000) ?? 4,
+            Positives = map.Choice("positives", "reference") ?? "reference",
+            ProbeSteps = map.Int("probe_steps", 1, 100_000) ?? 60,
+            ProbeLr = map.Double("probe_lr") ?? 0.05,
+            Device = map.Choice("device", "auto", "cpu", "cuda") ?? "auto",
+            Hyperparameters = Format(hp),
+        };
+        if (hp["p_min"] != 0 && spec.Positives == "reference")
+        {
+            map.TryNode("p_min", out var n);
+            throw map.Error(n, "p_min", "positives: reference has no lowest-similarity positive; p_min must be 0");
+        }
+
+        map.EnsureNoUnknownKeys();
+        return spec;
+    }
+
+    private static void CheckHyperparameter(YamlMap map, YamlNode node, string key, double value)
+    {
+        var problem = key switch
+        {
+            "lr" when value <= 0 => "must be > 0",
+            "weight_decay" when value < 0 => "must be >= 0",
+            "batch_size" when value < 2 || value != Math.Floor(value) => "must be an integer >= 2",
+            "temperature" when value <= 0 => "must be > 0",
+            "lambda_min" or "lambda_maj" when value < 0 => "must be >= 0",
+            "p_max" or "p_aug" or "p_mix" or "p_min" when value is < 0 or > 1 => "must be in [0, 1]",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            throw map.Error(node, key, $"{problem}, got {value.ToString(CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private static ImmutableSortedDictionary<string, string> Format(Dictionary<string, double> hp) =>
+        hp.ToImmutableSortedDictionary(kv => kv.Key, kv => kv.Value.ToString("R", CultureInfo.InvariantCulture), StringComparer.Ordinal);
+
+    private static SearchSpec ReadSearch(YamlMap map, TrainingSpec training)
+    {
+        var space = ReadSpace(map.Map("space"), training);
+        var direction = (map.Choice("mode", "max", "min") ?? "max") == "max" ? Direction.Maximize : Direction.Minimize;
+        var scheduler = "asha";
+        var asha = new AshaOptions { MaxT = training.Epochs, Direction = direction, GracePeriod = 1, ReductionFactor = 2 };
+        if (map.Map("scheduler") is { } s)
+        {
+            scheduler = s.Choice("kind", "asha", "none") ?? "asha";
+            asha = asha with
+            {
+                GracePeriod = s.Int("grace_period", 1) ?? 1,
+                ReductionFactor = s.Int("reduction_factor", 2) ?? 2,
+                SmallRungPolicy = (s.Choice("small_rung_policy", "ray", "optuna") ?? "ray") == "ray" ? SmallRungPolicy.Ray : SmallRungPolicy.Optuna,
+            };
+            if (asha.GracePeriod > training.Epochs)
+            {
+                s.TryNode("grace_period", out var n);
+                throw s.Error(n, "grace_period", $"must be <= training.epochs ({training.Epochs})");
+            }
+
+            s.EnsureNoUnknownKeys();
+        }
+
+        var spec = new SearchSpec
+        {
+            Trials = map.Int("trials", 1, 1_000_000) ?? 8,
+            MaxConcurrentTrials = map.Int("max_concurrent_trials", 1, 100_000) ?? 1,
+            Sampler = map.Choice("sampler", "random") ?? "random",
+            Space = space,
+            Scheduler = scheduler,
+            Asha = asha,
+            Metric = map.Choice("metric", "f1", "accuracy") ?? "f1",
+            Mode = direction,
+        };
+        map.EnsureNoUnknownKeys();
+        return spec;
+    }
+
+    private static SearchSpace ReadSpace(YamlMap? map, TrainingSpec training)
+    {
+        if (map is null)
+        {
+            return new SearchSpace([]);
+        }
+
+        var domains = new List<Domain>();
+        var assigned = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in map.Keys.ToList())
+        {
+            var d = map.RequiredMap(key);
+            Domain domain;
+            if (d.Has("simplex"))
+            {
+                domain = ReadSimplex(d, key, training);
+            }
+            else
+            {
+                if (!SpecDefaults.Hyperparameters.ContainsKey(key))
+                {
+                    map.TryNode(key, out var n);
+                    throw map.Error(n, key, $"unknown hyperparameter '{key}' (known: {string.Join(", ", SpecDefaults.Hyperparameters.Keys)})");
+                }
+
+                if (SpecDefaults.Probabilities.Contains(key))
+                {
+                    throw d.Error($"{key} is a positive-pair probability: search it inside a simplex group, e.g. positives: {{simplex: [p_max, p_aug, p_mix, p_min]}}");
+                }
+
+                domain = ReadScalarDomain(d, key);
+            }
+
+            foreach (var p in domain.ParameterNames)
+            {
+                if (!assigned.Add(p))
+                {
+                    throw d.Error($"parameter '{p}' is searched more than once");
+                }
+            }
+
+            domains.Add(domain);
+        }
+
+        map.EnsureNoUnknownKeys();
+        return new SearchSpace(domains);
+    }
+
+    private static Domain ReadScalarDomain(YamlMap d, string key)
+    {
+        string[] kinds = ["uniform", "log_uniform", "int", "log_int", "choice", "fixed"];
+        var present = kinds.Where(d.Has).ToList();
+        if (present.Count != 1)
+        {
+            throw d.Error($"give exactly one of {string.Join(", ", kinds)}");
+        }
+
+        var kind = present[0];
+        Domain domain;
+        if (kind == "fixed")
+        {
+            d.TryNode("fixed", out var node);
+            var value = d.ParseDouble(node, "fixed");
+            CheckHyperparameter(d, node, "fixed", value);
+            CheckBound(d, node, key, value);
+            domain = new FixedDomain(key, value.ToString("R", CultureInfo.InvariantCulture));
+        }
+        else if (kind == "choice")
+        {
+            var items = d.List("choice")!;
+            if (items.Count == 0)
+            {
+                throw d.Error("choice must list at least one value");
+            }
+
+            foreach (var item in items)
+            {
+                CheckBound(d, item, key, d.ParseDouble(item, "choice"));
+            }
+
+            domain = new CategoricalDomain(key, [.. items.Select(i => d.ParseDouble(i, "choice").ToString("R", CultureInfo.InvariantCulture))]);
+        }
+        else
+        {
+            var bounds = d.List(kind)!;
+            if (bounds.Count != 2)
+            {
+                d.TryNode(kind, out var n);
+                throw d.Error(n, kind, "must be [low, high]");
+            }
+
+            var low = d.ParseDouble(bounds[0], kind);
+            var high = d.ParseDouble(bounds[1], kind);
+            if (!(low < high))
+            {
+                throw d.Error(bounds[0], kind, $"low ({low.ToString(CultureInfo.InvariantCulture)}) must be < high ({high.ToString(CultureInfo.InvariantCulture)})");
+            }
+
+            var log = kind.StartsWith("log_", StringComparison.Ordinal);
+            if (log && low <= 0)
+            {
+                throw d.Error(bounds[0], kind, $"a log scale needs low > 0, got {low.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            CheckBound(d, bounds[0], key, low);
+            CheckBound(d, bounds[1], key, high);
+            if (kind is "int" or "log_int" || key == "batch_size")
+            {
+                if (low != Math.Floor(low) || high != Math.Floor(high))
+                {
+                    throw d.Error(bounds[0], kind, "integer bounds expected");
+                }
+
+                var step = d.Long("step") ?? 1;
+                domain = new IntDomain(key, (long)low, (long)high, step, log);
+            }
+            else
+            {
+                domain = new FloatDomain(key, low, high, log);
+            }
+        }
+
+        d.EnsureNoUnknownKeys();
+        return domain;
+    }
+
+    private static void CheckBound(YamlMap d, YamlNode node, string key, double value)
+    {
+        var problem = key switch
+        {
+            "temperature" or "lr" when value <= 0 => $"{key} must be > 0",
+            "lambda_min" or "lambda_maj" or "weight_decay" when value < 0 => $"{key} must be >= 0",
+            "batch_size" when value < 2 => "batch_size must be >= 2",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            throw new SpecException($"{YamlMap.At(d.File, node)}: {d.Path}: {problem}, got {value.ToString(CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private static SimplexDomain ReadSimplex(YamlMap d, string key, TrainingSpec training)
+    {
+        var components = d.StringList("simplex")!.ToImmutableArray();
+        d.TryNode("simplex", out var node);
+        foreach (var c in components)
+        {
+            if (!SpecDefaults.Probabilities.Contains(c))
+            {
+                throw d.Error(node, "simplex", $"'{c}' is not a positive-pair probability ({string.Join(", ", SpecDefaults.Probabilities)})");
+            }
+        }
+
+        if (components.Length < 2 || components.Distinct().Count() != components.Length)
+        {
+            throw d.Error(node, "simplex", "list at least two distinct probabilities");
+        }
+
+        var fixedValues = ImmutableDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
+        if (d.Map("fixed") is { } f)
+        {
+            foreach (var c in f.Keys.ToList())
+            {
+                f.TryNode(c, out var vn);
+                if (!components.Contains(c))
+                {
+                    throw f.Error(vn, c, $"'{c}' is not one of the simplex components");
+                }
+
+                var v = f.ParseDouble(vn, c);
+                if (v is < 0 or > 1)
+                {
+                    throw f.Error(vn, c, $"must be in [0, 1], got {v.ToString(CultureInfo.InvariantCulture)}");
+                }
+
+                fixedValues[c] = v;
+            }
+
+            f.EnsureNoUnknownKeys();
+        }
+
+        // Components outside the simplex keep their fixed training values; together everything must sum to 1.
+        var outside = SpecDefaults.Probabilities.Where(p => !components.Contains(p)).Sum(p => double.Parse(training.Hyperparameters[p], CultureInfo.InvariantCulture));
+        var fixedSum = fixedValues.Values.Sum() + outside;
+        if (fixedSum > 1 + 1e-9 || (fixedValues.Count == components.Length && Math.Abs(fixedSum - 1) > 1e-6))
+        {
+            throw d.Error($"fixed probabilities (and those outside the simplex) sum to {fixedSum.ToString("0.######", CultureInfo.InvariantCulture)}; they must leave the simplex summing to 1");
+        }
+
+        if (training.Positives == "reference" && components.Contains("p_min") && !(fixedValues.TryGetValue("p_min", out var pm) && pm == 0))
+        {
+            throw d.Error(node, "simplex", "positives: reference has no lowest-similarity positive: fix p_min at 0 (fixed: {p_min: 0}) or leave it out");
+        }
+
+        d.EnsureNoUnknownKeys();
+        // Rescale: the free components share 1 - fixed - outside.
+        return new SimplexDomain(key, components, fixedValues.ToImmutable()) { Budget = 1.0 - outside };
+    }
+}

@@ -1,0 +1,91 @@
+using AunceSearch.Training.Runtime;
+
+namespace AunceSearch.Training;
+
+/// <summary>How many folds train at once in this process, and with how many libtorch threads.</summary>
+public sealed record TrainingExecutorOptions
+{
+    public const string SectionName = "Aunce:Training";
+
+    /// <summary>Concurrent fold trainings (one dedicated thread each).</summary>
+    public int Slots { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>libtorch intra-op threads (process-wide); 0 = cores / slots.</summary>
+    public int TorchThreads { get; set; }
+}
+
+/// <summary>How a fold's training ended.</summary>
+public enum TrainingOutcome
+{
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+/// <summary>
+/// Runs fold trainings on dedicated threads, at most <see cref="TrainingExecutorOptions.Slots"/> at a time. Callers
+/// await a task; the training itself never runs on the caller's (e.g. an Orleans scheduler) thread.
+/// </summary>
+public sealed class TrainingExecutor : IDisposable
+{
+    private readonly SemaphoreSlim _slots;
+    private int _busy;
+
+    public TrainingExecutor(TrainingExecutorOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Slots, 1);
+        Options = options;
+        _slots = new SemaphoreSlim(options.Slots, options.Slots);
+        TorchRuntime.SetThreads(options.TorchThreads > 0 ? options.TorchThreads : Math.Max(1, Environment.ProcessorCount / options.Slots));
+    }
+
+    public TrainingExecutorOptions Options { get; }
+
+    /// <summary>Trainings running now.</summary>
+    public int Busy => Volatile.Read(ref _busy);
+
+    /// <summary>Waits for a slot, then trains on a new thread; <paramref name="onEpoch"/> runs on that thread.</summary>
+    public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return (TrainingOutcome.Cancelled, null);
+        }
+
+        var done = new TaskCompletionSource<(TrainingOutcome, Exception?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            Interlocked.Increment(ref _busy);
+            try
+            {
+                FoldTrainer.Run(request, onEpoch, cancellationToken);
+                done.SetResult((TrainingOutcome.Completed, null));
+            }
+            catch (OperationCanceledException)
+            {
+                done.SetResult((TrainingOutcome.Cancelled, null));
+            }
+            catch (Exception e)
+            {
+                done.SetResult((TrainingOutcome.Failed, e));
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _busy);
+                _slots.Release();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"aunce-train {request.Label}",
+        };
+        thread.Start();
+        return await done.Task.ConfigureAwait(false);
+    }
+
+    public void Dispose() => _slots.Dispose();
+}

@@ -1,0 +1,69 @@
+using AunceSearch.Training.Data;
+using AunceSearch.Training.Models;
+
+namespace AunceSearch.Training.Tests;
+
+public class FoldTrainerTests
+{
+    private static readonly Lazy<string> Dataset = new(() =>
+    {
+        var root = Path.Combine(TestPaths.TempDirectory(), "syn");
+        SyntheticAuFaces.Generate(root, new SyntheticOptions { Subjects = 6, ImagesPerSubject = 16, ImageSize = 32, Folds = 2, OccurrenceRates = [0.3, 0.5, 0.2, 0.6] });
+        return root;
+    });
+
+    private static FoldTrainingRequest Request(int epochs, byte[]? resume = null) => new()
+    {
+        Label = "test/t0/f1",
+        Dataset = new DatasetSource(Dataset.Value, "SYN", 1, 24),
+        Model = new ModelOptions { Width = 4, FeatureDim = 8 },
+        Hyperparameters = new Dictionary<string, string> { ["lr"] = "0.003", ["batch_size"] = "16" },
+        Epochs = epochs,
+        Probe = new() { Steps = 10 },
+        Seed = 7,
+        Device = "cpu",
+        ResumeFrom = resume,
+    };
+
+    [Fact]
+    public void Trains_epochs_reports_metrics_and_checkpoints_that_load_and_resume()
+    {
+        var results = new List<(EpochResult Result, byte[] Checkpoint)>();
+        FoldTrainer.Run(Request(2), (r, c) => results.Add((r, c)), CancellationToken.None);
+        Assert.Equal([1, 2], results.Select(r => r.Result.Epoch));
+        Assert.All(results, r =>
+        {
+            Assert.True(double.IsFinite(r.Result.TrainLoss) && r.Result.TrainLoss > 0);
+            Assert.InRange(r.Result.Metrics.MeanF1, 0, 1);
+            Assert.Equal(4, r.Result.Metrics.F1.Length);
+        });
+
+        var (header, encoder) = Checkpoint.LoadEncoder(results[1].Checkpoint, "epoch2");
+        using (encoder)
+        {
+            Assert.Equal(2, header.Epoch);
+            Assert.Equal(4, encoder.AuCount);
+        }
+
+        var resumed = new List<EpochResult>();
+        FoldTrainer.Run(Request(3, results[1].Checkpoint), (r, _) => resumed.Add(r), CancellationToken.None);
+        Assert.Equal([3], resumed.Select(r => r.Epoch));
+    }
+
+    [Fact]
+    public void Cancellation_stops_within_one_step()
+    {
+        using var cts = new CancellationTokenSource();
+        var epochs = 0;
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => FoldTrainer.Run(Request(3), (_, _) => epochs++, cts.Token));
+        Assert.Equal(0, epochs);
+    }
+
+    [Fact]
+    public void A_corrupt_checkpoint_is_rejected_with_its_name()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader([1, 2, 3], "bad.ckpt"));
+        Assert.Contains("bad.ckpt", e.Message);
+    }
+}
