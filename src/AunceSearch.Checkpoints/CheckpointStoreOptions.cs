@@ -1,0 +1,60 @@
+namespace AunceSearch.Checkpoints;
+
+/// <summary>Which checkpoint store a host uses (configuration section <c>Aunce:Checkpoints</c>).</summary>
+public sealed class CheckpointStoreOptions
+{
+    public const string SectionName = "Aunce:Checkpoints";
+
+    /// <summary>"local" (a directory; the embedded default) or "azure-blob".</summary>
+    public string Store { get; set; } = "local";
+
+    /// <summary>The directory of the local store.</summary>
+    public string Path { get; set; } = ".aunce/checkpoints";
+
+    /// <summary>Azure Storage connection string (e.g. <c>UseDevelopmentStorage=true</c> for Azurite).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Blob container name (created if missing).</summary>
+    public string Container { get; set; } = "aunce-checkpoints";
+
+    /// <summary>Throws naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        switch (Store)
+        {
+            case "local":
+                if (string.IsNullOrWhiteSpace(Path))
+                {
+                    throw new InvalidOperationException($"{SectionName}:Path must name a directory for the local checkpoint store");
+                }
+
+                break;
+            case "azure-blob":
+                if (string.IsNullOrWhiteSpace(ConnectionString))
+                {
+                    throw new InvalidOperationException($"{SectionName}:ConnectionString is required when {SectionName}:Store is azure-blob");
+                }
+
+                if (Container.Length is < 3 or > 63 || !Container.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+                {
+                    throw new InvalidOperationException($"{SectionName}:Container '{Container}' is not a valid blob container name (3-63 lower-case letters, digits, '-')");
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException($"{SectionName}:Store '{Store}' is not one of: local, azure-blob");
+        }
+    }
+}
+
+/// <summary>Builds the configured store.</summary>
+public static class CheckpointStoreFactory
+{
+    public static ICheckpointStore Create(CheckpointStoreOptions options)
+    {
+        options.Validate();
+        return options.Store == "azure-blob"
+            ? new BlobCheckpointStore(options.ConnectionString!, options.Container)
+            : new LocalDirectoryCheckpointStore(options.Path);
+    }
+}

@@ -1,0 +1,44 @@
+namespace AunceSearch.Checkpoints;
+
+/// <summary>
+/// Stores checkpoint blobs under slash-separated keys such as <c>demo/t003/f1/e0004.ckpt</c>. Writes are atomic:
+/// a reader sees the whole previous object or the whole new one, never a part.
+/// </summary>
+public interface ICheckpointStore
+{
+    /// <summary>Where <paramref name="key"/> lives (an absolute path or a blob URI), for users and logs.</summary>
+    string Locate(string key);
+
+    /// <summary>Writes (or replaces) the object and returns its location.</summary>
+    Task<string> SaveAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>The object's bytes, or null if there is none.</summary>
+    Task<byte[]?> LoadAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Keys that start with <paramref name="prefix"/>, in ordinal order.</summary>
+    Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the object if it exists.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Key rules shared by every store.</summary>
+public static class CheckpointKeys
+{
+    /// <summary>Throws if <paramref name="key"/> is empty, absolute, or has empty, '.' or '..' segments.</summary>
+    public static string Validate(string key)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        var segments = key.Split('/');
+        if (key.StartsWith('/') || segments.Any(s => s.Length == 0 || s == "." || s == ".." || s.Contains('\\')))
+        {
+            throw new ArgumentException($"checkpoint key '{key}' must be relative, '/'-separated, without empty, '.' or '..' segments", nameof(key));
+        }
+
+        return key;
+    }
+
+    /// <summary>The key of a fold's checkpoint after an epoch.</summary>
+    public static string ForEpoch(string sweep, int trial, int fold, int epoch) =>
+        $"{sweep}/t{trial:D3}/f{fold}/e{epoch:D4}.ckpt";
+}

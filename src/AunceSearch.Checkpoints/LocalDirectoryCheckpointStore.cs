@@ -1,0 +1,72 @@
+namespace AunceSearch.Checkpoints;
+
+/// <summary>Checkpoints as files under a directory; writes go to a temporary file that is then renamed into place.</summary>
+public sealed class LocalDirectoryCheckpointStore : ICheckpointStore
+{
+    public LocalDirectoryCheckpointStore(string root)
+    {
+        Root = System.IO.Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    public string Locate(string key) => System.IO.Path.Combine(Root, CheckpointKeys.Validate(key));
+
+    public async Task<string> SaveAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        var path = Locate(key);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        var tmp = $"{path}.tmp-{Guid.NewGuid():N}";
+        try
+        {
+            await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp))
+            {
+                File.Delete(tmp);
+            }
+        }
+
+        return path;
+    }
+
+    public async Task<byte[]?> LoadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = Locate(key);
+        return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false) : null;
+    }
+
+    public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(Root))
+        {
+            return Task.FromResult<IReadOnlyList<string>>([]);
+        }
+
+        IReadOnlyList<string> keys = [.. Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains(".tmp-", StringComparison.Ordinal))
+            .Select(f => System.IO.Path.GetRelativePath(Root, f).Replace('\\', '/'))
+            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)];
+        return Task.FromResult(keys);
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = Locate(key);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Reflection;
+using AunceSearch.Spec;
+using AunceSearch.Training.Data;
+
+namespace AunceSearch.Cli;
+
+/// <summary>Exit codes of the <c>aunce</c> command.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadInput = 2;
+}
+
+/// <summary>The <c>aunce</c> command line: one method per verb, each returning an exit code.</summary>
+public static class CliApp
+{
+    public const string Usage = """
+        usage: aunce <command> [options]
+
+          demo [--trials N] [-v]            run the demo sweep (synthetic AU data, AUNCE, random search + ASHA)
+                                            on an embedded silo with local checkpoints
+          sweep run SPEC.yaml [-v]          run a sweep from a YAML spec on an embedded silo
+          sweep validate SPEC.yaml          check a spec (and that its dataset can be read) without training
+          silo                              run a silo host (cluster member); configured by Aunce__* environment variables
+          data synth DIR [--subjects N] [--images N] [--size N] [--noise P] [--folds N] [--seed N]
+                                            write a synthetic AU-face dataset in the AUNCE list layout
+
+        options for demo and sweep run:
+          --config KEY=VALUE                set a configuration value, e.g. Aunce:Checkpoints:Store=azure-blob
+          -v, --verbose                     also print silo and training logs (stderr)
+
+        exit codes: 0 success, 1 the sweep failed, 2 bad input (spec, data, arguments)
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return args switch
+            {
+                [] or ["help"] or ["--help"] or ["-h"] => Help(stdout),
+                ["demo", .. var rest] => await DemoAsync(rest, stdout, stderr, cancellationToken),
+                ["sweep", "run", var spec, .. var rest] => await SweepRunAsync(spec, rest, stdout, stderr, cancellationToken),
+                ["sweep", "validate", var spec] => Validate(spec, stdout),
+                ["silo", .. var rest] => await SiloHost.RunAsync(rest, cancellationToken),
+                ["data", "synth", var dir, .. var rest] => Synthesize(dir, rest, stdout),
+                _ => UsageError(stderr, $"unknown command: aunce {string.Join(" ", args)}"),
+            };
+        }
+        catch (SpecException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (DataFormatException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (UsageException e)
+        {
+            return UsageError(stderr, e.Message);
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("Aunce:", StringComparison.Ordinal))
+        {
+            await stderr.WriteLineAsync($"error: configuration: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+    }
+
+    private static int Help(TextWriter stdout)
+    {
+        stdout.WriteLine(Usage);
+        return ExitCodes.Ok;
+    }
+
+    private static int UsageError(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"error: {message}");
+        stderr.WriteLine(Usage);
+        return ExitCodes.BadInput;
+    }
+
+    private static async Task<int> DemoAsync(string[] rest, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var options = RunOptions.Parse(rest, allowTrials: true);
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("demo.yaml")
+            ?? throw new InvalidOperationException("the demo spec is not embedded in this build");
+        var yaml = await new StreamReader(stream).ReadToEndAsync(cancellationToken);
+        if (options.Trials is { } trials)
+        {
+            yaml = yaml.Replace("  trials: 8", $"  trials: {trials.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal);
+        }
+
+        // The embedded spec resolves its relative paths as if it lived in ./examples.
+        var baseDirectory = Path.Combine(Directory.GetCurrentDirectory(), "examples");
+        return await new SweepRunner(stdout, stderr, options).RunAsync(yaml, "demo.yaml", baseDirectory, cancellationToken);
+    }
+
+    private static async Task<int> SweepRunAsync(string specPath, string[] rest, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var options = RunOptions.Parse(rest, allowTrials: false);
+        if (!File.Exists(specPath))
+        {
+            throw new SpecException($"{specPath}: sweep spec file not found");
+        }
+
+        var full = Path.GetFullPath(specPath);
+        var yaml = await File.ReadAllTextAsync(full, cancellationToken);
+        return await new SweepRunner(stdout, stderr, options).RunAsync(yaml, specPath, Path.GetDirectoryName(full)!, cancellationToken);
+    }
+
+    private static int Validate(string specPath, TextWriter stdout)
+    {
+        var spec = SweepSpecLoader.LoadFile(specPath);
+        var folds = DatasetPreparation.Check(spec, generateIfMissing: false);
+        stdout.WriteLine($"{specPath}: ok — sweep '{spec.Name}', {spec.Search.Trials} trials, {spec.Search.Space.Domains.Length} searched parameter group(s), " +
+                         $"{spec.Dataset.Folds.Length} folds, up to {spec.Training.Epochs} epochs; {folds}");
+        return ExitCodes.Ok;
+    }
+
+    private static int Synthesize(string dir, string[] rest, TextWriter stdout)
+    {
+        var o = new SyntheticOptions();
+        for (var i = 0; i < rest.Length; i++)
+        {
+            string Next() => i + 1 < rest.Length ? rest[++i] : throw new UsageException($"{rest[i]} needs a value");
+            int Int(string name, int min) => int.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min
+                ? v : throw new UsageException($"{name} must be an integer >= {min}");
+            switch (rest[i])
+            {
+                case "--subjects": o = o with { Subjects = Int("--subjects", 2) }; break;
+                case "--images": o = o with { ImagesPerSubject = Int("--images", 1) }; break;
+                case "--size": o = o with { ImageSize = Int("--size", 32) }; break;
+                case "--folds": o = o with { Folds = Int("--folds", 2) }; break;
+                case "--seed": o = o with { Seed = Int("--seed", 0) }; break;
+                case "--noise":
+                    o = o with
+                    {
+                        LabelNoise = double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out var p) && p is >= 0 and < 0.5
+                            ? p : throw new UsageException("--noise must be a probability in [0, 0.5)"),
+                    };
+                    break;
+                default: throw new UsageException($"unknown option {rest[i]}");
+            }
+        }
+
+        try
+        {
+            SyntheticAuFaces.Generate(dir, o);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException)
+        {
+            throw new DataFormatException(e.Message);
+        }
+
+        stdout.WriteLine($"wrote {o.Subjects * o.ImagesPerSubject} images of {o.Subjects} subjects, {o.Folds} folds, to {Path.GetFullPath(dir)}");
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>Bad command-line arguments.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Options shared by <c>demo</c> and <c>sweep run</c>.</summary>
+public sealed record RunOptions(bool Verbose, int? Trials, IReadOnlyDictionary<string, string?> Config)
+{
+    public static RunOptions Parse(string[] args, bool allowTrials)
+    {
+        var verbose = false;
+        int? trials = null;
+        var config = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "-v" or "--verbose":
+                    verbose = true;
+                    break;
+                case "--trials" when allowTrials:
+                    trials = i + 1 < args.Length && int.TryParse(args[++i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var t) && t >= 1
+                        ? t : throw new UsageException("--trials must be an integer >= 1");
+                    break;
+                case "--config":
+                    var kv = i + 1 < args.Length ? args[++i] : throw new UsageException("--config needs KEY=VALUE");
+                    var eq = kv.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0)
+                    {
+                        throw new UsageException($"--config '{kv}' must be KEY=VALUE");
+                    }
+
+                    config[kv[..eq]] = kv[(eq + 1)..];
+                    break;
+                default:
+                    throw new UsageException($"unknown option {args[i]}");
+            }
+        }
+
+        return new RunOptions(verbose, trials, config);
+    }
+}

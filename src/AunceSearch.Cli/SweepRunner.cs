@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using AunceSearch.Contracts;
+using AunceSearch.Spec;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AunceSearch.Cli;
+
+/// <summary>
+/// Runs one sweep on an embedded silo (localhost clustering, in-memory grain storage and a local checkpoint
+/// directory unless configured otherwise), prints live progress, a leaderboard, and as its last line
+/// <c>best: trial=&lt;n&gt; f1=&lt;fold-mean F1&gt; checkpoint=&lt;path or URI&gt;</c>.
+/// </summary>
+public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions options)
+{
+    public async Task<int> RunAsync(string yaml, string specFile, string baseDirectory, CancellationToken cancellationToken)
+    {
+        var spec = SweepSpecLoader.Parse(yaml, specFile, baseDirectory);
+        DatasetPreparation.Check(spec, generateIfMissing: true, stdout);
+
+        var sweepId = $"{spec.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "aunce" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Aunce:Checkpoints:Path"] = Path.Combine(Directory.GetCurrentDirectory(), ".aunce", "checkpoints"),
+            ["Aunce:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Aunce:Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        });
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddInMemoryCollection(options.Config);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(options.Verbose ? LogLevel.Information : LogLevel.Error);
+        if (!options.Verbose)
+        {
+            builder.Logging.AddFilter("Orleans", LogLevel.Critical).AddFilter("Microsoft", LogLevel.Critical);
+        }
+
+        builder.AddAunceSilo();
+        using var host = builder.Build();
+        var watch = Stopwatch.StartNew();
+        await host.StartAsync(cancellationToken);
+        var exit = ExitCodes.Failed;
+        try
+        {
+            var grains = host.Services.GetRequiredService<IGrainFactory>();
+            var sweep = grains.GetGrain<ISweepGrain>(sweepId);
+            await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
+                                        $"scheduler {spec.Search.Scheduler}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
+            using var cancelRegistration = cancellationToken.Register(() => _ = sweep.CancelAsync());
+            var status = await sweep.StartAsync(yaml, specFile, baseDirectory);
+            long seen = 0;
+            while (true)
+            {
+                foreach (var e in await sweep.GetEventsAsync(seen))
+                {
+                    seen = e.Sequence;
+                    await stdout.WriteLineAsync($"[{watch.Elapsed.TotalSeconds,7:0.0}s] {e.Message}");
+                }
+
+                status = await sweep.GetStatusAsync();
+                if (status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen)
+                {
+                    break;
+                }
+
+                await Task.Delay(250, CancellationToken.None);
+            }
+
+            await stdout.WriteLineAsync();
+            Leaderboard.Write(stdout, spec, status);
+            await stdout.WriteLineAsync($"wall time {watch.Elapsed.TotalSeconds:0.0} s; {status.Trials.Count(t => t.State == TrialState.Pruned)} pruned, " +
+                                        $"{status.Trials.Count(t => t.State == TrialState.Completed)} completed, {status.Trials.Count(t => t.State == TrialState.Failed)} failed");
+            var best = status.Trials.FirstOrDefault(t => t.Trial == status.BestTrial);
+            if (status.State == SweepState.Completed && best is not null)
+            {
+                await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"best: trial={best.Trial} {status.Metric}={best.LastValue:0.0000} checkpoint={best.LastCheckpoints[0]}"));
+                exit = ExitCodes.Ok;
+            }
+            else
+            {
+                await stderr.WriteLineAsync($"error: sweep {status.State.ToString().ToLowerInvariant()}{(status.Error is null ? "" : ": " + status.Error)}");
+            }
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+
+        return exit;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The final table of a sweep.</summary>
+public static class Leaderboard
+{
+    public static void Write(TextWriter w, SweepSpec spec, SweepStatus status)
+    {
+        var sign = spec.Search.Mode == Search.Direction.Maximize ? -1 : 1;
+        var rows = status.Trials.OrderBy(t => t.LastValue is null ? 1 : 0).ThenBy(t => sign * (t.LastValue ?? 0)).ToList();
+        var parameters = spec.Search.Space.ParameterNames.ToList();
+        w.WriteLine($"{"rank",4} {"trial",5} {"state",-9} {"epochs",6} {status.Metric,8} {"acc",7}  {string.Join("  ", parameters.Select(p => $"{p,10}"))}");
+        var rank = 0;
+        foreach (var t in rows)
+        {
+            rank++;
+            var values = parameters.Select(p => t.Hyperparameters.TryGetValue(p, out var v) &&
+                                                double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                ? d.ToString("G4", CultureInfo.InvariantCulture).PadLeft(10)
+                : "-".PadLeft(10));
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{rank,4} {t.Trial,5} {t.State.ToString().ToLowerInvariant(),-9} {t.LastEpoch,6} {(t.LastValue is { } v2 ? v2.ToString("0.0000", CultureInfo.InvariantCulture) : "-"),8} {(t.LastMeanAccuracy is { } a ? a.ToString("0.0000", CultureInfo.InvariantCulture) : "-"),7}  {string.Join("  ", values)}"));
+        }
+    }
+}

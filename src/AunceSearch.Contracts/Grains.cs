@@ -1,0 +1,60 @@
+namespace AunceSearch.Contracts;
+
+/// <summary>
+/// The coordinator of one sweep (key: the sweep id). It proposes configurations, starts trials, decides on every
+/// fold-averaged report (prune or continue) and keeps the leaderboard and a progress log.
+/// </summary>
+public interface ISweepGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the sweep from spec text (idempotent while running). Relative paths resolve against <paramref name="baseDirectory"/>.</summary>
+    Task<SweepStatus> StartAsync(string specYaml, string specFile, string baseDirectory);
+
+    Task<SweepStatus> GetStatusAsync();
+
+    /// <summary>Progress events with a sequence number greater than <paramref name="afterSequence"/>.</summary>
+    Task<SweepEvent[]> GetEventsAsync(long afterSequence);
+
+    /// <summary>A trial's fold-averaged metric at an epoch; returns what the trial must do.</summary>
+    Task<TrialDirective> ReportAsync(TrialEpochReport report);
+
+    /// <summary>A fold finished an epoch (progress only).</summary>
+    Task OnFoldEpochAsync(FoldEpochReport report);
+
+    /// <summary>All folds of a trial have ended.</summary>
+    Task OnTrialFinishedAsync(int trial, TrialState state, string? error);
+
+    /// <summary>Stops every running trial and ends the sweep.</summary>
+    Task CancelAsync();
+}
+
+/// <summary>One configuration trained on every fold (key: "{sweep}/t{number:D3}").</summary>
+public interface ITrialGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the trial's folds; a no-op if it is already running.</summary>
+    Task StartAsync(TrialAssignment assignment);
+
+    Task OnFoldEpochAsync(FoldEpochReport report);
+
+    Task OnFoldFinishedAsync(int fold, string outcome, string? error);
+
+    /// <summary>Stops all folds (pruning or cancellation).</summary>
+    Task StopAsync(string reason);
+}
+
+/// <summary>One fold of one trial, training on a trainer silo (key: "{sweep}/t{number:D3}/f{fold}").</summary>
+public interface IFoldGrain : IGrainWithStringKey
+{
+    /// <summary>Starts training in the background (resuming from the fold's latest checkpoint); returns at once.</summary>
+    Task StartAsync(FoldAssignment assignment);
+
+    /// <summary>Stops training within one step.</summary>
+    Task StopAsync();
+}
+
+/// <summary>Grain keys, formatted in one place.</summary>
+public static class GrainKeys
+{
+    public static string Trial(string sweepId, int trial) => $"{sweepId}/t{trial:D3}";
+
+    public static string Fold(string sweepId, int trial, int fold) => $"{Trial(sweepId, trial)}/f{fold}";
+}

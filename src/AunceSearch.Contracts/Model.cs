@@ -1,0 +1,168 @@
+namespace AunceSearch.Contracts;
+
+/// <summary>Lifecycle of a sweep.</summary>
+public enum SweepState
+{
+    Pending = 0,
+    Running = 1,
+    Completed = 2,
+    Failed = 3,
+    Cancelled = 4,
+}
+
+/// <summary>Lifecycle of a trial (one configuration, all of its folds).</summary>
+public enum TrialState
+{
+    Pending = 0,
+    Running = 1,
+    Completed = 2,
+    Pruned = 3,
+    Failed = 4,
+}
+
+/// <summary>What a trial must do after reporting an epoch.</summary>
+public enum TrialDirective
+{
+    Continue = 0,
+    Stop = 1,
+    Complete = 2,
+}
+
+/// <summary>The dataset a fold trains on.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.dataset-ref")]
+public sealed record DatasetRef(
+    [property: Id(0)] string Root,
+    [property: Id(1)] string ListName,
+    [property: Id(2)] int ImageSize,
+    [property: Id(3)] string[]? AuNames);
+
+/// <summary>Encoder settings.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.model-ref")]
+public sealed record ModelRef(
+    [property: Id(0)] string Encoder,
+    [property: Id(1)] int Width,
+    [property: Id(2)] int FeatureDim);
+
+/// <summary>Everything a trial needs to train all of its folds.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.trial-assignment")]
+public sealed record TrialAssignment(
+    [property: Id(0)] string SweepId,
+    [property: Id(1)] int Trial,
+    [property: Id(2)] Dictionary<string, string> Hyperparameters,
+    [property: Id(3)] int[] Folds,
+    [property: Id(4)] int Epochs,
+    [property: Id(5)] DatasetRef Dataset,
+    [property: Id(6)] ModelRef Model,
+    [property: Id(7)] int ProbeSteps,
+    [property: Id(8)] double ProbeLr,
+    [property: Id(9)] string Device,
+    [property: Id(10)] long Seed,
+    [property: Id(11)] string Metric);
+
+/// <summary>One fold of a trial.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.fold-assignment")]
+public sealed record FoldAssignment(
+    [property: Id(0)] TrialAssignment Trial,
+    [property: Id(1)] int Fold);
+
+/// <summary>A fold finished an epoch: its test metrics and where its checkpoint is.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.fold-epoch-report")]
+public sealed record FoldEpochReport(
+    [property: Id(0)] int Trial,
+    [property: Id(1)] int Fold,
+    [property: Id(2)] int Epoch,
+    [property: Id(3)] double MeanF1,
+    [property: Id(4)] double MeanAccuracy,
+    [property: Id(5)] double TrainLoss,
+    [property: Id(6)] double[] F1PerAu,
+    [property: Id(7)] double Seconds,
+    [property: Id(8)] string CheckpointKey,
+    [property: Id(9)] string CheckpointLocation,
+    [property: Id(10)] string Silo);
+
+/// <summary>A trial's fold-averaged metric at an epoch.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.trial-epoch-report")]
+public sealed record TrialEpochReport(
+    [property: Id(0)] int Trial,
+    [property: Id(1)] int Epoch,
+    [property: Id(2)] double Value,
+    [property: Id(3)] double MeanF1,
+    [property: Id(4)] double MeanAccuracy,
+    [property: Id(5)] FoldEpochReport[] Folds);
+
+/// <summary>A scheduler decision with its evidence, as stored by the sweep.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.decision-record")]
+public sealed record DecisionRecord(
+    [property: Id(0)] int Trial,
+    [property: Id(1)] int Epoch,
+    [property: Id(2)] string Kind,
+    [property: Id(3)] double Value,
+    [property: Id(4)] int? Rung,
+    [property: Id(5)] double? Cutoff,
+    [property: Id(6)] int? Rank,
+    [property: Id(7)] int Competitors,
+    [property: Id(8)] string Reason);
+
+/// <summary>One line of a sweep's progress log.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.sweep-event")]
+public sealed record SweepEvent(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] int Trial,
+    [property: Id(3)] int? Fold,
+    [property: Id(4)] int? Epoch,
+    [property: Id(5)] double? Value,
+    [property: Id(6)] string State,
+    [property: Id(7)] string Message);
+
+/// <summary>A trial as the sweep sees it.</summary>
+[GenerateSerializer, Alias("aunce.trial-summary")]
+public sealed record TrialSummary
+{
+    [Id(0)] public required int Trial { get; init; }
+
+    [Id(1)] public TrialState State { get; init; }
+
+    [Id(2)] public required Dictionary<string, string> Hyperparameters { get; init; }
+
+    [Id(3)] public int LastEpoch { get; init; }
+
+    [Id(4)] public double? LastValue { get; init; }
+
+    [Id(5)] public double? LastMeanF1 { get; init; }
+
+    [Id(6)] public double? LastMeanAccuracy { get; init; }
+
+    /// <summary>Checkpoint locations of the last reported epoch, one per fold (fold order).</summary>
+    [Id(7)] public string[] LastCheckpoints { get; init; } = [];
+
+    [Id(8)] public string[] LastCheckpointKeys { get; init; } = [];
+
+    [Id(9)] public string? Error { get; init; }
+
+    /// <summary>The fold-mean metric after each reported epoch.</summary>
+    [Id(10)] public double[] History { get; init; } = [];
+}
+
+/// <summary>A snapshot of a sweep.</summary>
+[GenerateSerializer, Alias("aunce.sweep-status")]
+public sealed record SweepStatus
+{
+    [Id(0)] public required string SweepId { get; init; }
+
+    [Id(1)] public SweepState State { get; init; }
+
+    [Id(2)] public int TotalTrials { get; init; }
+
+    [Id(3)] public TrialSummary[] Trials { get; init; } = [];
+
+    [Id(4)] public DecisionRecord[] Decisions { get; init; } = [];
+
+    [Id(5)] public int? BestTrial { get; init; }
+
+    [Id(6)] public string Metric { get; init; } = "f1";
+
+    [Id(7)] public string? Error { get; init; }
+
+    [Id(8)] public long LastEventSequence { get; init; }
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using AunceSearch.Checkpoints;
+using AunceSearch.Contracts;
+using AunceSearch.Grains.Placement;
+using AunceSearch.Training;
+using AunceSearch.Training.Data;
+using AunceSearch.Training.Evaluation;
+using AunceSearch.Training.Models;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace AunceSearch.Grains;
+
+/// <summary>
+/// Trains one fold of one trial on a trainer silo. Training runs on a dedicated thread of the silo's
+/// <see cref="TrainingExecutor"/>; each finished epoch comes back through a channel, its checkpoint is written to the
+/// store, and the report goes to the trial. The grain's own turns never block on training.
+/// </summary>
+[RequireSiloMetadata(TrainerSilo.MetadataKey, "true")]
+[Orleans.Placement.RandomPlacement]
+public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStore store, ILocalSiloDetails silo, ILogger<FoldGrain> logger)
+    : Grain, IFoldGrain
+{
+    private CancellationTokenSource? _cancel;
+    private Task? _run;
+
+    public Task StartAsync(FoldAssignment assignment)
+    {
+        if (_run is { IsCompleted: false })
+        {
+            return Task.CompletedTask;
+        }
+
+        // Keep the activation alive while it trains, however long no message arrives.
+        DelayDeactivation(TimeSpan.FromDays(7));
+        _cancel = new CancellationTokenSource();
+        _run = RunAsync(assignment, _cancel.Token);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync()
+    {
+        _cancel?.Cancel();
+        return Task.CompletedTask;
+    }
+
+    private async Task RunAsync(FoldAssignment a, CancellationToken cancellationToken)
+    {
+        var t = a.Trial;
+        var trial = GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(t.SweepId, t.Trial));
+        using var activity = AunceTelemetry.Source.StartActivity("fold.train");
+        activity?.SetTag("aunce.sweep", t.SweepId);
+        activity?.SetTag("aunce.trial", t.Trial);
+        activity?.SetTag("aunce.fold", a.Fold);
+        string outcome;
+        string? error = null;
+        try
+        {
+            var prefix = $"{t.SweepId}/t{t.Trial:D3}/f{a.Fold}/";
+            var existing = await store.ListAsync(prefix, cancellationToken);
+            var latest = existing.Where(k => k.EndsWith(".ckpt", StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();
+            var resume = latest is null ? null : await store.LoadAsync(latest, cancellationToken);
+            if (latest is not null)
+            {
+                LogResuming(logger, this.GetPrimaryKeyString(), latest);
+            }
+
+            var request = new FoldTrainingRequest
+            {
+                Label = this.GetPrimaryKeyString(),
+                Dataset = new DatasetSource(t.Dataset.Root, t.Dataset.ListName, a.Fold, t.Dataset.ImageSize, t.Dataset.AuNames),
+                Model = new ModelOptions { Encoder = t.Model.Encoder, Width = t.Model.Width, FeatureDim = t.Model.FeatureDim },
+                Hyperparameters = t.Hyperparameters,
+                Epochs = t.Epochs,
+                Probe = new ProbeOptions { Steps = t.ProbeSteps, LearningRate = t.ProbeLr },
+                Seed = (t.Seed * 1000) + a.Fold,
+                Device = t.Device,
+                ResumeFrom = resume,
+            };
+
+            var epochs = Channel.CreateUnbounded<(EpochResult Result, byte[] Checkpoint)>(new UnboundedChannelOptions { SingleReader = true });
+            var training = executor.RunAsync(request, (r, c) => epochs.Writer.TryWrite((r, c)), cancellationToken)
+                .ContinueWith(task =>
+                {
+                    epochs.Writer.TryComplete();
+                    return task.Result;
+                }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+
+            await foreach (var (result, checkpoint) in epochs.Reader.ReadAllAsync(CancellationToken.None))
+            {
+                var key = CheckpointKeys.ForEpoch(t.SweepId, t.Trial, a.Fold, result.Epoch);
+                var location = await store.SaveAsync(key, checkpoint, CancellationToken.None);
+                AunceTelemetry.FoldEpochs.Add(1);
+                AunceTelemetry.FoldEpochSeconds.Record(result.Seconds);
+                AunceTelemetry.FoldMetric.Record(result.Metrics.MeanF1);
+                LogEpoch(logger, this.GetPrimaryKeyString(), result.Epoch, result.Metrics.MeanF1, result.TrainLoss, result.Seconds);
+                await trial.OnFoldEpochAsync(new FoldEpochReport(t.Trial, a.Fold, result.Epoch, result.Metrics.MeanF1,
+                    result.Metrics.MeanAccuracy, result.TrainLoss, result.Metrics.F1, result.Seconds, key, location, silo.Name));
+            }
+
+            var (o, e) = await training;
+            outcome = o.ToString();
+            error = e is null ? null : $"{e.GetType().Name}: {e.Message}";
+            if (e is not null)
+            {
+                LogFailed(logger, e, this.GetPrimaryKeyString());
+                activity?.SetStatus(ActivityStatusCode.Error, error);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            outcome = nameof(TrainingOutcome.Cancelled);
+        }
+        catch (Exception e)
+        {
+            outcome = nameof(TrainingOutcome.Failed);
+            error = $"{e.GetType().Name}: {e.Message}";
+            LogFailed(logger, e, this.GetPrimaryKeyString());
+            activity?.SetStatus(ActivityStatusCode.Error, error);
+        }
+
+        await trial.OnFoldFinishedAsync(a.Fold, outcome, error);
+        DeactivateOnIdle();
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Fold {FoldKey} epoch {Epoch}: F1 {F1:0.0000}, loss {Loss:0.0000}, {Seconds:0.00} s")]
+    private static partial void LogEpoch(ILogger logger, string foldKey, int epoch, double f1, double loss, double seconds);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Fold {FoldKey} resumes from {CheckpointKey}")]
+    private static partial void LogResuming(ILogger logger, string foldKey, string checkpointKey);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Fold {FoldKey} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string foldKey);
+}

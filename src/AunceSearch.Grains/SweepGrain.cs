@@ -1,0 +1,300 @@
+using System.Text.Json;
+using AunceSearch.Contracts;
+using AunceSearch.Search;
+using AunceSearch.Spec;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace AunceSearch.Grains;
+
+/// <summary>The persisted state of a sweep: enough to resume it after its silo fails.</summary>
+[GenerateSerializer, Alias("aunce.sweep-grain-state")]
+public sealed class SweepGrainState
+{
+    [Id(0)] public string? SpecYaml { get; set; }
+
+    [Id(1)] public string SpecFile { get; set; } = "";
+
+    [Id(2)] public string BaseDirectory { get; set; } = "";
+
+    [Id(3)] public SweepState State { get; set; }
+
+    [Id(4)] public int NextTrial { get; set; }
+
+    [Id(5)] public Dictionary<int, TrialSummary> Trials { get; set; } = [];
+
+    [Id(6)] public List<DecisionRecord> Decisions { get; set; } = [];
+
+    [Id(7)] public string SchedulerState { get; set; } = "";
+
+    [Id(8)] public string? Error { get; set; }
+
+    [Id(9)] public List<SweepEvent> Events { get; set; } = [];
+
+    [Id(10)] public long Sequence { get; set; }
+}
+
+/// <summary>
+/// The sweep coordinator. It owns the sampler and the scheduler (pure code from AunceSearch.Search), starts up to
+/// max_concurrent_trials trials, decides on each fold-averaged report, and persists its state and every decision
+/// with its evidence. On reactivation after a failure it restarts the trials that were running; their folds resume
+/// from their latest checkpoints.
+/// </summary>
+[Reentrant]
+public sealed partial class SweepGrain(
+    [PersistentState("sweep", GrainStorageNames.Sweeps)] IPersistentState<SweepGrainState> state,
+    ILogger<SweepGrain> logger) : Grain, ISweepGrain
+{
+    private const int MaxEvents = 20_000;
+    private SweepSpec? _spec;
+    private AshaScheduler? _asha;
+    private AshaState? _ashaState;
+    private RandomSampler? _sampler;
+
+    private SweepGrainState S => state.State;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.SpecYaml is not null && S.State == SweepState.Running)
+        {
+            Load();
+            LogResuming(logger, this.GetPrimaryKeyString(), S.Trials.Values.Count(t => t.State == TrialState.Running));
+            foreach (var trial in S.Trials.Values.Where(t => t.State == TrialState.Running).ToList())
+            {
+                await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), trial.Trial)).StartAsync(Assignment(trial.Trial, trial.Hyperparameters));
+            }
+        }
+    }
+
+    public async Task<SweepStatus> StartAsync(string specYaml, string specFile, string baseDirectory)
+    {
+        if (S.SpecYaml is not null)
+        {
+            if (S.SpecYaml != specYaml)
+            {
+                throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' already exists with a different spec");
+            }
+
+            return Status();
+        }
+
+        // Parse first: a bad spec changes nothing.
+        _ = SweepSpecLoader.Parse(specYaml, specFile, baseDirectory);
+        S.SpecYaml = specYaml;
+        S.SpecFile = specFile;
+        S.BaseDirectory = baseDirectory;
+        S.State = SweepState.Running;
+        Load();
+        S.SchedulerState = JsonSerializer.Serialize(_ashaState);
+        AddEvent("sweep", -1, null, null, null, "running", $"sweep {this.GetPrimaryKeyString()} started: {_spec!.Search.Trials} trials x {_spec.Dataset.Folds.Length} folds x up to {_spec.Training.Epochs} epochs");
+        await state.WriteStateAsync();
+        await FillAsync();
+        return Status();
+    }
+
+    public Task<SweepStatus> GetStatusAsync() => Task.FromResult(Status());
+
+    public Task<SweepEvent[]> GetEventsAsync(long afterSequence) =>
+        Task.FromResult(S.Events.Where(e => e.Sequence > afterSequence).ToArray());
+
+    public async Task<TrialDirective> ReportAsync(TrialEpochReport report)
+    {
+        if (_spec is null || !S.Trials.TryGetValue(report.Trial, out var trial))
+        {
+            return TrialDirective.Stop;
+        }
+
+        if (S.State != SweepState.Running || trial.State != TrialState.Running)
+        {
+            return TrialDirective.Stop;
+        }
+
+        var ordered = report.Folds.OrderBy(f => f.Fold).ToArray();
+        S.Trials[report.Trial] = trial with
+        {
+            LastEpoch = report.Epoch,
+            LastValue = report.Value,
+            LastMeanF1 = report.MeanF1,
+            LastMeanAccuracy = report.MeanAccuracy,
+            LastCheckpoints = [.. ordered.Select(f => f.CheckpointLocation)],
+            LastCheckpointKeys = [.. ordered.Select(f => f.CheckpointKey)],
+            History = [.. trial.History, report.Value],
+        };
+
+        TrialDirective directive;
+        if (_spec.Search.Scheduler == "none" || _asha is null)
+        {
+            directive = report.Epoch >= _spec.Training.Epochs ? TrialDirective.Complete : TrialDirective.Continue;
+        }
+        else
+        {
+            var decision = _asha.OnReport(_ashaState!, new TrialReport(report.Trial, report.Epoch, report.Value));
+            S.SchedulerState = JsonSerializer.Serialize(_ashaState);
+            directive = decision.Kind switch
+            {
+                DecisionKind.Stop => TrialDirective.Stop,
+                DecisionKind.Complete => TrialDirective.Complete,
+                _ => TrialDirective.Continue,
+            };
+            if (decision.Rung is not null || decision.Kind != DecisionKind.Continue)
+            {
+                S.Decisions.Add(new DecisionRecord(decision.Trial, decision.Step, decision.Kind.ToString().ToLowerInvariant(), decision.Value,
+                    decision.Rung, decision.Cutoff, decision.Rank, decision.Competitors, decision.Reason));
+                AunceTelemetry.Decisions.Add(1, new KeyValuePair<string, object?>("decision", decision.Kind.ToString().ToLowerInvariant()));
+                AddEvent("decision", report.Trial, null, report.Epoch, report.Value, decision.Kind.ToString().ToLowerInvariant(), $"trial {report.Trial}: {decision.Reason}");
+            }
+        }
+
+        AddEvent("trial-epoch", report.Trial, null, report.Epoch, report.Value, directive == TrialDirective.Stop ? "pruned" : "running",
+            $"trial {report.Trial} epoch {report.Epoch}: fold-mean {_spec.Search.Metric} {report.Value:0.0000}");
+        if (directive == TrialDirective.Stop)
+        {
+            S.Trials[report.Trial] = S.Trials[report.Trial] with { State = TrialState.Pruned };
+        }
+
+        await state.WriteStateAsync();
+        return directive;
+    }
+
+    public Task OnFoldEpochAsync(FoldEpochReport report)
+    {
+        AddEvent("fold-epoch", report.Trial, report.Fold, report.Epoch, report.MeanF1, "running",
+            $"trial {report.Trial} fold {report.Fold} epoch {report.Epoch}: F1 {report.MeanF1:0.0000} acc {report.MeanAccuracy:0.0000} loss {report.TrainLoss:0.0000} ({report.Seconds:0.0} s on {report.Silo})");
+        return Task.CompletedTask;
+    }
+
+    public async Task OnTrialFinishedAsync(int trial, TrialState finalState, string? error)
+    {
+        if (!S.Trials.TryGetValue(trial, out var summary) || summary.State is TrialState.Completed or TrialState.Failed ||
+            (summary.State == TrialState.Pruned && finalState != TrialState.Failed && summary.Error is not null))
+        {
+            return;
+        }
+
+        var final = summary.State == TrialState.Pruned ? TrialState.Pruned : finalState;
+        S.Trials[trial] = summary with { State = final, Error = error };
+        AddEvent("trial", trial, null, summary.LastEpoch, summary.LastValue, final.ToString().ToLowerInvariant(),
+            error is null ? $"trial {trial} {final.ToString().ToLowerInvariant()}" : $"trial {trial} {final.ToString().ToLowerInvariant()}: {error}");
+        LogTrialFinished(logger, this.GetPrimaryKeyString(), trial, final);
+        await state.WriteStateAsync();
+        await FillAsync();
+    }
+
+    public async Task CancelAsync()
+    {
+        if (S.State != SweepState.Running)
+        {
+            return;
+        }
+
+        S.State = SweepState.Cancelled;
+        AddEvent("sweep", -1, null, null, null, "cancelled", "sweep cancelled");
+        await state.WriteStateAsync();
+        await Task.WhenAll(S.Trials.Values.Where(t => t.State == TrialState.Running)
+            .Select(t => GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), t.Trial)).StopAsync("sweep cancelled")));
+    }
+
+    /// <summary>Starts trials until max_concurrent_trials run or all trials exist; ends the sweep when all are done.</summary>
+    private async Task FillAsync()
+    {
+        var spec = _spec!;
+        while (S.State == SweepState.Running && S.NextTrial < spec.Search.Trials &&
+               S.Trials.Values.Count(t => t.State == TrialState.Running) < spec.Search.MaxConcurrentTrials)
+        {
+            var number = S.NextTrial++;
+            var config = spec.Resolve(_sampler!.Sample(spec.Search.Space, number));
+            var hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            S.Trials[number] = new TrialSummary { Trial = number, State = TrialState.Running, Hyperparameters = hp };
+            AddEvent("trial", number, null, null, null, "running",
+                $"trial {number} started: {string.Join(" ", spec.Search.Space.ParameterNames.Select(p => $"{p}={Short(hp[p])}"))}");
+            await state.WriteStateAsync();
+            await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), number)).StartAsync(Assignment(number, hp));
+        }
+
+        if (S.State == SweepState.Running && S.NextTrial >= spec.Search.Trials && S.Trials.Values.All(t => t.State != TrialState.Running))
+        {
+            var anyFinished = S.Trials.Values.Any(t => t.State is TrialState.Completed or TrialState.Pruned);
+            S.State = anyFinished ? SweepState.Completed : SweepState.Failed;
+            S.Error = anyFinished ? null : "every trial failed: " + string.Join("; ", S.Trials.Values.Select(t => t.Error).Where(e => e is not null).Distinct().Take(3));
+            var best = Best();
+            AddEvent("sweep", best?.Trial ?? -1, null, best?.LastEpoch, best?.LastValue, S.State.ToString().ToLowerInvariant(),
+                best is null ? $"sweep {S.State.ToString().ToLowerInvariant()}" : $"sweep {S.State.ToString().ToLowerInvariant()}; best trial {best.Trial}");
+            await state.WriteStateAsync();
+        }
+    }
+
+    private TrialAssignment Assignment(int number, Dictionary<string, string> hp)
+    {
+        var spec = _spec!;
+        return new TrialAssignment(this.GetPrimaryKeyString(), number, hp, [.. spec.Dataset.Folds], spec.Training.Epochs,
+            new DatasetRef(spec.Dataset.Root, spec.Dataset.ListName, spec.Dataset.ImageSize, spec.Dataset.Aus is { } a ? [.. a] : null),
+            new ModelRef(spec.Model.Encoder, spec.Model.Width, spec.Model.FeatureDim),
+            spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric);
+    }
+
+    private void Load()
+    {
+        _spec = SweepSpecLoader.Parse(S.SpecYaml!, S.SpecFile, S.BaseDirectory);
+        _sampler = new RandomSampler(_spec.Seed);
+        if (_spec.Search.Scheduler == "asha")
+        {
+            _asha = new AshaScheduler(_spec.Search.Asha);
+            _ashaState = string.IsNullOrEmpty(S.SchedulerState) ? _asha.NewState() : JsonSerializer.Deserialize<AshaState>(S.SchedulerState) ?? _asha.NewState();
+        }
+    }
+
+    /// <summary>The best trial: completed trials first, then by last fold-mean value in the sweep's direction.</summary>
+    private TrialSummary? Best()
+    {
+        if (_spec is null)
+        {
+            return null;
+        }
+
+        var sign = _spec.Search.Mode == Direction.Maximize ? 1 : -1;
+        return S.Trials.Values.Where(t => t.LastValue is not null && t.LastCheckpoints.Length > 0)
+            .OrderByDescending(t => t.LastEpoch >= _spec.Training.Epochs)
+            .ThenByDescending(t => sign * t.LastValue!.Value)
+            .ThenBy(t => t.Trial)
+            .FirstOrDefault();
+    }
+
+    private SweepStatus Status() => new()
+    {
+        SweepId = this.GetPrimaryKeyString(),
+        State = S.State,
+        TotalTrials = _spec?.Search.Trials ?? 0,
+        Trials = [.. S.Trials.Values.OrderBy(t => t.Trial)],
+        Decisions = [.. S.Decisions],
+        BestTrial = Best()?.Trial,
+        Metric = _spec?.Search.Metric ?? "f1",
+        Error = S.Error,
+        LastEventSequence = S.Sequence,
+    };
+
+    private void AddEvent(string kind, int trial, int? fold, int? epoch, double? value, string stateName, string message)
+    {
+        S.Events.Add(new SweepEvent(++S.Sequence, kind, trial, fold, epoch, value, stateName, message));
+        if (S.Events.Count > MaxEvents)
+        {
+            S.Events.RemoveRange(0, S.Events.Count - MaxEvents);
+        }
+    }
+
+    private static string Short(string v) =>
+        double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
+            ? d.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)
+            : v;
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Sweep {SweepId} resumes with {Running} running trials")]
+    private static partial void LogResuming(ILogger logger, string sweepId, int running);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Sweep {SweepId}: trial {Trial} ended {State}")]
+    private static partial void LogTrialFinished(ILogger logger, string sweepId, int trial, TrialState state);
+}
+
+/// <summary>Names of grain storage providers the silo must configure.</summary>
+public static class GrainStorageNames
+{
+    public const string Sweeps = "aunce";
+}

@@ -1,0 +1,131 @@
+using AunceSearch.Contracts;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace AunceSearch.Grains;
+
+/// <summary>
+/// One configuration across its folds. Folds train in parallel; when every fold still running has finished epoch e,
+/// the trial reports the fold mean at e to the sweep, which answers continue, stop (pruned) or complete.
+/// Reentrant: fold reports interleave at awaits; all state changes happen before the awaits that follow them.
+/// </summary>
+[Reentrant]
+public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITrialGrain
+{
+    private readonly Dictionary<int, SortedDictionary<int, FoldEpochReport>> _reports = [];
+    private readonly Dictionary<int, string> _finished = [];
+    private readonly List<string> _errors = [];
+    private TrialAssignment? _assignment;
+    private int _reportedEpoch;
+    private TrialState _state = TrialState.Pending;
+    private bool _notified;
+
+    private ISweepGrain Sweep => GrainFactory.GetGrain<ISweepGrain>(_assignment!.SweepId);
+
+    public async Task StartAsync(TrialAssignment assignment)
+    {
+        if (_assignment is not null)
+        {
+            return;
+        }
+
+        _assignment = assignment;
+        _state = TrialState.Running;
+        DelayDeactivation(TimeSpan.FromDays(7));
+        foreach (var fold in assignment.Folds)
+        {
+            _reports[fold] = [];
+        }
+
+        await Task.WhenAll(assignment.Folds.Select(f =>
+            GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(assignment.SweepId, assignment.Trial, f)).StartAsync(new FoldAssignment(assignment, f))));
+    }
+
+    public async Task OnFoldEpochAsync(FoldEpochReport report)
+    {
+        if (_assignment is null || !_reports.TryGetValue(report.Fold, out var byEpoch))
+        {
+            return;
+        }
+
+        byEpoch[report.Epoch] = report;
+        await Sweep.OnFoldEpochAsync(report);
+        while (_state == TrialState.Running)
+        {
+            var next = _reportedEpoch + 1;
+            var live = _assignment.Folds.Where(f => !_finished.ContainsKey(f) || _reports[f].ContainsKey(next)).ToList();
+            if (live.Count == 0 || live.Any(f => !_reports[f].ContainsKey(next)))
+            {
+                return;
+            }
+
+            _reportedEpoch = next;
+            var folds = live.Select(f => _reports[f][next]).ToArray();
+            var meanF1 = folds.Average(r => r.MeanF1);
+            var meanAcc = folds.Average(r => r.MeanAccuracy);
+            var value = _assignment.Metric == "accuracy" ? meanAcc : meanF1;
+            var directive = await Sweep.ReportAsync(new TrialEpochReport(_assignment.Trial, next, value, meanF1, meanAcc, folds));
+            if (directive == TrialDirective.Stop && _state == TrialState.Running)
+            {
+                _state = TrialState.Pruned;
+                LogPruned(logger, this.GetPrimaryKeyString(), next);
+                await StopFoldsAsync();
+            }
+        }
+    }
+
+    public async Task OnFoldFinishedAsync(int fold, string outcome, string? error)
+    {
+        if (_assignment is null)
+        {
+            return;
+        }
+
+        _finished[fold] = outcome;
+        if (error is not null)
+        {
+            _errors.Add($"fold {fold}: {error}");
+            if (_state == TrialState.Running)
+            {
+                _state = TrialState.Failed;
+                await StopFoldsAsync();
+            }
+        }
+
+        if (_finished.Count < _assignment.Folds.Length || _notified)
+        {
+            return;
+        }
+
+        _notified = true;
+        if (_state == TrialState.Running)
+        {
+            _state = _finished.Values.All(o => o == "Completed") ? TrialState.Completed : TrialState.Failed;
+        }
+
+        AunceTelemetry.Trials.Add(1, new KeyValuePair<string, object?>("state", _state.ToString()));
+        await Sweep.OnTrialFinishedAsync(_assignment.Trial, _state, _errors.Count > 0 ? string.Join("; ", _errors) : null);
+        DeactivateOnIdle();
+    }
+
+    public async Task StopAsync(string reason)
+    {
+        if (_assignment is null || _state != TrialState.Running)
+        {
+            return;
+        }
+
+        _state = TrialState.Pruned;
+        LogStopped(logger, this.GetPrimaryKeyString(), reason);
+        await StopFoldsAsync();
+    }
+
+    private Task StopFoldsAsync() => Task.WhenAll(_assignment!.Folds.Where(f => !_finished.ContainsKey(f)).Select(f =>
+        GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(_assignment.SweepId, _assignment.Trial, f)).StopAsync()));
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Trial {TrialKey} pruned at epoch {Epoch}")]
+    private static partial void LogPruned(ILogger logger, string trialKey, int epoch);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Trial {TrialKey} stopped: {Reason}")]
+    private static partial void LogStopped(ILogger logger, string trialKey, string reason);
+}

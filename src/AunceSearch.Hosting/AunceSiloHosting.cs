@@ -1,0 +1,123 @@
+using System.Net;
+using AunceSearch.Checkpoints;
+using AunceSearch.Grains;
+using AunceSearch.Grains.Placement;
+using AunceSearch.Hosting;
+using AunceSearch.Training;
+using AunceSearch.Training.Runtime;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Orleans.Configuration;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using StackExchange.Redis;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Composes an AunceSearch silo from configuration.</summary>
+public static class AunceSiloHosting
+{
+    /// <summary>
+    /// Adds an Orleans silo with AunceSearch's grains, placement filter, grain storage, checkpoint store, training
+    /// executor and telemetry, all from <c>Aunce:*</c> configuration. Invalid settings fail here with their names.
+    /// </summary>
+    public static IHostApplicationBuilder AddAunceSilo(this IHostApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        var silo = config.GetSection(AunceSiloOptions.SectionName).Get<AunceSiloOptions>() ?? new AunceSiloOptions();
+        silo.Validate();
+        var checkpoints = config.GetSection(CheckpointStoreOptions.SectionName).Get<CheckpointStoreOptions>() ?? new CheckpointStoreOptions();
+        checkpoints.Validate();
+        var training = config.GetSection(TrainingExecutorOptions.SectionName).Get<TrainingExecutorOptions>() ?? new TrainingExecutorOptions();
+        var telemetry = config.GetSection(AunceTelemetryOptions.SectionName).Get<AunceTelemetryOptions>() ?? new AunceTelemetryOptions();
+        telemetry.OtlpEndpoint ??= config["OTEL_EXPORTER_OTLP_ENDPOINT"];
+
+        builder.Services.AddSingleton(checkpoints);
+        builder.Services.AddSingleton(CheckpointStoreFactory.Create(checkpoints));
+        builder.Services.AddSingleton(training);
+        builder.Services.AddSingleton(_ => new TrainingExecutor(training));
+        builder.Services.AddPlacementFilter<RequireSiloMetadataFilterStrategy, RequireSiloMetadataFilterDirector>(ServiceLifetime.Transient);
+
+        builder.UseOrleans(orleans =>
+        {
+            if (silo.Clustering == "redis")
+            {
+                orleans.UseRedisClustering(silo.Redis!);
+                var ip = string.IsNullOrWhiteSpace(silo.AdvertisedIp) ? IPAddress.Loopback : IPAddress.Parse(silo.AdvertisedIp);
+                orleans.ConfigureEndpoints(ip, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: ip != IPAddress.Loopback);
+            }
+            else
+            {
+                orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort);
+            }
+
+            orleans.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = silo.ClusterId;
+                o.ServiceId = silo.ServiceId;
+            });
+            if (silo.FastFailureDetection)
+            {
+                orleans.Configure<ClusterMembershipOptions>(o =>
+                {
+                    o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                    o.NumMissedProbesLimit = 2;
+                    o.NumVotesForDeathDeclaration = 1;
+                    o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+                    o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+                });
+            }
+
+            if (silo.GrainStorage == "redis")
+            {
+                orleans.AddRedisGrainStorage(GrainStorageNames.Sweeps, o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!));
+            }
+            else
+            {
+                orleans.AddMemoryGrainStorage(GrainStorageNames.Sweeps);
+            }
+
+            orleans.UseSiloMetadata(new Dictionary<string, string>
+            {
+                [TrainerSilo.MetadataKey] = silo.Trainer ? "true" : "false",
+                [TrainerSilo.DeviceKey] = silo.Trainer ? (TorchRuntime.CudaAvailable ? "cuda" : "cpu") : "none",
+            });
+            orleans.AddActivityPropagation();
+        });
+
+        if (!string.IsNullOrWhiteSpace(telemetry.OtlpEndpoint) || telemetry.PrometheusPort > 0)
+        {
+            var otel = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("aunce-silo"));
+            otel.WithTracing(t =>
+            {
+                t.AddSource(AunceTelemetry.ActivitySourceName, "Microsoft.Orleans.Application", "Microsoft.Orleans.Runtime");
+                if (!string.IsNullOrWhiteSpace(telemetry.OtlpEndpoint))
+                {
+                    t.AddOtlpExporter(o => o.Endpoint = new Uri(telemetry.OtlpEndpoint));
+                }
+            });
+            otel.WithMetrics(m =>
+            {
+                m.AddMeter(AunceTelemetry.MeterName, "Microsoft.Orleans");
+                if (!string.IsNullOrWhiteSpace(telemetry.OtlpEndpoint))
+                {
+                    m.AddOtlpExporter(o => o.Endpoint = new Uri(telemetry.OtlpEndpoint));
+                }
+
+                if (telemetry.PrometheusPort > 0)
+                {
+                    m.AddPrometheusHttpListener(o =>
+                    {
+                        o.Host = telemetry.PrometheusHost;
+                        o.Port = telemetry.PrometheusPort;
+                    });
+                }
+            });
+        }
+
+        return builder;
+    }
+}

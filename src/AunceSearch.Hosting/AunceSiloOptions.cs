@@ -1,0 +1,71 @@
+namespace AunceSearch.Hosting;
+
+/// <summary>How a silo joins its cluster (configuration section <c>Aunce:Silo</c>).</summary>
+public sealed class AunceSiloOptions
+{
+    public const string SectionName = "Aunce:Silo";
+
+    /// <summary>"localhost" (one embedded silo; the default) or "redis" (Orleans Redis clustering).</summary>
+    public string Clustering { get; set; } = "localhost";
+
+    /// <summary>Redis connection string for clustering and/or grain storage, e.g. <c>127.0.0.1:6379</c>.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>"memory" (lost with the process; the embedded default) or "redis" (sweeps survive silo failures).</summary>
+    public string GrainStorage { get; set; } = "memory";
+
+    public string ClusterId { get; set; } = "aunce";
+
+    public string ServiceId { get; set; } = "aunce";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos reach this one at (cluster mode); loopback when empty.</summary>
+    public string? AdvertisedIp { get; set; }
+
+    /// <summary>Whether folds may train on this silo (GPU silos in a cluster; the embedded silo).</summary>
+    public bool Trainer { get; set; } = true;
+
+    /// <summary>Fast failure detection (about 1–2 s after a crash instead of ~12 s; see deploy/README.md).</summary>
+    public bool FastFailureDetection { get; set; }
+
+    public void Validate()
+    {
+        if (Clustering is not ("localhost" or "redis"))
+        {
+            throw new InvalidOperationException($"{SectionName}:Clustering '{Clustering}' is not one of: localhost, redis");
+        }
+
+        if (GrainStorage is not ("memory" or "redis"))
+        {
+            throw new InvalidOperationException($"{SectionName}:GrainStorage '{GrainStorage}' is not one of: memory, redis");
+        }
+
+        if ((Clustering == "redis" || GrainStorage == "redis") && string.IsNullOrWhiteSpace(Redis))
+        {
+            throw new InvalidOperationException($"{SectionName}:Redis (a Redis connection string) is required for redis clustering or storage");
+        }
+
+        if (SiloPort is < 1 or > 65535 || GatewayPort is < 1 or > 65535)
+        {
+            throw new InvalidOperationException($"{SectionName}:SiloPort and GatewayPort must be TCP ports (1-65535)");
+        }
+    }
+}
+
+/// <summary>Where traces and metrics go (section <c>Aunce:Telemetry</c>).</summary>
+public sealed class AunceTelemetryOptions
+{
+    public const string SectionName = "Aunce:Telemetry";
+
+    /// <summary>OTLP endpoint for traces and metrics (also read from OTEL_EXPORTER_OTLP_ENDPOINT).</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>Port of a Prometheus scrape endpoint on 127.0.0.1 (0 = none).</summary>
+    public int PrometheusPort { get; set; }
+
+    /// <summary>Interface of the Prometheus endpoint.</summary>
+    public string PrometheusHost { get; set; } = "127.0.0.1";
+}
