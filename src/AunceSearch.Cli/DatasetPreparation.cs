@@ -41,6 +41,11 @@ public static class DatasetPreparation
             }
         }
 
+        if (d.Synthetic is { } wanted)
+        {
+            CheckManifest(d.Root, wanted);
+        }
+
         if (!Directory.Exists(d.Root))
         {
             throw new DataFormatException($"dataset.root: {d.Root} does not exist (and the spec has no synthetic section to generate it)");
@@ -65,5 +70,45 @@ public static class DatasetPreparation
         }
 
         return $"dataset {d.Root}: folds {string.Join(",", d.Folds)} readable ({images} list entries)";
+    }
+
+    /// <summary>A synthetic dataset generated with other parameters than the spec asks for is an error, not a silent reuse.</summary>
+    private static void CheckManifest(string root, SyntheticSpec wanted)
+    {
+        var file = Path.Combine(root, "synthetic.json");
+        if (!File.Exists(file))
+        {
+            return;
+        }
+
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+        var m = doc.RootElement;
+        var differences = new List<string>();
+        void Compare(string name, string json, double expected)
+        {
+            if (m.TryGetProperty(json, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number && Math.Abs(v.GetDouble() - expected) > 1e-12)
+            {
+                differences.Add($"{name} {v.GetDouble()} (spec: {expected})");
+            }
+        }
+
+        Compare("subjects", "Subjects", wanted.Subjects);
+        Compare("images_per_subject", "ImagesPerSubject", wanted.ImagesPerSubject);
+        Compare("image_size", "ImageSize", wanted.ImageSize);
+        Compare("label_noise", "LabelNoise", wanted.LabelNoise);
+        Compare("folds", "Folds", wanted.Folds);
+        Compare("seed", "Seed", wanted.Seed);
+        if (m.TryGetProperty("OccurrenceRates", out var rates) &&
+            !rates.EnumerateArray().Select(r => r.GetDouble()).SequenceEqual(wanted.OccurrenceRates))
+        {
+            differences.Add("occurrence_rates");
+        }
+
+        if (differences.Count > 0)
+        {
+            throw new DataFormatException(
+                $"{file}: the synthetic dataset at dataset.root was generated with other parameters ({string.Join(", ", differences)}); " +
+                "delete that directory to regenerate it, or point dataset.root elsewhere");
+        }
     }
 }

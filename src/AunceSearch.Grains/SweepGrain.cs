@@ -78,8 +78,16 @@ public sealed partial class SweepGrain(
             return Status();
         }
 
-        // Parse first: a bad spec changes nothing.
-        _ = SweepSpecLoader.Parse(specYaml, specFile, baseDirectory);
+        // Parse first: a bad spec changes nothing. (SpecException has no Orleans codec; ArgumentException does.)
+        try
+        {
+            _ = SweepSpecLoader.Parse(specYaml, specFile, baseDirectory);
+        }
+        catch (SpecException e)
+        {
+            throw new ArgumentException(e.Message, nameof(specYaml));
+        }
+
         S.SpecYaml = specYaml;
         S.SpecFile = specFile;
         S.BaseDirectory = baseDirectory;

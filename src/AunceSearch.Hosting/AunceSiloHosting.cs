@@ -35,19 +35,14 @@ public static class AunceSiloHosting
         var telemetry = config.GetSection(AunceTelemetryOptions.SectionName).Get<AunceTelemetryOptions>() ?? new AunceTelemetryOptions();
         telemetry.OtlpEndpoint ??= config["OTEL_EXPORTER_OTLP_ENDPOINT"];
 
-        builder.Services.AddSingleton(checkpoints);
-        builder.Services.AddSingleton(CheckpointStoreFactory.Create(checkpoints));
-        builder.Services.AddSingleton(training);
-        builder.Services.AddSingleton(_ => new TrainingExecutor(training));
-        builder.Services.AddPlacementFilter<RequireSiloMetadataFilterStrategy, RequireSiloMetadataFilterDirector>(ServiceLifetime.Transient);
-
+        builder.Services.AddAunceTraining(checkpoints, training);
         builder.UseOrleans(orleans =>
         {
             if (silo.Clustering == "redis")
             {
                 orleans.UseRedisClustering(silo.Redis!);
                 var ip = string.IsNullOrWhiteSpace(silo.AdvertisedIp) ? IPAddress.Loopback : IPAddress.Parse(silo.AdvertisedIp);
-                orleans.ConfigureEndpoints(ip, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: ip != IPAddress.Loopback);
+                orleans.ConfigureEndpoints(ip, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(ip));
             }
             else
             {
@@ -59,33 +54,7 @@ public static class AunceSiloHosting
                 o.ClusterId = silo.ClusterId;
                 o.ServiceId = silo.ServiceId;
             });
-            if (silo.FastFailureDetection)
-            {
-                orleans.Configure<ClusterMembershipOptions>(o =>
-                {
-                    o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                    o.NumMissedProbesLimit = 2;
-                    o.NumVotesForDeathDeclaration = 1;
-                    o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
-                    o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
-                });
-            }
-
-            if (silo.GrainStorage == "redis")
-            {
-                orleans.AddRedisGrainStorage(GrainStorageNames.Sweeps, o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!));
-            }
-            else
-            {
-                orleans.AddMemoryGrainStorage(GrainStorageNames.Sweeps);
-            }
-
-            orleans.UseSiloMetadata(new Dictionary<string, string>
-            {
-                [TrainerSilo.MetadataKey] = silo.Trainer ? "true" : "false",
-                [TrainerSilo.DeviceKey] = silo.Trainer ? (TorchRuntime.CudaAvailable ? "cuda" : "cpu") : "none",
-            });
-            orleans.AddActivityPropagation();
+            orleans.AddAunceSearch(silo);
         });
 
         if (!string.IsNullOrWhiteSpace(telemetry.OtlpEndpoint) || telemetry.PrometheusPort > 0)
@@ -119,5 +88,52 @@ public static class AunceSiloHosting
         }
 
         return builder;
+    }
+
+    /// <summary>The services a silo's grains need: the checkpoint store and the training executor.</summary>
+    public static IServiceCollection AddAunceTraining(this IServiceCollection services, CheckpointStoreOptions checkpoints, TrainingExecutorOptions training)
+    {
+        services.AddSingleton(checkpoints);
+        services.AddSingleton(CheckpointStoreFactory.Create(checkpoints));
+        services.AddSingleton(training);
+        services.AddSingleton(_ => new TrainingExecutor(training));
+        return services;
+    }
+
+    /// <summary>
+    /// AunceSearch's part of a silo (clustering aside): grain storage, trainer metadata, the trainer placement filter,
+    /// activity propagation and optional fast failure detection.
+    /// </summary>
+    public static ISiloBuilder AddAunceSearch(this ISiloBuilder orleans, AunceSiloOptions silo)
+    {
+        orleans.Services.AddPlacementFilter<RequireSiloMetadataFilterStrategy, RequireSiloMetadataFilterDirector>(ServiceLifetime.Transient);
+        if (silo.FastFailureDetection)
+        {
+            orleans.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+                o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+            });
+        }
+
+        if (silo.GrainStorage == "redis")
+        {
+            orleans.AddRedisGrainStorage(GrainStorageNames.Sweeps, o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!));
+        }
+        else
+        {
+            orleans.AddMemoryGrainStorage(GrainStorageNames.Sweeps);
+        }
+
+        orleans.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [TrainerSilo.MetadataKey] = silo.Trainer ? "true" : "false",
+            [TrainerSilo.DeviceKey] = silo.Trainer ? (TorchRuntime.CudaAvailable ? "cuda" : "cpu") : "none",
+        });
+        orleans.AddActivityPropagation();
+        return orleans;
     }
 }

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using AunceSearch.Contracts;
+using AunceSearch.Training;
+
+namespace AunceSearch.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class SweepTests(ClusterFixture fixture)
+{
+    private string Spec(int trials, string extraSearch = "") => $$"""
+        name: it
+        seed: 5
+        dataset:
+          root: {{fixture.DatasetRoot}}
+          folds: [1, 2]
+          image_size: 24
+        model: {width: 4, feature_dim: 8}
+        training: {epochs: 3, batch_size: 16, probe_steps: 10, device: cpu}
+        search:
+          trials: {{trials}}
+          max_concurrent_trials: 1
+          scheduler: {kind: asha, grace_period: 1, reduction_factor: 2, small_rung_policy: optuna}
+          space:
+            lr: {log_uniform: [1.0e-4, 3.0e-2]}
+            temperature: {log_uniform: [0.05, 1.0]}
+            positives: {simplex: [p_max, p_aug, p_mix]}
+        {{extraSearch}}
+        """;
+
+    private async Task<SweepStatus> RunToEndAsync(ISweepGrain sweep, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            var status = await sweep.GetStatusAsync();
+            if (status.State is not (SweepState.Running or SweepState.Pending))
+            {
+                return status;
+            }
+
+            await Task.Delay(200);
+        }
+
+        var last = await sweep.GetStatusAsync();
+        throw new TimeoutException($"sweep {last.SweepId} still {last.State} after {timeout}: " +
+                                   string.Join(", ", last.Trials.Select(t => $"t{t.Trial}={t.State}@{t.LastEpoch}")));
+    }
+
+    [Fact]
+    public async Task A_small_sweep_completes_prunes_and_reports_a_best_trial_with_a_loadable_checkpoint()
+    {
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"it-{Guid.NewGuid():N}");
+        await sweep.StartAsync(Spec(6), "spec.yaml", fixture.Root);
+        var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
+
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.Equal(6, status.Trials.Length);
+        Assert.Contains(status.Trials, t => t.State == TrialState.Pruned);
+        Assert.Contains(status.Trials, t => t.State == TrialState.Completed && t.LastEpoch == 3);
+        Assert.DoesNotContain(status.Trials, t => t.State is TrialState.Failed or TrialState.Running);
+        Assert.All(status.Trials.Where(t => t.State == TrialState.Pruned), t => Assert.True(t.LastEpoch < 3, $"trial {t.Trial} pruned after the last epoch"));
+
+        var stops = status.Decisions.Where(d => d.Kind == "stop").ToList();
+        Assert.NotEmpty(stops);
+        Assert.All(stops, d => Assert.Contains("cutoff", d.Reason));
+
+        var best = Assert.Single(status.Trials, t => t.Trial == status.BestTrial);
+        Assert.Equal(TrialState.Completed, best.State);
+        Assert.Equal(2, best.LastCheckpoints.Length);
+        Assert.True(File.Exists(best.LastCheckpoints[0]), best.LastCheckpoints[0]);
+        var (header, encoder) = Checkpoint.LoadEncoder(await File.ReadAllBytesAsync(best.LastCheckpoints[0]), best.LastCheckpoints[0]);
+        using (encoder)
+        {
+            Assert.Equal(3, header.Epoch);
+            Assert.Equal(best.Hyperparameters["lr"], header.Hyperparameters["lr"]);
+        }
+
+        var events = await sweep.GetEventsAsync(0);
+        var foldEvents = events.Where(e => e.Kind == "fold-epoch").ToList();
+        Assert.NotEmpty(foldEvents);
+        Assert.All(foldEvents, e => Assert.EndsWith("on Silo_0)", e.Message));   // folds train only on the trainer silo
+    }
+
+    [Fact]
+    public async Task A_bad_spec_is_rejected_and_leaves_no_sweep_behind()
+    {
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"bad-{Guid.NewGuid():N}");
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => sweep.StartAsync("name: x\ndataset: {root: d}\nsearch: {trials: -1}\n", "bad.yaml", fixture.Root));
+        Assert.Contains("bad.yaml:3", e.Message);
+        Assert.Equal(SweepState.Pending, (await sweep.GetStatusAsync()).State);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_sweep_stops_its_running_trial()
+    {
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"cancel-{Guid.NewGuid():N}");
+        await sweep.StartAsync(Spec(3).Replace("epochs: 3", "epochs: 50", StringComparison.Ordinal), "spec.yaml", fixture.Root);
+        var watch = Stopwatch.StartNew();
+        while ((await sweep.GetEventsAsync(0)).All(e => e.Kind != "fold-epoch") && watch.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(100);
+        }
+
+        await sweep.CancelAsync();
+        var status = await sweep.GetStatusAsync();
+        Assert.Equal(SweepState.Cancelled, status.State);
+        var trial = Assert.Single(status.Trials);
+        var after = trial.LastEpoch;
+        await Task.Delay(2000);
+        Assert.True((await sweep.GetStatusAsync()).Trials[0].LastEpoch <= after + 1, "training went on after cancellation");
+    }
+}

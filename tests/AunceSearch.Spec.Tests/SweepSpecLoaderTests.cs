@@ -1,0 +1,152 @@
+using AunceSearch.Search;
+
+namespace AunceSearch.Spec.Tests;
+
+public class SweepSpecLoaderTests
+{
+    private const string Valid = """
+        name: t
+        seed: 3
+        dataset:
+          root: data
+          folds: [1, 2]
+        training:
+          epochs: 3
+        search:
+          trials: 4
+          space:
+            lr: {log_uniform: [1.0e-4, 1.0e-2]}
+            temperature: {uniform: [0.1, 1.0]}
+            positives: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0}}
+        """;
+
+    private static SweepSpec Parse(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base");
+
+    private static string Error(string yaml) => Assert.Throws<SpecException>(() => Parse(yaml)).Message;
+
+    [Fact]
+    public void A_valid_spec_parses_with_defaults_and_resolved_paths()
+    {
+        var spec = Parse(Valid);
+        Assert.Equal("t", spec.Name);
+        Assert.Equal(Path.GetFullPath("/base/data"), spec.Dataset.Root);
+        Assert.Equal(new[] { 1, 2 }, spec.Dataset.Folds.ToArray());
+        Assert.Equal(3, spec.Search.Asha.MaxT);
+        Assert.Equal(new[] { "lr", "temperature", "p_max", "p_aug", "p_mix", "p_min" }, spec.Search.Space.ParameterNames.ToArray());
+        var config = spec.Resolve(new RandomSampler(spec.Seed).Sample(spec.Search.Space, 0));
+        Assert.Equal("1.2", config["lambda_min"]);
+        Assert.Equal("0.8", config["lambda_maj"]);
+    }
+
+    [Fact]
+    public void The_shipped_demo_spec_is_valid()
+    {
+        var spec = SweepSpecLoader.LoadFile(Path.Combine(AppContext.BaseDirectory, "examples", "demo.yaml"));
+        Assert.True(spec.Search.Trials >= 8);
+        Assert.True(spec.Dataset.Folds.Length >= 2);
+        Assert.InRange(spec.Training.Epochs, 1, 4);
+        Assert.Equal("asha", spec.Search.Scheduler);
+    }
+
+    [Fact]
+    public void Malformed_yaml_names_file_line_and_column()
+    {
+        var msg = Error("name: t\ndataset: {root: [unclosed\n");
+        Assert.StartsWith("spec.yaml:", msg);
+        Assert.Contains("malformed YAML", msg);
+    }
+
+    [Fact]
+    public void An_unknown_key_names_its_line_and_path()
+    {
+        var msg = Error(Valid.Replace("  epochs: 3", "  epochs: 3\n  epohcs: 4", StringComparison.Ordinal));
+        Assert.Equal("spec.yaml:8:3: training.epohcs: unknown key 'epohcs'", msg);
+    }
+
+    [Fact]
+    public void An_unknown_hyperparameter_in_the_space_is_named()
+    {
+        var msg = Error(Valid.Replace("    lr: {", "    learning_rate: {", StringComparison.Ordinal));
+        Assert.Contains("search.space.learning_rate", msg);
+        Assert.Contains("unknown hyperparameter", msg);
+    }
+
+    [Fact]
+    public void Fixed_probabilities_that_do_not_sum_to_one_are_rejected()
+    {
+        var msg = Error(Valid.Replace("  epochs: 3", "  epochs: 3\n  p_max: 0.5\n  p_mix: 0.6", StringComparison.Ordinal));
+        Assert.Contains("training", msg);
+        Assert.Contains("must sum to 1, got 1.3", msg);
+    }
+
+    [Fact]
+    public void Simplex_fixed_components_leaving_no_room_are_rejected()
+    {
+        var msg = Error(Valid.Replace("fixed: {p_min: 0}", "fixed: {p_min: 0, p_max: 0.7, p_aug: 0.6}", StringComparison.Ordinal));
+        Assert.Contains("search.space.positives", msg);
+        Assert.Contains("sum to 1.3", msg);
+    }
+
+    [Fact]
+    public void A_probability_outside_a_simplex_is_rejected()
+    {
+        var msg = Error(Valid.Replace("    lr: {", "    p_max: {uniform: [0, 1]}\n    lr: {", StringComparison.Ordinal));
+        Assert.Contains("search.space.p_max", msg);
+        Assert.Contains("simplex", msg);
+    }
+
+    [Theory]
+    [InlineData("  lambda_min: -0.5", "training.lambda_min: must be >= 0, got -0.5")]
+    [InlineData("  lambda_maj: -1", "training.lambda_maj: must be >= 0, got -1")]
+    [InlineData("  temperature: -0.1", "training.temperature: must be > 0, got -0.1")]
+    [InlineData("  temperature: 0", "training.temperature: must be > 0, got 0")]
+    [InlineData("  lr: 0", "training.lr: must be > 0, got 0")]
+    public void Negative_lambda_or_temperature_in_training_is_rejected_with_its_line(string line, string expected)
+    {
+        var msg = Error(Valid.Replace("  epochs: 3", "  epochs: 3\n" + line, StringComparison.Ordinal));
+        Assert.Equal($"spec.yaml:8:{line.IndexOf(':', StringComparison.Ordinal) + 3}: {expected}", msg);
+    }
+
+    [Theory]
+    [InlineData("    temperature: {uniform: [-0.5, 1.0]}", "temperature must be > 0")]
+    [InlineData("    lambda_min: {uniform: [-1, 1.5]}", "lambda_min must be >= 0")]
+    [InlineData("    lambda_maj: {fixed: -0.2}", "lambda_maj must be >= 0")]
+    [InlineData("    temperature: {log_uniform: [0, 1.0]}", "a log scale needs low > 0")]
+    [InlineData("    temperature: {uniform: [1.0, 0.5]}", "must be < high")]
+    public void Invalid_search_ranges_are_rejected(string line, string expected)
+    {
+        var msg = Error(Valid.Replace("    temperature: {uniform: [0.1, 1.0]}", line, StringComparison.Ordinal));
+        Assert.Contains(expected, msg);
+        Assert.StartsWith("spec.yaml:12:", msg);
+    }
+
+    [Theory]
+    [InlineData("name: t\nsearch: {}\n", "missing section 'dataset'")]
+    [InlineData("name: t\ndataset: {root: d}\n", "missing section 'search'")]
+    [InlineData("name: t\ndataset: {folds: [1]}\nsearch: {}\n", "dataset: missing required field 'root'")]
+    [InlineData("name: t\ndataset: {root: d, folds: []}\nsearch: {}\n", "dataset.folds")]
+    [InlineData("name: t\ndataset: {root: d}\nsearch: {trials: zero}\n", "search.trials: expected an integer, got 'zero'")]
+    [InlineData("name: 'a b'\ndataset: {root: d}\nsearch: {}\n", "name: 'a b' must be non-empty")]
+    [InlineData("- a\n- b\n", "the spec must be a mapping")]
+    [InlineData("", "the spec is empty")]
+    public void Structural_errors_are_named(string yaml, string expected)
+    {
+        Assert.Contains(expected, Error(yaml));
+    }
+
+    [Fact]
+    public void A_missing_spec_file_is_named()
+    {
+        var e = Assert.Throws<SpecException>(() => SweepSpecLoader.LoadFile("/nonexistent/spec.yaml"));
+        Assert.Contains("/nonexistent/spec.yaml: sweep spec file not found", e.Message);
+    }
+
+    [Fact]
+    public void Synthetic_section_is_validated()
+    {
+        var msg = Error(Valid.Replace("  folds: [1, 2]", "  folds: [1, 4]\n  synthetic: {folds: 3}", StringComparison.Ordinal));
+        Assert.Contains("fold 4 does not exist", msg);
+        var noise = Error(Valid.Replace("  folds: [1, 2]", "  folds: [1, 2]\n  synthetic: {label_noise: 0.7}", StringComparison.Ordinal));
+        Assert.Contains("dataset.synthetic.label_noise: must be in [0, 0.5)", noise);
+    }
+}
