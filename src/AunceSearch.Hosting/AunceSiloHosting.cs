@@ -41,7 +41,7 @@ public static class AunceSiloHosting
             if (silo.Clustering == "redis")
             {
                 orleans.UseRedisClustering(silo.Redis!);
-                var ip = string.IsNullOrWhiteSpace(silo.AdvertisedIp) ? IPAddress.Loopback : IPAddress.Parse(silo.AdvertisedIp);
+                var ip = silo.ResolveAdvertisedIp();
                 orleans.ConfigureEndpoints(ip, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(ip));
             }
             else

@@ -22,7 +22,7 @@ public sealed class AunceSiloOptions
 
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>The address other silos reach this one at (cluster mode); loopback when empty.</summary>
+    /// <summary>The address other silos reach this one at (cluster mode): an IP, "auto" (this host's first IPv4 address, for containers) or empty (loopback).</summary>
     public string? AdvertisedIp { get; set; }
 
     /// <summary>Whether folds may train on this silo (GPU silos in a cluster; the embedded silo).</summary>
@@ -48,10 +48,33 @@ public sealed class AunceSiloOptions
             throw new InvalidOperationException($"{SectionName}:Redis (a Redis connection string) is required for redis clustering or storage");
         }
 
+        if (!string.IsNullOrWhiteSpace(AdvertisedIp) && AdvertisedIp != "auto" && !System.Net.IPAddress.TryParse(AdvertisedIp, out _))
+        {
+            throw new InvalidOperationException($"{SectionName}:AdvertisedIp '{AdvertisedIp}' is not an IP address or 'auto'");
+        }
+
         if (SiloPort is < 1 or > 65535 || GatewayPort is < 1 or > 65535)
         {
             throw new InvalidOperationException($"{SectionName}:SiloPort and GatewayPort must be TCP ports (1-65535)");
         }
+    }
+
+    /// <summary>The IP address to advertise to the cluster.</summary>
+    public System.Net.IPAddress ResolveAdvertisedIp()
+    {
+        if (string.IsNullOrWhiteSpace(AdvertisedIp))
+        {
+            return System.Net.IPAddress.Loopback;
+        }
+
+        if (AdvertisedIp != "auto")
+        {
+            return System.Net.IPAddress.Parse(AdvertisedIp);
+        }
+
+        return System.Net.Dns.GetHostAddresses(System.Net.Dns.GetHostName())
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a))
+            ?? throw new InvalidOperationException($"{SectionName}:AdvertisedIp is 'auto' but this host has no non-loopback IPv4 address");
     }
 }
 

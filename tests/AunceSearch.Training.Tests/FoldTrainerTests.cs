@@ -61,6 +61,20 @@ public class FoldTrainerTests
     }
 
     [Fact]
+    public void Cancellation_during_training_stops_before_the_next_epoch_completes()
+    {
+        using var cts = new CancellationTokenSource();
+        var epochs = new List<int>();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.ThrowsAny<OperationCanceledException>(() => FoldTrainer.Run(Request(20), (r, _) =>
+        {
+            epochs.Add(r.Epoch);
+            cts.Cancel();   // the trainer checks the token before every step
+        }, cts.Token));
+        Assert.Equal([1], epochs);
+    }
+
+    [Fact]
     public void A_corrupt_checkpoint_is_rejected_with_its_name()
     {
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader([1, 2, 3], "bad.ckpt"));
