@@ -90,7 +90,7 @@ public static class FoldTrainer
         for (var epoch = startEpoch; epoch <= request.Epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
-            var rng = new Random(HashCode.Combine(request.Seed, epoch));
+            var rng = new Random(unchecked((int)((request.Seed * 1_000_003L) ^ (epoch * 7_919L))));   // stable across processes (HashCode is not)
             using var generator = new Generator((ulong)(request.Seed * 1_000_003L) + (ulong)epoch);
             model.train();
             double lossSum = 0;

@@ -51,6 +51,17 @@ public class FoldTrainerTests
     }
 
     [Fact]
+    public void Training_is_deterministic_for_a_seed()
+    {
+        var a = new List<EpochResult>();
+        var b = new List<EpochResult>();
+        FoldTrainer.Run(Request(1), (r, _) => a.Add(r), CancellationToken.None);
+        FoldTrainer.Run(Request(1), (r, _) => b.Add(r), CancellationToken.None);
+        Assert.Equal(a[0].TrainLoss, b[0].TrainLoss);
+        Assert.Equal(a[0].Metrics.F1, b[0].Metrics.F1);
+    }
+
+    [Fact]
     public void Cancellation_stops_within_one_step()
     {
         using var cts = new CancellationTokenSource();
