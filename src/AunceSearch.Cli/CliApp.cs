@@ -23,6 +23,10 @@ public static class CliApp
                                             on an embedded silo with local checkpoints
           sweep run SPEC.yaml [-v]          run a sweep from a YAML spec on an embedded silo
           sweep validate SPEC.yaml          check a spec (and that its dataset can be read) without training
+          scheduler replay TRACE.json [--check] [--explain]
+                                            feed a pruner trace (aunce-pruner-trace/1, e.g. from Optuna) to the equivalent
+                                            AunceSearch pruner; print one JSON decision per report; --check compares with
+                                            the trace's decisions and exits 1 on any mismatch
           silo                              run a silo host (cluster member); configured by Aunce__* environment variables
           data synth DIR [--subjects N] [--images N] [--size N] [--noise P] [--folds N] [--seed N]
                                             write a synthetic AU-face dataset in the AUNCE list layout
@@ -46,6 +50,7 @@ public static class CliApp
                 ["sweep", "validate", var spec] => Validate(spec, stdout),
                 ["silo", .. var rest] => await SiloHost.RunAsync(rest, cancellationToken),
                 ["data", "synth", var dir, .. var rest] => Synthesize(dir, rest, stdout),
+                ["scheduler", "replay", var trace, .. var rest] => SchedulerReplay.Run(trace, rest, stdout, stderr),
                 _ => UsageError(stderr, $"unknown command: aunce {string.Join(" ", args)}"),
             };
         }

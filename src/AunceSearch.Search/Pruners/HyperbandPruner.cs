@@ -1,0 +1,102 @@
+namespace AunceSearch.Search.Pruners;
+
+/// <summary>
+/// Optuna 3.1's <c>HyperbandPruner</c>: trials are assigned to brackets deterministically by
+/// crc32("&lt;study_name&gt;_&lt;trial&gt;") mod the total budget, and each bracket b runs successive halving with
+/// min_early_stopping_rate = b among its own trials only.
+/// </summary>
+public sealed class HyperbandPruner : IPruner
+{
+    private readonly SuccessiveHalvingPruner[] _brackets;
+    private readonly int[] _budgets;
+    private readonly int _total;
+
+    public HyperbandPruner(int minResource, int maxResource, int reductionFactor, int bootstrapCount, string studyName, Direction direction)
+    {
+        if (maxResource <= minResource)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxResource), maxResource, $"max_resource must be > min_resource ({minResource})");
+        }
+
+        StudyName = studyName;
+        // Python: math.log(max / min, rf), computed as log(x) / log(base) in double precision.
+        var n = (int)Math.Floor(Math.Log((double)maxResource / minResource) / Math.Log(reductionFactor)) + 1;
+        _budgets = new int[n];
+        for (var b = 0; b < n; b++)
+        {
+            var s = n - 1 - b;
+            _budgets[b] = (int)Math.Ceiling(n * Math.Pow(reductionFactor, s) / (s + 1));
+        }
+
+        _total = _budgets.Sum();
+        _brackets = new SuccessiveHalvingPruner[n];
+        for (var b = 0; b < n; b++)
+        {
+            var bracket = b;
+            _brackets[b] = new SuccessiveHalvingPruner(minResource, reductionFactor, b, bootstrapCount, direction, t => BracketOf(t) == bracket);
+        }
+    }
+
+    public string StudyName { get; }
+
+    public int BracketCount => _brackets.Length;
+
+    public IReadOnlyList<int> Budgets => _budgets;
+
+    /// <summary>The bracket of a trial number.</summary>
+    public int BracketOf(int trial)
+    {
+        var h = (long)(Crc32.Compute(System.Text.Encoding.UTF8.GetBytes($"{StudyName}_{trial}")) % (uint)_total);
+        for (var b = 0; b < _budgets.Length; b++)
+        {
+            h -= _budgets[b];
+            if (h < 0)
+            {
+                return b;
+            }
+        }
+
+        return _budgets.Length - 1;
+    }
+
+    public SchedulerDecision Report(StudyState state, int trial, int step, double value)
+    {
+        var bracket = BracketOf(trial);
+        var d = _brackets[bracket].Report(state, trial, step, value);
+        return d with { Reason = $"bracket {bracket}: {d.Reason}" };
+    }
+}
+
+/// <summary>CRC-32 as zlib and Python's binascii.crc32 compute it (reflected 0xEDB88320, init and final xor 0xFFFFFFFF).</summary>
+public static class Crc32
+{
+    private static readonly uint[] Table = Build();
+
+    public static uint Compute(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        }
+
+        return crc ^ 0xFFFFFFFFu;
+    }
+
+    private static uint[] Build()
+    {
+        var table = new uint[256];
+        for (var i = 0u; i < 256; i++)
+        {
+            var c = i;
+            for (var k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+
+            table[i] = c;
+        }
+
+        return table;
+    }
+}

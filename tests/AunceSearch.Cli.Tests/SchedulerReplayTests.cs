@@ -1,0 +1,72 @@
+using System.Text.Json.Nodes;
+
+namespace AunceSearch.Cli.Tests;
+
+public sealed class SchedulerReplayTests
+{
+    private static string Traces
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var p = Path.Combine(dir.FullName, "..", "shared", "aunce", "pruner-traces");
+                if (Directory.Exists(p))
+                {
+                    return Path.GetFullPath(p);
+                }
+            }
+
+            throw new DirectoryNotFoundException("shared/aunce/pruner-traces");
+        }
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await CliApp.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Replay_prints_one_json_decision_per_report_and_check_passes()
+    {
+        var file = Path.Combine(Traces, "hyperband-1.json");
+        var (code, output, err) = await Run("scheduler", "replay", file, "--check");
+        Assert.True(code == 0, err);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var reports = JsonNode.Parse(File.ReadAllText(file))!["events"]!.AsArray().Count(e => e!["step"] is not null);
+        Assert.Equal(reports, lines.Length);
+        var first = JsonNode.Parse(lines[0])!;
+        Assert.NotNull(first["trial"]);
+        Assert.NotNull(first["step"]);
+        Assert.Contains(first["decision"]!.GetValue<string>(), new[] { "continue", "prune" });
+        Assert.Contains($"{reports} of {reports} decisions agree", err);
+    }
+
+    [Fact]
+    public async Task Check_fails_and_lists_a_tampered_decision()
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Traces, "successive_halving-1.json")))!;
+        var e = json["events"]!.AsArray().First(x => x!["decision"]?.GetValue<string>() == "prune")!;
+        e["decision"] = "continue";
+        var file = Path.Combine(Path.GetTempPath(), $"tampered-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, json.ToJsonString());
+        var (code, _, err) = await Run("scheduler", "replay", file, "--check");
+        Assert.Equal(1, code);
+        Assert.Contains("1 of", err);
+        Assert.Contains($"trial {e["trial"]} step {e["step"]}: trace says continue, AunceSearch says prune", err);
+    }
+
+    [Fact]
+    public async Task A_missing_or_malformed_trace_exits_two()
+    {
+        Assert.Equal(2, (await Run("scheduler", "replay", "/no/trace.json")).Code);
+        var file = Path.Combine(Path.GetTempPath(), $"bad-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, "{\"format\": \"aunce-pruner-trace/1\", \"direction\": \"minimize\", \"pruner\": {\"kind\": \"magic\"}, \"events\": []}");
+        var (code, _, err) = await Run("scheduler", "replay", file);
+        Assert.Equal(2, code);
+        Assert.Contains("pruner kind 'magic'", err);
+    }
+}
