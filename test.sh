@@ -16,6 +16,7 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
+/usr/bin/python3 -c "import optuna" >/dev/null 2>&1 || missing+=(python3-optuna)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -29,6 +30,13 @@ if [ ! -x "$azurite_dir/node_modules/.bin/azurite-blob" ]; then
   [ -f "$azurite_dir/package.json" ] || echo '{"name":"aunce-test-servers","private":true}' > "$azurite_dir/package.json"
   (cd "$azurite_dir" && npm install --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null) || { log "npm install azurite failed"; exit 1; }
 fi
+
+# Optuna 3.1 (Debian's python3-optuna) as a live peer: fresh pruner traces from its own pruners, replayed by the tests.
+optuna_traces="$cache/optuna-traces"
+rm -rf "$optuna_traces"
+/usr/bin/python3 tests/tools/optuna_traces.py "$optuna_traces" --count 10 --seed "${AUNCE_OPTUNA_SEED:-1}" >"$cache/optuna-traces.log" 2>&1 \
+  || { log "generating Optuna traces failed (see $cache/optuna-traces.log)"; exit 1; }
+export AUNCE_TEST_OPTUNA_TRACES="$optuna_traces"
 
 # --- servers on loopback --------------------------------------------------------------------------------------
 pids=()
