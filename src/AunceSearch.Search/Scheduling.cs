@@ -18,6 +18,15 @@ public enum DecisionKind
 
     /// <summary>The trial reached the maximum resource and is done.</summary>
     Complete,
+
+    /// <summary>The trial reached a rung and waits there until it is promoted (or the sweep ends).</summary>
+    Pause,
+
+    /// <summary>A paused trial is promoted to the next rung and resumes from its checkpoint.</summary>
+    Promote,
+
+    /// <summary>PBT: the trial copies a better trial's checkpoint and (perturbed) configuration.</summary>
+    Exploit,
 }
 
 /// <summary>

@@ -1,0 +1,144 @@
+using System.Globalization;
+using AunceSearch.Search.Pruners;
+
+namespace AunceSearch.Search.Schedulers;
+
+/// <summary>
+/// ASHA as the paper defines it (Li et al., MLSys 2020, Algorithm 2): a configuration trains to rung k's resource,
+/// pauses there, and whenever capacity frees up the best not-yet-promoted configuration among the top ⌊n_k/η⌋ of the
+/// highest promotable rung is promoted and resumes from its checkpoint; otherwise a new configuration starts at rung 0.
+/// No synchronisation barrier; nothing leaves rung k before η results are recorded there; promotion is monotone.
+/// Rung resources are r·η^(s+k) below max_t, and the top rung is max_t itself.
+/// </summary>
+public sealed class AshaPromotionScheduler : ITrialScheduler
+{
+    private readonly int[] _rungSteps;
+
+    public AshaPromotionScheduler(AshaOptions options, int minEarlyStoppingRate = 0)
+    {
+        options.Validate();
+        if (minEarlyStoppingRate < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(minEarlyStoppingRate), minEarlyStoppingRate, "min_early_stopping_rate must be >= 0");
+        }
+
+        Options = options;
+        var steps = new List<int>();
+        for (long m = options.GracePeriod * (long)Math.Pow(options.ReductionFactor, minEarlyStoppingRate); m < options.MaxT; m *= options.ReductionFactor)
+        {
+            steps.Add((int)m);
+        }
+
+        steps.Add(options.MaxT);
+        _rungSteps = [.. steps];
+    }
+
+    public AshaOptions Options { get; }
+
+    public string Name => "asha (promotion)";
+
+    public int MaxSteps => Options.MaxT;
+
+    /// <summary>The resource (steps) of each rung; the last is max_t.</summary>
+    public IReadOnlyList<int> RungSteps => _rungSteps;
+
+    public SchedulerState NewState()
+    {
+        var s = new SchedulerState();
+        foreach (var _ in _rungSteps)
+        {
+            s.Rungs.Add([]);
+            s.Promoted.Add([]);
+        }
+
+        return s;
+    }
+
+    public SchedulerDecision OnReport(SchedulerState state, TrialReport r)
+    {
+        var history = state.Study.Trial(r.Trial);
+        history.Values[r.Step] = r.Value;
+        var k = Array.IndexOf(_rungSteps, r.Step);
+        if (k < 0)
+        {
+            return new SchedulerDecision(r.Trial, r.Step, DecisionKind.Continue, r.Value, null, null, null, null, 0, $"continues: step {r.Step} is not a rung");
+        }
+
+        var value = double.IsNaN(r.Value) ? (Options.Direction == Direction.Maximize ? double.NegativeInfinity : double.PositiveInfinity) : r.Value;
+        state.Rungs[k][r.Trial] = value;
+        var (rank, n) = Rank(state, k, r.Trial);
+        if (k == _rungSteps.Length - 1)
+        {
+            history.Phase = TrialPhase.Complete;
+            return new SchedulerDecision(r.Trial, r.Step, DecisionKind.Complete, r.Value, k, r.Step, null, rank, n,
+                Fmt($"completed at the top rung {k} (step {r.Step}): {r.Value:0.0000}, rank {rank} of {n}"));
+        }
+
+        state.Paused[r.Trial] = k;
+        var keep = n / Options.ReductionFactor;
+        return new SchedulerDecision(r.Trial, r.Step, DecisionKind.Pause, r.Value, k, r.Step, null, rank, n,
+            Fmt($"paused at rung {k} (step {r.Step}): {r.Value:0.0000}, rank {rank} of {n}; rung {k} promotes its top {keep} (⌊{n}/{Options.ReductionFactor}⌋)"));
+    }
+
+    public void OnTrialEnded(SchedulerState state, int trial, TrialPhase phase)
+    {
+        state.Paused.Remove(trial);
+        if (phase != TrialPhase.Complete)
+        {
+            state.Study.Trial(trial).Phase = TrialPhase.Pruned;
+        }
+    }
+
+    public SchedulerJob? NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
+    {
+        for (var k = _rungSteps.Length - 2; k >= 0; k--)
+        {
+            var rung = state.Rungs[k];
+            var top = Ordered(rung).Take(rung.Count / Options.ReductionFactor).ToList();
+            var pick = top.Select((t, i) => (Trial: t, Rank: i + 1))
+                .FirstOrDefault(x => !state.Promoted[k].Contains(x.Trial) && state.Paused.TryGetValue(x.Trial, out var pk) && pk == k && !running.Contains(x.Trial));
+            if (pick.Rank > 0)
+            {
+                state.Promoted[k].Add(pick.Trial);
+                state.Paused.Remove(pick.Trial);
+                var v = rung[pick.Trial];
+                var d = new SchedulerDecision(pick.Trial, _rungSteps[k], DecisionKind.Promote, v, k, _rungSteps[k + 1], top.Count > 0 ? rung[top[^1]] : null,
+                    pick.Rank, rung.Count,
+                    Fmt($"promoted from rung {k} (step {_rungSteps[k]}) to rung {k + 1} (step {_rungSteps[k + 1]}): {v:0.0000}, rank {pick.Rank} of {rung.Count}, within the top {top.Count} (⌊{rung.Count}/{Options.ReductionFactor}⌋)"));
+                return new SchedulerJob(pick.Trial, false, _rungSteps[k + 1], d);
+            }
+        }
+
+        if (!mayStartNew)
+        {
+            return null;
+        }
+
+        return new SchedulerJob(state.Started++, true, _rungSteps[0], null);
+    }
+
+    public IReadOnlyList<SchedulerDecision> Finish(SchedulerState state)
+    {
+        var decisions = new List<SchedulerDecision>();
+        foreach (var (trial, k) in state.Paused.ToList())
+        {
+            var (rank, n) = Rank(state, k, trial);
+            var v = state.Rungs[k][trial];
+            decisions.Add(new SchedulerDecision(trial, _rungSteps[k], DecisionKind.Stop, v, k, _rungSteps[k], null, rank, n,
+                Fmt($"stopped at rung {k} (step {_rungSteps[k]}): {v:0.0000}, rank {rank} of {n}, never in the top {n / Options.ReductionFactor} when capacity freed up")));
+            state.Study.Trial(trial).Phase = TrialPhase.Pruned;
+        }
+
+        state.Paused.Clear();
+        return decisions;
+    }
+
+    private IEnumerable<int> Ordered(Dictionary<int, double> rung) => Options.Direction == Direction.Maximize
+        ? rung.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Select(kv => kv.Key)
+        : rung.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key).Select(kv => kv.Key);
+
+    private (int Rank, int Count) Rank(SchedulerState state, int k, int trial) =>
+        (Ordered(state.Rungs[k]).TakeWhile(t => t != trial).Count() + 1, state.Rungs[k].Count);
+
+    private static string Fmt(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

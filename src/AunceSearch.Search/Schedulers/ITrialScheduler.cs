@@ -1,0 +1,101 @@
+using AunceSearch.Search.Pruners;
+
+namespace AunceSearch.Search.Schedulers;
+
+/// <summary>What the coordinator should run next.</summary>
+/// <param name="Trial">The trial to run: a new trial's number (0, 1, 2, … in start order) or the paused trial to resume.</param>
+/// <param name="IsNew">A new configuration (rather than a promotion).</param>
+/// <param name="TargetStep">Train until this step (epoch), then the scheduler decides again.</param>
+/// <param name="Decision">The promotion decision with its evidence (null for a new trial).</param>
+public sealed record SchedulerJob(int Trial, bool IsNew, int TargetStep, SchedulerDecision? Decision);
+
+/// <summary>
+/// Everything any scheduler keeps, as plain data: it serialises with <see cref="SchedulerStateJson"/> and a restored
+/// state makes the same decisions. Each scheduler uses the parts it needs.
+/// </summary>
+public sealed class SchedulerState
+{
+    /// <summary>Per-trial history (values by step, phase, successive-halving records).</summary>
+    public StudyState Study { get; set; } = new();
+
+    /// <summary>ASHA rungs: Rungs[k][trial] = value recorded at rung k.</summary>
+    public List<Dictionary<int, double>> Rungs { get; set; } = [];
+
+    /// <summary>Promotion ASHA: Promoted[k] = trials promoted out of rung k.</summary>
+    public List<List<int>> Promoted { get; set; } = [];
+
+    /// <summary>Trials waiting at a rung: trial → rung.</summary>
+    public SortedDictionary<int, int> Paused { get; set; } = [];
+
+    /// <summary>How many new trials the scheduler has started.</summary>
+    public int Started { get; set; }
+
+    /// <summary>Synchronous Hyperband: trial → bracket index, and the bracket in progress.</summary>
+    public SortedDictionary<int, int> Bracket { get; set; } = [];
+
+    public int CurrentBracket { get; set; }
+
+    /// <summary>Synchronous Hyperband: the rung of the current bracket being filled or cut.</summary>
+    public int CurrentRung { get; set; }
+
+    /// <summary>Synchronous Hyperband: whether the current rung has been cut (losers stopped).</summary>
+    public bool CurrentRungCut { get; set; }
+
+    /// <summary>The rung each trial is training towards.</summary>
+    public SortedDictionary<int, int> TargetRung { get; set; } = [];
+
+    /// <summary>Decisions about other trials (e.g. trials stopped at a synchronous rung) for the coordinator to apply and record.</summary>
+    public List<SchedulerDecision> Outbox { get; set; } = [];
+
+    /// <summary>Returns and clears <see cref="Outbox"/>.</summary>
+    public IReadOnlyList<SchedulerDecision> TakeOutbox()
+    {
+        var d = Outbox.ToList();
+        Outbox.Clear();
+        return d;
+    }
+}
+
+/// <summary>JSON for <see cref="SchedulerState"/>.</summary>
+public static class SchedulerStateJson
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Options = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static string Serialize(SchedulerState state) => System.Text.Json.JsonSerializer.Serialize(state, Options);
+
+    public static SchedulerState Deserialize(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<SchedulerState>(json, Options) ?? throw new FormatException("empty scheduler state");
+}
+
+/// <summary>
+/// A trial scheduler as a pure function of (state, event): no clock, no randomness it does not own, no side effects
+/// beyond the state passed in. Decisions may concern other trials (promotions); the coordinator applies them.
+/// </summary>
+public interface ITrialScheduler
+{
+    /// <summary>Name for logs and explanations.</summary>
+    string Name { get; }
+
+    /// <summary>The maximum resource (epochs) a trial may train.</summary>
+    int MaxSteps { get; }
+
+    SchedulerState NewState();
+
+    /// <summary>A trial's fold-averaged value at a step: continue, stop, pause at a rung, or complete.</summary>
+    SchedulerDecision OnReport(SchedulerState state, TrialReport report);
+
+    /// <summary>A trial ended outside the scheduler's decisions (failed or cancelled), or completed.</summary>
+    void OnTrialEnded(SchedulerState state, int trial, TrialPhase phase);
+
+    /// <summary>
+    /// Called when capacity frees up: a paused trial to promote, a new trial (if <paramref name="mayStartNew"/>), or null
+    /// (nothing to do until a running trial reports). <paramref name="running"/> are the trials training now.
+    /// </summary>
+    SchedulerJob? NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running);
+
+    /// <summary>Called when the sweep can start nothing more: decisions for trials left paused (they stop).</summary>
+    IReadOnlyList<SchedulerDecision> Finish(SchedulerState state);
+}

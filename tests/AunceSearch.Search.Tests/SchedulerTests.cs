@@ -1,0 +1,127 @@
+using AunceSearch.Search.Pruners;
+using AunceSearch.Search.Schedulers;
+
+namespace AunceSearch.Search.Tests;
+
+public class SchedulerTests
+{
+    /// <summary>Order-preserving learning curves: trial t has quality q_t; value = q_t·(1 − e^(−step/5)).</summary>
+    private static double Quality(int trial) => new DeterministicRandom(99, (ulong)trial).NextDouble();
+
+    private static double Curve(int trial, int step) => Quality(trial) * (1 - Math.Exp(-step / 5.0));
+
+    private static readonly AshaOptions Asha27 = new() { GracePeriod = 1, ReductionFactor = 3, MaxT = 27 };
+
+    [Fact]
+    public void Promotion_asha_rungs_end_at_max_t()
+    {
+        Assert.Equal([1, 3, 9, 27], new AshaPromotionScheduler(Asha27).RungSteps);
+        Assert.Equal([1, 2, 4, 5], new AshaPromotionScheduler(new AshaOptions { ReductionFactor = 2, MaxT = 5 }).RungSteps);
+        Assert.Equal([3, 9, 27], new AshaPromotionScheduler(Asha27, minEarlyStoppingRate: 1).RungSteps);
+    }
+
+    [Fact]
+    public void Promotion_asha_promotes_only_from_the_top_fraction_once_per_rung_and_the_best_finishes()
+    {
+        var asha = new AshaPromotionScheduler(Asha27);
+        var result = SweepSimulator.Run(asha, Curve, workers: 4, maxTrials: 40);
+        var recorded = new Dictionary<int, int>();
+        var promoted = new Dictionary<int, HashSet<int>>();
+        foreach (var d in result.Decisions)
+        {
+            if (d.Kind is DecisionKind.Pause or DecisionKind.Complete && d.Rung is { } rung)
+            {
+                recorded[rung] = recorded.GetValueOrDefault(rung) + 1;
+            }
+
+            if (d.Kind == DecisionKind.Promote)
+            {
+                var k = d.Rung!.Value;
+                var set = promoted.TryGetValue(k, out var p) ? p : promoted[k] = [];
+                Assert.True(set.Add(d.Trial), $"trial {d.Trial} promoted twice from rung {k}");
+                Assert.True(d.Competitors >= 3 && d.Competitors == recorded.GetValueOrDefault(k), $"rung {k}: promoted with {d.Competitors} results");
+                Assert.True(d.Rank <= d.Competitors / 3, $"trial {d.Trial} promoted from rung {k} at rank {d.Rank} of {d.Competitors}");
+            }
+        }
+
+        var best = Enumerable.Range(0, 40).OrderByDescending(Quality).First();
+        Assert.Contains(result.Decisions, d => d.Trial == best && d.Kind == DecisionKind.Complete);
+        Assert.All(Enumerable.Range(0, 40), t => Assert.Contains(result.Decisions, d => d.Trial == t && d.Kind is DecisionKind.Complete or DecisionKind.Stop));
+        Assert.True(result.Steps < 40 * 27 / 3, $"promotion ASHA used {result.Steps} steps, more than a third of training all 40 trials fully");
+    }
+
+    [Fact]
+    public void Synchronous_hyperband_has_the_papers_brackets_and_halving()
+    {
+        var hb = new SynchronousHyperbandScheduler(81, 3);
+        Assert.Equal([81, 34, 15, 8, 5], hb.BracketSizes);
+        Assert.Equal([1, 3, 9, 27, 81], Enumerable.Range(0, 5).Select(i => hb.RungStep(0, i)));
+        Assert.Equal(81, hb.RungStep(4, 0));
+        var result = SweepSimulator.Run(hb, Curve, workers: 6, maxTrials: hb.TotalTrials);
+        var bracket0 = Enumerable.Range(0, 81).ToList();
+        int Reached(int step) => bracket0.Count(t => result.Finals[t].Step >= step);
+        Assert.Equal(81, Reached(1));
+        Assert.Equal(27, Reached(3));
+        Assert.Equal(9, Reached(9));
+        Assert.Equal(3, Reached(27));
+        Assert.Equal(1, Reached(81));
+        var lastBracket = Enumerable.Range(hb.TotalTrials - 5, 5);
+        Assert.All(lastBracket, t => Assert.Equal(81, result.Finals[t].Step));
+        var winner = bracket0.OrderByDescending(Quality).First();
+        Assert.Equal(81, result.Finals[winner].Step);
+    }
+
+    public static TheoryData<string> SchedulerNames() => ["asha-promotion", "asha-stopping", "successive-halving", "hyperband-async", "hyperband-sync", "median-rule", "percentile", "none"];
+
+    private static ITrialScheduler Create(string name) => name switch
+    {
+        "asha-promotion" => new AshaPromotionScheduler(Asha27),
+        "asha-stopping" => new AshaStoppingScheduler(Asha27),
+        "successive-halving" => new PrunerScheduler(new SuccessiveHalvingPruner(1, 3, 0, 0, Direction.Maximize), 27, name),
+        "hyperband-async" => new PrunerScheduler(new HyperbandPruner(1, 27, 3, 0, "s", Direction.Maximize), 27, name),
+        "hyperband-sync" => new SynchronousHyperbandScheduler(27, 3),
+        "median-rule" => new PrunerScheduler(new MedianStoppingRule(2, 3, Direction.Maximize), 27, name),
+        "percentile" => new PrunerScheduler(new PercentilePruner(25, 3, 1, 1, 1, Direction.Maximize), 27, name),
+        _ => new FifoScheduler(27),
+    };
+
+    [Theory]
+    [MemberData(nameof(SchedulerNames))]
+    public void State_serialised_and_restored_after_every_event_gives_identical_decisions(string name)
+    {
+        double Noisy(int t, int s) => Curve(t, s) + (0.05 * new DeterministicRandom(7, (ulong)t, (ulong)s).NextDouble());
+        var plain = SweepSimulator.Run(Create(name), Noisy, workers: 3, maxTrials: 25);
+        var restored = SweepSimulator.Run(Create(name), Noisy, workers: 3, maxTrials: 25,
+            roundTrip: s => SchedulerStateJson.Deserialize(SchedulerStateJson.Serialize(s)));
+        Assert.Equal(plain.Decisions, restored.Decisions);
+        Assert.Equal(plain.Steps, restored.Steps);
+        if (name != "none")
+        {
+            Assert.Contains(plain.Decisions, d => d.Kind == DecisionKind.Stop);
+        }
+    }
+
+    [Fact]
+    public void Median_stopping_rule_compares_best_so_far_with_the_median_of_running_averages()
+    {
+        var rule = new MedianStoppingRule(gracePeriod: 1, minSamples: 2, Direction.Maximize);
+        var state = new StudyState();
+        foreach (var (t, values) in new[] { (0, new[] { 0.2, 0.4, 0.6 }), (1, new[] { 0.4, 0.6, 0.8 }) })
+        {
+            for (var s = 0; s < values.Length; s++)
+            {
+                rule.Report(state, t, s + 1, values[s]);
+            }
+
+            state.Complete(t);
+        }
+
+        // running averages up to step 2: 0.3 and 0.5 → median 0.4
+        Assert.Equal(DecisionKind.Continue, rule.Report(state, 5, 0, 0.0).Kind);             // step 0 is within the grace period
+        Assert.Equal(DecisionKind.Stop, rule.Report(state, 2, 1, 0.1).Kind);                 // step 1: averages 0.2, 0.4 → median 0.3 > 0.1
+        var stop = rule.Report(state, 3, 2, 0.35);
+        Assert.Equal(DecisionKind.Stop, stop.Kind);
+        Assert.Equal(0.4, stop.Cutoff!.Value, 12);
+        Assert.Equal(DecisionKind.Continue, rule.Report(state, 4, 2, 0.45).Kind);
+    }
+}
