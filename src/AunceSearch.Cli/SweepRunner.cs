@@ -52,7 +52,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             var grains = host.Services.GetRequiredService<IGrainFactory>();
             var sweep = grains.GetGrain<ISweepGrain>(sweepId);
             await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
-                                        $"scheduler {spec.Search.Scheduler}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
+                                        $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
             using var cancelRegistration = cancellationToken.Register(() => _ = sweep.CancelAsync());
             var status = await sweep.StartAsync(yaml, specFile, baseDirectory);
             long seen = 0;

@@ -18,6 +18,9 @@ public enum TrialState
     Completed = 2,
     Pruned = 3,
     Failed = 4,
+
+    /// <summary>Waiting at a rung for promotion (promotion ASHA, synchronous Hyperband).</summary>
+    Paused = 5,
 }
 
 /// <summary>What a trial must do after reporting an epoch.</summary>
@@ -26,6 +29,9 @@ public enum TrialDirective
     Continue = 0,
     Stop = 1,
     Complete = 2,
+
+    /// <summary>The trial reached its rung: let the folds finish this leg and wait for promotion.</summary>
+    Pause = 3,
 }
 
 /// <summary>The dataset a fold trains on.</summary>
@@ -57,7 +63,8 @@ public sealed record TrialAssignment(
     [property: Id(8)] double ProbeLr,
     [property: Id(9)] string Device,
     [property: Id(10)] long Seed,
-    [property: Id(11)] string Metric);
+    [property: Id(11)] string Metric,
+    [property: Id(12)] int FromEpoch = 0);
 
 /// <summary>One fold of a trial.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.fold-assignment")]
@@ -142,6 +149,9 @@ public sealed record TrialSummary
 
     /// <summary>The fold-mean metric after each reported epoch.</summary>
     [Id(10)] public double[] History { get; init; } = [];
+
+    /// <summary>The epoch the current (or last) leg trains to.</summary>
+    [Id(11)] public int TargetEpoch { get; init; }
 }
 
 /// <summary>A snapshot of a sweep.</summary>

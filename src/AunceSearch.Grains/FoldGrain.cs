@@ -23,19 +23,21 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
     : Grain, IFoldGrain
 {
     private CancellationTokenSource? _cancel;
-    private Task? _run;
+    private bool _training;
 
     public Task StartAsync(FoldAssignment assignment)
     {
-        if (_run is { IsCompleted: false })
+        if (_training)
         {
             return Task.CompletedTask;
         }
 
+        _training = true;
+
         // Keep the activation alive while it trains, however long no message arrives.
         DelayDeactivation(TimeSpan.FromDays(7));
         _cancel = new CancellationTokenSource();
-        _run = RunAsync(assignment, _cancel.Token);
+        _ = RunAsync(assignment, _cancel.Token);
         return Task.CompletedTask;
     }
 
@@ -120,8 +122,13 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
             activity?.SetStatus(ActivityStatusCode.Error, error);
         }
 
+        // Training is over before the trial hears of it: the trial may start the next leg (a promotion) at once.
+        _training = false;
         await trial.OnFoldFinishedAsync(a.Fold, outcome, error);
-        DeactivateOnIdle();
+        if (!_training)
+        {
+            DeactivateOnIdle();
+        }
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Fold {FoldKey} epoch {Epoch}: F1 {F1:0.0000}, loss {Loss:0.0000}, {Seconds:0.00} s")]

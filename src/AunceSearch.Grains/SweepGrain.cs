@@ -1,6 +1,7 @@
-using System.Text.Json;
 using AunceSearch.Contracts;
 using AunceSearch.Search;
+using AunceSearch.Search.Pruners;
+using AunceSearch.Search.Schedulers;
 using AunceSearch.Spec;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -47,8 +48,8 @@ public sealed partial class SweepGrain(
 {
     private const int MaxEvents = 20_000;
     private SweepSpec? _spec;
-    private AshaScheduler? _asha;
-    private AshaState? _ashaState;
+    private ITrialScheduler? _scheduler;
+    private SchedulerState? _schedulerState;
     private RandomSampler? _sampler;
 
     private SweepGrainState S => state.State;
@@ -61,7 +62,8 @@ public sealed partial class SweepGrain(
             LogResuming(logger, this.GetPrimaryKeyString(), S.Trials.Values.Count(t => t.State == TrialState.Running));
             foreach (var trial in S.Trials.Values.Where(t => t.State == TrialState.Running).ToList())
             {
-                await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), trial.Trial)).StartAsync(Assignment(trial.Trial, trial.Hyperparameters));
+                await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), trial.Trial))
+                    .StartAsync(Assignment(trial.Trial, trial.Hyperparameters, trial.TargetEpoch, trial.LastEpoch));
             }
         }
     }
@@ -93,8 +95,9 @@ public sealed partial class SweepGrain(
         S.BaseDirectory = baseDirectory;
         S.State = SweepState.Running;
         Load();
-        S.SchedulerState = JsonSerializer.Serialize(_ashaState);
-        AddEvent("sweep", -1, null, null, null, "running", $"sweep {this.GetPrimaryKeyString()} started: {_spec!.Search.Trials} trials x {_spec.Dataset.Folds.Length} folds x up to {_spec.Training.Epochs} epochs");
+        S.SchedulerState = SchedulerStateJson.Serialize(_schedulerState!);
+        AddEvent("sweep", -1, null, null, null, "running",
+            $"sweep {this.GetPrimaryKeyString()} started: {_spec!.Search.Trials} trials x {_spec.Dataset.Folds.Length} folds x up to {_spec.Training.Epochs} epochs, scheduler {_scheduler!.Name}");
         await state.WriteStateAsync();
         await FillAsync();
         return Status();
@@ -129,30 +132,26 @@ public sealed partial class SweepGrain(
             History = [.. trial.History, report.Value],
         };
 
-        TrialDirective directive;
-        if (_spec.Search.Scheduler == "none" || _asha is null)
+        var decision = _scheduler!.OnReport(_schedulerState!, new TrialReport(report.Trial, report.Epoch, report.Value));
+        var directive = decision.Kind switch
         {
-            directive = report.Epoch >= _spec.Training.Epochs ? TrialDirective.Complete : TrialDirective.Continue;
-        }
-        else
+            DecisionKind.Stop => TrialDirective.Stop,
+            DecisionKind.Complete => TrialDirective.Complete,
+            DecisionKind.Pause => TrialDirective.Pause,
+            _ => TrialDirective.Continue,
+        };
+        if (decision.Rung is not null || decision.Kind != DecisionKind.Continue)
         {
-            var decision = _asha.OnReport(_ashaState!, new TrialReport(report.Trial, report.Epoch, report.Value));
-            S.SchedulerState = JsonSerializer.Serialize(_ashaState);
-            directive = decision.Kind switch
-            {
-                DecisionKind.Stop => TrialDirective.Stop,
-                DecisionKind.Complete => TrialDirective.Complete,
-                _ => TrialDirective.Continue,
-            };
-            if (decision.Rung is not null || decision.Kind != DecisionKind.Continue)
-            {
-                S.Decisions.Add(new DecisionRecord(decision.Trial, decision.Step, decision.Kind.ToString().ToLowerInvariant(), decision.Value,
-                    decision.Rung, decision.Cutoff, decision.Rank, decision.Competitors, decision.Reason));
-                AunceTelemetry.Decisions.Add(1, new KeyValuePair<string, object?>("decision", decision.Kind.ToString().ToLowerInvariant()));
-                AddEvent("decision", report.Trial, null, report.Epoch, report.Value, decision.Kind.ToString().ToLowerInvariant(), $"trial {report.Trial}: {decision.Reason}");
-            }
+            Record(decision);
         }
 
+        if (directive == TrialDirective.Pause)
+        {
+            S.Trials[report.Trial] = S.Trials[report.Trial] with { State = TrialState.Paused };
+        }
+
+        ApplyOutbox();
+        S.SchedulerState = SchedulerStateJson.Serialize(_schedulerState!);
         AddEvent("trial-epoch", report.Trial, null, report.Epoch, report.Value, directive == TrialDirective.Stop ? "pruned" : "running",
             $"trial {report.Trial} epoch {report.Epoch}: fold-mean {_spec.Search.Metric} {report.Value:0.0000}");
         if (directive == TrialDirective.Stop)
@@ -173,16 +172,24 @@ public sealed partial class SweepGrain(
 
     public async Task OnTrialFinishedAsync(int trial, TrialState finalState, string? error)
     {
-        if (!S.Trials.TryGetValue(trial, out var summary) || summary.State is TrialState.Completed or TrialState.Failed ||
-            (summary.State == TrialState.Pruned && finalState != TrialState.Failed && summary.Error is not null))
+        if (!S.Trials.TryGetValue(trial, out var summary) || summary.State is TrialState.Completed or TrialState.Failed)
         {
             return;
         }
 
-        var final = summary.State == TrialState.Pruned ? TrialState.Pruned : finalState;
+        // A leg that ended at a rung (paused) waits for promotion unless it failed; pruned stays pruned.
+        var final = finalState == TrialState.Failed ? TrialState.Failed
+            : summary.State is TrialState.Pruned or TrialState.Paused ? summary.State
+            : finalState;
         S.Trials[trial] = summary with { State = final, Error = error };
-        AddEvent("trial", trial, null, summary.LastEpoch, summary.LastValue, final.ToString().ToLowerInvariant(),
-            error is null ? $"trial {trial} {final.ToString().ToLowerInvariant()}" : $"trial {trial} {final.ToString().ToLowerInvariant()}: {error}");
+        if (final != TrialState.Paused)
+        {
+            _scheduler?.OnTrialEnded(_schedulerState!, trial, final == TrialState.Completed ? TrialPhase.Complete : TrialPhase.Pruned);
+            S.SchedulerState = SchedulerStateJson.Serialize(_schedulerState!);
+            AddEvent("trial", trial, null, summary.LastEpoch, summary.LastValue, final.ToString().ToLowerInvariant(),
+                error is null ? $"trial {trial} {final.ToString().ToLowerInvariant()}" : $"trial {trial} {final.ToString().ToLowerInvariant()}: {error}");
+        }
+
         LogTrialFinished(logger, this.GetPrimaryKeyString(), trial, final);
         await state.WriteStateAsync();
         await FillAsync();
@@ -202,25 +209,75 @@ public sealed partial class SweepGrain(
             .Select(t => GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), t.Trial)).StopAsync("sweep cancelled")));
     }
 
-    /// <summary>Starts trials until max_concurrent_trials run or all trials exist; ends the sweep when all are done.</summary>
+    /// <summary>
+    /// Asks the scheduler for jobs (promote a paused trial, or start a new one) while fewer than max_concurrent_trials
+    /// run; ends the sweep when nothing runs and the scheduler has nothing left.
+    /// </summary>
     private async Task FillAsync()
     {
         var spec = _spec!;
-        while (S.State == SweepState.Running && S.NextTrial < spec.Search.Trials &&
-               S.Trials.Values.Count(t => t.State == TrialState.Running) < spec.Search.MaxConcurrentTrials)
+        while (S.State == SweepState.Running)
         {
-            var number = S.NextTrial++;
-            var config = spec.Resolve(_sampler!.Sample(spec.Search.Space, number));
-            var hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-            S.Trials[number] = new TrialSummary { Trial = number, State = TrialState.Running, Hyperparameters = hp };
-            AddEvent("trial", number, null, null, null, "running",
-                $"trial {number} started: {string.Join(" ", spec.Search.Space.ParameterNames.Select(p => $"{p}={Short(hp[p])}"))}");
+            var running = S.Trials.Values.Where(t => t.State == TrialState.Running).Select(t => t.Trial).ToList();
+            if (running.Count >= spec.Search.MaxConcurrentTrials)
+            {
+                return;
+            }
+
+            var job = _scheduler!.NextJob(_schedulerState!, S.NextTrial < spec.Search.Trials, running);
+            ApplyOutbox();
+            S.SchedulerState = SchedulerStateJson.Serialize(_schedulerState!);
+            if (job is null)
+            {
+                break;
+            }
+
+            Dictionary<string, string> hp;
+            var fromEpoch = 0;
+            if (job.IsNew)
+            {
+                S.NextTrial = Math.Max(S.NextTrial, job.Trial + 1);
+                var config = spec.Resolve(_sampler!.Sample(spec.Search.Space, job.Trial));
+                hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                S.Trials[job.Trial] = new TrialSummary { Trial = job.Trial, State = TrialState.Running, Hyperparameters = hp, TargetEpoch = job.TargetStep };
+                AddEvent("trial", job.Trial, null, null, null, "running",
+                    $"trial {job.Trial} started (to epoch {job.TargetStep}): {string.Join(" ", spec.Search.Space.ParameterNames.Select(p => $"{p}={Short(hp[p])}"))}");
+            }
+            else
+            {
+                var t = S.Trials[job.Trial];
+                hp = t.Hyperparameters;
+                fromEpoch = t.LastEpoch;
+                S.Trials[job.Trial] = t with { State = TrialState.Running, TargetEpoch = job.TargetStep };
+                if (job.Decision is { } d)
+                {
+                    Record(d);
+                }
+            }
+
             await state.WriteStateAsync();
-            await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), number)).StartAsync(Assignment(number, hp));
+            await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), job.Trial))
+                .StartAsync(Assignment(job.Trial, hp, job.TargetStep, fromEpoch));
         }
 
-        if (S.State == SweepState.Running && S.NextTrial >= spec.Search.Trials && S.Trials.Values.All(t => t.State != TrialState.Running))
+        if (S.State == SweepState.Running && S.Trials.Values.All(t => t.State != TrialState.Running))
         {
+            foreach (var d in _scheduler!.Finish(_schedulerState!))
+            {
+                Record(d);
+                if (S.Trials.TryGetValue(d.Trial, out var t) && t.State == TrialState.Paused)
+                {
+                    S.Trials[d.Trial] = t with { State = TrialState.Pruned };
+                }
+            }
+
+            // Anything still paused (a scheduler that left it) is stopped with the sweep.
+            foreach (var t in S.Trials.Values.Where(t => t.State == TrialState.Paused).ToList())
+            {
+                S.Trials[t.Trial] = t with { State = TrialState.Pruned };
+            }
+
+            S.SchedulerState = SchedulerStateJson.Serialize(_schedulerState!);
             var anyFinished = S.Trials.Values.Any(t => t.State is TrialState.Completed or TrialState.Pruned);
             S.State = anyFinished ? SweepState.Completed : SweepState.Failed;
             S.Error = anyFinished ? null : "every trial failed: " + string.Join("; ", S.Trials.Values.Select(t => t.Error).Where(e => e is not null).Distinct().Take(3));
@@ -231,24 +288,47 @@ public sealed partial class SweepGrain(
         }
     }
 
-    private TrialAssignment Assignment(int number, Dictionary<string, string> hp)
+    /// <summary>Applies and records decisions the scheduler made about other trials (e.g. a synchronous rung cut).</summary>
+    private void ApplyOutbox()
+    {
+        foreach (var d in _schedulerState!.TakeOutbox())
+        {
+            Record(d);
+            if (d.Kind == DecisionKind.Stop && S.Trials.TryGetValue(d.Trial, out var t) && t.State is TrialState.Paused or TrialState.Running)
+            {
+                S.Trials[d.Trial] = t with { State = TrialState.Pruned };
+                if (t.State == TrialState.Running)
+                {
+                    _ = GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), d.Trial)).StopAsync(d.Reason);
+                }
+            }
+        }
+    }
+
+    private void Record(SchedulerDecision d)
+    {
+        var kind = d.Kind.ToString().ToLowerInvariant();
+        S.Decisions.Add(new DecisionRecord(d.Trial, d.Step, kind, d.Value, d.Rung, d.Cutoff, d.Rank, d.Competitors, d.Reason));
+        AunceTelemetry.Decisions.Add(1, new KeyValuePair<string, object?>("decision", kind));
+        AddEvent("decision", d.Trial, null, d.Step, d.Value, kind, $"trial {d.Trial}: {d.Reason}");
+    }
+
+    private TrialAssignment Assignment(int number, Dictionary<string, string> hp, int targetEpoch, int fromEpoch)
     {
         var spec = _spec!;
-        return new TrialAssignment(this.GetPrimaryKeyString(), number, hp, [.. spec.Dataset.Folds], spec.Training.Epochs,
+        return new TrialAssignment(this.GetPrimaryKeyString(), number, hp, [.. spec.Dataset.Folds], targetEpoch,
             new DatasetRef(spec.Dataset.Root, spec.Dataset.ListName, spec.Dataset.ImageSize, spec.Dataset.Aus is { } a ? [.. a] : null),
             new ModelRef(spec.Model.Encoder, spec.Model.Width, spec.Model.FeatureDim),
-            spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric);
+            spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric,
+            fromEpoch);
     }
 
     private void Load()
     {
         _spec = SweepSpecLoader.Parse(S.SpecYaml!, S.SpecFile, S.BaseDirectory);
         _sampler = new RandomSampler(_spec.Seed);
-        if (_spec.Search.Scheduler == "asha")
-        {
-            _asha = new AshaScheduler(_spec.Search.Asha);
-            _ashaState = string.IsNullOrEmpty(S.SchedulerState) ? _asha.NewState() : JsonSerializer.Deserialize<AshaState>(S.SchedulerState) ?? _asha.NewState();
-        }
+        _scheduler = _spec.Search.Scheduler.Create(_spec.Training.Epochs, _spec.Search.Mode, this.GetPrimaryKeyString());
+        _schedulerState = string.IsNullOrEmpty(S.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(S.SchedulerState);
     }
 
     /// <summary>The best trial: completed trials first, then by last fold-mean value in the sweep's direction.</summary>

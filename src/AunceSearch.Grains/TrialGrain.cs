@@ -24,13 +24,19 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
     public async Task StartAsync(TrialAssignment assignment)
     {
-        if (_assignment is not null)
+        if (_assignment is not null && _state == TrialState.Running && !_notified)
         {
             return;
         }
 
+        // A new leg (a promotion resumes a paused trial): folds continue from their checkpoints at FromEpoch.
         _assignment = assignment;
         _state = TrialState.Running;
+        _reportedEpoch = assignment.FromEpoch;
+        _finished.Clear();
+        _errors.Clear();
+        _reports.Clear();
+        _notified = false;
         DelayDeactivation(TimeSpan.FromDays(7));
         foreach (var fold in assignment.Folds)
         {
@@ -105,7 +111,10 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
         AunceTelemetry.Trials.Add(1, new KeyValuePair<string, object?>("state", _state.ToString()));
         await Sweep.OnTrialFinishedAsync(_assignment.Trial, _state, _errors.Count > 0 ? string.Join("; ", _errors) : null);
-        DeactivateOnIdle();
+        if (_state != TrialState.Running)
+        {
+            DeactivateOnIdle();   // unless the sweep promoted this trial meanwhile (a new leg is running)
+        }
     }
 
     public async Task StopAsync(string reason)

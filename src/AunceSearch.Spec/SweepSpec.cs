@@ -114,15 +114,70 @@ public sealed record SearchSpec
 
     public required SearchSpace Space { get; init; }
 
-    /// <summary>"asha" or "none".</summary>
-    public string Scheduler { get; init; } = "asha";
-
-    public required AshaOptions Asha { get; init; }
+    public required SchedulerSpec Scheduler { get; init; }
 
     /// <summary>"f1" (mean per-AU F1) or "accuracy".</summary>
     public string Metric { get; init; } = "f1";
 
     public Direction Mode { get; init; } = Direction.Maximize;
+}
+
+/// <summary>Which trial scheduler prunes or promotes, with its parameters (defaults: promotion ASHA, r = 1, η = 2).</summary>
+public sealed record SchedulerSpec
+{
+    public static readonly string[] Kinds = ["asha", "successive_halving", "hyperband", "hyperband_sync", "median", "percentile", "median_stopping", "none"];
+
+    /// <summary>One of <see cref="Kinds"/>.</summary>
+    public string Kind { get; init; } = "asha";
+
+    /// <summary>ASHA: "promotion" (the paper's: pause at rungs, promote when capacity frees) or "stopping" (Ray's).</summary>
+    public string Variant { get; init; } = "promotion";
+
+    /// <summary>Minimum resource r (epochs) of the first rung (ASHA's grace_period, Optuna's min_resource).</summary>
+    public int GracePeriod { get; init; } = 1;
+
+    public int ReductionFactor { get; init; } = 2;
+
+    public SmallRungPolicy SmallRungPolicy { get; init; } = SmallRungPolicy.Ray;
+
+    public int MinEarlyStoppingRate { get; init; }
+
+    public int BootstrapCount { get; init; }
+
+    public double Percentile { get; init; } = 25.0;
+
+    public int StartupTrials { get; init; } = 5;
+
+    public int WarmupSteps { get; init; }
+
+    public int IntervalSteps { get; init; } = 1;
+
+    public int MinTrials { get; init; } = 1;
+
+    /// <summary>Vizier median stopping: completed trials needed before it applies.</summary>
+    public int MinSamples { get; init; } = 3;
+
+    /// <summary>Builds the scheduler for a sweep (the sweep id names Hyperband's study for its bracket hash).</summary>
+    public Search.Schedulers.ITrialScheduler Create(int maxT, Direction direction, string sweepId)
+    {
+        var asha = new AshaOptions { GracePeriod = GracePeriod, ReductionFactor = ReductionFactor, MaxT = maxT, Direction = direction, SmallRungPolicy = SmallRungPolicy };
+        return Kind switch
+        {
+            "asha" when Variant == "stopping" => new Search.Schedulers.AshaStoppingScheduler(asha),
+            "asha" => new Search.Schedulers.AshaPromotionScheduler(asha, MinEarlyStoppingRate),
+            "successive_halving" => new Search.Schedulers.PrunerScheduler(
+                new Search.Pruners.SuccessiveHalvingPruner(GracePeriod, ReductionFactor, MinEarlyStoppingRate, BootstrapCount, direction), maxT, Kind),
+            "hyperband" => new Search.Schedulers.PrunerScheduler(
+                new Search.Pruners.HyperbandPruner(GracePeriod, Math.Max(maxT, GracePeriod + 1), ReductionFactor, BootstrapCount, sweepId, direction), maxT, Kind),
+            "hyperband_sync" => new Search.Schedulers.SynchronousHyperbandScheduler(maxT, ReductionFactor, GracePeriod, direction),
+            "median" => new Search.Schedulers.PrunerScheduler(
+                Search.Pruners.PercentilePruner.Median(StartupTrials, WarmupSteps, IntervalSteps, MinTrials, direction), maxT, Kind),
+            "percentile" => new Search.Schedulers.PrunerScheduler(
+                new Search.Pruners.PercentilePruner(Percentile, StartupTrials, WarmupSteps, IntervalSteps, MinTrials, direction), maxT, Kind),
+            "median_stopping" => new Search.Schedulers.PrunerScheduler(new Search.Pruners.MedianStoppingRule(GracePeriod, MinSamples, direction), maxT, Kind),
+            _ => new Search.Schedulers.FifoScheduler(maxT),
+        };
+    }
 }
 
 /// <summary>Names and defaults of the hyperparameters the trainer understands.</summary>

@@ -209,21 +209,41 @@ public static class SweepSpecLoader
     {
         var space = ReadSpace(map.Map("space"), training);
         var direction = (map.Choice("mode", "max", "min") ?? "max") == "max" ? Direction.Maximize : Direction.Minimize;
-        var scheduler = "asha";
-        var asha = new AshaOptions { MaxT = training.Epochs, Direction = direction, GracePeriod = 1, ReductionFactor = 2 };
+        var scheduler = new SchedulerSpec();
         if (map.Map("scheduler") is { } s)
         {
-            scheduler = s.Choice("kind", "asha", "none") ?? "asha";
-            asha = asha with
+            var kind = s.Choice("kind", SchedulerSpec.Kinds) ?? "asha";
+            scheduler = new SchedulerSpec
             {
-                GracePeriod = s.Int("grace_period", 1) ?? 1,
+                Kind = kind,
+                Variant = s.Choice("variant", "promotion", "stopping") ?? "promotion",
+                GracePeriod = s.Int("grace_period", 1) ?? s.Int("min_resource", 1) ?? 1,
                 ReductionFactor = s.Int("reduction_factor", 2) ?? 2,
                 SmallRungPolicy = (s.Choice("small_rung_policy", "ray", "optuna") ?? "ray") == "ray" ? SmallRungPolicy.Ray : SmallRungPolicy.Optuna,
+                MinEarlyStoppingRate = s.Int("min_early_stopping_rate", 0) ?? 0,
+                BootstrapCount = s.Int("bootstrap_count", 0) ?? 0,
+                Percentile = s.Double("percentile") ?? 25.0,
+                StartupTrials = s.Int("n_startup_trials", 0) ?? 5,
+                WarmupSteps = s.Int("n_warmup_steps", 0) ?? 0,
+                IntervalSteps = s.Int("interval_steps", 1) ?? 1,
+                MinTrials = s.Int("n_min_trials", 1) ?? 1,
+                MinSamples = s.Int("min_samples", 1) ?? 3,
             };
-            if (asha.GracePeriod > training.Epochs)
+            if (scheduler.Percentile is < 0 or > 100)
             {
-                s.TryNode("grace_period", out var n);
+                s.TryNode("percentile", out var n);
+                throw s.Error(n, "percentile", "must be between 0 and 100");
+            }
+
+            if (scheduler.GracePeriod > training.Epochs)
+            {
+                s.TryNode(s.Has("grace_period") ? "grace_period" : "min_resource", out var n);
                 throw s.Error(n, "grace_period", $"must be <= training.epochs ({training.Epochs})");
+            }
+
+            if (kind == "hyperband" && scheduler.GracePeriod >= training.Epochs)
+            {
+                throw s.Error($"hyperband needs min_resource ({scheduler.GracePeriod}) < training.epochs ({training.Epochs})");
             }
 
             s.EnsureNoUnknownKeys();
@@ -236,7 +256,6 @@ public static class SweepSpecLoader
             Sampler = map.Choice("sampler", "random") ?? "random",
             Space = space,
             Scheduler = scheduler,
-            Asha = asha,
             Metric = map.Choice("metric", "f1", "accuracy") ?? "f1",
             Mode = direction,
         };

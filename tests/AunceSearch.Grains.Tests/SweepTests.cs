@@ -7,7 +7,7 @@ namespace AunceSearch.Grains.Tests;
 [Collection(ClusterCollection.Name)]
 public sealed class SweepTests(ClusterFixture fixture)
 {
-    private string Spec(int trials, string extraSearch = "") => $$"""
+    private string Spec(int trials, string scheduler = "{kind: asha, variant: stopping, grace_period: 1, reduction_factor: 2, small_rung_policy: optuna}") => $$"""
         name: it
         seed: 5
         dataset:
@@ -19,12 +19,11 @@ public sealed class SweepTests(ClusterFixture fixture)
         search:
           trials: {{trials}}
           max_concurrent_trials: 1
-          scheduler: {kind: asha, grace_period: 1, reduction_factor: 2, small_rung_policy: optuna}
+          scheduler: {{scheduler}}
           space:
             lr: {log_uniform: [1.0e-4, 3.0e-2]}
             temperature: {log_uniform: [0.05, 1.0]}
             positives: {simplex: [p_max, p_aug, p_mix]}
-        {{extraSearch}}
         """;
 
     private async Task<SweepStatus> RunToEndAsync(ISweepGrain sweep, TimeSpan timeout)
@@ -79,6 +78,36 @@ public sealed class SweepTests(ClusterFixture fixture)
         var foldEvents = events.Where(e => e.Kind == "fold-epoch").ToList();
         Assert.NotEmpty(foldEvents);
         Assert.All(foldEvents, e => Assert.EndsWith("on Silo_0)", e.Message));   // folds train only on the trainer silo
+    }
+
+    [Fact]
+    public async Task Promotion_asha_pauses_trials_at_rungs_and_resumes_promoted_ones_from_their_checkpoints()
+    {
+        var sweepId = $"promo-{Guid.NewGuid():N}";
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>(sweepId);
+        await sweep.StartAsync(Spec(5, "{kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}"), "spec.yaml", fixture.Root);
+        var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
+
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.Contains(status.Decisions, d => d.Kind == "pause");
+        var promotions = status.Decisions.Where(d => d.Kind == "promote").ToList();
+        Assert.NotEmpty(promotions);
+        Assert.All(promotions, p => Assert.Contains("promoted from rung", p.Reason));
+        var completed = Assert.Single(status.Trials, t => t.State == TrialState.Completed && t.Trial == status.BestTrial);
+        Assert.Equal(3, completed.LastEpoch);
+        Assert.Contains(promotions, p => p.Trial == completed.Trial);
+        Assert.DoesNotContain(status.Trials, t => t.State is TrialState.Running or TrialState.Paused or TrialState.Failed);
+        Assert.Contains(status.Trials, t => t.State == TrialState.Pruned);
+
+        // The promoted trial's folds continued from their checkpoints: one checkpoint per epoch, each epoch trained once.
+        for (var fold = 1; fold <= 2; fold++)
+        {
+            var dir = Path.Combine(fixture.CheckpointRoot, sweepId, $"t{completed.Trial:D3}", $"f{fold}");
+            Assert.Equal(new[] { "e0001.ckpt", "e0002.ckpt", "e0003.ckpt" }, Directory.GetFiles(dir).Select(f => Path.GetFileName(f)).Order().ToArray());
+        }
+
+        var foldEpochs = (await sweep.GetEventsAsync(0)).Where(e => e.Kind == "fold-epoch" && e.Trial == completed.Trial).ToList();
+        Assert.Equal(6, foldEpochs.Count);
     }
 
     [Fact]

@@ -31,7 +31,8 @@ public class SweepSpecLoaderTests
         Assert.Equal("t", spec.Name);
         Assert.Equal(Path.GetFullPath("/base/data"), spec.Dataset.Root);
         Assert.Equal(new[] { 1, 2 }, spec.Dataset.Folds.ToArray());
-        Assert.Equal(3, spec.Search.Asha.MaxT);
+        Assert.Equal(3, spec.Search.Scheduler.Create(spec.Training.Epochs, spec.Search.Mode, "s").MaxSteps);
+        Assert.Equal("asha (promotion)", spec.Search.Scheduler.Create(3, spec.Search.Mode, "s").Name);
         Assert.Equal(new[] { "lr", "temperature", "p_max", "p_aug", "p_mix", "p_min" }, spec.Search.Space.ParameterNames.ToArray());
         var config = spec.Resolve(new RandomSampler(spec.Seed).Sample(spec.Search.Space, 0));
         Assert.Equal("1.2", config["lambda_min"]);
@@ -45,7 +46,7 @@ public class SweepSpecLoaderTests
         Assert.True(spec.Search.Trials >= 8);
         Assert.True(spec.Dataset.Folds.Length >= 2);
         Assert.InRange(spec.Training.Epochs, 1, 4);
-        Assert.Equal("asha", spec.Search.Scheduler);
+        Assert.Equal("asha", spec.Search.Scheduler.Kind);
     }
 
     [Fact]
