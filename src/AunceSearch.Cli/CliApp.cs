@@ -23,6 +23,8 @@ public static class CliApp
                                             on an embedded silo with local checkpoints
           sweep run SPEC.yaml [-v]          run a sweep from a YAML spec on an embedded silo
           sweep validate SPEC.yaml          check a spec (and that its dataset can be read) without training
+          sweep explain SWEEP [TRIAL]       why each trial of a finished sweep was paused, promoted, stopped or completed
+                                            (SWEEP: a sweep id under .aunce/sweeps, or a journal directory)
           scheduler replay TRACE.json [--check] [--explain]
                                             feed a pruner trace (aunce-pruner-trace/1, e.g. from Optuna) to the equivalent
                                             AunceSearch pruner; print one JSON decision per report; --check compares with
@@ -33,6 +35,7 @@ public static class CliApp
 
         options for demo and sweep run:
           --config KEY=VALUE                set a configuration value, e.g. Aunce:Checkpoints:Store=azure-blob
+          --journal DIR                     where sweep journals go (default ./.aunce/sweeps)
           -v, --verbose                     also print silo and training logs (stderr)
 
         exit codes: 0 success, 1 the sweep failed, 2 bad input (spec, data, arguments)
@@ -48,6 +51,7 @@ public static class CliApp
                 ["demo", .. var rest] => await DemoAsync(rest, stdout, stderr, cancellationToken),
                 ["sweep", "run", var spec, .. var rest] => await SweepRunAsync(spec, rest, stdout, stderr, cancellationToken),
                 ["sweep", "validate", var spec] => Validate(spec, stdout),
+                ["sweep", "explain", var sweep, .. var rest] => SweepJournal.Explain(sweep, rest, stdout, stderr),
                 ["silo", .. var rest] => await SiloHost.RunAsync(rest, cancellationToken),
                 ["data", "synth", var dir, .. var rest] => Synthesize(dir, rest, stdout),
                 ["scheduler", "replay", var trace, .. var rest] => SchedulerReplay.Run(trace, rest, stdout, stderr),
@@ -170,13 +174,14 @@ public static class CliApp
 public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>Options shared by <c>demo</c> and <c>sweep run</c>.</summary>
-public sealed record RunOptions(bool Verbose, int? Trials, IReadOnlyDictionary<string, string?> Config)
+public sealed record RunOptions(bool Verbose, int? Trials, IReadOnlyDictionary<string, string?> Config, string JournalDirectory)
 {
     public static RunOptions Parse(string[] args, bool allowTrials)
     {
         var verbose = false;
         int? trials = null;
         var config = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var journal = Path.Combine(Directory.GetCurrentDirectory(), ".aunce", "sweeps");
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -187,6 +192,9 @@ public sealed record RunOptions(bool Verbose, int? Trials, IReadOnlyDictionary<s
                 case "--trials" when allowTrials:
                     trials = i + 1 < args.Length && int.TryParse(args[++i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var t) && t >= 1
                         ? t : throw new UsageException("--trials must be an integer >= 1");
+                    break;
+                case "--journal":
+                    journal = i + 1 < args.Length ? Path.GetFullPath(args[++i]) : throw new UsageException("--journal needs a directory");
                     break;
                 case "--config":
                     var kv = i + 1 < args.Length ? args[++i] : throw new UsageException("--config needs KEY=VALUE");
@@ -203,6 +211,6 @@ public sealed record RunOptions(bool Verbose, int? Trials, IReadOnlyDictionary<s
             }
         }
 
-        return new RunOptions(verbose, trials, config);
+        return new RunOptions(verbose, trials, config, journal);
     }
 }

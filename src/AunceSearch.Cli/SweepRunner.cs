@@ -54,11 +54,14 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
                                         $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
             using var cancelRegistration = cancellationToken.Register(() => _ = sweep.CancelAsync());
+            var journal = SweepJournal.Create(options.JournalDirectory, sweepId, yaml);
             var status = await sweep.StartAsync(yaml, specFile, baseDirectory);
             long seen = 0;
             while (true)
             {
-                foreach (var e in await sweep.GetEventsAsync(seen))
+                var events = await sweep.GetEventsAsync(seen);
+                journal.Append(events);
+                foreach (var e in events)
                 {
                     seen = e.Sequence;
                     await stdout.WriteLineAsync($"[{watch.Elapsed.TotalSeconds,7:0.0}s] {e.Message}");
@@ -73,8 +76,10 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 await Task.Delay(250, CancellationToken.None);
             }
 
+            journal.WriteStatus(status);
             await stdout.WriteLineAsync();
             Leaderboard.Write(stdout, spec, status);
+            await stdout.WriteLineAsync($"journal: {journal.Directory} (aunce sweep explain {sweepId} TRIAL)");
             await stdout.WriteLineAsync($"wall time {watch.Elapsed.TotalSeconds:0.0} s; {status.Trials.Count(t => t.State == TrialState.Pruned)} pruned, " +
                                         $"{status.Trials.Count(t => t.State == TrialState.Completed)} completed, {status.Trials.Count(t => t.State == TrialState.Failed)} failed");
             var best = status.Trials.FirstOrDefault(t => t.Trial == status.BestTrial);

@@ -50,7 +50,7 @@ public sealed partial class SweepGrain(
     private SweepSpec? _spec;
     private ITrialScheduler? _scheduler;
     private SchedulerState? _schedulerState;
-    private RandomSampler? _sampler;
+    private ISampler? _sampler;
 
     private SweepGrainState S => state.State;
 
@@ -237,7 +237,7 @@ public sealed partial class SweepGrain(
             if (job.IsNew)
             {
                 S.NextTrial = Math.Max(S.NextTrial, job.Trial + 1);
-                var config = spec.Resolve(_sampler!.Sample(spec.Search.Space, job.Trial));
+                var config = spec.Resolve(_sampler!.Sample(spec.Search.Space, job.Trial, Observations()));
                 hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
                 S.Trials[job.Trial] = new TrialSummary { Trial = job.Trial, State = TrialState.Running, Hyperparameters = hp, TargetEpoch = job.TargetStep };
                 AddEvent("trial", job.Trial, null, null, null, "running",
@@ -288,6 +288,17 @@ public sealed partial class SweepGrain(
         }
     }
 
+    /// <summary>What samplers may learn from: every trial's configuration, state and last fold-mean value.</summary>
+    private List<Observation> Observations() => [.. S.Trials.Values.OrderBy(t => t.Trial).Select(t => new Observation(
+        t.Trial, t.Hyperparameters,
+        t.State switch
+        {
+            TrialState.Completed => ObservationState.Complete,
+            TrialState.Running or TrialState.Paused => ObservationState.Running,
+            _ => ObservationState.Pruned,
+        },
+        t.LastValue, t.LastEpoch))];
+
     /// <summary>Applies and records decisions the scheduler made about other trials (e.g. a synchronous rung cut).</summary>
     private void ApplyOutbox()
     {
@@ -326,7 +337,7 @@ public sealed partial class SweepGrain(
     private void Load()
     {
         _spec = SweepSpecLoader.Parse(S.SpecYaml!, S.SpecFile, S.BaseDirectory);
-        _sampler = new RandomSampler(_spec.Seed);
+        _sampler = _spec.Search.CreateSampler(_spec.Seed);
         _scheduler = _spec.Search.Scheduler.Create(_spec.Training.Epochs, _spec.Search.Mode, this.GetPrimaryKeyString());
         _schedulerState = string.IsNullOrEmpty(S.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(S.SchedulerState);
     }

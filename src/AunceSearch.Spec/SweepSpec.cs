@@ -110,7 +110,22 @@ public sealed record SearchSpec
 
     public int MaxConcurrentTrials { get; init; } = 1;
 
-    public string Sampler { get; init; } = "random";
+    /// <summary>"tpe" (default), "random" or "grid".</summary>
+    public string Sampler { get; init; } = "tpe";
+
+    /// <summary>TPE settings (Optuna's defaults; multivariate and constant liar on, as in Optuna 5).</summary>
+    public TpeOptions Tpe { get; init; } = new() { Multivariate = true, ConstantLiar = true };
+
+    /// <summary>Grid sampler: points per real range (and simplex lattice steps + 1).</summary>
+    public int GridPoints { get; init; } = 3;
+
+    /// <summary>The configured sampler.</summary>
+    public ISampler CreateSampler(ulong seed) => Sampler switch
+    {
+        "grid" => new GridSampler(seed, GridPoints),
+        "tpe" => new TpeSampler(seed, Tpe with { Direction = Mode }),
+        _ => new RandomSampler(seed),
+    };
 
     public required SearchSpace Space { get; init; }
 

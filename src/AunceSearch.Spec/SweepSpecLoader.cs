@@ -253,14 +253,50 @@ public static class SweepSpecLoader
         {
             Trials = map.Int("trials", 1, 1_000_000) ?? 8,
             MaxConcurrentTrials = map.Int("max_concurrent_trials", 1, 100_000) ?? 1,
-            Sampler = map.Choice("sampler", "random") ?? "random",
+            Sampler = map.Choice("sampler", "tpe", "random", "grid") ?? "tpe",
+            Tpe = ReadTpe(map.Map("tpe")),
+            GridPoints = map.Int("grid_points", 2, 1000) ?? 3,
             Space = space,
             Scheduler = scheduler,
             Metric = map.Choice("metric", "f1", "accuracy") ?? "f1",
             Mode = direction,
         };
         map.EnsureNoUnknownKeys();
+        if (spec.Sampler == "grid" && new GridSampler(0, spec.GridPoints).Size(space) is var size && size < spec.Trials)
+        {
+            map.TryNode("trials", out var n);
+            throw map.Error(n, "trials", $"{spec.Trials} trials but the grid has only {size} points (grid_points {spec.GridPoints})");
+        }
+
         return spec;
+    }
+
+    private static TpeOptions ReadTpe(YamlMap? t)
+    {
+        var o = new TpeOptions { Multivariate = true, ConstantLiar = true };
+        if (t is null)
+        {
+            return o;
+        }
+
+        o = o with
+        {
+            StartupTrials = t.Int("n_startup_trials", 0) ?? o.StartupTrials,
+            EiCandidates = t.Int("n_ei_candidates", 1) ?? o.EiCandidates,
+            PriorWeight = t.Double("prior_weight") ?? o.PriorWeight,
+            Multivariate = t.Bool("multivariate") ?? o.Multivariate,
+            ConstantLiar = t.Bool("constant_liar") ?? o.ConstantLiar,
+            ConsiderMagicClip = t.Bool("consider_magic_clip") ?? o.ConsiderMagicClip,
+            ConsiderEndpoints = t.Bool("consider_endpoints") ?? o.ConsiderEndpoints,
+        };
+        if (o.PriorWeight <= 0)
+        {
+            t.TryNode("prior_weight", out var n);
+            throw t.Error(n, "prior_weight", "must be > 0");
+        }
+
+        t.EnsureNoUnknownKeys();
+        return o;
     }
 
     private static SearchSpace ReadSpace(YamlMap? map, TrainingSpec training)
