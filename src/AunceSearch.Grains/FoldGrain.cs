@@ -59,49 +59,67 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
         string? error = null;
         try
         {
-            var prefix = $"{t.SweepId}/t{t.Trial:D3}/f{a.Fold}/";
-            var existing = await store.ListAsync(prefix, cancellationToken);
-            var latest = existing.Where(k => k.EndsWith(".ckpt", StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();
-            var resume = latest is null ? null : await store.LoadAsync(latest, cancellationToken);
-            if (latest is not null)
+            (TrainingOutcome Outcome, Exception? Error) result = default;
+            for (var attempt = 0; attempt <= MaxRetries; attempt++)
             {
-                LogResuming(logger, this.GetPrimaryKeyString(), latest);
-            }
-
-            var request = new FoldTrainingRequest
-            {
-                Label = this.GetPrimaryKeyString(),
-                Dataset = new DatasetSource(t.Dataset.Root, t.Dataset.ListName, a.Fold, t.Dataset.ImageSize, t.Dataset.AuNames),
-                Model = new ModelOptions { Encoder = t.Model.Encoder, Width = t.Model.Width, FeatureDim = t.Model.FeatureDim },
-                Hyperparameters = t.Hyperparameters,
-                Epochs = t.Epochs,
-                Probe = new ProbeOptions { Steps = t.ProbeSteps, LearningRate = t.ProbeLr },
-                Seed = (t.Seed * 1000) + a.Fold,
-                Device = t.Device,
-                ResumeFrom = resume,
-            };
-
-            var epochs = Channel.CreateUnbounded<(EpochResult Result, byte[] Checkpoint)>(new UnboundedChannelOptions { SingleReader = true });
-            var training = executor.RunAsync(request, (r, c) => epochs.Writer.TryWrite((r, c)), cancellationToken)
-                .ContinueWith(task =>
+                result = await RunOnceAsync();
+                if (result.Outcome != TrainingOutcome.Failed || result.Error is not System.Runtime.InteropServices.ExternalException || cancellationToken.IsCancellationRequested)
                 {
-                    epochs.Writer.TryComplete();
-                    return task.Result;
-                }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                    break;
+                }
 
-            await foreach (var (result, checkpoint) in epochs.Reader.ReadAllAsync(CancellationToken.None))
-            {
-                var key = CheckpointKeys.ForEpoch(t.SweepId, t.Trial, a.Fold, result.Epoch);
-                var location = await store.SaveAsync(key, checkpoint, CancellationToken.None);
-                AunceTelemetry.FoldEpochs.Add(1);
-                AunceTelemetry.FoldEpochSeconds.Record(result.Seconds);
-                AunceTelemetry.FoldMetric.Record(result.Metrics.MeanF1);
-                LogEpoch(logger, this.GetPrimaryKeyString(), result.Epoch, result.Metrics.MeanF1, result.TrainLoss, result.Seconds);
-                await trial.OnFoldEpochAsync(new FoldEpochReport(t.Trial, a.Fold, result.Epoch, result.Metrics.MeanF1,
-                    result.Metrics.MeanAccuracy, result.TrainLoss, result.Metrics.F1, result.Seconds, key, location, silo.Name));
+                // A native (libtorch) failure: retry from the fold's latest checkpoint, as after a silo failure.
+                LogRetrying(logger, result.Error, this.GetPrimaryKeyString(), attempt + 1, MaxRetries);
             }
 
-            var (o, e) = await training;
+            async Task<(TrainingOutcome, Exception?)> RunOnceAsync()
+            {
+                var prefix = $"{t.SweepId}/t{t.Trial:D3}/f{a.Fold}/";
+                var existing = await store.ListAsync(prefix, cancellationToken);
+                var latest = existing.Where(k => k.EndsWith(".ckpt", StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();
+                var resume = latest is null ? null : await store.LoadAsync(latest, cancellationToken);
+                if (latest is not null)
+                {
+                    LogResuming(logger, this.GetPrimaryKeyString(), latest);
+                }
+
+                var request = new FoldTrainingRequest
+                {
+                    Label = this.GetPrimaryKeyString(),
+                    Dataset = new DatasetSource(t.Dataset.Root, t.Dataset.ListName, a.Fold, t.Dataset.ImageSize, t.Dataset.AuNames),
+                    Model = new ModelOptions { Encoder = t.Model.Encoder, Width = t.Model.Width, FeatureDim = t.Model.FeatureDim },
+                    Hyperparameters = t.Hyperparameters,
+                    Epochs = t.Epochs,
+                    Probe = new ProbeOptions { Steps = t.ProbeSteps, LearningRate = t.ProbeLr },
+                    Seed = (t.Seed * 1000) + a.Fold,
+                    Device = t.Device,
+                    ResumeFrom = resume,
+                };
+
+                var epochs = Channel.CreateUnbounded<(EpochResult Result, byte[] Checkpoint)>(new UnboundedChannelOptions { SingleReader = true });
+                var training = executor.RunAsync(request, (r, c) => epochs.Writer.TryWrite((r, c)), cancellationToken)
+                    .ContinueWith(task =>
+                    {
+                        epochs.Writer.TryComplete();
+                        return task.Result;
+                    }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+
+                await foreach (var (result, checkpoint) in epochs.Reader.ReadAllAsync(CancellationToken.None))
+                {
+                    var key = CheckpointKeys.ForEpoch(t.SweepId, t.Trial, a.Fold, result.Epoch);
+                    var location = await store.SaveAsync(key, checkpoint, CancellationToken.None);
+                    AunceTelemetry.FoldEpochs.Add(1);
+                    AunceTelemetry.FoldEpochSeconds.Record(result.Seconds);
+                    AunceTelemetry.FoldMetric.Record(result.Metrics.MeanF1);
+                    LogEpoch(logger, this.GetPrimaryKeyString(), result.Epoch, result.Metrics.MeanF1, result.TrainLoss, result.Seconds);
+                    await trial.OnFoldEpochAsync(new FoldEpochReport(t.Trial, a.Fold, result.Epoch, result.Metrics.MeanF1,
+                        result.Metrics.MeanAccuracy, result.TrainLoss, result.Metrics.F1, result.Seconds, key, location, silo.Name));
+                }
+
+                return await training;
+            }
+
+            var (o, e) = result;
             outcome = o.ToString();
             error = e is null ? null : $"{e.GetType().Name}: {e.Message}";
             if (e is not null)
@@ -136,6 +154,12 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Fold {FoldKey} resumes from {CheckpointKey}")]
     private static partial void LogResuming(ILogger logger, string foldKey, string checkpointKey);
+
+    /// <summary>How often a fold that failed inside libtorch is restarted from its latest checkpoint.</summary>
+    private const int MaxRetries = 2;
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Fold {FoldKey} failed in libtorch; retry {Attempt} of {MaxRetries} from its latest checkpoint")]
+    private static partial void LogRetrying(ILogger logger, Exception exception, string foldKey, int attempt, int maxRetries);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Fold {FoldKey} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string foldKey);

@@ -288,13 +288,16 @@ public sealed partial class SweepGrain(
         }
     }
 
-    /// <summary>What samplers may learn from: every trial's configuration, state and last fold-mean value.</summary>
+    /// <summary>
+    /// What samplers may learn from: every trial's configuration, state and last fold-mean value. A paused trial counts
+    /// as an observation at its rung (as a pruned one does), so TPE learns from rung results under promotion ASHA.
+    /// </summary>
     private List<Observation> Observations() => [.. S.Trials.Values.OrderBy(t => t.Trial).Select(t => new Observation(
         t.Trial, t.Hyperparameters,
         t.State switch
         {
             TrialState.Completed => ObservationState.Complete,
-            TrialState.Running or TrialState.Paused => ObservationState.Running,
+            TrialState.Running => ObservationState.Running,
             _ => ObservationState.Pruned,
         },
         t.LastValue, t.LastEpoch))];

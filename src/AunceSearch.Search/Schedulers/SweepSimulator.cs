@@ -25,8 +25,20 @@ public static class SweepSimulator
     /// <param name="budgetSteps">Stop starting or resuming jobs once this many steps were consumed (null = no limit).</param>
     /// <param name="roundTrip">Applied to the state after every event (tests: serialise and restore).</param>
     public static SimulationResult Run(ITrialScheduler scheduler, Func<int, int, double> curve, int workers, int maxTrials,
-        long? budgetSteps = null, Func<SchedulerState, SchedulerState>? roundTrip = null, Direction direction = Direction.Maximize)
+        long? budgetSteps = null, Func<SchedulerState, SchedulerState>? roundTrip = null, Direction direction = Direction.Maximize) =>
+        Run(scheduler, (t, _) => (new Dictionary<string, string>(), s => curve(t, s)), workers, maxTrials, budgetSteps, roundTrip, direction);
+
+    /// <param name="newTrial">Called when a new trial starts, with the history so far: its configuration and learning curve
+    /// (a sampler chooses the configuration; the curve maps a step to the metric).</param>
+    public static SimulationResult Run(ITrialScheduler scheduler,
+        Func<int, IReadOnlyList<Observation>, (IReadOnlyDictionary<string, string> Config, Func<int, double> Curve)> newTrial,
+        int workers, int maxTrials, long? budgetSteps = null, Func<SchedulerState, SchedulerState>? roundTrip = null,
+        Direction direction = Direction.Maximize)
     {
+        var curves = new Dictionary<int, Func<int, double>>();
+        var configs = new Dictionary<int, IReadOnlyDictionary<string, string>>();
+        var phase = new Dictionary<int, ObservationState>();
+        double curve(int t, int step) => curves[t](step);
         var state = scheduler.NewState();
         var decisions = new List<SchedulerDecision>();
         var finals = new Dictionary<int, (int, double)>();
@@ -48,7 +60,15 @@ public static class SweepSimulator
 
                 var running = busy.Where(b => b is not null).Select(b => b!.Value.Trial).ToList();
                 var job = scheduler.NextJob(state, MayStart(), running);
-                decisions.AddRange(state.TakeOutbox());
+                foreach (var stop in state.TakeOutbox())
+                {
+                    decisions.Add(stop);
+                    if (stop.Kind == DecisionKind.Stop)
+                    {
+                        phase[stop.Trial] = ObservationState.Pruned;
+                    }
+                }
+
                 if (job is null)
                 {
                     return;
@@ -57,6 +77,21 @@ public static class SweepSimulator
                 if (job.Decision is not null)
                 {
                     decisions.Add(job.Decision);
+                }
+
+                if (!job.IsNew)
+                {
+                    phase[job.Trial] = ObservationState.Running;
+                }
+
+                if (job.IsNew)
+                {
+                    var history = configs.Keys.Order().Select(t => new Observation(t, configs[t], phase[t],
+                        finals.TryGetValue(t, out var f) ? f.Item2 : null, finals.TryGetValue(t, out var g) ? g.Item1 : 0)).ToList();
+                    var (config, c) = newTrial(job.Trial, history);
+                    configs[job.Trial] = config;
+                    curves[job.Trial] = c;
+                    phase[job.Trial] = ObservationState.Running;
                 }
 
                 var from = stepOf.GetValueOrDefault(job.Trial);
@@ -83,6 +118,14 @@ public static class SweepSimulator
             var d = scheduler.OnReport(state, new TrialReport(trial, step, value));
             decisions.Add(d);
             finals[trial] = (step, value);
+            if (d.Kind is DecisionKind.Stop or DecisionKind.Pause)
+            {
+                phase[trial] = ObservationState.Pruned;   // a paused trial is an observation at its rung, like a pruned one
+            }
+            else if (d.Kind == DecisionKind.Complete || step >= scheduler.MaxSteps)
+            {
+                phase[trial] = ObservationState.Complete;
+            }
             if (roundTrip is not null)
             {
                 state = roundTrip(state);
