@@ -77,6 +77,7 @@ public sealed class AshaState
 /// </summary>
 public sealed class AshaScheduler
 {
+    private const string NotAMilestone = "continues: not a new milestone";
     private readonly IReadOnlyList<int> _milestones;
 
     public AshaScheduler(AshaOptions options)
@@ -136,8 +137,7 @@ public sealed class AshaScheduler
                 : DecideOptuna(report, k, milestone, others, signed, sign);
         }
 
-        return Decision(report, DecisionKind.Continue, null, null, null, null, 0,
-            $"step {report.Step} is not a new milestone");
+        return Decision(report, DecisionKind.Continue, null, null, null, null, 0, NotAMilestone);
     }
 
     private SchedulerDecision DecideRay(TrialReport report, int k, int milestone, List<double> others, double signed, double sign)

@@ -61,7 +61,7 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
         var k = Array.IndexOf(_rungSteps, r.Step);
         if (k < 0)
         {
-            return new SchedulerDecision(r.Trial, r.Step, DecisionKind.Continue, r.Value, null, null, null, null, 0, $"continues: step {r.Step} is not a rung");
+            return new SchedulerDecision(r.Trial, r.Step, DecisionKind.Continue, r.Value, null, null, null, null, 0, "continues: not a rung");
         }
 
         var value = double.IsNaN(r.Value) ? (Options.Direction == Direction.Maximize ? double.NegativeInfinity : double.PositiveInfinity) : r.Value;
