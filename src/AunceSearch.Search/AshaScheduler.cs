@@ -68,6 +68,13 @@ public sealed class AshaState
 {
     /// <summary>Rungs[k][trial] = the value the trial had when it reached milestone k.</summary>
     public List<Dictionary<int, double>> Rungs { get; set; } = [];
+
+    /// <summary>
+    /// Derived, not serialised: per rung, the non-NaN values in the scheduler's sign, sorted ascending, and the rung size
+    /// they were built from. Rebuilt from <see cref="Rungs"/> whenever they disagree (e.g. after a restore).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    internal List<(int Count, List<double> Sorted)?> Order { get; set; } = [];
 }
 
 /// <summary>
@@ -124,20 +131,46 @@ public sealed class AshaScheduler
 
             if (double.IsNaN(report.Value))
             {
+                var sorted = SortedSigned(state, k, sign);
                 rung[report.Trial] = double.NaN;
+                state.Order[k] = (rung.Count, sorted);
                 return Decision(report, DecisionKind.Stop, k, milestone, null, null, rung.Count,
                     $"stopped at rung {k} (step {milestone}): the metric is NaN");
             }
 
-            var others = rung.Values.Where(v => !double.IsNaN(v)).Select(v => sign * v).ToList();
+            var others = SortedSigned(state, k, sign);
             var signed = sign * report.Value;
-            rung[report.Trial] = report.Value;
-            return Options.SmallRungPolicy == SmallRungPolicy.Ray
+            var decision = Options.SmallRungPolicy == SmallRungPolicy.Ray
                 ? DecideRay(report, k, milestone, others, signed, sign)
                 : DecideOptuna(report, k, milestone, others, signed, sign);
+            rung[report.Trial] = report.Value;
+            var at = others.BinarySearch(signed);
+            others.Insert(at < 0 ? ~at : at, signed);
+            state.Order[k] = (rung.Count, others);
+            return decision;
         }
 
         return Decision(report, DecisionKind.Continue, null, null, null, null, 0, NotAMilestone);
+    }
+
+    /// <summary>The rung's non-NaN values in signed form, ascending (from the cache, rebuilt if stale).</summary>
+    private static List<double> SortedSigned(AshaState state, int k, double sign)
+    {
+        while (state.Order.Count < state.Rungs.Count)
+        {
+            state.Order.Add(null);
+        }
+
+        var rung = state.Rungs[k];
+        if (state.Order[k] is { } cached && cached.Count == rung.Count)
+        {
+            return cached.Sorted;
+        }
+
+        var sorted = rung.Values.Where(v => !double.IsNaN(v)).Select(v => sign * v).ToList();
+        sorted.Sort();
+        state.Order[k] = (rung.Count, sorted);
+        return sorted;
     }
 
     private SchedulerDecision DecideRay(TrialReport report, int k, int milestone, List<double> others, double signed, double sign)
@@ -148,8 +181,8 @@ public sealed class AshaScheduler
                 $"continues at rung {k} (step {milestone}): first to reach it");
         }
 
-        var cutoff = Percentile.Linear(others, 100.0 * (1.0 - (1.0 / Options.ReductionFactor)));
-        var rank = 1 + others.Count(v => v > signed);
+        var cutoff = Percentile.LinearSorted(others, 100.0 * (1.0 - (1.0 / Options.ReductionFactor)));
+        var rank = 1 + CountAbove(others, signed);
         var keep = signed >= cutoff;
         var verb = keep ? "continues" : "stopped";
         var cmp = keep ? ">=" : "<";
@@ -160,16 +193,38 @@ public sealed class AshaScheduler
 
     private SchedulerDecision DecideOptuna(TrialReport report, int k, int milestone, List<double> others, double signed, double sign)
     {
-        var competing = others.Append(signed).OrderByDescending(v => v).ToList();
-        var idx = Math.Max((competing.Count / Options.ReductionFactor) - 1, 0);
-        var cutoff = competing[idx];
-        var rank = 1 + others.Count(v => v > signed);
+        var n = others.Count + 1;
+        var idx = Math.Max((n / Options.ReductionFactor) - 1, 0);
+        // competing = others + [signed], sorted descending; element idx of it:
+        var above = CountAbove(others, signed);
+        var cutoff = idx < above ? others[others.Count - 1 - idx] : idx == above ? signed : others[others.Count - idx];
+        var rank = 1 + above;
         var keep = signed >= cutoff;
         var verb = keep ? "continues" : "stopped";
         var cmp = keep ? ">=" : "<";
-        return Decision(report, keep ? DecisionKind.Continue : DecisionKind.Stop, k, milestone, sign * cutoff, rank, competing.Count,
+        return Decision(report, keep ? DecisionKind.Continue : DecisionKind.Stop, k, milestone, sign * cutoff, rank, n,
             $"{verb} at rung {k} (step {milestone}): {Fmt(report.Value)} {Cmp(cmp, sign)} cutoff {Fmt(sign * cutoff)} " +
-            $"(rank {rank} of {competing.Count}, keeps top {idx + 1})");
+            $"(rank {rank} of {n}, keeps top {idx + 1})");
+    }
+
+    /// <summary>How many values of an ascending list are strictly greater than <paramref name="x"/>.</summary>
+    private static int CountAbove(List<double> sorted, double x)
+    {
+        int lo = 0, hi = sorted.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (sorted[mid] > x)
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+
+        return sorted.Count - lo;
     }
 
     private static string Cmp(string signedComparison, double sign) =>
@@ -185,16 +240,19 @@ public sealed class AshaScheduler
 public static class Percentile
 {
     /// <summary>NumPy's default ("linear") percentile of <paramref name="values"/> at <paramref name="q"/> ∈ [0, 100].</summary>
-    public static double Linear(IReadOnlyCollection<double> values, double q)
+    public static double Linear(IReadOnlyCollection<double> values, double q) =>
+        values.Count == 0 ? double.NaN : LinearSorted([.. values.OrderBy(v => v)], q);
+
+    /// <summary>The same on values already sorted ascending (O(1)).</summary>
+    public static double LinearSorted(IReadOnlyList<double> x, double q)
     {
-        if (values.Count == 0)
+        if (x.Count == 0)
         {
             return double.NaN;
         }
 
-        var x = values.OrderBy(v => v).ToArray();
-        var h = (x.Length - 1) * (q / 100.0);
-        if (h >= x.Length - 1)
+        var h = (x.Count - 1) * (q / 100.0);
+        if (h >= x.Count - 1)
         {
             return x[^1];
         }

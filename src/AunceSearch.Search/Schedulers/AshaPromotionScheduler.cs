@@ -137,8 +137,23 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
         ? rung.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Select(kv => kv.Key)
         : rung.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key).Select(kv => kv.Key);
 
-    private (int Rank, int Count) Rank(SchedulerState state, int k, int trial) =>
-        (Ordered(state.Rungs[k]).TakeWhile(t => t != trial).Count() + 1, state.Rungs[k].Count);
+    /// <summary>1 + the number of entries ordered before the trial (better value, or equal value and lower trial number); O(n).</summary>
+    private (int Rank, int Count) Rank(SchedulerState state, int k, int trial)
+    {
+        var rung = state.Rungs[k];
+        var v = rung[trial];
+        var max = Options.Direction == Direction.Maximize;
+        var before = 0;
+        foreach (var (t, x) in rung)
+        {
+            if ((max ? x > v : x < v) || (x == v && t < trial))
+            {
+                before++;
+            }
+        }
+
+        return (before + 1, rung.Count);
+    }
 
     private static string Fmt(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -44,6 +44,10 @@ public sealed class SchedulerState
     /// <summary>The rung each trial is training towards.</summary>
     public SortedDictionary<int, int> TargetRung { get; set; } = [];
 
+    /// <summary>Stopping ASHA's view of <see cref="Rungs"/> with its sorted-rung cache (derived; not serialised).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    internal AshaState? AshaView { get; set; }
+
     /// <summary>Decisions about other trials (e.g. trials stopped at a synchronous rung) for the coordinator to apply and record.</summary>
     public List<SchedulerDecision> Outbox { get; set; } = [];
 

@@ -80,7 +80,12 @@ public sealed class AshaStoppingScheduler(AshaOptions options) : StoppingSchedul
     protected override SchedulerDecision Decide(SchedulerState state, TrialReport r)
     {
         state.Study.Trial(r.Trial).Values[r.Step] = r.Value;
-        var asha = new AshaState { Rungs = state.Rungs };
+        if (state.AshaView is null || !ReferenceEquals(state.AshaView.Rungs, state.Rungs))
+        {
+            state.AshaView = new AshaState { Rungs = state.Rungs };
+        }
+
+        var asha = state.AshaView;
         var d = _asha.OnReport(asha, r);
         return d.Kind == DecisionKind.Complete ? d with { Kind = DecisionKind.Continue } : d;   // the base class completes at max_t
     }
