@@ -110,7 +110,7 @@ public sealed record SearchSpec
 
     public int MaxConcurrentTrials { get; init; } = 1;
 
-    /// <summary>"tpe" (default), "random" or "grid".</summary>
+    /// <summary>"tpe" (default), "random", "sobol" or "grid".</summary>
     public string Sampler { get; init; } = "tpe";
 
     /// <summary>TPE settings (Optuna's defaults; multivariate and constant liar on, as in Optuna 5).</summary>
@@ -123,6 +123,7 @@ public sealed record SearchSpec
     public ISampler CreateSampler(ulong seed) => Sampler switch
     {
         "grid" => new GridSampler(seed, GridPoints),
+        "sobol" => new SobolSampler(seed),
         "tpe" => new TpeSampler(seed, Tpe with { Direction = Mode }),
         _ => new RandomSampler(seed),
     };

@@ -253,7 +253,7 @@ public static class SweepSpecLoader
         {
             Trials = map.Int("trials", 1, 1_000_000) ?? 8,
             MaxConcurrentTrials = map.Int("max_concurrent_trials", 1, 100_000) ?? 1,
-            Sampler = map.Choice("sampler", "tpe", "random", "grid") ?? "tpe",
+            Sampler = map.Choice("sampler", "tpe", "random", "sobol", "grid") ?? "tpe",
             Tpe = ReadTpe(map.Map("tpe")),
             GridPoints = map.Int("grid_points", 2, 1000) ?? 3,
             Space = space,

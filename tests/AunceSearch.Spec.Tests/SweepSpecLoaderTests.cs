@@ -150,4 +150,23 @@ public class SweepSpecLoaderTests
         var noise = Error(Valid.Replace("  folds: [1, 2]", "  folds: [1, 2]\n  synthetic: {label_noise: 0.7}", StringComparison.Ordinal));
         Assert.Contains("dataset.synthetic.label_noise: must be in [0, 0.5)", noise);
     }
+
+    [Theory]
+    [InlineData("tpe", "TpeSampler")]
+    [InlineData("random", "RandomSampler")]
+    [InlineData("sobol", "SobolSampler")]
+    [InlineData("grid", "GridSampler")]
+    public void Samplers_are_chosen_by_name_and_tpe_is_the_default(string name, string type)
+    {
+        Assert.Equal(type, Parse(Valid.Replace("  trials: 4", $"  trials: 4\n  sampler: {name}", StringComparison.Ordinal)).Search.CreateSampler(1).GetType().Name);
+        Assert.Equal("TpeSampler", Parse(Valid).Search.CreateSampler(1).GetType().Name);
+        Assert.Contains("'annealing' is not one of", Error(Valid.Replace("  trials: 4", "  trials: 4\n  sampler: annealing", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_grid_smaller_than_the_trial_count_is_rejected()
+    {
+        var msg = Error(Valid.Replace("  trials: 4", "  trials: 400\n  sampler: grid\n  grid_points: 2", StringComparison.Ordinal));
+        Assert.Contains("400 trials but the grid has only", msg);
+    }
 }
