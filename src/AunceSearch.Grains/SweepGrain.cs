@@ -237,7 +237,14 @@ public sealed partial class SweepGrain(
             if (job.IsNew)
             {
                 S.NextTrial = Math.Max(S.NextTrial, job.Trial + 1);
-                var config = spec.Resolve(_sampler!.Sample(spec.Search.Space, job.Trial, Observations()));
+                var sampled = _sampler!.Sample(spec.Search.Space, job.Trial, Observations());
+                if (job.Trial < spec.Search.Enqueued.Length)
+                {
+                    // Warm start: an enqueued configuration; what it leaves out comes from the sampler.
+                    sampled = sampled.SetItems(spec.Search.Enqueued[job.Trial]);
+                }
+
+                var config = spec.Resolve(sampled);
                 hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
                 S.Trials[job.Trial] = new TrialSummary { Trial = job.Trial, State = TrialState.Running, Hyperparameters = hp, TargetEpoch = job.TargetStep };
                 AddEvent("trial", job.Trial, null, null, null, "running",
@@ -292,7 +299,8 @@ public sealed partial class SweepGrain(
     /// What samplers may learn from: every trial's configuration, state and last fold-mean value. A paused trial counts
     /// as an observation at its rung (as a pruned one does), so TPE learns from rung results under promotion ASHA.
     /// </summary>
-    private List<Observation> Observations() => [.. S.Trials.Values.OrderBy(t => t.Trial).Select(t => new Observation(
+    private List<Observation> Observations() => [.. _spec!.Search.SeedResults.Select((r, i) => new Observation(-1 - i, r.Config, ObservationState.Complete, r.Value, _spec.Training.Epochs)),
+        .. S.Trials.Values.OrderBy(t => t.Trial).Select(t => new Observation(
         t.Trial, t.Hyperparameters,
         t.State switch
         {

@@ -119,6 +119,12 @@ public sealed record SearchSpec
     /// <summary>Grid sampler: points per real range (and simplex lattice steps + 1).</summary>
     public int GridPoints { get; init; } = 3;
 
+    /// <summary>Warm start: configurations for the first trials (parameters they leave out are sampled).</summary>
+    public ImmutableArray<ImmutableSortedDictionary<string, string>> Enqueued { get; init; } = [];
+
+    /// <summary>Warm start: results of earlier sweeps that samplers learn from (complete observations).</summary>
+    public ImmutableArray<(ImmutableSortedDictionary<string, string> Config, double Value)> SeedResults { get; init; } = [];
+
     /// <summary>The configured sampler.</summary>
     public ISampler CreateSampler(ulong seed) => Sampler switch
     {

@@ -255,6 +255,8 @@ public static class SweepSpecLoader
             MaxConcurrentTrials = map.Int("max_concurrent_trials", 1, 100_000) ?? 1,
             Sampler = map.Choice("sampler", "tpe", "random", "sobol", "grid") ?? "tpe",
             Tpe = ReadTpe(map.Map("tpe")),
+            Enqueued = [.. (map.List("enqueue") ?? []).Select(n => ReadConfig(map, n, "enqueue"))],
+            SeedResults = [.. (map.List("seed_results") ?? []).Select(n => ReadSeedResult(map, n))],
             GridPoints = map.Int("grid_points", 2, 1000) ?? 3,
             Space = space,
             Scheduler = scheduler,
@@ -269,6 +271,59 @@ public static class SweepSpecLoader
         }
 
         return spec;
+    }
+
+    /// <summary>A configuration: known hyperparameters with valid values; positive-pair probabilities all or none, summing to 1.</summary>
+    private static ImmutableSortedDictionary<string, string> ReadConfig(YamlMap parent, YamlNode node, string key)
+    {
+        if (node is not YamlMappingNode m)
+        {
+            throw parent.Error(node, key, "each entry must be a mapping of hyperparameter: value");
+        }
+
+        var map = new YamlMap(m, parent.File, parent.Field(key));
+        var config = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var name in map.Keys.ToList())
+        {
+            map.TryNode(name, out var v);
+            if (!SpecDefaults.Hyperparameters.ContainsKey(name))
+            {
+                throw map.Error(v, name, $"unknown hyperparameter '{name}'");
+            }
+
+            var value = map.ParseDouble(v, name);
+            CheckHyperparameter(map, v, name, value);
+            config[name] = value.ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        var given = SpecDefaults.Probabilities.Where(config.ContainsKey).ToList();
+        if (given.Count > 0 && (given.Count != SpecDefaults.Probabilities.Length ||
+            Math.Abs(given.Sum(p => double.Parse(config[p], CultureInfo.InvariantCulture)) - 1) > 1e-6))
+        {
+            throw map.Error("give all of p_max, p_aug, p_mix, p_min (summing to 1) or none of them");
+        }
+
+        map.EnsureNoUnknownKeys();
+        return config.ToImmutable();
+    }
+
+    private static (ImmutableSortedDictionary<string, string>, double) ReadSeedResult(YamlMap parent, YamlNode node)
+    {
+        if (node is not YamlMappingNode m)
+        {
+            throw parent.Error(node, "seed_results", "each entry must be {config: {...}, value: number}");
+        }
+
+        var map = new YamlMap(m, parent.File, parent.Field("seed_results"));
+        if (!map.TryNode("config", out var c))
+        {
+            throw map.Error("missing 'config'");
+        }
+
+        var config = ReadConfig(map, c, "config");
+        var value = map.Double("value") ?? throw map.Error("missing 'value'");
+        map.EnsureNoUnknownKeys();
+        return (config, value);
     }
 
     private static TpeOptions ReadTpe(YamlMap? t)

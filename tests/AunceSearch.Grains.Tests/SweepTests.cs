@@ -111,6 +111,20 @@ public sealed class SweepTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Enqueued_configurations_are_tried_first()
+    {
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"warm-{Guid.NewGuid():N}");
+        var yaml = Spec(2, "{kind: none}").Replace("epochs: 3", "epochs: 1", StringComparison.Ordinal)
+            .Replace("  trials: 2", "  trials: 2\n  enqueue: [{lr: 0.0042, temperature: 0.33}]", StringComparison.Ordinal);
+        await sweep.StartAsync(yaml, "spec.yaml", fixture.Root);
+        var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(2));
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.Equal("0.0042", status.Trials[0].Hyperparameters["lr"]);
+        Assert.Equal("0.33", status.Trials[0].Hyperparameters["temperature"]);
+        Assert.NotEqual("0.0042", status.Trials[1].Hyperparameters["lr"]);
+    }
+
+    [Fact]
     public async Task A_bad_spec_is_rejected_and_leaves_no_sweep_behind()
     {
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"bad-{Guid.NewGuid():N}");

@@ -169,4 +169,19 @@ public class SweepSpecLoaderTests
         var msg = Error(Valid.Replace("  trials: 4", "  trials: 400\n  sampler: grid\n  grid_points: 2", StringComparison.Ordinal));
         Assert.Contains("400 trials but the grid has only", msg);
     }
+
+    [Fact]
+    public void Warm_start_entries_are_parsed_and_validated()
+    {
+        var spec = Parse(Valid.Replace("  trials: 4", "  trials: 4\n  enqueue: [{lr: 0.005, temperature: 0.3}]\n  seed_results: [{config: {lr: 0.002}, value: 0.41}]", StringComparison.Ordinal));
+        Assert.Equal("0.005", Assert.Single(spec.Search.Enqueued)["lr"]);
+        Assert.Equal(0.41, Assert.Single(spec.Search.SeedResults).Value);
+        Assert.Contains("search.enqueue.learning_rate: unknown hyperparameter",
+            Error(Valid.Replace("  trials: 4", "  trials: 4\n  enqueue: [{learning_rate: 0.005}]", StringComparison.Ordinal)));
+        Assert.Contains("give all of p_max, p_aug, p_mix, p_min",
+            Error(Valid.Replace("  trials: 4", "  trials: 4\n  enqueue: [{p_max: 0.5}]", StringComparison.Ordinal)));
+        Assert.Contains("search.enqueue.temperature: must be > 0",
+            Error(Valid.Replace("  trials: 4", "  trials: 4\n  enqueue: [{temperature: -1}]", StringComparison.Ordinal)));
+        Assert.Contains("missing 'value'", Error(Valid.Replace("  trials: 4", "  trials: 4\n  seed_results: [{config: {lr: 0.1}}]", StringComparison.Ordinal)));
+    }
 }
