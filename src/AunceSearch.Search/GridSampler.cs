@@ -53,7 +53,7 @@ public sealed class GridSampler : ISampler
             }
         }
 
-        return config.ToImmutable();
+        return space.Prune(config.ToImmutable());
     }
 
     /// <summary>A seeded bijection of [0, size): a Fisher–Yates permutation for grids up to a million points.</summary>

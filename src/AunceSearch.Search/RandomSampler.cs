@@ -42,7 +42,7 @@ public sealed class RandomSampler(ulong seed) : ISampler
             domain.Sample(random, values);
         }
 
-        return values.ToImmutableSortedDictionary(StringComparer.Ordinal);
+        return space.Prune(values.ToImmutableSortedDictionary(StringComparer.Ordinal));
     }
 
     private static ulong StableHash(string s)

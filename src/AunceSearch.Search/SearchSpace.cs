@@ -3,9 +3,18 @@ using System.Globalization;
 
 namespace AunceSearch.Search;
 
+/// <summary>A domain is active only when an earlier parameter has one of <see cref="Values"/>.</summary>
+public sealed record DomainCondition(string Parameter, ImmutableArray<string> Values)
+{
+    public bool IsMet(IReadOnlyDictionary<string, string> config) => config.TryGetValue(Parameter, out var v) && Values.Contains(v);
+}
+
 /// <summary>One searchable parameter (or a group of them, for a simplex).</summary>
 public abstract record Domain(string Name)
 {
+    /// <summary>When set, the domain's parameters exist only in configurations where the condition holds.</summary>
+    public DomainCondition? When { get; init; }
+
     /// <summary>The parameter names this domain assigns (one, or several for a simplex).</summary>
     public virtual IEnumerable<string> ParameterNames => [Name];
 
@@ -100,11 +109,19 @@ public sealed class SearchSpace
     {
         Domains = [.. domains];
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var name in Domains.SelectMany(d => d.ParameterNames))
+        foreach (var d in Domains)
         {
-            if (!seen.Add(name))
+            if (d.When is { } c && !seen.Contains(c.Parameter))
             {
-                throw new ArgumentException($"parameter '{name}' is defined more than once in the search space", nameof(domains));
+                throw new ArgumentException($"parameter '{d.Name}' is conditional on '{c.Parameter}', which must be defined before it", nameof(domains));
+            }
+
+            foreach (var name in d.ParameterNames)
+            {
+                if (!seen.Add(name))
+                {
+                    throw new ArgumentException($"parameter '{name}' is defined more than once in the search space", nameof(domains));
+                }
             }
         }
     }
@@ -112,6 +129,25 @@ public sealed class SearchSpace
     public ImmutableArray<Domain> Domains { get; }
 
     public IEnumerable<string> ParameterNames => Domains.SelectMany(d => d.ParameterNames);
+
+    public bool HasConditions => Domains.Any(d => d.When is not null);
+
+    /// <summary>Removes the parameters of domains whose condition does not hold (conditions are checked in domain order).</summary>
+    public ImmutableSortedDictionary<string, string> Prune(ImmutableSortedDictionary<string, string> config)
+    {
+        if (!HasConditions)
+        {
+            return config;
+        }
+
+        var result = config;
+        foreach (var d in Domains.Where(d => d.When is { } c && !c.IsMet(result)))
+        {
+            result = result.RemoveRange(d.ParameterNames);
+        }
+
+        return result;
+    }
 }
 
 /// <summary>Reading typed values out of a configuration (parameter name → invariant string).</summary>

@@ -107,7 +107,7 @@ public sealed class SobolSampler : ISampler
             }
         }
 
-        return config.ToImmutable();
+        return space.Prune(config.ToImmutable());
     }
 
     private static uint[][] BuildDirections()

@@ -89,7 +89,8 @@ public sealed class TpeSampler(ulong seed, TpeOptions? options = null) : ISample
         var dims = space.Domains.SelectMany(Dimension.Of).ToList();
         var random = new DeterministicRandom(Seed, (ulong)trialNumber, 0x747065UL);
         var chosen = new double[dims.Count];
-        if (Options.Multivariate && dims.Count > 0)
+        // Conditional spaces: each coordinate is fitted on the trials where it was active (univariate, as Optuna does).
+        if (Options.Multivariate && dims.Count > 0 && !space.HasConditions)
         {
             var l = dims.Select(d => Fit(d, below, dims.Count, multivariate: true)).ToArray();
             var g = dims.Select(d => Fit(d, above, dims.Count, multivariate: true)).ToArray();
@@ -140,7 +141,7 @@ public sealed class TpeSampler(ulong seed, TpeOptions? options = null) : ISample
             offset += count;
         }
 
-        return config.ToImmutable();
+        return space.Prune(config.ToImmutable());
     }
 
     /// <summary>The joint log density of independent per-dimension mixtures that share kernel weights (multivariate).</summary>
@@ -164,7 +165,7 @@ public sealed class TpeSampler(ulong seed, TpeOptions? options = null) : ISample
 
     private Parzen Fit(Dimension d, IReadOnlyList<Observation> obs, int dimensions, bool multivariate)
     {
-        var values = obs.Select(o => d.Encode(o.Config)).ToArray();
+        var values = obs.Select(o => d.Encode(o.Config)).Where(v => !double.IsNaN(v)).ToArray();
         var weights = TpeOptions.DefaultWeights(values.Length).Append(Options.PriorWeight).ToArray();
         var total = weights.Sum();
         weights = [.. weights.Select(w => w / total)];
@@ -341,7 +342,8 @@ public sealed class TpeSampler(ulong seed, TpeOptions? options = null) : ISample
     {
         public double Snap(double x) => Math.Clamp(Low + (Step / 2) + (Math.Round((x - Low - (Step / 2)) / Step) * Step), Low + (Step / 2), High - (Step / 2));
 
-        private static double D(IReadOnlyDictionary<string, string> c, string name) => double.Parse(c[name], NumberStyles.Float, CultureInfo.InvariantCulture);
+        private static double D(IReadOnlyDictionary<string, string> c, string name) =>
+            c.TryGetValue(name, out var s) ? double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture) : double.NaN;
 
         public static IEnumerable<Dimension> Of(Domain domain) => domain switch
         {
@@ -349,7 +351,7 @@ public sealed class TpeSampler(ulong seed, TpeOptions? options = null) : ISample
             FloatDomain f => [new(f.Name, f.Low, f.High, 0, 0, c => D(c, f.Name))],
             IntDomain n when n.Log => [new(n.Name, Math.Log(n.Low - 0.5), Math.Log(n.High + 0.5), 0, 0, c => Math.Log(D(c, n.Name)))],
             IntDomain n => [new(n.Name, n.Low - (n.Step / 2.0), n.High + (n.Step / 2.0), n.Step, 0, c => D(c, n.Name))],
-            CategoricalDomain k => [new(k.Name, 0, k.Choices.Length, 0, k.Choices.Length, c => Math.Max(0, k.Choices.IndexOf(c[k.Name])))],
+            CategoricalDomain k => [new(k.Name, 0, k.Choices.Length, 0, k.Choices.Length, c => c.TryGetValue(k.Name, out var v) ? Math.Max(0, k.Choices.IndexOf(v)) : double.NaN)],
             FixedDomain => [],
             SimplexDomain s => s.Components.Where(c => !s.Fixed.ContainsKey(c)).SkipLast(1).Select((name, i) =>
                 new Dimension($"{s.Name}.stick{i}", 0, 1, 0, 0, c => StickFraction(s, c, i))),

@@ -366,6 +366,7 @@ public static class SweepSpecLoader
         foreach (var key in map.Keys.ToList())
         {
             var d = map.RequiredMap(key);
+            var when = ReadWhen(d);
             Domain domain;
             if (d.Has("simplex"))
             {
@@ -387,6 +388,7 @@ public static class SweepSpecLoader
                 domain = ReadScalarDomain(d, key);
             }
 
+            domain = domain with { When = when };
             foreach (var p in domain.ParameterNames)
             {
                 if (!assigned.Add(p))
@@ -399,7 +401,39 @@ public static class SweepSpecLoader
         }
 
         map.EnsureNoUnknownKeys();
-        return new SearchSpace(domains);
+        try
+        {
+            return new SearchSpace(domains);
+        }
+        catch (ArgumentException e)
+        {
+            throw map.Error(e.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+
+    /// <summary><c>when: {parameter: [values]}</c>: the domain is active only when that earlier parameter has one of the values.</summary>
+    private static DomainCondition? ReadWhen(YamlMap d)
+    {
+        if (d.Map("when") is not { } w)
+        {
+            return null;
+        }
+
+        var keys = w.Keys.ToList();
+        if (keys.Count != 1)
+        {
+            throw w.Error("give exactly one parameter: when: {parameter: [values]}");
+        }
+
+        var values = w.List(keys[0]) ?? [];
+        if (values.Count == 0)
+        {
+            throw w.Error($"list at least one value of '{keys[0]}'");
+        }
+
+        var normalised = values.Select(v => w.ParseDouble(v, keys[0]).ToString("R", CultureInfo.InvariantCulture)).ToImmutableArray();
+        w.EnsureNoUnknownKeys();
+        return new DomainCondition(keys[0], normalised);
     }
 
     private static Domain ReadScalarDomain(YamlMap d, string key)

@@ -184,4 +184,15 @@ public class SweepSpecLoaderTests
             Error(Valid.Replace("  trials: 4", "  trials: 4\n  enqueue: [{temperature: -1}]", StringComparison.Ordinal)));
         Assert.Contains("missing 'value'", Error(Valid.Replace("  trials: 4", "  trials: 4\n  seed_results: [{config: {lr: 0.1}}]", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public void Conditional_parameters_are_read_and_validated()
+    {
+        var spec = Parse(Valid.Replace("    lr: {log_uniform: [1.0e-4, 1.0e-2]}", "    batch_size: {choice: [16, 64]}\n    lr: {log_uniform: [1.0e-4, 1.0e-2], when: {batch_size: [64]}}", StringComparison.Ordinal));
+        var lr = spec.Search.Space.Domains.Single(d => d.Name == "lr");
+        Assert.Equal(new DomainCondition("batch_size", ["64"]).Parameter, lr.When!.Parameter);
+        Assert.Equal("64", lr.When.Values.Single());
+        var msg = Error(Valid.Replace("    lr: {log_uniform: [1.0e-4, 1.0e-2]}", "    lr: {log_uniform: [1.0e-4, 1.0e-2], when: {batch_size: [64]}}", StringComparison.Ordinal));
+        Assert.Contains("conditional on 'batch_size', which must be defined before it", msg);
+    }
 }
