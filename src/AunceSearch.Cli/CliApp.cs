@@ -29,6 +29,7 @@ public static class CliApp
                                             feed a pruner trace (aunce-pruner-trace/1, e.g. from Optuna) to the equivalent
                                             AunceSearch pruner; print one JSON decision per report; --check compares with
                                             the trace's decisions and exits 1 on any mismatch
+          loss check --vectors FILE         check the AUNCE loss (and WCE, metrics) against reference vectors; exit 1 on any miss
           silo                              run a silo host (cluster member); configured by Aunce__* environment variables
           data synth DIR [--subjects N] [--images N] [--size N] [--noise P] [--folds N] [--seed N]
                                             write a synthetic AU-face dataset in the AUNCE list layout
@@ -55,6 +56,7 @@ public static class CliApp
                 ["silo", .. var rest] => await SiloHost.RunAsync(rest, cancellationToken),
                 ["data", "synth", var dir, .. var rest] => Synthesize(dir, rest, stdout),
                 ["scheduler", "replay", var trace, .. var rest] => SchedulerReplay.Run(trace, rest, stdout, stderr),
+                ["loss", "check", .. var rest] => LossCheck.Run(rest, stdout, stderr),
                 _ => UsageError(stderr, $"unknown command: aunce {string.Join(" ", args)}"),
             };
         }

@@ -47,7 +47,55 @@ public static class ReferenceVectorCheck
             throw new InvalidDataException($"{path}: no cases[] or tiny_cases[]");
         }
 
-        return [.. cases.Select((c, i) => RunCase(c, inputs, $"{path}: case {i}"))];
+        var results = cases.Select((c, i) => RunCase(c, inputs, $"{path}: case {i}")).ToList();
+        if (root["wce_example"] is JsonObject wce)
+        {
+            results.Add(RunWce(wce));
+        }
+
+        if (root["metric_example"] is JsonObject metric)
+        {
+            results.Add(RunMetric(metric));
+        }
+
+        return results;
+    }
+
+    /// <summary>The weighted cross-entropy example: probs (B, 2, C), labels (B, C), weights (C) → loss.</summary>
+    private static ReferenceCaseResult RunWce(JsonObject e)
+    {
+        using var scope = NewDisposeScope();
+        var loss = WeightedCrossEntropy.Compute(Tensor3Or2(e["probs_b2c"]!), Tensor3Or2(e["labels_bc"]!),
+            torch.tensor(e["weight_c"]!.AsArray().Select(x => x!.GetValue<float>()).ToArray())).item<float>();
+        var expected = e["loss"]!.GetValue<double>();
+        return new ReferenceCaseResult("wce_example", loss, expected, Math.Abs(loss - expected) / Math.Max(Math.Abs(expected), 1e-12), 0, 0);
+    }
+
+    /// <summary>The metric example: per-AU F1 and accuracy from P(active) and labels; "loss" is the mean F1.</summary>
+    private static ReferenceCaseResult RunMetric(JsonObject e)
+    {
+        float[,] Grid(JsonNode n)
+        {
+            var rows = n.AsArray();
+            var g = new float[rows.Count, rows[0]!.AsArray().Count];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                for (var j = 0; j < g.GetLength(1); j++)
+                {
+                    g[i, j] = (float)rows[i]![j]!.GetValue<double>();
+                }
+            }
+
+            return g;
+        }
+
+        var p = Grid(e["p_active_bc"]!);
+        var m = Evaluation.AuMetrics.Compute([.. Enumerable.Range(0, p.GetLength(1)).Select(i => $"AU{i}")], p, Grid(e["labels_bc"]!));
+        var f1 = e["f1_per_au"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
+        var acc = e["acc_per_au"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
+        var maxDiff = f1.Zip(m.F1, (a, b) => Math.Abs(a - b)).Concat(acc.Zip(m.Accuracy, (a, b) => Math.Abs(a - b))).Max();
+        var expected = e["mean_f1"]!.GetValue<double>();
+        return new ReferenceCaseResult("metric_example", m.MeanF1, expected, Math.Abs(m.MeanF1 - expected) / Math.Max(Math.Abs(expected), 1e-12), maxDiff, 0);
     }
 
     private static ReferenceCaseResult RunCase(JsonNode c, JsonNode? inputs, string where)
