@@ -18,13 +18,7 @@ public sealed class CliTests
         return d;
     }
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliHarness.Run(args);
 
     private static string SpecFile(string root, string extraTraining = "", string trials = "3")
     {

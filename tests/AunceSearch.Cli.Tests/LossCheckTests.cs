@@ -4,30 +4,9 @@ namespace AunceSearch.Cli.Tests;
 
 public sealed class LossCheckTests
 {
-    private static string Vectors
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var p = Path.Combine(dir.FullName, "..", "shared", "aunce", "reference-vectors.json");
-                if (File.Exists(p))
-                {
-                    return Path.GetFullPath(p);
-                }
-            }
+    private static string Vectors => CliHarness.Shared("aunce/reference-vectors.json");
 
-            throw new FileNotFoundException("shared/aunce/reference-vectors.json");
-        }
-    }
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliHarness.Run(args);
 
     [Fact]
     public async Task The_reference_vectors_pass()

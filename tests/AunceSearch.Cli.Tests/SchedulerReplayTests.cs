@@ -4,30 +4,9 @@ namespace AunceSearch.Cli.Tests;
 
 public sealed class SchedulerReplayTests
 {
-    private static string Traces
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var p = Path.Combine(dir.FullName, "..", "shared", "aunce", "pruner-traces");
-                if (Directory.Exists(p))
-                {
-                    return Path.GetFullPath(p);
-                }
-            }
+    private static string Traces => CliHarness.Shared("aunce/pruner-traces");
 
-            throw new DirectoryNotFoundException("shared/aunce/pruner-traces");
-        }
-    }
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliHarness.Run(args);
 
     [Fact]
     public async Task Replay_prints_one_json_decision_per_report_and_check_passes()
