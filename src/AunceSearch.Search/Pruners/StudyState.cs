@@ -40,18 +40,26 @@ public sealed class StudyState
     }
 }
 
-/// <summary>JSON for <see cref="StudyState"/> (named floating-point literals for NaN).</summary>
-public static class StudyStateJson
+/// <summary>JSON for scheduler and pruner state (named floating-point literals, so NaN values survive).</summary>
+public static class StateJson
 {
     private static readonly System.Text.Json.JsonSerializerOptions Options = new()
     {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static string Serialize(StudyState state) => System.Text.Json.JsonSerializer.Serialize(state, Options);
+    public static string Serialize<T>(T state) => System.Text.Json.JsonSerializer.Serialize(state, Options);
 
-    public static StudyState Deserialize(string json) =>
-        System.Text.Json.JsonSerializer.Deserialize<StudyState>(json, Options) ?? throw new FormatException("empty study state");
+    public static T Deserialize<T>(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<T>(json, Options) ?? throw new FormatException($"empty {typeof(T).Name}");
+}
+
+/// <summary>JSON for <see cref="StudyState"/>.</summary>
+public static class StudyStateJson
+{
+    public static string Serialize(StudyState state) => StateJson.Serialize(state);
+
+    public static StudyState Deserialize(string json) => StateJson.Deserialize<StudyState>(json);
 }
 
 /// <summary>

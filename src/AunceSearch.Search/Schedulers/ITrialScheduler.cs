@@ -63,15 +63,9 @@ public sealed class SchedulerState
 /// <summary>JSON for <see cref="SchedulerState"/>.</summary>
 public static class SchedulerStateJson
 {
-    private static readonly System.Text.Json.JsonSerializerOptions Options = new()
-    {
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    public static string Serialize(SchedulerState state) => StateJson.Serialize(state);
 
-    public static string Serialize(SchedulerState state) => System.Text.Json.JsonSerializer.Serialize(state, Options);
-
-    public static SchedulerState Deserialize(string json) =>
-        System.Text.Json.JsonSerializer.Deserialize<SchedulerState>(json, Options) ?? throw new FormatException("empty scheduler state");
+    public static SchedulerState Deserialize(string json) => StateJson.Deserialize<SchedulerState>(json);
 }
 
 /// <summary>
