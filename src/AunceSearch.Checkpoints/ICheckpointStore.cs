@@ -38,7 +38,9 @@ public static class CheckpointKeys
         return key;
     }
 
+    /// <summary>The prefix under which all of a fold's checkpoints live.</summary>
+    public static string FoldPrefix(string sweep, int trial, int fold) => $"{sweep}/t{trial:D3}/f{fold}/";
+
     /// <summary>The key of a fold's checkpoint after an epoch.</summary>
-    public static string ForEpoch(string sweep, int trial, int fold, int epoch) =>
-        $"{sweep}/t{trial:D3}/f{fold}/e{epoch:D4}.ckpt";
+    public static string ForEpoch(string sweep, int trial, int fold, int epoch) => $"{FoldPrefix(sweep, trial, fold)}e{epoch:D4}.ckpt";
 }

@@ -74,7 +74,7 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
 
             async Task<(TrainingOutcome, Exception?)> RunOnceAsync()
             {
-                var prefix = $"{t.SweepId}/t{t.Trial:D3}/f{a.Fold}/";
+                var prefix = CheckpointKeys.FoldPrefix(t.SweepId, t.Trial, a.Fold);
                 var existing = await store.ListAsync(prefix, cancellationToken);
                 var latest = existing.Where(k => k.EndsWith(".ckpt", StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();
                 var resume = latest is null ? null : await store.LoadAsync(latest, cancellationToken);
