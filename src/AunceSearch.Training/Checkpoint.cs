@@ -37,7 +37,14 @@ public static class Checkpoint
 {
     private static readonly byte[] Magic = "AUNCECK1"u8.ToArray();
 
-    public static byte[] Write(CheckpointHeader header, torch.nn.Module model, OptimizerHelper? optimizer)
+    public static byte[] Write(CheckpointHeader header, torch.nn.Module model, OptimizerHelper? optimizer) =>
+        Write(header, model, optimizer is null ? null : w => optimizer.save_state_dict(w));
+
+    /// <summary>
+    /// Writes header, model and optimizer state (<paramref name="saveOptimizer"/> writes it), and for the WCE baseline
+    /// its classifier as a fourth section.
+    /// </summary>
+    public static byte[] Write(CheckpointHeader header, torch.nn.Module model, Action<BinaryWriter>? saveOptimizer, torch.nn.Module? classifier = null)
     {
         using var ms = new MemoryStream();
         ms.Write(Magic);
@@ -50,12 +57,19 @@ public static class Checkpoint
 
         using (var section = new MemoryStream())
         {
-            if (optimizer is not null)
+            if (saveOptimizer is not null)
             {
                 using var writer = new BinaryWriter(section, Encoding.UTF8, leaveOpen: true);
-                optimizer.save_state_dict(writer);
+                saveOptimizer(writer);
             }
 
+            WriteSection(ms, section.ToArray());
+        }
+
+        if (classifier is not null)
+        {
+            using var section = new MemoryStream();
+            classifier.save(section);
             WriteSection(ms, section.ToArray());
         }
 
@@ -67,7 +81,7 @@ public static class Checkpoint
         ?? throw new InvalidDataException($"{source}: empty checkpoint header");
 
     /// <summary>Builds the encoder the checkpoint describes and loads its weights (on the CPU).</summary>
-    public static (CheckpointHeader Header, SmallCnnEncoder Encoder) LoadEncoder(byte[] data, string source)
+    public static (CheckpointHeader Header, torch.nn.Module<torch.Tensor, torch.Tensor> Encoder) LoadEncoder(byte[] data, string source)
     {
         var header = ReadHeader(data, source);
         var encoder = EncoderFactory.Create(header.Model, header.AuNames.Count);
@@ -77,19 +91,35 @@ public static class Checkpoint
     }
 
     /// <summary>Loads model weights and optimizer state into existing objects (to resume training).</summary>
-    public static CheckpointHeader Restore(byte[] data, string source, torch.nn.Module model, OptimizerHelper optimizer)
+    public static CheckpointHeader Restore(byte[] data, string source, torch.nn.Module model, OptimizerHelper optimizer) =>
+        Restore(data, source, model, r => optimizer.load_state_dict(r));
+
+    /// <summary>Loads model weights, optimizer state (through <paramref name="loadOptimizer"/>) and the classifier if there is one.</summary>
+    public static CheckpointHeader Restore(byte[] data, string source, torch.nn.Module model, Action<BinaryReader>? loadOptimizer,
+        torch.nn.Module? classifier = null)
     {
-        var (header, modelBytes, optimizerBytes) = Sections(data, source);
+        var (header, modelBytes, optimizerBytes, classifierBytes) = Sections(data, source);
         using (var ms = new MemoryStream(modelBytes.ToArray()))
         {
             model.load(ms);
         }
 
-        if (optimizerBytes.Length > 0)
+        if (optimizerBytes.Length > 0 && loadOptimizer is not null)
         {
             using var ms = new MemoryStream(optimizerBytes.ToArray());
             using var reader = new BinaryReader(ms);
-            optimizer.load_state_dict(reader);
+            loadOptimizer(reader);
+        }
+
+        if (classifier is not null)
+        {
+            if (classifierBytes.Length == 0)
+            {
+                throw new InvalidDataException($"{source}: the checkpoint has no classifier (it was not trained with objective: wce)");
+            }
+
+            using var ms = new MemoryStream(classifierBytes.ToArray());
+            classifier.load(ms);
         }
 
         return JsonSerializer.Deserialize<CheckpointHeader>(header.Span) ?? throw new InvalidDataException($"{source}: empty checkpoint header");
@@ -103,7 +133,7 @@ public static class Checkpoint
         s.Write(bytes);
     }
 
-    private static (ReadOnlyMemory<byte> Header, ReadOnlyMemory<byte> Model, ReadOnlyMemory<byte> Optimizer) Sections(byte[] data, string source)
+    private static (ReadOnlyMemory<byte> Header, ReadOnlyMemory<byte> Model, ReadOnlyMemory<byte> Optimizer, ReadOnlyMemory<byte> Classifier) Sections(byte[] data, string source)
     {
         if (data.Length < Magic.Length || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic))
         {
@@ -132,6 +162,7 @@ public static class Checkpoint
         var h = Next();
         var m = Next();
         var o = Next();
-        return (h, m, o);
+        var c = offset < data.Length ? Next() : ReadOnlyMemory<byte>.Empty;
+        return (h, m, o, c);
     }
 }

@@ -4,6 +4,7 @@ using AunceSearch.Training.Data;
 using AunceSearch.Training.Evaluation;
 using AunceSearch.Training.Loss;
 using AunceSearch.Training.Models;
+using AunceSearch.Training.Optim;
 using AunceSearch.Training.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -44,9 +45,11 @@ public sealed record EpochResult(int Epoch, double TrainLoss, AuMetrics Metrics,
 
 /// <summary>
 /// Trains one fold synchronously: call it on a dedicated thread (dispose scopes are thread-static), never on an
-/// Orleans scheduler thread. Each epoch: two independently augmented views per image, two forward passes, the
-/// AUNCE loss, AdamW; then a linear probe on frozen features gives per-AU F1/accuracy on the fold's test split;
-/// then a checkpoint (model + optimizer) is handed to <c>onEpoch</c>. Cancellation is checked before every step.
+/// Orleans scheduler thread. Objective <c>aunce</c>: each step two independently augmented views, two forward passes, the
+/// AUNCE loss; after each epoch a linear probe on frozen features gives per-AU F1/accuracy on the fold's test split.
+/// Objective <c>wce</c>: the reference's baseline — encoder + per-AU classifier trained with the weighted cross-entropy on
+/// one view, evaluated by its own predictions. Then a checkpoint (model + optimizer) is handed to <c>onEpoch</c>.
+/// Cancellation is checked before every step.
 /// </summary>
 public static class FoldTrainer
 {
@@ -54,55 +57,82 @@ public static class FoldTrainer
     {
         TorchRuntime.EnsureInitialized();
         var device = TorchRuntime.ResolveDevice(request.Device);
-        var hp = Hyper.From(request.Hyperparameters);
+        var settings = TrainingSettings.From(request.Hyperparameters);
         var data = AuFoldData.Load(request.Dataset);
         var auCount = data.AuNames.Count;
-        var lossOptions = new AunceLossOptions
-        {
-            Temperature = hp.Temperature,
-            LambdaMin = hp.LambdaMin,
-            LambdaMaj = hp.LambdaMaj,
-            PMax = hp.PMax,
-            PAug = hp.PAug,
-            PMix = hp.PMix,
-        };
+        var lossOptions = settings.Loss;
+        var modelOptions = request.Model with { InputSize = request.Dataset.ImageSize };
+        var wce = settings.Objective == "wce";
 
-        SmallCnnEncoder model;
+        torch.nn.Module<Tensor, Tensor> model;
+        WceClassifier? classifier = null;
         lock (TorchRuntime.GlobalRngLock)
         {
             torch.random.manual_seed(request.Seed);
-            model = EncoderFactory.Create(request.Model, auCount);
+            model = EncoderFactory.Create(modelOptions, auCount);
+            if (wce)
+            {
+                classifier = new WceClassifier(auCount, modelOptions.FeatureDim);
+            }
         }
 
         using var _ = model;
+        using var __ = classifier;
+        if (request.ResumeFrom is null && modelOptions.Pretrained is { } pretrained)
+        {
+            if (model is not AuEncoder encoder)
+            {
+                throw new ArgumentException($"model.pretrained: the {modelOptions.Encoder} encoder has no pretrained backbone (use a resnet or swin encoder)");
+            }
+
+            SafeTensors.LoadBackbone(encoder.Backbone, pretrained);
+        }
+
         model.to(device);
-        using var optimizer = torch.optim.AdamW(model.parameters(), hp.Lr, weight_decay: hp.WeightDecay);
+        classifier?.to(device);
+        if (settings.ChannelsLast)
+        {
+            Accelerator.ToChannelsLast(model);
+        }
+
+        var parameters = model.parameters().Concat(classifier?.parameters() ?? []).ToList();
+        using var flat = settings.FlatOptimizer
+            ? new FlatAdamW(parameters, settings.Lr, weightDecay: settings.WeightDecay, channelsLast: settings.ChannelsLast)
+            : null;
+        using var adamw = flat is null ? torch.optim.AdamW(parameters, settings.Lr, weight_decay: settings.WeightDecay) : null;
+        Action<BinaryWriter> saveOptimizer = flat is not null ? flat.Save : w => adamw!.save_state_dict(w);
         var startEpoch = 1;
         if (request.ResumeFrom is { } resume)
         {
-            var header = Checkpoint.Restore(resume, request.Label, model, optimizer);
+            var header = Checkpoint.Restore(resume, request.Label, model,
+                flat is not null ? r => flat.Load(r, request.Label) : r => adamw!.load_state_dict(r), classifier);
             startEpoch = header.Epoch + 1;
         }
 
         var augmenter = new TwoViewAugmenter(request.Augment);
         var trainOccurrence = data.Train.OccurrenceRates();
+        using var auWeights = torch.tensor(AunceLoss.AuWeights(trainOccurrence).Select(v => (float)v).ToArray(), device: device);
+        using var minority = torch.tensor(AunceLoss.MinorityLabels(trainOccurrence), device: device);
         var n = data.TrainImages.shape[0];
         for (var epoch = startEpoch; epoch <= request.Epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
             var rng = new Random(unchecked((int)((request.Seed * 1_000_003L) ^ (epoch * 7_919L))));   // stable across processes (HashCode is not)
             using var generator = new Generator((ulong)(request.Seed * 1_000_003L) + (ulong)epoch);
+            using var deviceGenerator = device.type == DeviceType.CPU ? null : new Generator((ulong)(request.Seed * 1_000_003L) + (ulong)epoch, device);
+            EncoderFactory.SetGenerator(model, deviceGenerator ?? generator);
             model.train();
+            classifier?.train();
             double lossSum = 0;
             var steps = 0;
             using (var epochScope = NewDisposeScope())
             {
                 var order = torch.randperm(n, generator: generator);
-                for (long start = 0; start < n; start += hp.BatchSize)
+                for (long start = 0; start < n; start += settings.BatchSize)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var step = NewDisposeScope();
-                    var idx = order.narrow(0, start, Math.Min(hp.BatchSize, n - start));
+                    var idx = order.narrow(0, start, Math.Min(settings.BatchSize, n - start));
                     if (idx.shape[0] < 2)
                     {
                         continue; // one sample cannot form a batch-norm batch of its own
@@ -111,21 +141,43 @@ public static class FoldTrainer
                     var images = data.TrainImages.index_select(0, idx).to(device);
                     var labels = data.TrainLabels.index_select(0, idx).to(device);
                     var v1 = augmenter.View(images, generator);
-                    var v2 = augmenter.View(images, generator);
-                    var z1 = model.forward(v1);
-                    var z2 = model.forward(v2);
-                    var types = lossOptions.DrawPositiveTypes(auCount, rng);
-                    var loss = AunceLoss.Compute(z1, z2, labels, types, lossOptions);
-                    optimizer.zero_grad();
-                    loss.backward();
-                    optimizer.step();
+                    Tensor loss;
+                    if (wce)
+                    {
+                        var probs = Forward(classifier!, Forward(model, v1, settings, device), settings, device);
+                        loss = WeightedCrossEntropy.Compute(probs.to(ScalarType.Float32), labels, auWeights);
+                    }
+                    else
+                    {
+                        var v2 = augmenter.View(images, generator);
+                        var z1 = Forward(model, v1, settings, device).to(ScalarType.Float32);
+                        var z2 = Forward(model, v2, settings, device).to(ScalarType.Float32);
+                        var types = lossOptions.DrawPositiveTypes(auCount, rng);
+                        loss = AunceLoss.Compute(z1, z2, labels, types, lossOptions, auWeights, minorityLabel: minority);
+                    }
+
+                    if (flat is not null)
+                    {
+                        flat.ZeroGrad();
+                        loss.backward();
+                        flat.Step();
+                    }
+                    else
+                    {
+                        adamw!.zero_grad();
+                        loss.backward();
+                        adamw.step();
+                    }
+
                     lossSum += loss.item<float>();
                     steps++;
                 }
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            var metrics = Evaluate(model, data, trainOccurrence, request.Probe, device, request.Seed + epoch);
+            var metrics = wce
+                ? EvaluateClassifier(model, classifier!, data, device)
+                : Evaluate(model, data, trainOccurrence, request.Probe with { EncoderTrainMode = settings.ProbeEncoderTrainMode }, device, request.Seed + epoch);
             var result = new EpochResult(epoch, steps == 0 ? double.NaN : lossSum / steps, metrics, steps, watch.Elapsed.TotalSeconds);
             var checkpoint = Checkpoint.Write(new CheckpointHeader
             {
@@ -133,19 +185,39 @@ public static class FoldTrainer
                 Epoch = epoch,
                 Seed = request.Seed,
                 AuNames = data.AuNames,
-                Model = request.Model,
+                Model = modelOptions,
                 Hyperparameters = request.Hyperparameters,
                 MeanF1 = metrics.MeanF1,
                 MeanAccuracy = metrics.MeanAccuracy,
-            }, model, optimizer);
+            }, model, saveOptimizer, classifier);
             onEpoch(result, checkpoint);
         }
     }
 
-    /// <summary>Encodes both splits with the encoder in eval mode and runs the linear probe.</summary>
-    public static AuMetrics Evaluate(SmallCnnEncoder model, AuFoldData data, IReadOnlyList<double> trainOccurrence, ProbeOptions probe, Device device, long seed)
+    /// <summary>A forward pass with the configured layout and precision (channels_last input; bf16 autocast on CUDA).</summary>
+    private static Tensor Forward(torch.nn.Module<Tensor, Tensor> module, Tensor x, TrainingSettings settings, Device device)
     {
-        model.eval();
+        if (settings.ChannelsLast)
+        {
+            x = Accelerator.ChannelsLast(x);
+        }
+
+        using var autocast = settings.Bf16Autocast ? Accelerator.Autocast(device) : null;
+        return module.forward(x);
+    }
+
+    /// <summary>Encodes both splits with the encoder (eval mode unless the probe asks for the reference's train-mode quirk) and runs the linear probe.</summary>
+    public static AuMetrics Evaluate(torch.nn.Module<Tensor, Tensor> model, AuFoldData data, IReadOnlyList<double> trainOccurrence, ProbeOptions probe, Device device, long seed)
+    {
+        if (probe.EncoderTrainMode)
+        {
+            model.train();
+        }
+        else
+        {
+            model.eval();
+        }
+
         using var scope = NewDisposeScope();
         Tensor trainFeatures, testFeatures;
         using (torch.no_grad())
@@ -158,32 +230,26 @@ public static class FoldTrainer
             data.AuNames, trainOccurrence, probe, seed);
     }
 
-    private static Tensor Encode(SmallCnnEncoder model, Tensor images, Device device)
+    /// <summary>The WCE baseline's own predictions on the test split: active iff P(active) ≥ 0.5 (aunce-reference §3.1).</summary>
+    public static AuMetrics EvaluateClassifier(torch.nn.Module<Tensor, Tensor> model, WceClassifier classifier, AuFoldData data, Device device)
+    {
+        model.eval();
+        classifier.eval();
+        using var scope = NewDisposeScope();
+        using var _ = torch.no_grad();
+        var pActive = classifier.forward(Encode(model, data.TestImages, device)).select(1, 0).to(ScalarType.Float32).cpu();   // (N, C)
+        return AuMetrics.Compute(data.AuNames, LinearProbe.ToGrid(pActive), data.Test.Labels);
+    }
+
+    private static Tensor Encode(torch.nn.Module<Tensor, Tensor> model, Tensor images, Device device)
     {
         var chunks = new List<Tensor>();
         for (long s = 0; s < images.shape[0]; s += 256)
         {
             var x = AuImages.Normalize(images.narrow(0, s, Math.Min(256, images.shape[0] - s)).to(device));
-            chunks.Add(model.forward(x));
+            chunks.Add(model.forward(x).to(ScalarType.Float32));
         }
 
         return torch.cat(chunks, 0);
-    }
-
-    private sealed record Hyper(double Lr, double WeightDecay, int BatchSize, double Temperature, double LambdaMin, double LambdaMaj, double PMax, double PAug, double PMix)
-    {
-        public static Hyper From(IReadOnlyDictionary<string, string> h)
-        {
-            double D(string k, double d) => h.TryGetValue(k, out var s) ? double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture) : d;
-            var hyper = new Hyper(D("lr", 1e-3), D("weight_decay", 1e-6), (int)D("batch_size", 32), D("temperature", 0.5),
-                D("lambda_min", 1.2), D("lambda_maj", 0.8), D("p_max", 0.2), D("p_aug", 0.2), D("p_mix", 0.6));
-            if (hyper.Lr <= 0 || hyper.Temperature <= 0 || hyper.LambdaMin < 0 || hyper.LambdaMaj < 0 || hyper.BatchSize < 2 ||
-                Math.Abs(hyper.PMax + hyper.PAug + hyper.PMix + D("p_min", 0) - 1) > 1e-6)
-            {
-                throw new ArgumentException($"invalid hyperparameters: {string.Join(", ", h.Select(kv => $"{kv.Key}={kv.Value}"))}");
-            }
-
-            return hyper;
-        }
     }
 }

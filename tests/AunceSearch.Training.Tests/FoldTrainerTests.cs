@@ -42,7 +42,7 @@ public class FoldTrainerTests
         using (encoder)
         {
             Assert.Equal(2, header.Epoch);
-            Assert.Equal(4, encoder.AuCount);
+            Assert.Equal(4, Assert.IsType<SmallCnnEncoder>(encoder).AuCount);
         }
 
         var resumed = new List<EpochResult>();

@@ -14,6 +14,9 @@ public sealed record ProbeOptions
     public double LearningRate { get; init; } = 0.05;
 
     public double WeightDecay { get; init; } = 1e-6;
+
+    /// <summary>Compute the probe's features with the encoder in train mode (the reference's quirk: batch statistics, drop path on).</summary>
+    public bool EncoderTrainMode { get; init; }
 }
 
 /// <summary>
@@ -53,12 +56,20 @@ public static class LinearProbe
         using (torch.no_grad())
         {
             var pActive = Probabilities(xTest, weight, bias).select(1, 0).cpu();   // (N, C)
-            var n = (int)pActive.shape[0];
-            var flat = pActive.data<float>().ToArray();
-            var p = new float[n, (int)c];
-            Buffer.BlockCopy(flat, 0, p, 0, flat.Length * sizeof(float));
-            return AuMetrics.Compute(auNames, p, testLabels);
+            return AuMetrics.Compute(auNames, ToGrid(pActive), testLabels);
         }
+    }
+
+    /// <summary>A (N, C) float tensor on the CPU as a [N, C] array.</summary>
+    public static float[,] ToGrid(Tensor pActive)
+    {
+        using var contiguous = pActive.contiguous();
+        var n = (int)contiguous.shape[0];
+        var c = (int)contiguous.shape[1];
+        var flat = contiguous.data<float>().ToArray();
+        var p = new float[n, c];
+        Buffer.BlockCopy(flat, 0, p, 0, flat.Length * sizeof(float));
+        return p;
     }
 
     /// <summary>(C, N, D) features → (N, 2, C) class probabilities.</summary>

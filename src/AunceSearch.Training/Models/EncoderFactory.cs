@@ -1,21 +1,82 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace AunceSearch.Training.Models;
 
-/// <summary>Encoder architecture and size.</summary>
+/// <summary>Encoder architecture and size. Everything needed to rebuild the same module (checkpoints store it).</summary>
 public sealed record ModelOptions
 {
+    /// <summary>The encoder names <see cref="EncoderFactory.Names"/> lists.</summary>
     public string Encoder { get; init; } = "small-cnn";
 
-    public int Width { get; init; } = 16;
+    /// <summary>small-cnn: channels of the first block (default 16); ResNet: stem/stage-1 channels (0 = torchvision's 64).</summary>
+    public int Width { get; init; }
 
+    /// <summary>The per-AU feature size D (the reference: 1024).</summary>
     public int FeatureDim { get; init; } = 32;
+
+    /// <summary>ANFL: K nearest AUs in the feature graph (the reference: 4).</summary>
+    public int Neighbors { get; init; } = 4;
+
+    /// <summary>Swin overrides (null = the named model's): embedding width, blocks and heads per stage, window, stochastic depth.</summary>
+    public int? EmbedDim { get; init; }
+
+    public int[]? Depths { get; init; }
+
+    public int[]? Heads { get; init; }
+
+    public int? Window { get; init; }
+
+    public double? DropPath { get; init; }
+
+    /// <summary>Side of the square images the encoder sees (Swin's windows depend on it).</summary>
+    public int InputSize { get; init; } = 224;
+
+    /// <summary>A safetensors file with backbone weights (torchvision/timm/original-Swin names); null = random init.</summary>
+    public string? Pretrained { get; init; }
 }
 
 /// <summary>Builds encoders by name.</summary>
 public static class EncoderFactory
 {
-    public static SmallCnnEncoder Create(ModelOptions options, int auCount) => options.Encoder switch
+    public static readonly string[] Names = ["small-cnn", "resnet18", "resnet34", "resnet50", "resnet101", "swin-t", "swin-s", "swin-b"];
+
+    /// <summary>Builds the encoder; output (B, C, D) unit vectors. Pretrained weights are not loaded here (see <see cref="SafeTensors"/>).</summary>
+    public static torch.nn.Module<Tensor, Tensor> Create(ModelOptions options, int auCount)
     {
-        "small-cnn" => new SmallCnnEncoder(auCount, options.Width, options.FeatureDim),
-        _ => throw new ArgumentException($"unknown encoder '{options.Encoder}' (available: small-cnn)", nameof(options)),
+        var width = options.Width > 0 ? options.Width : 64;
+        return options.Encoder switch
+        {
+            "small-cnn" => new SmallCnnEncoder(auCount, options.Width > 0 ? options.Width : 16, options.FeatureDim),
+            "resnet18" => WithHead(ResNetBackbone.ResNet18(width)),
+            "resnet34" => WithHead(ResNetBackbone.ResNet34(width)),
+            "resnet50" => WithHead(ResNetBackbone.ResNet50(width)),
+            "resnet101" => WithHead(ResNetBackbone.ResNet101(width)),
+            "swin-t" => WithHead(new SwinBackbone(Swin(options, SwinOptions.Tiny), options.InputSize)),
+            "swin-s" => WithHead(new SwinBackbone(Swin(options, SwinOptions.Tiny with { Depths = [2, 2, 18, 2], DropPath = 0.3 }), options.InputSize)),
+            "swin-b" => WithHead(new SwinBackbone(Swin(options, SwinOptions.Base), options.InputSize)),
+            _ => throw new ArgumentException($"unknown encoder '{options.Encoder}' (available: {string.Join(", ", Names)})", nameof(options)),
+        };
+
+        AuEncoder WithHead<T>(T backbone) where T : torch.nn.Module<Tensor, Tensor>, IBackbone =>
+            new(backbone, backbone.OutputChannels, auCount, options.FeatureDim, Math.Min(options.Neighbors, auCount));
+    }
+
+    /// <summary>Sets the generator that stochastic depth draws from (Swin), so training is reproducible.</summary>
+    public static void SetGenerator(torch.nn.Module<Tensor, Tensor> encoder, Generator? generator)
+    {
+        if (encoder is AuEncoder { Backbone: SwinBackbone swin })
+        {
+            swin.Generator = generator;
+        }
+    }
+
+    private static SwinOptions Swin(ModelOptions o, SwinOptions named) => named with
+    {
+        EmbedDim = o.EmbedDim ?? named.EmbedDim,
+        Depths = o.Depths ?? named.Depths,
+        Heads = o.Heads ?? named.Heads,
+        Window = o.Window ?? named.Window,
+        DropPath = o.DropPath ?? named.DropPath,
     };
 }
