@@ -29,6 +29,10 @@ public static class CliApp
                                             feed a pruner trace (aunce-pruner-trace/1, e.g. from Optuna) to the equivalent
                                             AunceSearch pruner; print one JSON decision per report; --check compares with
                                             the trace's decisions and exits 1 on any mismatch
+          train SPEC.yaml [--fold N] [--epochs N] [--set KEY=VALUE] [--out DIR] [--resume]
+                                            train one configuration (the spec's training values, --set overrides) on
+                                            its folds; checkpoints per epoch under DIR (default ./.aunce/train); a final
+                                            per-AU F1/accuracy table (mean ± std over folds)
           loss check --vectors FILE         check the AUNCE loss (and WCE, metrics) against reference vectors; exit 1 on any miss
           silo                              run a silo host (cluster member); configured by Aunce__* environment variables
           data synth DIR [--subjects N] [--images N] [--size N] [--noise P] [--folds N] [--seed N]
@@ -57,6 +61,7 @@ public static class CliApp
                 ["data", "synth", var dir, .. var rest] => Synthesize(dir, rest, stdout),
                 ["scheduler", "replay", var trace, .. var rest] => SchedulerReplay.Run(trace, rest, stdout, stderr),
                 ["loss", "check", .. var rest] => LossCheck.Run(rest, stdout, stderr),
+                ["train", var spec, .. var rest] => TrainCommand.Run(spec, rest, stdout, stderr, cancellationToken),
                 _ => UsageError(stderr, $"unknown command: aunce {string.Join(" ", args)}"),
             };
         }

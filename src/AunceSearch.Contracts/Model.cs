@@ -47,7 +47,14 @@ public sealed record DatasetRef(
 public sealed record ModelRef(
     [property: Id(0)] string Encoder,
     [property: Id(1)] int Width,
-    [property: Id(2)] int FeatureDim);
+    [property: Id(2)] int FeatureDim,
+    [property: Id(3)] int Neighbors = 4,
+    [property: Id(4)] int? EmbedDim = null,
+    [property: Id(5)] int[]? Depths = null,
+    [property: Id(6)] int[]? Heads = null,
+    [property: Id(7)] int? Window = null,
+    [property: Id(8)] double? DropPath = null,
+    [property: Id(9)] string? Pretrained = null);
 
 /// <summary>Everything a trial needs to train all of its folds.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.trial-assignment")]

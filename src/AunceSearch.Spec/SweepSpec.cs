@@ -77,11 +77,32 @@ public sealed record SyntheticSpec
 /// <summary>The encoder.</summary>
 public sealed record ModelSpec
 {
+    /// <summary>The encoders the trainer builds.</summary>
+    public static readonly string[] Encoders = ["small-cnn", "resnet18", "resnet34", "resnet50", "resnet101", "swin-t", "swin-s", "swin-b"];
+
     public string Encoder { get; init; } = "small-cnn";
 
-    public int Width { get; init; } = 16;
+    /// <summary>small-cnn: first-block channels (16); ResNet: stem channels (64); 0 = the encoder's default.</summary>
+    public int Width { get; init; }
 
     public int FeatureDim { get; init; } = 32;
+
+    /// <summary>ANFL: K nearest AUs (the reference: 4).</summary>
+    public int Neighbors { get; init; } = 4;
+
+    /// <summary>Swin overrides (null = the named model's sizes).</summary>
+    public int? EmbedDim { get; init; }
+
+    public ImmutableArray<int>? Depths { get; init; }
+
+    public ImmutableArray<int>? Heads { get; init; }
+
+    public int? Window { get; init; }
+
+    public double? DropPath { get; init; }
+
+    /// <summary>Absolute path of a safetensors file with backbone weights, or null.</summary>
+    public string? Pretrained { get; init; }
 }
 
 /// <summary>Training settings shared by all trials, and the fixed hyperparameter values.</summary>
@@ -89,8 +110,11 @@ public sealed record TrainingSpec
 {
     public int Epochs { get; init; } = 4;
 
-    /// <summary>"reference" (the AUNCE reference code's positives).</summary>
+    /// <summary>"reference" (the AUNCE reference code's positives) or "paper" (the paper's intent).</summary>
     public string Positives { get; init; } = "reference";
+
+    /// <summary>The named training modes (positives, lambda_assignment, au_weight, objective, probe_encoder, amp, channels_last, optimizer).</summary>
+    public ImmutableSortedDictionary<string, string> Modes { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     public int ProbeSteps { get; init; } = 60;
 

@@ -39,7 +39,7 @@ public static class SweepSpecLoader
         }
 
         var dataset = ReadDataset(root.RequiredMap("dataset"), baseDirectory);
-        var model = ReadModel(root.Map("model"));
+        var model = ReadModel(root.Map("model"), baseDirectory);
         var training = ReadTraining(root.Map("training"));
         var search = ReadSearch(root.RequiredMap("search"), training);
         root.EnsureNoUnknownKeys();
@@ -125,19 +125,62 @@ public static class SweepSpecLoader
         };
     }
 
-    private static ModelSpec ReadModel(YamlMap? map)
+    private static ModelSpec ReadModel(YamlMap? map, string baseDirectory)
     {
         if (map is null)
         {
             return new ModelSpec();
         }
 
+        ImmutableArray<int>? IntList(string key)
+        {
+            if (map.List(key) is not { } items)
+            {
+                return null;
+            }
+
+            map.TryNode(key, out var node);
+            if (items.Count != 4)
+            {
+                throw map.Error(node, key, $"give one value per stage (4), got {items.Count}");
+            }
+
+            return [.. items.Select(i =>
+            {
+                var v = map.ParseLong(i, key);
+                return v is >= 1 and <= 1024 ? (int)v : throw map.Error(i, key, $"values must be in [1, 1024], got {v}");
+            })];
+        }
+
+        var pretrained = map.String("pretrained");
+        if (pretrained is not null)
+        {
+            map.TryNode("pretrained", out var node);
+            pretrained = Path.GetFullPath(Path.Combine(baseDirectory, pretrained));
+            if (!File.Exists(pretrained))
+            {
+                throw map.Error(node, "pretrained", $"file not found: {pretrained}");
+            }
+        }
+
         var spec = new ModelSpec
         {
-            Encoder = map.Choice("encoder", "small-cnn") ?? "small-cnn",
-            Width = map.Int("width", 4, 1024) ?? 16,
-            FeatureDim = map.Int("feature_dim", 2, 4096) ?? 32,
+            Encoder = map.Choice("encoder", ModelSpec.Encoders) ?? "small-cnn",
+            Width = map.Int("width", 4, 1024) ?? 0,
+            FeatureDim = map.Int("feature_dim", 2, 8192) ?? 32,
+            Neighbors = map.Int("neighbors", 1, 1024) ?? 4,
+            EmbedDim = map.Int("embed_dim", 4, 4096),
+            Depths = IntList("depths"),
+            Heads = IntList("heads"),
+            Window = map.Int("window", 1, 64),
+            DropPath = map.Double("drop_path") is { } dp ? (dp is >= 0 and < 1 ? dp : throw map.Error("drop_path must be in [0, 1)")) : null,
+            Pretrained = pretrained,
         };
+        if (spec.Pretrained is not null && spec.Encoder == "small-cnn")
+        {
+            throw map.Error("pretrained weights need a resnet or swin encoder, not small-cnn");
+        }
+
         map.EnsureNoUnknownKeys();
         return spec;
     }
@@ -168,12 +211,14 @@ public static class SweepSpecLoader
         var spec = new TrainingSpec
         {
             Epochs = map.Int("epochs", 1, 100_000) ?? 4,
-            Positives = map.Choice("positives", "reference") ?? "reference",
+            Positives = map.Choice("positives", "reference", "paper") ?? "reference",
+            Modes = TrainingModes.ToImmutableSortedDictionary(kv => kv.Key, kv => map.Choice(kv.Key, kv.Value) ?? kv.Value[0], StringComparer.Ordinal),
             ProbeSteps = map.Int("probe_steps", 1, 100_000) ?? 60,
             ProbeLr = map.Double("probe_lr") ?? 0.05,
             Device = map.Choice("device", "auto", "cpu", "cuda") ?? "auto",
             Hyperparameters = Format(hp),
         };
+        spec = spec with { Hyperparameters = spec.Hyperparameters.SetItems(spec.Modes.Where(kv => kv.Value != TrainingModes[kv.Key][0])) };   // non-default modes travel with each trial
         if (hp["p_min"] != 0 && spec.Positives == "reference")
         {
             map.TryNode("p_min", out var n);
@@ -183,6 +228,19 @@ public static class SweepSpecLoader
         map.EnsureNoUnknownKeys();
         return spec;
     }
+
+    /// <summary>The named training modes and their allowed values (the first is the default); "positives" is one of them.</summary>
+    private static readonly Dictionary<string, string[]> TrainingModes = new(StringComparer.Ordinal)
+    {
+        ["positives"] = ["reference", "paper"],
+        ["lambda_assignment"] = ["label", "frequency"],
+        ["au_weight"] = ["off", "on"],
+        ["objective"] = ["aunce", "wce"],
+        ["probe_encoder"] = ["eval", "train"],
+        ["amp"] = ["off", "bf16"],
+        ["channels_last"] = ["off", "on"],
+        ["optimizer"] = ["flat-adamw", "adamw"],
+    };
 
     private static void CheckHyperparameter(YamlMap map, YamlNode node, string key, double value)
     {

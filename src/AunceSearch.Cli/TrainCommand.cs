@@ -1,0 +1,174 @@
+using System.Globalization;
+using AunceSearch.Spec;
+using AunceSearch.Training;
+using AunceSearch.Training.Data;
+using AunceSearch.Training.Evaluation;
+using AunceSearch.Training.Models;
+
+namespace AunceSearch.Cli;
+
+/// <summary>
+/// <c>aunce train SPEC.yaml</c>: trains one configuration — the spec's fixed training values, with <c>--set</c>
+/// overrides — on one or all of its folds, with per-epoch progress, a checkpoint per epoch (resumable), and a final
+/// per-AU F1/accuracy table (mean ± std over folds). No silo: the same trainer the fold grains run, in this process.
+/// </summary>
+public static class TrainCommand
+{
+    public static int Run(string specPath, string[] rest, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        int? onlyFold = null;
+        int? epochs = null;
+        var output = Path.GetFullPath(Path.Combine(".aunce", "train"));
+        var resume = false;
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < rest.Length; i++)
+        {
+            string Next() => i + 1 < rest.Length ? rest[++i] : throw new UsageException($"{rest[i]} needs a value");
+            switch (rest[i])
+            {
+                case "--fold":
+                    onlyFold = int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var f) ? f : throw new UsageException("--fold must be a fold number");
+                    break;
+                case "--epochs":
+                    epochs = int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var e) && e >= 1 ? e : throw new UsageException("--epochs must be an integer >= 1");
+                    break;
+                case "--out":
+                    output = Path.GetFullPath(Next());
+                    break;
+                case "--resume":
+                    resume = true;
+                    break;
+                case "--set":
+                    var kv = Next();
+                    var eq = kv.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0)
+                    {
+                        throw new UsageException($"--set '{kv}' must be KEY=VALUE, e.g. --set lr=0.0003");
+                    }
+
+                    overrides[kv[..eq]] = kv[(eq + 1)..];
+                    break;
+                default:
+                    throw new UsageException($"unknown option {rest[i]}");
+            }
+        }
+
+        var spec = SweepSpecLoader.LoadFile(specPath);
+        var folds = onlyFold is { } only
+            ? spec.Dataset.Folds.Contains(only) ? [only] : throw new SpecException($"{specPath}: --fold {only}: the spec's folds are {string.Join(", ", spec.Dataset.Folds)}")
+            : spec.Dataset.Folds.ToArray();
+        var known = SpecDefaults.Hyperparameters.Keys.Concat(TrainingSettings.Modes.Keys).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in overrides.Keys.Where(k => !known.Contains(k)))
+        {
+            throw new UsageException($"--set {key}: unknown hyperparameter (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})");
+        }
+
+        var hp = spec.Resolve(overrides);
+        try
+        {
+            _ = TrainingSettings.From(hp);
+        }
+        catch (ArgumentException e)
+        {
+            throw new SpecException($"{specPath}: {e.Message}");
+        }
+
+        stderr.WriteLine(DatasetPreparation.Check(spec, generateIfMissing: true, stderr));
+        var total = epochs ?? spec.Training.Epochs;
+        var model = new ModelOptions
+        {
+            Encoder = spec.Model.Encoder, Width = spec.Model.Width, FeatureDim = spec.Model.FeatureDim, Neighbors = spec.Model.Neighbors,
+            EmbedDim = spec.Model.EmbedDim, Depths = spec.Model.Depths is { } d ? [.. d] : null, Heads = spec.Model.Heads is { } h ? [.. h] : null,
+            Window = spec.Model.Window, DropPath = spec.Model.DropPath, Pretrained = spec.Model.Pretrained,
+        };
+        stdout.WriteLine($"training '{spec.Name}': encoder {model.Encoder}, {folds.Length} fold(s) x {total} epochs; " +
+                         string.Join(" ", hp.Select(kv => $"{kv.Key}={kv.Value}")));
+        var finals = new List<AuMetrics>();
+        foreach (var fold in folds)
+        {
+            var dir = Path.Combine(output, spec.Name, $"f{fold}");
+            Directory.CreateDirectory(dir);
+            var latest = Directory.GetFiles(dir, "e*.ckpt").Order(StringComparer.Ordinal).LastOrDefault();
+            byte[]? from = null;
+            if (latest is not null && !resume)
+            {
+                throw new UsageException($"{dir} already holds checkpoints; pass --resume to continue from {Path.GetFileName(latest)}, or --out another directory");
+            }
+
+            if (latest is not null)
+            {
+                from = File.ReadAllBytes(latest);
+                var header = Checkpoint.ReadHeader(from, latest);
+                stdout.WriteLine($"fold {fold}: resuming from {latest} (epoch {header.Epoch})");
+            }
+
+            AuMetrics? last = null;
+            var request = new FoldTrainingRequest
+            {
+                Label = $"{spec.Name}/f{fold}",
+                Dataset = new DatasetSource(spec.Dataset.Root, spec.Dataset.ListName, fold, spec.Dataset.ImageSize, spec.Dataset.Aus is { } a ? [.. a] : null),
+                Model = model,
+                Hyperparameters = hp,
+                Epochs = total,
+                Probe = new ProbeOptions { Steps = spec.Training.ProbeSteps, LearningRate = spec.Training.ProbeLr },
+                Seed = ((long)(spec.Seed % 1_000_000_007UL) * 1000) + fold,
+                Device = spec.Training.Device,
+                ResumeFrom = from,
+            };
+            try
+            {
+                FoldTrainer.Run(request, (r, checkpoint) =>
+                {
+                    var file = Path.Combine(dir, $"e{r.Epoch:0000}.ckpt");
+                    File.WriteAllBytes(file + ".tmp", checkpoint);
+                    File.Move(file + ".tmp", file, overwrite: true);
+                    last = r.Metrics;
+                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"fold {fold} epoch {r.Epoch}/{total}: loss {r.TrainLoss:0.0000}  F1 {r.Metrics.MeanF1:0.0000}  acc {r.Metrics.MeanAccuracy:0.0000}  ({r.Steps} steps, {r.Seconds:0.0} s)  {file}"));
+                }, cancellationToken);
+            }
+            catch (ArgumentException e)
+            {
+                throw new SpecException($"{specPath}: {e.Message}");
+            }
+
+            if (last is null && from is not null)
+            {
+                var header = Checkpoint.ReadHeader(from, latest!);
+                stdout.WriteLine($"fold {fold}: already trained through epoch {header.Epoch} (F1 {header.MeanF1:0.0000})");
+                continue;
+            }
+
+            finals.Add(last!);
+        }
+
+        if (finals.Count > 0)
+        {
+            WriteTable(stdout, finals);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Per-AU F1 and accuracy (×100) at the last epoch, mean ± standard deviation over folds.</summary>
+    public static void WriteTable(TextWriter stdout, IReadOnlyList<AuMetrics> folds)
+    {
+        static string Cell(IEnumerable<double> values)
+        {
+            var v = values.Select(x => x * 100).ToArray();
+            var mean = v.Average();
+            var std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
+            return string.Create(CultureInfo.InvariantCulture, $"{mean,6:0.0} ± {std,4:0.0}");
+        }
+
+        stdout.WriteLine();
+        stdout.WriteLine($"{"AU",-8} {"F1",15} {"accuracy",15}   ({folds.Count} fold(s); mean ± std over folds)");
+        var names = folds[0].AuNames;
+        for (var k = 0; k < names.Count; k++)
+        {
+            stdout.WriteLine($"{names[k],-8} {Cell(folds.Select(f => f.F1[k])),15} {Cell(folds.Select(f => f.Accuracy[k])),15}");
+        }
+
+        stdout.WriteLine($"{"mean",-8} {Cell(folds.Select(f => f.MeanF1)),15} {Cell(folds.Select(f => f.MeanAccuracy)),15}");
+    }
+}
