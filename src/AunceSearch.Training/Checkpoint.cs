@@ -49,11 +49,7 @@ public static class Checkpoint
         using var ms = new MemoryStream();
         ms.Write(Magic);
         WriteSection(ms, JsonSerializer.SerializeToUtf8Bytes(header));
-        using (var section = new MemoryStream())
-        {
-            model.save(section);
-            WriteSection(ms, section.ToArray());
-        }
+        WriteSection(ms, SaveModule(model));
 
         using (var section = new MemoryStream())
         {
@@ -68,9 +64,7 @@ public static class Checkpoint
 
         if (classifier is not null)
         {
-            using var section = new MemoryStream();
-            classifier.save(section);
-            WriteSection(ms, section.ToArray());
+            WriteSection(ms, SaveModule(classifier));
         }
 
         return ms.ToArray();
@@ -123,6 +117,57 @@ public static class Checkpoint
         }
 
         return JsonSerializer.Deserialize<CheckpointHeader>(header.Span) ?? throw new InvalidDataException($"{source}: empty checkpoint header");
+    }
+
+    /// <summary>
+    /// The module's TorchSharp state dict. Parameters laid out channels_last (or as views into an optimizer's flat buffer
+    /// with such strides) are saved through contiguous copies and then pointed back at their own storage.
+    /// </summary>
+    private static byte[] SaveModule(torch.nn.Module module)
+    {
+        var relaid = new List<(torch.Tensor Parameter, torch.Tensor Original)>();
+        using (torch.no_grad())
+        {
+            foreach (var (_, p) in module.named_parameters())
+            {
+                if (!p.is_contiguous())
+                {
+                    var original = p.detach();
+                    p.set_(p.contiguous());
+                    relaid.Add((p, original));
+                }
+            }
+        }
+
+        try
+        {
+            using var section = new MemoryStream();
+            module.save(section);
+            return section.ToArray();
+        }
+        finally
+        {
+            using (torch.no_grad())
+            {
+                foreach (var (p, original) in relaid)
+                {
+                    p.set_(original);
+                    original.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>Loads only the optimizer state (after <see cref="Restore(byte[], string, torch.nn.Module, Action{BinaryReader}?, torch.nn.Module?)"/> loaded the weights).</summary>
+    public static void RestoreOptimizer(byte[] data, string source, Action<BinaryReader> loadOptimizer)
+    {
+        var optimizerBytes = Sections(data, source).Optimizer;
+        if (optimizerBytes.Length > 0)
+        {
+            using var ms = new MemoryStream(optimizerBytes.ToArray());
+            using var reader = new BinaryReader(ms);
+            loadOptimizer(reader);
+        }
     }
 
     private static void WriteSection(Stream s, byte[] bytes)

@@ -88,6 +88,13 @@ public static class FoldTrainer
             SafeTensors.LoadBackbone(encoder.Backbone, pretrained);
         }
 
+        // Weights first, in the module's own layout; the optimizer's state once the optimizer exists.
+        var startEpoch = 1;
+        if (request.ResumeFrom is { } resumeWeights)
+        {
+            startEpoch = Checkpoint.Restore(resumeWeights, request.Label, model, null, classifier).Epoch + 1;
+        }
+
         model.to(device);
         classifier?.to(device);
         if (settings.ChannelsLast)
@@ -101,12 +108,9 @@ public static class FoldTrainer
             : null;
         using var adamw = flat is null ? torch.optim.AdamW(parameters, settings.Lr, weight_decay: settings.WeightDecay) : null;
         Action<BinaryWriter> saveOptimizer = flat is not null ? flat.Save : w => adamw!.save_state_dict(w);
-        var startEpoch = 1;
         if (request.ResumeFrom is { } resume)
         {
-            var header = Checkpoint.Restore(resume, request.Label, model,
-                flat is not null ? r => flat.Load(r, request.Label) : r => adamw!.load_state_dict(r), classifier);
-            startEpoch = header.Epoch + 1;
+            Checkpoint.RestoreOptimizer(resume, request.Label, flat is not null ? r => flat.Load(r, request.Label) : r => adamw!.load_state_dict(r));
         }
 
         var augmenter = new TwoViewAugmenter(request.Augment);

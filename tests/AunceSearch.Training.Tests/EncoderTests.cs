@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace AunceSearch.Training.Tests;
 
+[Collection(GlobalRngCollection.Name)]
 public class EncoderTests
 {
     private static long Count(torch.nn.Module m) => m.parameters().Sum(p => p.NumberOfElements);

@@ -92,3 +92,63 @@ public class FoldTrainerTests
         Assert.Contains("bad.ckpt", e.Message);
     }
 }
+
+public class FoldTrainerModesTests
+{
+    private static readonly Lazy<string> Dataset = new(() =>
+    {
+        var root = Path.Combine(TestPaths.TempDirectory(), "syn");
+        SyntheticAuFaces.Generate(root, new SyntheticOptions { Subjects = 4, ImagesPerSubject = 12, ImageSize = 32, Folds = 2, OccurrenceRates = [0.3, 0.7, 0.2, 0.6] });
+        return root;
+    });
+
+    public static TheoryData<string, string> Configurations => new()
+    {
+        { "resnet18", "objective=aunce" },
+        { "swin-t", "positives=paper;p_max=0.25;p_aug=0.25;p_mix=0.25;p_min=0.25;lambda_assignment=frequency;au_weight=on" },
+        { "resnet18", "objective=wce;optimizer=adamw" },
+        { "small-cnn", "probe_encoder=train;channels_last=on" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void Every_encoder_and_mode_trains_checkpoints_and_resumes(string encoder, string settings)
+    {
+        var hp = settings.Split(';').Select(kv => kv.Split('=')).ToDictionary(kv => kv[0], kv => kv[1]);
+        hp["batch_size"] = "8";
+        hp["lr"] = "0.003";
+        FoldTrainingRequest Request(int epochs, byte[]? resume) => new()
+        {
+            Label = $"modes/{encoder}",
+            Dataset = new DatasetSource(Dataset.Value, "SYN", 1, 32),
+            Model = new ModelOptions { Encoder = encoder, Width = 4, FeatureDim = 8, EmbedDim = 8, Depths = [2, 2, 1, 1], Heads = [1, 2, 2, 4], Window = 2 },
+            Hyperparameters = hp,
+            Epochs = epochs,
+            Probe = new() { Steps = 5 },
+            Seed = 3,
+            Device = "cpu",
+            ResumeFrom = resume,
+        };
+        var results = new List<(EpochResult Result, byte[] Checkpoint)>();
+        FoldTrainer.Run(Request(1, null), (r, c) => results.Add((r, c)), CancellationToken.None);
+        var first = Assert.Single(results);
+        Assert.True(double.IsFinite(first.Result.TrainLoss) && first.Result.TrainLoss > 0);
+        Assert.Equal(4, first.Result.Metrics.F1.Length);
+        var header = Checkpoint.ReadHeader(first.Checkpoint, "e1");
+        Assert.Equal(encoder, header.Model.Encoder);
+        Assert.Equal(32, header.Model.InputSize);
+        FoldTrainer.Run(Request(2, first.Checkpoint), (r, c) => results.Add((r, c)), CancellationToken.None);
+        Assert.Equal([1, 2], results.Select(r => r.Result.Epoch));
+    }
+
+    [Theory]
+    [InlineData("positives", "sideways", "positives")]
+    [InlineData("p_min", "0.2", "sum to 1")]
+    [InlineData("lr", "fast", "lr")]
+    public void Bad_settings_fail_before_training_with_the_key_named(string key, string value, string message)
+    {
+        var hp = new Dictionary<string, string> { [key] = value };
+        var e = Assert.Throws<ArgumentException>(() => TrainingSettings.From(hp));
+        Assert.Contains(message, e.Message);
+    }
+}

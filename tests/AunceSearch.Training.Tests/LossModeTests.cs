@@ -6,6 +6,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace AunceSearch.Training.Tests;
 
 /// <summary>The vectorised loss against a loop-by-loop float64 transcription of aunce-reference §1 and §9, for every mode.</summary>
+[Collection(GlobalRngCollection.Name)]
 public class LossModeTests
 {
     public static TheoryData<string, string, int> Cases => new()

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace AunceSearch.Training.Tests;
 
+[Collection(GlobalRngCollection.Name)]
 public class SafeTensorsTests
 {
     private static IEnumerable<(string, Tensor)> StateOf(torch.nn.Module m, string prefix = "") =>
