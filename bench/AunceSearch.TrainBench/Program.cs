@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using AunceSearch.Training.Data;
+using AunceSearch.Training.Loss;
+using AunceSearch.Training.Models;
+using AunceSearch.Training.Optim;
+using AunceSearch.Training.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// aunce-train-bench step [--encoder resnet18] [--size 112] [--batch 32] [--aus 12] [--dim 512] [--steps 20] [--warmup 5] [--optimizer flat-adamw|adamw] [--threads N]
+// aunce-train-bench loader DIR [--size 112]
+var opts = new Dictionary<string, string>(StringComparer.Ordinal);
+for (var i = 1; i + 1 < args.Length; i += 2)
+{
+    opts[args[i]] = args[i + 1];
+}
+
+string O(string k, string d) => opts.TryGetValue(k, out var v) ? v : d;
+int I(string k, int d) => int.Parse(O(k, d.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+TorchRuntime.EnsureInitialized();
+if (opts.ContainsKey("--threads"))
+{
+    TorchRuntime.SetThreads(I("--threads", 1));
+}
+
+switch (args.FirstOrDefault())
+{
+    case "step":
+        Step();
+        return 0;
+    case "loader" when args.Length >= 2:
+        Loader(args[1]);
+        return 0;
+    default:
+        Console.Error.WriteLine("usage: aunce-train-bench step [--encoder E] [--size N] [--batch N] [--aus N] [--dim N] [--steps N] [--warmup N] [--optimizer flat-adamw|adamw]\n       aunce-train-bench loader DIR [--size N]");
+        return 2;
+}
+
+void Step()
+{
+    var size = I("--size", 112);
+    var batch = I("--batch", 32);
+    var aus = I("--aus", 12);
+    var steps = I("--steps", 20);
+    var warmup = I("--warmup", 5);
+    var optimizerName = O("--optimizer", "flat-adamw");
+    torch.random.manual_seed(0);
+    using var model = EncoderFactory.Create(new ModelOptions { Encoder = O("--encoder", "resnet18"), FeatureDim = I("--dim", 512), InputSize = size }, aus);
+    model.train();
+    var parameters = model.parameters().ToList();
+    using var flat = optimizerName == "flat-adamw" ? new FlatAdamW(parameters, 1e-4, weightDecay: 1e-6) : null;
+    using var adamw = flat is null ? torch.optim.AdamW(parameters, 1e-4, weight_decay: 1e-6) : null;
+    var options = new AunceLossOptions();
+    var rng = new Random(0);
+    using var v1 = torch.randn(batch, 3, size, size);
+    using var v2 = torch.randn(batch, 3, size, size);
+    using var labels = torch.rand(batch, aus).lt(0.3).to(ScalarType.Float32);
+    var times = new List<double>();
+    for (var s = 0; s < warmup + steps; s++)
+    {
+        var watch = Stopwatch.StartNew();
+        using (NewDisposeScope())
+        {
+            var loss = AunceLoss.Compute(model.forward(v1), model.forward(v2), labels, options.DrawPositiveTypes(aus, rng), options);
+            if (flat is not null)
+            {
+                flat.ZeroGrad();
+                loss.backward();
+                flat.Step();
+            }
+            else
+            {
+                adamw!.zero_grad();
+                loss.backward();
+                adamw.step();
+            }
+
+            _ = loss.item<float>();
+        }
+
+        if (s >= warmup)
+        {
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+    }
+
+    times.Sort();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{{\"impl\": \"torchsharp\", \"optimizer\": \"{optimizerName}\", \"median_ms\": {times[times.Count / 2]:0.0}, \"min_ms\": {times[0]:0.0}, \"threads\": {torch.get_num_threads()}}}"));
+}
+
+void Loader(string dir)
+{
+    var size = I("--size", 112);
+    var files = Directory.EnumerateFiles(dir, "*.png", SearchOption.AllDirectories).Concat(Directory.EnumerateFiles(dir, "*.jpg", SearchOption.AllDirectories)).ToList();
+    var watch = Stopwatch.StartNew();
+    using var images = AuImages.Load(files, size, dir);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{{\"images\": {files.Count}, \"seconds\": {watch.Elapsed.TotalSeconds:0.00}, \"images_per_s\": {files.Count / watch.Elapsed.TotalSeconds:0}, \"size\": {size}, \"cores\": {Environment.ProcessorCount}}}"));
+}
