@@ -1,3 +1,4 @@
+using AunceSearch.Grains;
 using AunceSearch.Spec;
 using AunceSearch.Training.Data;
 
@@ -52,24 +53,32 @@ public static class DatasetPreparation
         }
 
         var images = 0;
+        var skipped = 0;
+        var wire = d.ToRef();
         foreach (var fold in d.Folds)
         {
-            foreach (var split in new[] { "train", "test" })
+            var (train, test) = AuFoldData.ReadSplits(wire.ToSource(fold));
+            foreach (var s in new[] { train, test })
             {
-                var s = AuListReader.Read(d.Root, d.ListName, split, fold, d.Aus is { } aus ? [.. aus] : null);
                 for (var i = 0; i < s.Count; i++)
                 {
                     if (!File.Exists(s.ImagePaths[i]))
                     {
-                        throw new DataFormatException($"{d.ListName}_{split}_img_path_fold{fold}.txt:{i + 1}: image {s.ImagePaths[i]} not found");
+                        throw new DataFormatException($"{s.Origin(i)}: image {s.ImagePaths[i]} not found");
                     }
                 }
 
                 images += s.Count;
+                skipped += s.Skipped.Count;
+                foreach (var line in s.Skipped.Take(5))
+                {
+                    log?.WriteLine($"skipped {line}");
+                }
             }
         }
 
-        return $"dataset {d.Root}: folds {string.Join(",", d.Folds)} readable ({images} list entries)";
+        return $"dataset {d.Root}: folds {string.Join(",", d.Folds)} readable ({images} list entries" +
+               (skipped > 0 ? $", {skipped} bad entries skipped (dataset.skip_bad)" : "") + ")";
     }
 
     /// <summary>A synthetic dataset generated with other parameters than the spec asks for is an error, not a silent reuse.</summary>

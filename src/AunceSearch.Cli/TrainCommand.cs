@@ -1,4 +1,5 @@
 using System.Globalization;
+using AunceSearch.Grains;
 using AunceSearch.Spec;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
@@ -75,12 +76,8 @@ public static class TrainCommand
 
         stderr.WriteLine(DatasetPreparation.Check(spec, generateIfMissing: true, stderr));
         var total = epochs ?? spec.Training.Epochs;
-        var model = new ModelOptions
-        {
-            Encoder = spec.Model.Encoder, Width = spec.Model.Width, FeatureDim = spec.Model.FeatureDim, Neighbors = spec.Model.Neighbors,
-            EmbedDim = spec.Model.EmbedDim, Depths = spec.Model.Depths is { } d ? [.. d] : null, Heads = spec.Model.Heads is { } h ? [.. h] : null,
-            Window = spec.Model.Window, DropPath = spec.Model.DropPath, Pretrained = spec.Model.Pretrained,
-        };
+        var model = spec.Model.ToRef().ToOptions();
+        var dataset = spec.Dataset.ToRef();
         stdout.WriteLine($"training '{spec.Name}': encoder {model.Encoder}, {folds.Length} fold(s) x {total} epochs; " +
                          string.Join(" ", hp.Select(kv => $"{kv.Key}={kv.Value}")));
         var finals = new List<AuMetrics>();
@@ -106,8 +103,9 @@ public static class TrainCommand
             var request = new FoldTrainingRequest
             {
                 Label = $"{spec.Name}/f{fold}",
-                Dataset = new DatasetSource(spec.Dataset.Root, spec.Dataset.ListName, fold, spec.Dataset.ImageSize, spec.Dataset.Aus is { } a ? [.. a] : null),
+                Dataset = dataset.ToSource(fold),
                 Model = model,
+                Augment = spec.Training.Augment.ToRef().ToOptions(),
                 Hyperparameters = hp,
                 Epochs = total,
                 Probe = new ProbeOptions { Steps = spec.Training.ProbeSteps, LearningRate = spec.Training.ProbeLr },
@@ -124,7 +122,8 @@ public static class TrainCommand
                     File.Move(file + ".tmp", file, overwrite: true);
                     last = r.Metrics;
                     stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"fold {fold} epoch {r.Epoch}/{total}: loss {r.TrainLoss:0.0000}  F1 {r.Metrics.MeanF1:0.0000}  acc {r.Metrics.MeanAccuracy:0.0000}  ({r.Steps} steps, {r.Seconds:0.0} s)  {file}"));
+                        $"fold {fold} epoch {r.Epoch}/{total}: loss {r.TrainLoss:0.0000}  F1 {r.Metrics.MeanF1:0.0000}  acc {r.Metrics.MeanAccuracy:0.0000}  ({r.Steps} steps, {r.Seconds:0.0} s)  {file}") +
+                        (r.Skipped > 0 ? $"  [{r.Skipped} bad data entries skipped]" : ""));
                 }, cancellationToken);
             }
             catch (ArgumentException e)

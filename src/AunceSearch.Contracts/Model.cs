@@ -40,7 +40,34 @@ public sealed record DatasetRef(
     [property: Id(0)] string Root,
     [property: Id(1)] string ListName,
     [property: Id(2)] int ImageSize,
-    [property: Id(3)] string[]? AuNames);
+    [property: Id(3)] string[]? AuNames,
+    [property: Id(4)] string Format = "aunce-list",
+    [property: Id(5)] string Labels = "labels.csv",
+    [property: Id(6)] string Images = "",
+    [property: Id(7)] string Split = "lists",
+    [property: Id(8)] string[][]? Parts = null,
+    [property: Id(9)] int SplitFolds = 3,
+    [property: Id(10)] string? FoldLists = null,
+    [property: Id(11)] int CropSize = 0,
+    [property: Id(12)] bool SkipBad = false,
+    [property: Id(13)] string Cache = "auto",
+    [property: Id(14)] int Workers = 0,
+    [property: Id(15)] int Prefetch = 4);
+
+/// <summary>The training transform (aunce-reference §4.2).</summary>
+[GenerateSerializer, Immutable, Alias("aunce.augment-ref")]
+public sealed record AugmentRef(
+    [property: Id(0)] string Mode,
+    [property: Id(1)] double Flip,
+    [property: Id(2)] double Jitter,
+    [property: Id(3)] double Brightness,
+    [property: Id(4)] double Contrast,
+    [property: Id(5)] double Saturation,
+    [property: Id(6)] double Hue,
+    [property: Id(7)] double Grayscale,
+    [property: Id(8)] int BlurKernel,
+    [property: Id(9)] double BlurSigmaMin,
+    [property: Id(10)] double BlurSigmaMax);
 
 /// <summary>Encoder settings.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.model-ref")]
@@ -71,7 +98,8 @@ public sealed record TrialAssignment(
     [property: Id(9)] string Device,
     [property: Id(10)] long Seed,
     [property: Id(11)] string Metric,
-    [property: Id(12)] int FromEpoch = 0);
+    [property: Id(12)] int FromEpoch = 0,
+    [property: Id(13)] AugmentRef? Augment = null);
 
 /// <summary>One fold of a trial.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.fold-assignment")]

@@ -86,8 +86,9 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
                 var request = new FoldTrainingRequest
                 {
                     Label = this.GetPrimaryKeyString(),
-                    Dataset = new DatasetSource(t.Dataset.Root, t.Dataset.ListName, a.Fold, t.Dataset.ImageSize, t.Dataset.AuNames),
+                    Dataset = t.Dataset.ToSource(a.Fold),
                     Model = t.Model.ToOptions(),
+                    Augment = t.Augment.ToOptions(),
                     Hyperparameters = t.Hyperparameters,
                     Epochs = t.Epochs,
                     Probe = new ProbeOptions { Steps = t.ProbeSteps, LearningRate = t.ProbeLr },
@@ -163,22 +164,4 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Fold {FoldKey} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string foldKey);
-}
-
-/// <summary>Wire model settings → the trainer's.</summary>
-internal static class ModelRefExtensions
-{
-    public static ModelOptions ToOptions(this ModelRef m) => new()
-    {
-        Encoder = m.Encoder,
-        Width = m.Width,
-        FeatureDim = m.FeatureDim,
-        Neighbors = m.Neighbors,
-        EmbedDim = m.EmbedDim,
-        Depths = m.Depths,
-        Heads = m.Heads,
-        Window = m.Window,
-        DropPath = m.DropPath,
-        Pretrained = m.Pretrained,
-    };
 }

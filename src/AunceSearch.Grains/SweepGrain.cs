@@ -339,11 +339,9 @@ public sealed partial class SweepGrain(
     {
         var spec = _spec!;
         return new TrialAssignment(this.GetPrimaryKeyString(), number, hp, [.. spec.Dataset.Folds], targetEpoch,
-            new DatasetRef(spec.Dataset.Root, spec.Dataset.ListName, spec.Dataset.ImageSize, spec.Dataset.Aus is { } a ? [.. a] : null),
-            new ModelRef(spec.Model.Encoder, spec.Model.Width, spec.Model.FeatureDim, spec.Model.Neighbors, spec.Model.EmbedDim,
-                spec.Model.Depths is { } d ? [.. d] : null, spec.Model.Heads is { } h ? [.. h] : null, spec.Model.Window, spec.Model.DropPath, spec.Model.Pretrained),
+            spec.Dataset.ToRef(), spec.Model.ToRef(),
             spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric,
-            fromEpoch);
+            fromEpoch, spec.Training.Augment.ToRef());
     }
 
     private void Load()

@@ -34,8 +34,43 @@ public sealed record SweepSpec
 /// <summary>Where the images and labels are.</summary>
 public sealed record DatasetSpec
 {
-    /// <summary>"aunce-list": the AUNCE list-file layout (BP4D/DISFA style) under <see cref="Root"/>.</summary>
+    public static readonly string[] Formats = ["aunce-list", "table"];
+
+    public static readonly string[] Splits = ["lists", "bp4d", "disfa", "parts", "subjects"];
+
+    /// <summary>"aunce-list": the AUNCE list-file layout (BP4D/DISFA) under <see cref="Root"/>; "table": one label table with a header.</summary>
     public string Format { get; init; } = "aunce-list";
+
+    /// <summary>table: the label table (absolute).</summary>
+    public string Labels { get; init; } = "labels.csv";
+
+    /// <summary>table: the folder image paths are relative to, relative to the root.</summary>
+    public string Images { get; init; } = "";
+
+    /// <summary>One of <see cref="Splits"/>: the layout's list files, the published BP4D/DISFA parts, <see cref="Parts"/>, or round-robin subjects.</summary>
+    public string Split { get; init; } = "lists";
+
+    /// <summary>split: parts — subject ids per part.</summary>
+    public ImmutableArray<ImmutableArray<string>> Parts { get; init; } = [];
+
+    /// <summary>split: subjects — how many parts.</summary>
+    public int SplitFolds { get; init; } = 3;
+
+    /// <summary>split: lists of a table — per-fold list files, with {split} and {fold}, relative to the root.</summary>
+    public string? FoldLists { get; init; }
+
+    /// <summary>Network input side: random crops in training, centre crops in evaluation; 0 = image_size·7/8.</summary>
+    public int CropSize { get; init; }
+
+    /// <summary>Skip and count missing/corrupt images and malformed label rows instead of failing.</summary>
+    public bool SkipBad { get; init; }
+
+    /// <summary>"auto", "memory" or "stream".</summary>
+    public string Cache { get; init; } = "auto";
+
+    public int Workers { get; init; }
+
+    public int Prefetch { get; init; } = 4;
 
     /// <summary>Absolute dataset root (relative paths in the YAML are resolved against the spec file's folder).</summary>
     public required string Root { get; init; }
@@ -118,6 +153,8 @@ public sealed record TrainingSpec
 
     public int ProbeSteps { get; init; } = 60;
 
+    public AugmentSpec Augment { get; init; } = new();
+
     public double ProbeLr { get; init; } = 0.05;
 
     /// <summary>"auto", "cpu" or "cuda".</summary>
@@ -125,6 +162,32 @@ public sealed record TrainingSpec
 
     /// <summary>Fixed values of every known hyperparameter; the search space overrides them per trial.</summary>
     public required ImmutableSortedDictionary<string, string> Hyperparameters { get; init; }
+}
+
+/// <summary>The training transform (aunce-reference §4.2); defaults are the reference's <c>image_train_enhance</c>.</summary>
+public sealed record AugmentSpec
+{
+    public string Mode { get; init; } = "enhance";
+
+    public double Flip { get; init; } = 0.5;
+
+    public double Jitter { get; init; } = 0.8;
+
+    public double Brightness { get; init; } = 0.4;
+
+    public double Contrast { get; init; } = 0.4;
+
+    public double Saturation { get; init; } = 0.4;
+
+    public double Hue { get; init; } = 0.1;
+
+    public double Grayscale { get; init; } = 0.2;
+
+    public int BlurKernel { get; init; } = 3;
+
+    public double BlurSigmaMin { get; init; } = 0.1;
+
+    public double BlurSigmaMax { get; init; } = 2.0;
 }
 
 /// <summary>How configurations are proposed and pruned.</summary>

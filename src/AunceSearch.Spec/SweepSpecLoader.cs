@@ -48,7 +48,7 @@ public static class SweepSpecLoader
 
     private static DatasetSpec ReadDataset(YamlMap map, string baseDirectory)
     {
-        var format = map.Choice("format", "aunce-list") ?? "aunce-list";
+        var format = map.Choice("format", DatasetSpec.Formats) ?? "aunce-list";
         var root = map.RequiredString("root");
         var listName = map.String("list_name") ?? "SYN";
         var folds = (map.List("folds") ?? []).Select(n => (int)map.ParseLong(n, "folds")).ToImmutableArray();
@@ -70,7 +70,78 @@ public static class SweepSpecLoader
             throw map.Error(n, "aus", "must list at least one AU");
         }
 
-        var imageSize = map.Int("image_size", 16, 512) ?? 48;
+        var imageSize = map.Int("image_size", 16, 1024) ?? 48;
+        var cropSize = map.Int("crop_size", 8, 1024) ?? 0;
+        if (cropSize > imageSize)
+        {
+            map.TryNode("crop_size", out var n);
+            throw map.Error(n, "crop_size", $"{cropSize} is larger than image_size {imageSize}");
+        }
+
+        var split = map.Choice("split", DatasetSpec.Splits) ?? (format == "table" ? "subjects" : "lists");
+        if (format == "aunce-list" && split != "lists")
+        {
+            map.TryNode("split", out var n);
+            throw map.Error(n, "split", "the aunce-list layout's folds are its list files (split: lists); use format: table to split by subject parts");
+        }
+
+        var parts = (map.List("parts") ?? []).Select(node => node is YamlDotNet.RepresentationModel.YamlSequenceNode seq
+                ? seq.Children.Select(c => (c as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value ?? throw map.Error(c, "parts", "subject ids must be scalars")).ToImmutableArray()
+                : throw map.Error(node, "parts", "each part must be a list of subject ids")).ToImmutableArray();
+        if (split == "parts" && parts.Length < 2)
+        {
+            throw map.Error("split: parts needs 'parts' with at least two lists of subject ids");
+        }
+
+        if (split != "parts" && map.TryNode("parts", out var partsNode))
+        {
+            throw map.Error(partsNode, "parts", "only used with split: parts");
+        }
+
+        var dupSubject = parts.SelectMany(p => p).GroupBy(x => x, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (dupSubject is not null)
+        {
+            map.TryNode("parts", out var n);
+            throw map.Error(n, "parts", $"subject {dupSubject.Key} is in more than one part");
+        }
+
+        var splitFolds = map.Int("split_folds", 2, 1000) ?? 3;
+        var foldLists = map.String("fold_lists");
+        if (format == "table" && split == "lists" && foldLists is null)
+        {
+            throw map.Error("a table split by lists needs 'fold_lists', e.g. folds/{split}_fold{fold}.txt");
+        }
+
+        if (foldLists is not null && (format != "table" || split != "lists"))
+        {
+            map.TryNode("fold_lists", out var n);
+            throw map.Error(n, "fold_lists", "only used with format: table and split: lists");
+        }
+
+        var partCount = split switch
+        {
+            "bp4d" or "disfa" => 3,
+            "parts" => parts.Length,
+            "subjects" => splitFolds,
+            _ => int.MaxValue,
+        };
+        if (folds.Max() > partCount)
+        {
+            map.TryNode("folds", out var n);
+            throw map.Error(n, "folds", $"fold {folds.Max()} does not exist: split {split} has {partCount} folds");
+        }
+
+        var labels = map.String("labels") ?? "labels.csv";
+        var images = map.String("images") ?? "";
+        if (format != "table" && (map.Has("labels") || map.Has("images")))
+        {
+            throw map.Error("'labels' and 'images' are only used with format: table");
+        }
+
+        var skipBad = map.Bool("skip_bad") ?? false;
+        var cache = map.Choice("cache", "auto", "memory", "stream") ?? "auto";
+        var workers = map.Int("workers", 0, 256) ?? 0;
+        var prefetch = map.Int("prefetch", 1, 64) ?? 4;
         SyntheticSpec? synthetic = null;
         if (map.Map("synthetic") is { } syn)
         {
@@ -105,6 +176,11 @@ public static class SweepSpecLoader
                 throw map.Error($"aus lists {a.Length} AUs but synthetic.occurrence_rates has {rates.Length}");
             }
 
+            if (format != "aunce-list")
+            {
+                throw map.Error("a synthetic dataset is generated in the aunce-list layout; remove 'format: table'");
+            }
+
             if (folds.Max() > synthetic.Folds)
             {
                 map.TryNode("folds", out var n);
@@ -122,6 +198,17 @@ public static class SweepSpecLoader
             Aus = aus,
             ImageSize = imageSize,
             Synthetic = synthetic,
+            Labels = labels,
+            Images = images,
+            Split = split,
+            Parts = parts,
+            SplitFolds = splitFolds,
+            FoldLists = foldLists,
+            CropSize = cropSize,
+            SkipBad = skipBad,
+            Cache = cache,
+            Workers = workers,
+            Prefetch = prefetch,
         };
     }
 
@@ -214,6 +301,7 @@ public static class SweepSpecLoader
             Positives = map.Choice("positives", "reference", "paper") ?? "reference",
             Modes = TrainingModes.ToImmutableSortedDictionary(kv => kv.Key, kv => map.Choice(kv.Key, kv.Value) ?? kv.Value[0], StringComparer.Ordinal),
             ProbeSteps = map.Int("probe_steps", 1, 100_000) ?? 60,
+            Augment = ReadAugment(map.Map("augment")),
             ProbeLr = map.Double("probe_lr") ?? 0.05,
             Device = map.Choice("device", "auto", "cpu", "cuda") ?? "auto",
             Hyperparameters = Format(hp),
@@ -225,6 +313,57 @@ public static class SweepSpecLoader
             throw map.Error(n, "p_min", "positives: reference has no lowest-similarity positive; p_min must be 0");
         }
 
+        map.EnsureNoUnknownKeys();
+        return spec;
+    }
+
+    private static AugmentSpec ReadAugment(YamlMap? map)
+    {
+        if (map is null)
+        {
+            return new AugmentSpec();
+        }
+
+        double Probability(string key, double fallback, double max = 1)
+        {
+            var v = map.Double(key) ?? fallback;
+            if (v < 0 || v > max)
+            {
+                map.TryNode(key, out var n);
+                throw map.Error(n, key, $"must be in [0, {max.ToString(CultureInfo.InvariantCulture)}], got {v.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            return v;
+        }
+
+        var kernel = map.Int("blur_kernel", 0, 31) ?? 3;
+        if (kernel % 2 == 0 && kernel != 0)
+        {
+            map.TryNode("blur_kernel", out var n);
+            throw map.Error(n, "blur_kernel", $"must be 0 (no blur) or odd, got {kernel}");
+        }
+
+        var sigma = map.List("blur_sigma")?.Select(n => map.ParseDouble(n, "blur_sigma")).ToArray() ?? [0.1, 2.0];
+        if (sigma.Length != 2 || sigma[0] <= 0 || sigma[1] < sigma[0])
+        {
+            map.TryNode("blur_sigma", out var n);
+            throw map.Error(n, "blur_sigma", "must be [min, max] with 0 < min <= max");
+        }
+
+        var spec = new AugmentSpec
+        {
+            Mode = map.Choice("mode", "enhance", "basic", "none") ?? "enhance",
+            Flip = Probability("flip", 0.5),
+            Jitter = Probability("jitter", 0.8),
+            Brightness = Probability("brightness", 0.4),
+            Contrast = Probability("contrast", 0.4),
+            Saturation = Probability("saturation", 0.4),
+            Hue = Probability("hue", 0.1, 0.5),
+            Grayscale = Probability("grayscale", 0.2),
+            BlurKernel = kernel,
+            BlurSigmaMin = sigma[0],
+            BlurSigmaMax = sigma[1],
+        };
         map.EnsureNoUnknownKeys();
         return spec;
     }

@@ -41,7 +41,8 @@ public sealed record FoldTrainingRequest
 }
 
 /// <summary>One finished epoch.</summary>
-public sealed record EpochResult(int Epoch, double TrainLoss, AuMetrics Metrics, int Steps, double Seconds);
+/// <param name="Skipped">Data entries skipped so far (bad rows, missing or corrupt images) when the dataset opts in to skipping.</param>
+public sealed record EpochResult(int Epoch, double TrainLoss, AuMetrics Metrics, int Steps, double Seconds, int Skipped = 0);
 
 /// <summary>
 /// Trains one fold synchronously: call it on a dedicated thread (dispose scopes are thread-static), never on an
@@ -61,7 +62,14 @@ public static class FoldTrainer
         var data = AuFoldData.Load(request.Dataset);
         var auCount = data.AuNames.Count;
         var lossOptions = settings.Loss;
-        var modelOptions = request.Model with { InputSize = request.Dataset.ImageSize };
+        var crop = request.Dataset.EffectiveCrop;
+        if (crop > request.Dataset.ImageSize)
+        {
+            throw new ArgumentException($"dataset.crop_size {crop} is larger than dataset.image_size {request.Dataset.ImageSize}");
+        }
+
+        var augmenter = new TwoViewAugmenter(request.Augment, crop);
+        var modelOptions = request.Model with { InputSize = crop };
         var wce = settings.Objective == "wce";
 
         torch.nn.Module<Tensor, Tensor> model;
@@ -113,11 +121,10 @@ public static class FoldTrainer
             Checkpoint.RestoreOptimizer(resume, request.Label, flat is not null ? r => flat.Load(r, request.Label) : r => adamw!.load_state_dict(r));
         }
 
-        var augmenter = new TwoViewAugmenter(request.Augment);
         var trainOccurrence = data.Train.OccurrenceRates();
         using var auWeights = torch.tensor(AunceLoss.AuWeights(trainOccurrence).Select(v => (float)v).ToArray(), device: device);
         using var minority = torch.tensor(AunceLoss.MinorityLabels(trainOccurrence), device: device);
-        var n = data.TrainImages.shape[0];
+        var n = data.TrainImages.Count;
         for (var epoch = startEpoch; epoch <= request.Epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
@@ -131,19 +138,20 @@ public static class FoldTrainer
             var steps = 0;
             using (var epochScope = NewDisposeScope())
             {
-                var order = torch.randperm(n, generator: generator);
-                for (long start = 0; start < n; start += settings.BatchSize)
+                var order = torch.randperm(n, generator: generator).data<long>().ToArray();
+                foreach (var batch in data.TrainImages.Batches(order, settings.BatchSize, cancellationToken))
                 {
+                    using var batchImages = batch.Images;
+                    using var batchLabels = batch.Labels;
                     cancellationToken.ThrowIfCancellationRequested();
                     using var step = NewDisposeScope();
-                    var idx = order.narrow(0, start, Math.Min(settings.BatchSize, n - start));
-                    if (idx.shape[0] < 2)
+                    if (batch.Indices.Length < 2)
                     {
                         continue; // one sample cannot form a batch-norm batch of its own
                     }
 
-                    var images = data.TrainImages.index_select(0, idx).to(device);
-                    var labels = data.TrainLabels.index_select(0, idx).to(device);
+                    var images = batchImages.to(device);
+                    var labels = batchLabels.to(device);
                     var v1 = augmenter.View(images, generator);
                     Tensor loss;
                     if (wce)
@@ -180,9 +188,9 @@ public static class FoldTrainer
 
             cancellationToken.ThrowIfCancellationRequested();
             var metrics = wce
-                ? EvaluateClassifier(model, classifier!, data, device)
-                : Evaluate(model, data, trainOccurrence, request.Probe with { EncoderTrainMode = settings.ProbeEncoderTrainMode }, device, request.Seed + epoch);
-            var result = new EpochResult(epoch, steps == 0 ? double.NaN : lossSum / steps, metrics, steps, watch.Elapsed.TotalSeconds);
+                ? EvaluateClassifier(model, classifier!, data, augmenter, device, cancellationToken)
+                : Evaluate(model, data, augmenter, trainOccurrence, request.Probe with { EncoderTrainMode = settings.ProbeEncoderTrainMode }, device, request.Seed + epoch, cancellationToken);
+            var result = new EpochResult(epoch, steps == 0 ? double.NaN : lossSum / steps, metrics, steps, watch.Elapsed.TotalSeconds, data.Skipped.Count);
             var checkpoint = Checkpoint.Write(new CheckpointHeader
             {
                 Label = request.Label,
@@ -210,8 +218,9 @@ public static class FoldTrainer
         return module.forward(x);
     }
 
-    /// <summary>Encodes both splits with the encoder (eval mode unless the probe asks for the reference's train-mode quirk) and runs the linear probe.</summary>
-    public static AuMetrics Evaluate(torch.nn.Module<Tensor, Tensor> model, AuFoldData data, IReadOnlyList<double> trainOccurrence, ProbeOptions probe, Device device, long seed)
+    /// <summary>Encodes both splits (centre crops; eval mode unless the probe asks for the reference's train-mode quirk) and runs the linear probe.</summary>
+    public static AuMetrics Evaluate(torch.nn.Module<Tensor, Tensor> model, AuFoldData data, TwoViewAugmenter transform, IReadOnlyList<double> trainOccurrence,
+        ProbeOptions probe, Device device, long seed, CancellationToken cancellationToken = default)
     {
         if (probe.EncoderTrainMode)
         {
@@ -223,37 +232,50 @@ public static class FoldTrainer
         }
 
         using var scope = NewDisposeScope();
-        Tensor trainFeatures, testFeatures;
+        (Tensor Features, long[] Kept) train, test;
         using (torch.no_grad())
         {
-            trainFeatures = Encode(model, data.TrainImages, device);
-            testFeatures = Encode(model, data.TestImages, device);
+            train = Encode(model, data.TrainImages, transform, device, cancellationToken);
+            test = Encode(model, data.TestImages, transform, device, cancellationToken);
         }
 
-        return LinearProbe.Evaluate(trainFeatures, data.TrainLabels.to(device), testFeatures, data.Test.Labels,
+        using var kept = torch.tensor(train.Kept);
+        return LinearProbe.Evaluate(train.Features, data.TrainLabels.index_select(0, kept).to(device), test.Features, TestLabels(data, test.Kept),
             data.AuNames, trainOccurrence, probe, seed);
     }
 
     /// <summary>The WCE baseline's own predictions on the test split: active iff P(active) ≥ 0.5 (aunce-reference §3.1).</summary>
-    public static AuMetrics EvaluateClassifier(torch.nn.Module<Tensor, Tensor> model, WceClassifier classifier, AuFoldData data, Device device)
+    public static AuMetrics EvaluateClassifier(torch.nn.Module<Tensor, Tensor> model, WceClassifier classifier, AuFoldData data, TwoViewAugmenter transform,
+        Device device, CancellationToken cancellationToken = default)
     {
         model.eval();
         classifier.eval();
         using var scope = NewDisposeScope();
         using var _ = torch.no_grad();
-        var pActive = classifier.forward(Encode(model, data.TestImages, device)).select(1, 0).to(ScalarType.Float32).cpu();   // (N, C)
-        return AuMetrics.Compute(data.AuNames, LinearProbe.ToGrid(pActive), data.Test.Labels);
+        var (features, kept) = Encode(model, data.TestImages, transform, device, cancellationToken);
+        var pActive = classifier.forward(features).select(1, 0).to(ScalarType.Float32).cpu();   // (N, C)
+        return AuMetrics.Compute(data.AuNames, LinearProbe.ToGrid(pActive), TestLabels(data, kept));
     }
 
-    private static Tensor Encode(torch.nn.Module<Tensor, Tensor> model, Tensor images, Device device)
+    private static float[,] TestLabels(AuFoldData data, long[] kept) =>
+        kept.Length == data.Test.Count ? data.Test.Labels : data.Test.Subset([.. kept.Select(k => (int)k)], []).Labels;
+
+    /// <summary>Encodes a split in order (streamed or from memory); images that failed to decode (skip_bad) are left out.</summary>
+    private static (Tensor Features, long[] Kept) Encode(torch.nn.Module<Tensor, Tensor> model, AuSplitImages images, TwoViewAugmenter transform,
+        Device device, CancellationToken cancellationToken)
     {
         var chunks = new List<Tensor>();
-        for (long s = 0; s < images.shape[0]; s += 256)
+        var kept = new List<long>();
+        var order = Enumerable.Range(0, (int)images.Count).Select(i => (long)i).ToArray();
+        foreach (var batch in images.Batches(order, 256, cancellationToken))
         {
-            var x = AuImages.Normalize(images.narrow(0, s, Math.Min(256, images.shape[0] - s)).to(device));
-            chunks.Add(model.forward(x).to(ScalarType.Float32));
+            using var pixels = batch.Images;
+            using var labels = batch.Labels;
+            using var x = pixels.to(device);
+            chunks.Add(model.forward(transform.CenterCrop(x)).to(ScalarType.Float32));
+            kept.AddRange(batch.Indices);
         }
 
-        return torch.cat(chunks, 0);
+        return (torch.cat(chunks, 0), [.. kept]);
     }
 }

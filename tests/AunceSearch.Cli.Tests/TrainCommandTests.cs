@@ -57,6 +57,69 @@ public sealed class TrainCommandTests
         Assert.True(File.Exists(Path.Combine(output, "t", "f2", "e0002.ckpt")));
     }
 
+    /// <summary>A copy of the synthetic set described by one label table (the generic layout) instead of list files.</summary>
+    private static string TableCopy()
+    {
+        var root = Path.Combine(Temp(), "table");
+        foreach (var file in Directory.EnumerateFiles(Dataset.Value, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(root, Path.GetRelativePath(Dataset.Value, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        var imageDir = AuListReader.FindImageDirectory(root);
+        var rows = new List<string> { "subject,AU1,AU2,AU4,path" };    // columns in any order; path found by name
+        foreach (var side in new[] { "train", "test" })
+        {
+            var s = AuListReader.Read(root, "SYN", side, 1);
+            rows.AddRange(Enumerable.Range(0, s.Count).Select(i =>
+                $"{s.Subjects[i]},{s.Labels[i, 0]},{s.Labels[i, 1]},{s.Labels[i, 2]},{Path.GetRelativePath(imageDir, s.ImagePaths[i]).Replace('\\', '/')}"));
+        }
+
+        File.WriteAllLines(Path.Combine(root, "labels.csv"), rows);
+        return root;
+    }
+
+    private static string TableSpec(string root, string extra = "")
+    {
+        var file = Path.Combine(Temp(), "table.yaml");
+        File.WriteAllText(file, $"""
+            name: tab
+            dataset: {"{"}format: table, root: {root}, labels: labels.csv, images: {Path.GetFileName(AuListReader.FindImageDirectory(root))}, split: subjects, split_folds: 3, folds: [2], image_size: 32, crop_size: 28, cache: stream, prefetch: 2{extra}{"}"}
+            model: {"{encoder: small-cnn, width: 4, feature_dim: 8}"}
+            training: {"{epochs: 1, batch_size: 8, probe_steps: 5, device: cpu}"}
+            search: {"{trials: 1}"}
+            """);
+        return file;
+    }
+
+    [Fact]
+    public async Task Trains_from_a_label_table_with_a_subject_split_streaming_images()
+    {
+        var (code, stdout, stderr) = await CliHarness.Run("train", TableSpec(TableCopy()), "--out", Temp());
+        Assert.True(code == 0, stderr);
+        Assert.Contains("fold 2 epoch 1/1", stdout);
+        Assert.Contains("readable (48 list entries)", stderr);
+    }
+
+    [Fact]
+    public async Task A_corrupt_image_fails_naming_the_table_row_or_is_skipped_and_counted_on_request()
+    {
+        var root = TableCopy();
+        var rows = File.ReadAllLines(Path.Combine(root, "labels.csv"));
+        var victim = rows[5].Split(',')[^1];
+        File.WriteAllText(Path.Combine(AuListReader.FindImageDirectory(root), victim), "not an image");
+        var (code, _, stderr) = await CliHarness.Run("train", TableSpec(root), "--out", Temp());
+        Assert.NotEqual(0, code);
+        Assert.Contains("labels.csv:6", stderr);
+        Assert.Contains("cannot decode", stderr);
+
+        var (ok, stdout, err) = await CliHarness.Run("train", TableSpec(root, ", skip_bad: true"), "--out", Temp());
+        Assert.True(ok == 0, err);
+        Assert.Contains("[1 bad data entries skipped]", stdout);
+    }
+
     [Theory]
     [InlineData("--set", "lrr=0.1", "unknown hyperparameter")]
     [InlineData("--set", "objective=mse", "objective")]
@@ -87,7 +150,7 @@ public sealed class TrainCommandTests
     public async Task A_swin_whose_windows_do_not_tile_the_image_fails_with_a_clear_message()
     {
         var (code, _, stderr) = await CliHarness.Run("train", Spec("{encoder: swin-t, embed_dim: 8, heads: [1, 1, 1, 1], depths: [1, 1, 1, 1]}"), "--out", Temp());
-        Assert.Equal(2, code);
-        Assert.Contains("window", stderr);
+        Assert.True(code == 2, stderr);
+        Assert.Matches("swin: stage 1 resolution 7 is odd|window", stderr);   // 32 px images, 28 px crops: 7×7 tokens
     }
 }

@@ -196,3 +196,99 @@ public class SweepSpecLoaderTests
         Assert.Contains("conditional on 'batch_size', which must be defined before it", msg);
     }
 }
+
+public class DatasetLayoutSpecTests
+{
+    private static string Spec(string dataset, string training = "") => $"""
+        name: t
+        dataset:
+        {dataset}
+        training:
+          epochs: 2
+        {training}
+        search:
+          trials: 2
+          space:
+            lr: {"{"}log_uniform: [1.0e-4, 1.0e-2]{"}"}
+        """;
+
+    private static SweepSpec Parse(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base");
+
+    [Fact]
+    public void A_table_dataset_with_published_parts_and_the_loader_options_parses()
+    {
+        var spec = Parse(Spec("""
+              format: table
+              root: gft
+              labels: lists/labels.csv
+              images: aligned
+              split: bp4d
+              image_size: 256
+              crop_size: 224
+              skip_bad: true
+              cache: stream
+              workers: 6
+              prefetch: 8
+            """, """
+              augment: {mode: basic, flip: 0.3, blur_sigma: [0.2, 1.5]}
+            """));
+        var d = spec.Dataset;
+        Assert.Equal(("table", "bp4d", "lists/labels.csv", "aligned"), (d.Format, d.Split, d.Labels, d.Images));
+        Assert.Equal((256, 224, true, "stream", 6, 8), (d.ImageSize, d.CropSize, d.SkipBad, d.Cache, d.Workers, d.Prefetch));
+        Assert.Equal(("basic", 0.3, 0.2, 1.5), (spec.Training.Augment.Mode, spec.Training.Augment.Flip, spec.Training.Augment.BlurSigmaMin, spec.Training.Augment.BlurSigmaMax));
+        Assert.Equal(0.8, spec.Training.Augment.Jitter);   // defaults are the reference's image_train_enhance
+    }
+
+    [Fact]
+    public void Custom_parts_and_fold_lists_parse()
+    {
+        var parts = Parse(Spec("""
+              format: table
+              root: d
+              split: parts
+              parts: [[S1, S2], [S3], [S4, S5]]
+            """));
+        Assert.Equal(3, parts.Dataset.Parts.Length);
+        Assert.Equal(["S3"], parts.Dataset.Parts[1].ToArray());
+        var lists = Parse(Spec("""
+              format: table
+              root: d
+              split: lists
+              fold_lists: "folds/{split}_fold{fold}.txt"
+              folds: [1]
+            """));
+        Assert.Equal("folds/{split}_fold{fold}.txt", lists.Dataset.FoldLists);
+    }
+
+    [Theory]
+    [InlineData("  format: csv\n  root: d", "dataset.format")]
+    [InlineData("  root: d\n  split: bp4d", "dataset.split: the aunce-list layout's folds are its list files")]
+    [InlineData("  format: table\n  root: d\n  split: parts", "split: parts needs 'parts'")]
+    [InlineData("  format: table\n  root: d\n  split: parts\n  parts: [[A, B], [B]]", "subject B is in more than one part")]
+    [InlineData("  format: table\n  root: d\n  split: subjects\n  parts: [[A], [B]]", "dataset.parts: only used with split: parts")]
+    [InlineData("  format: table\n  root: d\n  split: disfa\n  folds: [1, 4]", "fold 4 does not exist: split disfa has 3 folds")]
+    [InlineData("  format: table\n  root: d\n  split: lists", "needs 'fold_lists'")]
+    [InlineData("  root: d\n  fold_lists: x{fold}", "dataset.fold_lists: only used with format: table")]
+    [InlineData("  root: d\n  labels: l.csv", "only used with format: table")]
+    [InlineData("  root: d\n  image_size: 64\n  crop_size: 80", "dataset.crop_size: 80 is larger than image_size 64")]
+    [InlineData("  root: d\n  cache: disk", "dataset.cache")]
+    [InlineData("  format: table\n  root: d\n  synthetic: {subjects: 4}", "synthetic dataset is generated in the aunce-list layout")]
+    public void Bad_dataset_layouts_name_the_key(string dataset, string expected)
+    {
+        var e = Assert.Throws<SpecException>(() => Parse(Spec(dataset)));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("  augment: {blur_kernel: 4}", "training.augment.blur_kernel: must be 0 (no blur) or odd, got 4")]
+    [InlineData("  augment: {blur_sigma: [2, 1]}", "training.augment.blur_sigma")]
+    [InlineData("  augment: {hue: 0.7}", "training.augment.hue: must be in [0, 0.5], got 0.7")]
+    [InlineData("  augment: {flip: 1.5}", "training.augment.flip")]
+    [InlineData("  augment: {mode: strong}", "training.augment.mode")]
+    [InlineData("  augment: {jitterr: 0.5}", "jitterr")]
+    public void Bad_augment_options_name_the_key(string training, string expected)
+    {
+        var e = Assert.Throws<SpecException>(() => Parse(Spec("  root: d", training)));
+        Assert.Contains(expected, e.Message);
+    }
+}

@@ -94,13 +94,13 @@ public class DataTests
     }
 
     [Fact]
-    public void A_missing_image_names_the_file_and_the_list()
+    public void A_missing_image_names_the_list_file_and_line()
     {
         var root = MakeList(TestPaths.TempDirectory(), "0\n1\n");
-        var split = AuListReader.Read(root, "X", "train", 1, ["AU1"]);
-        var e = Assert.Throws<AggregateException>(() => AuImages.Load(split.ImagePaths, 16, "X_train_img_path_fold1.txt"));
-        var inner = Assert.IsType<DataFormatException>(e.InnerExceptions[0]);
-        Assert.Contains("S001/000", inner.Message);
-        Assert.Contains("image not found", inner.Message);
+        File.WriteAllText(Path.Combine(root, "list", "X_test_img_path_fold1.txt"), "S002/0000.png\n");
+        File.WriteAllText(Path.Combine(root, "list", "X_test_label_fold1.txt"), "1\n");
+        var e = Assert.Throws<DataFormatException>(() => AuFoldData.Load(new DatasetSource { Root = root, ListName = "X", Fold = 1, ImageSize = 16, AuNames = ["AU1"], Cache = DataCache.Memory }));
+        Assert.Contains("X_train_img_path_fold1.txt:1", e.Message);
+        Assert.Contains("not found", e.Message);
     }
 }

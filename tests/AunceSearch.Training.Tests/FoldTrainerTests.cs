@@ -15,7 +15,7 @@ public class FoldTrainerTests
     private static FoldTrainingRequest Request(int epochs, byte[]? resume = null) => new()
     {
         Label = "test/t0/f1",
-        Dataset = new DatasetSource(Dataset.Value, "SYN", 1, 24),
+        Dataset = new DatasetSource { Root = Dataset.Value, ListName = "SYN", Fold = 1, ImageSize = 24 },
         Model = new ModelOptions { Width = 4, FeatureDim = 8 },
         Hyperparameters = new Dictionary<string, string> { ["lr"] = "0.003", ["batch_size"] = "16" },
         Epochs = epochs,
@@ -120,7 +120,7 @@ public class FoldTrainerModesTests
         FoldTrainingRequest Request(int epochs, byte[]? resume) => new()
         {
             Label = $"modes/{encoder}",
-            Dataset = new DatasetSource(Dataset.Value, "SYN", 1, 32),
+            Dataset = new DatasetSource { Root = Dataset.Value, ListName = "SYN", Fold = 1, ImageSize = 32, CropSize = 32 },
             Model = new ModelOptions { Encoder = encoder, Width = 4, FeatureDim = 8, EmbedDim = 8, Depths = [2, 2, 1, 1], Heads = [1, 2, 2, 4], Window = 2 },
             Hyperparameters = hp,
             Epochs = epochs,

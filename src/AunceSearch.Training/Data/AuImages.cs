@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace AunceSearch.Training.Data;
 
-/// <summary>Decodes image files into normalised tensors.</summary>
+/// <summary>Decodes image files into uint8 CHW planes, and the reference's normalisation.</summary>
 public static class AuImages
 {
     /// <summary>The reference's normalisation constants (CIFAR mean/std, aunce-reference §4.2).</summary>
@@ -12,39 +12,96 @@ public static class AuImages
     public static readonly float[] Std = [0.2023f, 0.1994f, 0.2010f];
 
     /// <summary>
-    /// Decodes <paramref name="paths"/> in parallel, resizes each to <paramref name="size"/>² and returns a
-    /// (N, 3, size, size) float tensor in [0, 1] (not yet normalised). A missing or undecodable file fails with
-    /// its path and the list file line that names it.
+    /// Decodes <paramref name="path"/>, resizes it to <paramref name="size"/>² when it has another size, and writes its RGB
+    /// planes (3·size² bytes, CHW) to <paramref name="destination"/>. Returns null, or what is wrong (file missing, not an
+    /// image SkiaSharp can decode).
     /// </summary>
-    public static Tensor Load(IReadOnlyList<string> paths, int size, string listDescription)
+    public static string? TryDecode(string path, int size, Span<byte> destination)
     {
-        var plane = size * size;
-        var buffer = new float[paths.Count * 3 * plane];
-        Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, i =>
+        if (!File.Exists(path))
         {
-            var path = paths[i];
-            if (!File.Exists(path))
+            return $"image {path} not found";
+        }
+
+        SKBitmap? decoded;
+        try
+        {
+            decoded = SKBitmap.Decode(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return $"cannot read image {path}: {e.Message}";
+        }
+
+        if (decoded is null)
+        {
+            return $"cannot decode image {path} (corrupt or not an image)";
+        }
+
+        using (decoded)
+        {
+            using var resized = decoded.Width == size && decoded.Height == size && decoded.ColorType == SKColorType.Rgba8888
+                ? null
+                : decoded.Resize(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul), SKFilterQuality.Medium);
+            var bitmap = resized ?? decoded;
+            if (bitmap is null)
             {
-                throw new DataFormatException($"{path}: image not found (entry {i + 1} of {listDescription})");
+                return $"cannot resize image {path}";
             }
 
-            using var decoded = SKBitmap.Decode(path)
-                ?? throw new DataFormatException($"{path}: cannot decode image (entry {i + 1} of {listDescription})");
-            using var resized = decoded.Width == size && decoded.Height == size && decoded.ColorType == SKColorType.Rgba8888
-                ? decoded.Copy()
-                : decoded.Resize(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul), SKFilterQuality.Medium);
-            var pixels = resized.Pixels;
-            var offset = i * 3 * plane;
+            var plane = size * size;
+            var pixels = bitmap.GetPixelSpan();   // RGBA8888
             for (var p = 0; p < plane; p++)
             {
-                var c = pixels[p];
-                buffer[offset + p] = c.Red / 255f;
-                buffer[offset + plane + p] = c.Green / 255f;
-                buffer[offset + (2 * plane) + p] = c.Blue / 255f;
+                destination[p] = pixels[4 * p];
+                destination[plane + p] = pixels[(4 * p) + 1];
+                destination[(2 * plane) + p] = pixels[(4 * p) + 2];
             }
-        });
-        return torch.tensor(buffer, [paths.Count, 3, size, size]);
+        }
+
+        return null;
     }
+
+    /// <summary>
+    /// Decodes entries <paramref name="indices"/> of <paramref name="split"/> in parallel into one buffer (in that order).
+    /// A bad image fails with its list line, or with <paramref name="skipBad"/> is recorded in <paramref name="failures"/>
+    /// (index → reason) and its slot left black.
+    /// </summary>
+    public static byte[] DecodeMany(AuSplit split, IReadOnlyList<long> indices, int size, int workers, bool skipBad,
+        System.Collections.Concurrent.ConcurrentDictionary<long, string>? failures)
+    {
+        var bytes = 3 * size * size;
+        var buffer = GC.AllocateUninitializedArray<byte>(indices.Count * bytes);
+        try
+        {
+            Parallel.For(0, indices.Count, new ParallelOptions { MaxDegreeOfParallelism = workers > 0 ? workers : Environment.ProcessorCount }, j =>
+        {
+            var i = (int)indices[j];
+            var problem = TryDecode(split.ImagePaths[i], size, buffer.AsSpan(j * bytes, bytes));
+            if (problem is null)
+            {
+                return;
+            }
+
+            if (!skipBad || failures is null)
+            {
+                throw new DataFormatException($"{split.Origin(i)}: {problem}");
+            }
+
+            failures[i] = $"{split.Origin(i)}: {problem}";
+            buffer.AsSpan(j * bytes, bytes).Clear();
+        });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<DataFormatException>().FirstOrDefault() is { } first)
+        {
+            throw new DataFormatException(first.Message);
+        }
+
+        return buffer;
+    }
+
+    /// <summary>uint8 (N, 3, H, W) → float in [0, 1].</summary>
+    public static Tensor ToUnit(Tensor bytes) => bytes.to(ScalarType.Float32).div_(255f);
 
     /// <summary>(x − mean) / std per channel, on (N, 3, H, W).</summary>
     public static Tensor Normalize(Tensor images)

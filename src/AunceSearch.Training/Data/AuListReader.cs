@@ -8,7 +8,51 @@ public sealed class DataFormatException(string message) : Exception(message);
 /// <summary>One split of one fold: image paths (absolute), their 0/1 AU labels and subject ids.</summary>
 public sealed record AuSplit(IReadOnlyList<string> ImagePaths, float[,] Labels, IReadOnlyList<string> Subjects, IReadOnlyList<string> AuNames)
 {
+    /// <summary>Where each entry was listed ("file:line"), for error messages; empty = unknown.</summary>
+    public IReadOnlyList<string> Origins { get; init; } = [];
+
+    /// <summary>Entries left out because the dataset opted in to skipping bad input ("file:line: reason").</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
+
     public int Count => ImagePaths.Count;
+
+    /// <summary>Where entry <paramref name="i"/> was listed.</summary>
+    public string Origin(int i) => i < Origins.Count ? Origins[i] : $"entry {i + 1}";
+
+    /// <summary>The entries whose indices are in <paramref name="keep"/> (ascending), with <paramref name="skipped"/> added to <see cref="Skipped"/>.</summary>
+    public AuSplit Subset(IReadOnlyList<int> keep, IEnumerable<string> skipped)
+    {
+        var labels = new float[keep.Count, AuCount];
+        for (var r = 0; r < keep.Count; r++)
+        {
+            for (var c = 0; c < AuCount; c++)
+            {
+                labels[r, c] = Labels[keep[r], c];
+            }
+        }
+
+        return new AuSplit([.. keep.Select(i => ImagePaths[i])], labels, [.. keep.Select(i => Subjects[i])], AuNames)
+        {
+            Origins = Origins.Count == 0 ? [] : [.. keep.Select(i => Origins[i])],
+            Skipped = [.. Skipped.Concat(skipped)],
+        };
+    }
+
+    /// <summary>Builds a split from rows (paths, labels, subjects and origins in step).</summary>
+    public static AuSplit FromRows(IReadOnlyList<string> paths, IReadOnlyList<float[]> rows, IReadOnlyList<string> subjects,
+        IReadOnlyList<string> auNames, IReadOnlyList<string> origins, IReadOnlyList<string> skipped)
+    {
+        var labels = new float[rows.Count, auNames.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            for (var c = 0; c < auNames.Count; c++)
+            {
+                labels[i, c] = rows[i][c];
+            }
+        }
+
+        return new AuSplit(paths, labels, subjects, auNames) { Origins = origins, Skipped = skipped };
+    }
 
     public int AuCount => AuNames.Count;
 
@@ -87,7 +131,12 @@ public static class AuListReader
     }
 
     /// <summary>Reads one split (<paramref name="split"/> = "train" or "test") of fold <paramref name="fold"/>.</summary>
-    public static AuSplit Read(string root, string listName, string split, int fold, IReadOnlyList<string>? auNames = null)
+    /// <remarks>
+    /// With <paramref name="skipBad"/>, malformed label rows (and their image) and images that do not exist are left out and
+    /// listed in <see cref="AuSplit.Skipped"/>; without it they are errors naming file and line. A row-count mismatch between
+    /// the two files is always an error (the files no longer say which label belongs to which image).
+    /// </remarks>
+    public static AuSplit Read(string root, string listName, string split, int fold, IReadOnlyList<string>? auNames = null, bool skipBad = false)
     {
         var listDir = FindListDirectory(root);
         var imageDir = FindImageDirectory(root);
@@ -104,6 +153,10 @@ public static class AuListReader
 
         var paths = new List<string>();
         var subjects = new List<string>();
+        var origins = new List<string>();
+        var skipped = new List<string>();
+        var bad = new HashSet<int>();
+        var pathName = Path.GetFileName(pathFile);
         var lineNo = 0;
         foreach (var raw in File.ReadLines(pathFile))
         {
@@ -122,6 +175,7 @@ public static class AuListReader
 
             paths.Add(Path.Combine(imageDir, rel));
             subjects.Add(rel.Split('/')[0]);
+            origins.Add($"{pathName}:{lineNo}");
         }
 
         var rows = new List<float[]>();
@@ -135,21 +189,16 @@ public static class AuListReader
                 continue;
             }
 
-            if (cols.Length != names.Count)
+            var problem = ParseRow(cols, 0, names, out var row);
+            if (problem is not null)
             {
-                throw new DataFormatException(
-                    $"{labelFile}:{lineNo}: expected {names.Count} label columns ({string.Join(" ", names)}), found {cols.Length}");
-            }
-
-            var row = new float[cols.Length];
-            for (var c = 0; c < cols.Length; c++)
-            {
-                if (!double.TryParse(cols[c], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || (v != 0 && v != 1))
+                if (!skipBad)
                 {
-                    throw new DataFormatException($"{labelFile}:{lineNo}: column {c + 1} ({names[c]}) is '{cols[c]}'; labels must be 0 or 1");
+                    throw new DataFormatException($"{labelFile}:{lineNo}: {problem}");
                 }
 
-                row[c] = (float)v;
+                skipped.Add($"{Path.GetFileName(labelFile)}:{lineNo}: {problem}");
+                bad.Add(rows.Count);
             }
 
             rows.Add(row);
@@ -165,15 +214,64 @@ public static class AuListReader
             throw new DataFormatException($"{pathFile}: the list is empty");
         }
 
-        var labels = new float[rows.Count, names.Count];
-        for (var i = 0; i < rows.Count; i++)
+        var all = AuSplit.FromRows(paths, rows, subjects, names, origins, skipped);
+        return DropMissing(all, bad, skipBad);
+    }
+
+    /// <summary>
+    /// Parses label columns <paramref name="first"/>.. of a row into 0/1 values; returns what is wrong, or null.
+    /// </summary>
+    public static string? ParseRow(IReadOnlyList<string> cols, int first, IReadOnlyList<string> names, out float[] row)
+    {
+        row = new float[names.Count];
+        if (cols.Count - first != names.Count)
         {
-            for (var c = 0; c < names.Count; c++)
-            {
-                labels[i, c] = rows[i][c];
-            }
+            return $"expected {names.Count} label columns ({string.Join(" ", names)}), found {cols.Count - first}";
         }
 
-        return new AuSplit(paths, labels, subjects, names);
+        for (var c = 0; c < names.Count; c++)
+        {
+            var text = cols[first + c];
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || (v != 0 && v != 1))
+            {
+                return $"column {first + c + 1} ({names[c]}) is '{text}'; labels must be 0 or 1";
+            }
+
+            row[c] = (float)v;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Removes the rows in <paramref name="bad"/> and, with <paramref name="skipBad"/>, the rows whose image file does not
+    /// exist (a missing image without it is left for the image loader to report with its list line).
+    /// </summary>
+    public static AuSplit DropMissing(AuSplit split, IReadOnlySet<int> bad, bool skipBad)
+    {
+        var keep = new List<int>(split.Count);
+        var skipped = new List<string>();
+        for (var i = 0; i < split.Count; i++)
+        {
+            if (bad.Contains(i))
+            {
+                continue;
+            }
+
+            if (skipBad && !File.Exists(split.ImagePaths[i]))
+            {
+                skipped.Add($"{split.Origin(i)}: image {split.ImagePaths[i]} not found");
+                continue;
+            }
+
+            keep.Add(i);
+        }
+
+        if (keep.Count == 0)
+        {
+            throw new DataFormatException($"{split.Origin(0).Split(':')[0]}: no usable entries ({split.Count} listed, all skipped)");
+        }
+
+        return keep.Count == split.Count ? split : split.Subset(keep, skipped);
     }
 }

@@ -4,61 +4,238 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace AunceSearch.Training.Data;
 
-/// <summary>Augmentation strengths (all vectorised over the batch).</summary>
+/// <summary>
+/// The training transform (aunce-reference §4.2). <c>enhance</c> = the reference's <c>image_train_enhance</c>: random crop
+/// (top-left offsets uniform over every position, inclusive) → horizontal flip (p) → RandomApply(ColorJitter(brightness,
+/// contrast, saturation, hue), p) with the four adjustments in a random order per image → RandomGrayscale(p) → Gaussian blur
+/// (kernel 3, σ ~ U(σmin, σmax), reflect padding, always) → CIFAR normalisation. <c>basic</c> = <c>image_train</c>: crop +
+/// flip + normalisation. <c>none</c>: centre crop + normalisation. Colour operations follow torchvision's tensor
+/// functional semantics.
+/// </summary>
 public sealed record AugmentOptions
 {
-    /// <summary>Random crop: the crop side is a uniform fraction in [MinScale, 1] of the image side.</summary>
-    public double MinScale { get; init; } = 0.8;
+    public static readonly string[] Modes = ["enhance", "basic", "none"];
+
+    public string Mode { get; init; } = "enhance";
 
     public double FlipProbability { get; init; } = 0.5;
 
-    /// <summary>Probability of brightness/contrast jitter (reference colour jitter p = 0.8, strength 0.4).</summary>
     public double JitterProbability { get; init; } = 0.8;
 
-    public double JitterStrength { get; init; } = 0.4;
+    public double Brightness { get; init; } = 0.4;
+
+    public double Contrast { get; init; } = 0.4;
+
+    public double Saturation { get; init; } = 0.4;
+
+    public double Hue { get; init; } = 0.1;
 
     public double GrayscaleProbability { get; init; } = 0.2;
 
-    public double NoiseStd { get; init; } = 0.02;
+    /// <summary>Gaussian blur kernel size (odd; 0 = no blur).</summary>
+    public int BlurKernel { get; init; } = 3;
+
+    public double BlurSigmaMin { get; init; } = 0.1;
+
+    public double BlurSigmaMax { get; init; } = 2.0;
+
+    /// <summary>Names the first invalid option, or null.</summary>
+    public string? Validate()
+    {
+        static bool P(double p) => p is >= 0 and <= 1;
+        return Mode switch
+        {
+            _ when !Modes.Contains(Mode) => $"mode '{Mode}' is not one of {string.Join(", ", Modes)}",
+            _ when !P(FlipProbability) => $"flip {FlipProbability} must be a probability in [0, 1]",
+            _ when !P(JitterProbability) => $"jitter {JitterProbability} must be a probability in [0, 1]",
+            _ when !P(GrayscaleProbability) => $"grayscale {GrayscaleProbability} must be a probability in [0, 1]",
+            _ when Brightness is < 0 or > 1 => $"brightness {Brightness} must be in [0, 1]",
+            _ when Contrast is < 0 or > 1 => $"contrast {Contrast} must be in [0, 1]",
+            _ when Saturation is < 0 or > 1 => $"saturation {Saturation} must be in [0, 1]",
+            _ when Hue is < 0 or > 0.5 => $"hue {Hue} must be in [0, 0.5]",
+            _ when BlurKernel < 0 || (BlurKernel > 0 && BlurKernel % 2 == 0) => $"blur_kernel {BlurKernel} must be 0 or an odd size",
+            _ when BlurSigmaMin <= 0 || BlurSigmaMax < BlurSigmaMin => $"blur_sigma [{BlurSigmaMin}, {BlurSigmaMax}] must satisfy 0 < min <= max",
+            _ => null,
+        };
+    }
 }
 
-/// <summary>
-/// The two-view augmentation of AUNCE training (aunce-reference §4.2, simplified to what is cheap on a batch):
-/// independent random crops (scale and offset) and horizontal flips through one affine grid sample per batch,
-/// brightness/contrast jitter, random grayscale and pixel noise, then the reference normalisation. No per-sample loops.
-/// </summary>
-public sealed class TwoViewAugmenter(AugmentOptions options)
+/// <summary>Two independently augmented views per image, vectorised over the batch (no per-sample loops).</summary>
+public sealed class TwoViewAugmenter
 {
-    public AugmentOptions Options { get; } = options;
+    public TwoViewAugmenter(AugmentOptions options, int crop)
+    {
+        if (options.Validate() is { } problem)
+        {
+            throw new ArgumentException($"augment: {problem}");
+        }
 
-    /// <summary>One augmented view of <paramref name="images"/> (B, 3, H, W) in [0, 1]; returns a normalised tensor.</summary>
+        Options = options;
+        Crop = crop;
+    }
+
+    public AugmentOptions Options { get; }
+
+    public int Crop { get; }
+
+    /// <summary>
+    /// One augmented, normalised view of <paramref name="images"/>: uint8 or [0, 1] float (B, 3, H, W) on any device.
+    /// Random draws come from <paramref name="generator"/> (a CPU generator), so a seed gives the same views on CPU and GPU.
+    /// </summary>
     public Tensor View(Tensor images, Generator generator)
     {
         using var scope = NewDisposeScope();
         var b = images.shape[0];
         var dev = images.device;
-        Tensor U(params long[] shape) => torch.rand(shape, generator: generator, device: dev);
+        Tensor U(params long[] shape) => torch.rand(shape, generator: generator).to(dev);
+        if (Options.Mode == "none")
+        {
+            return CenterCrop(images).MoveToOuterDisposeScope();
+        }
 
-        var scale = U(b).mul(1 - Options.MinScale).add(Options.MinScale);            // crop side fraction
-        var tx = U(b).mul(2).sub(1).mul(scale.neg().add(1));                          // offset within the free margin
-        var ty = U(b).mul(2).sub(1).mul(scale.neg().add(1));
-        var flip = U(b).lt(Options.FlipProbability).to(images.dtype).mul(-2).add(1);   // −1 flips
-        var zeros = torch.zeros(b, device: dev);
-        var theta = torch.stack([
-            torch.stack([scale.mul(flip), zeros, tx], 1),
-            torch.stack([zeros, scale, ty], 1),
-        ], 1);                                                                        // (B, 2, 3)
-        var grid = F.affine_grid(theta, [b, 3, images.shape[2], images.shape[3]], align_corners: false);
-        var x = F.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false);
+        // Crop + flip as one gather: offsets uniform over 0..H−crop inclusive (Python's randint), mirrored columns when flipped.
+        long h = images.shape[2], w = images.shape[3];
+        var oy = U(b).mul(h - Crop + 1).floor_().clamp_max_(h - Crop).to(ScalarType.Int64);
+        var ox = U(b).mul(w - Crop + 1).floor_().clamp_max_(w - Crop).to(ScalarType.Int64);
+        var flip = U(b).lt(Options.FlipProbability);
+        var ramp = torch.arange(Crop, device: dev);
+        var rows = oy.unsqueeze(1).add(ramp);                                                        // (B, crop)
+        var cols = torch.where(flip.unsqueeze(1), ox.unsqueeze(1).add(Crop - 1).sub(ramp), ox.unsqueeze(1).add(ramp));
+        var x = images.gather(2, rows.view(b, 1, Crop, 1).expand(b, 3, Crop, w))
+                      .gather(3, cols.view(b, 1, 1, Crop).expand(b, 3, Crop, Crop));
+        x = x.dtype == ScalarType.Byte ? AuImages.ToUnit(x) : x.to(ScalarType.Float32);
+        if (Options.Mode == "enhance")
+        {
+            x = ColorJitter(x, U);
+            var gray = Grayscale(x).expand_as(x);
+            x = torch.where(U(b, 1, 1, 1).lt(Options.GrayscaleProbability), gray, x);
+            if (Options.BlurKernel > 0)
+            {
+                var sigma = U(b).mul(Options.BlurSigmaMax - Options.BlurSigmaMin).add(Options.BlurSigmaMin);
+                x = GaussianBlur(x, Options.BlurKernel, sigma);
+            }
+        }
 
-        var jitter = U(b, 1, 1, 1).lt(Options.JitterProbability).to(x.dtype);
-        var brightness = U(b, 1, 1, 1).mul(2).sub(1).mul(Options.JitterStrength).mul(jitter).add(1);
-        var contrast = U(b, 1, 1, 1).mul(2).sub(1).mul(Options.JitterStrength).mul(jitter).add(1);
-        var mean = x.mean([1, 2, 3], keepdim: true);
-        x = x.mul(brightness).sub(mean).mul(contrast).add(mean);
-        var gray = x.mean([1], keepdim: true).expand_as(x);
-        x = torch.where(U(b, 1, 1, 1).lt(Options.GrayscaleProbability), gray, x);
-        x = x.add(torch.randn(x.shape, generator: generator, device: dev).mul(Options.NoiseStd)).clamp(0, 1);
         return AuImages.Normalize(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The evaluation transform: centre crop (torchvision's rounding) + normalisation.</summary>
+    public Tensor CenterCrop(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        long h = images.shape[2], w = images.shape[3];
+        var top = (long)Math.Round((h - Crop) / 2.0, MidpointRounding.ToEven);
+        var left = (long)Math.Round((w - Crop) / 2.0, MidpointRounding.ToEven);
+        var x = images.narrow(2, top, Crop).narrow(3, left, Crop);
+        x = x.dtype == ScalarType.Byte ? AuImages.ToUnit(x) : x.to(ScalarType.Float32);
+        return AuImages.Normalize(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>RandomApply(ColorJitter, p): factors uniform in [max(0, 1−s), 1+s] (hue in [−h, h]), a random order per image.</summary>
+    private Tensor ColorJitter(Tensor x, Func<long[], Tensor> u)
+    {
+        var b = x.shape[0];
+        Tensor Factor(double s)
+        {
+            var lo = Math.Max(0, 1 - s);
+            return u([b]).mul(1 + s - lo).add(lo).view(b, 1, 1, 1);
+        }
+
+        var brightness = Factor(Options.Brightness);
+        var contrast = Factor(Options.Contrast);
+        var saturation = Factor(Options.Saturation);
+        var hue = u([b]).mul(2 * Options.Hue).sub(Options.Hue).view(b, 1, 1);
+        var order = u([b, 4]).argsort(1);                      // a uniform random permutation per image
+        var apply = u([b, 1, 1, 1]).lt(Options.JitterProbability);
+        var y = x;
+        for (var stage = 0; stage < 4; stage++)
+        {
+            var op = order.select(1, stage).view(b, 1, 1, 1);
+            var candidates = new[]
+            {
+                Blend(y, torch.zeros_like(y), brightness),
+                Blend(y, Grayscale(y).mean([1, 2, 3], keepdim: true), contrast),
+                Blend(y, Grayscale(y), saturation),
+                AdjustHue(y, hue),
+            };
+            var next = candidates[3];
+            for (var k = 2; k >= 0; k--)
+            {
+                next = torch.where(op.eq(k), candidates[k], next);
+            }
+
+            y = next;
+        }
+
+        return torch.where(apply, y, x);
+    }
+
+    /// <summary>torchvision's _blend: (f·a + (1 − f)·b) clamped to [0, 1].</summary>
+    private static Tensor Blend(Tensor a, Tensor b, Tensor factor) => a.mul(factor).add(b.mul(factor.neg().add(1))).clamp_(0, 1);
+
+    /// <summary>ITU-R 601-2 luma (torchvision rgb_to_grayscale), (B, 1, H, W).</summary>
+    public static Tensor Grayscale(Tensor x)
+    {
+        var c = x.unbind(1);
+        return c[0].mul(0.2989).add(c[1].mul(0.587)).add(c[2].mul(0.114)).unsqueeze(1);
+    }
+
+    /// <summary>Shifts the hue by <paramref name="shift"/> (B, 1, 1) turns, via HSV (torchvision adjust_hue).</summary>
+    public static Tensor AdjustHue(Tensor x, Tensor shift)
+    {
+        var c = x.unbind(1);
+        Tensor r = c[0], g = c[1], bl = c[2];
+        var maxc = x.amax([1]);
+        var minc = x.amin([1]);
+        var eq = maxc.eq(minc);
+        var cr = maxc.sub(minc);
+        var ones = torch.ones_like(maxc);
+        var s = cr.div(torch.where(eq, ones, maxc));
+        var crDivisor = torch.where(eq, ones, cr);
+        var rc = maxc.sub(r).div(crDivisor);
+        var gc = maxc.sub(g).div(crDivisor);
+        var bc = maxc.sub(bl).div(crDivisor);
+        var isR = maxc.eq(r);
+        var isG = maxc.eq(g).logical_and(isR.logical_not());
+        var isB = isR.logical_or(maxc.eq(g)).logical_not();
+        var hue = bc.sub(gc).mul(isR).add(rc.sub(bc).add(2).mul(isG)).add(gc.sub(rc).add(4).mul(isB));
+        hue = hue.div(6).add(1).fmod(1).add(shift).remainder(1);
+        var v = maxc;
+
+        var h6 = hue.mul(6);
+        var i = h6.floor();
+        var f = h6.sub(i);
+        var sector = i.to(ScalarType.Int64).remainder(6);
+        var p = v.mul(s.neg().add(1)).clamp(0, 1);
+        var q = v.mul(s.mul(f).neg().add(1)).clamp(0, 1);
+        var t = v.mul(s.mul(f.neg().add(1)).neg().add(1)).clamp(0, 1);
+        Tensor Pick(Tensor a0, Tensor a1, Tensor a2, Tensor a3, Tensor a4, Tensor a5)
+        {
+            var choices = new[] { a0, a1, a2, a3, a4, a5 };
+            var result = choices[5];
+            for (var k = 4; k >= 0; k--)
+            {
+                result = torch.where(sector.eq(k), choices[k], result);
+            }
+
+            return result;
+        }
+
+        return torch.stack([Pick(v, q, p, p, t, v), Pick(t, v, v, q, p, p), Pick(p, p, t, v, v, q)], 1);
+    }
+
+    /// <summary>Per-image Gaussian blur with σ (B), reflect padding, as one grouped convolution.</summary>
+    public static Tensor GaussianBlur(Tensor x, int kernel, Tensor sigma)
+    {
+        long b = x.shape[0], ch = x.shape[1], h = x.shape[2], w = x.shape[3];
+        var half = (kernel - 1) / 2.0;
+        var pos = torch.linspace(-half, half, kernel, device: x.device);                       // (k)
+        var k1 = pos.pow(2).unsqueeze(0).div(sigma.pow(2).mul(-2).unsqueeze(1)).exp();          // (B, k)
+        k1 = k1.div(k1.sum(1, keepdim: true));
+        var k2 = k1.unsqueeze(2).mul(k1.unsqueeze(1));                                          // (B, k, k)
+        var weight = k2.unsqueeze(1).repeat_interleave(ch, 0);                                  // (B·3, 1, k, k)
+        var pad = kernel / 2;
+        var padded = F.pad(x.reshape(1, b * ch, h, w), [pad, pad, pad, pad], PaddingModes.Reflect);
+        return F.conv2d(padded, weight, groups: b * ch).view(b, ch, h, w);
     }
 }
