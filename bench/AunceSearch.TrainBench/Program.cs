@@ -9,11 +9,14 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // aunce-train-bench step [--encoder resnet18] [--size 112] [--batch 32] [--aus 12] [--dim 512] [--steps 20] [--warmup 5] [--optimizer flat-adamw|adamw] [--threads N]
-// aunce-train-bench loader DIR [--size 112]
+// aunce-train-bench loader DIR [--size 112] [--batch 64]
 var opts = new Dictionary<string, string>(StringComparer.Ordinal);
-for (var i = 1; i + 1 < args.Length; i += 2)
+for (var i = 1; i + 1 < args.Length; i++)
 {
-    opts[args[i]] = args[i + 1];
+    if (args[i].StartsWith("--", StringComparison.Ordinal))
+    {
+        opts[args[i]] = args[++i];
+    }
 }
 
 string O(string k, string d) => opts.TryGetValue(k, out var v) ? v : d;
@@ -29,11 +32,14 @@ switch (args.FirstOrDefault())
     case "step":
         Step();
         return 0;
+    case "augment":
+        Augment();
+        return 0;
     case "loader" when args.Length >= 2:
         Loader(args[1]);
         return 0;
     default:
-        Console.Error.WriteLine("usage: aunce-train-bench step [--encoder E] [--size N] [--batch N] [--aus N] [--dim N] [--steps N] [--warmup N] [--optimizer flat-adamw|adamw]\n       aunce-train-bench loader DIR [--size N]");
+        Console.Error.WriteLine("usage: aunce-train-bench step [--encoder E] [--size N] [--batch N] [--aus N] [--dim N] [--steps N] [--warmup N] [--optimizer flat-adamw|adamw]\n       aunce-train-bench loader DIR [--size N] [--batch N]\n       aunce-train-bench augment [--size N] [--batch N]");
         return 2;
 }
 
@@ -88,6 +94,41 @@ void Step()
     times.Sort();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{{\"impl\": \"torchsharp\", \"optimizer\": \"{optimizerName}\", \"median_ms\": {times[times.Count / 2]:0.0}, \"min_ms\": {times[0]:0.0}, \"threads\": {torch.get_num_threads()}}}"));
+}
+
+// The two-view transform's cost per part, on one batch (B, 3, size, size) uint8 → crop 7/8.
+void Augment()
+{
+    var size = I("--size", 256);
+    var batch = I("--batch", 64);
+    var crop = (int)Math.Round(size * 7.0 / 8.0);
+    var x = torch.rand(batch, 3, size, size, generator: new torch.Generator(1)).mul(255).to(ScalarType.Byte);
+    var unit = x.narrow(2, 0, crop).narrow(3, 0, crop).to(ScalarType.Float32).div(255);
+    using var g = new torch.Generator(1);
+    var parts = new List<string>();
+    void Time(string name, Func<Tensor> f)
+    {
+        using (torch.NewDisposeScope())
+        {
+            f();
+        }
+
+        var w = Stopwatch.StartNew();
+        for (var i = 0; i < 3; i++)
+        {
+            using var s = torch.NewDisposeScope();
+            f();
+        }
+
+        parts.Add(string.Create(CultureInfo.InvariantCulture, $"\"{name}\": {w.Elapsed.TotalMilliseconds / 3:0.0}"));
+    }
+
+    Time("basic_view_ms", () => new TwoViewAugmenter(new AugmentOptions { Mode = "basic" }, crop).View(x, g));
+    Time("enhance_view_ms", () => new TwoViewAugmenter(new AugmentOptions(), crop).View(x, g));
+    Time("enhance_without_jitter_ms", () => new TwoViewAugmenter(new AugmentOptions { JitterProbability = 0 }, crop).View(x, g));
+    Time("hue_all_images_ms", () => TwoViewAugmenter.AdjustHue(unit, torch.full(batch, 1, 1, 0.05f)));
+    Time("blur_ms", () => TwoViewAugmenter.GaussianBlur(unit, 3, torch.full(batch, 1.0f)));
+    Console.WriteLine($"{{\"size\": {size}, \"batch\": {batch}, \"threads\": {torch.get_num_threads()}, {string.Join(", ", parts)}}}");
 }
 
 void Loader(string dir)

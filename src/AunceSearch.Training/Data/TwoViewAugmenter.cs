@@ -87,7 +87,8 @@ public sealed class TwoViewAugmenter
         using var scope = NewDisposeScope();
         var b = images.shape[0];
         var dev = images.device;
-        Tensor U(params long[] shape) => torch.rand(shape, generator: generator).to(dev);
+        Tensor C(params long[] shape) => torch.rand(shape, generator: generator);
+        Tensor U(params long[] shape) => C(shape).to(dev);
         if (Options.Mode == "none")
         {
             return CenterCrop(images).MoveToOuterDisposeScope();
@@ -106,7 +107,7 @@ public sealed class TwoViewAugmenter
         x = x.dtype == ScalarType.Byte ? AuImages.ToUnit(x) : x.to(ScalarType.Float32);
         if (Options.Mode == "enhance")
         {
-            x = ColorJitter(x, U);
+            x = ColorJitter(x, C);
             var gray = Grayscale(x).expand_as(x);
             x = torch.where(U(b, 1, 1, 1).lt(Options.GrayscaleProbability), gray, x);
             if (Options.BlurKernel > 0)
@@ -131,47 +132,55 @@ public sealed class TwoViewAugmenter
         return AuImages.Normalize(x).MoveToOuterDisposeScope();
     }
 
-    /// <summary>RandomApply(ColorJitter, p): factors uniform in [max(0, 1−s), 1+s] (hue in [−h, h]), a random order per image.</summary>
-    private Tensor ColorJitter(Tensor x, Func<long[], Tensor> u)
+    /// <summary>
+    /// RandomApply(ColorJitter, p): factors uniform in [max(0, 1−s), 1+s] (hue in [−h, h]) and the four adjustments in a
+    /// random order per image. The order is drawn on the CPU, so each stage applies each adjustment to exactly the images
+    /// that take it there (index_select / index_copy, no device sync): the cost is one pass of each adjustment per image.
+    /// </summary>
+    private Tensor ColorJitter(Tensor x, Func<long[], Tensor> cpu)
     {
         var b = x.shape[0];
+        var dev = x.device;
         Tensor Factor(double s)
         {
             var lo = Math.Max(0, 1 - s);
-            return u([b]).mul(1 + s - lo).add(lo).view(b, 1, 1, 1);
+            return cpu([b]).mul(1 + s - lo).add(lo).view(b, 1, 1, 1);
         }
 
-        var brightness = Factor(Options.Brightness);
-        var contrast = Factor(Options.Contrast);
-        var saturation = Factor(Options.Saturation);
-        var hue = u([b]).mul(2 * Options.Hue).sub(Options.Hue).view(b, 1, 1);
-        var order = u([b, 4]).argsort(1);                      // a uniform random permutation per image
-        var apply = u([b, 1, 1, 1]).lt(Options.JitterProbability);
-        var y = x;
+        var factors = new[] { Factor(Options.Brightness), Factor(Options.Contrast), Factor(Options.Saturation), cpu([b]).mul(2 * Options.Hue).sub(Options.Hue).view(b, 1, 1, 1) };
+        var order = cpu([b, 4]).argsort(1);                      // a uniform random permutation per image
+        var apply = cpu([b]).lt(Options.JitterProbability);
+        var y = x.clone();
         for (var stage = 0; stage < 4; stage++)
         {
-            var op = order.select(1, stage).view(b, 1, 1, 1);
-            var candidates = new[]
+            var op = order.select(1, stage);
+            for (var k = 0; k < 4; k++)
             {
-                Blend(y, torch.zeros_like(y), brightness),
-                Blend(y, Grayscale(y).mean([1, 2, 3], keepdim: true), contrast),
-                Blend(y, Grayscale(y), saturation),
-                AdjustHue(y, hue),
-            };
-            var next = candidates[3];
-            for (var k = 2; k >= 0; k--)
-            {
-                next = torch.where(op.eq(k), candidates[k], next);
-            }
+                var rows = op.eq(k).logical_and(apply).nonzero().view(-1);
+                if (rows.shape[0] == 0)
+                {
+                    continue;
+                }
 
-            y = next;
+                var idx = rows.to(dev);
+                var sub = y.index_select(0, idx);
+                var f = factors[k].index_select(0, rows).to(dev);
+                sub = k switch
+                {
+                    0 => sub.mul_(f).clamp_(0, 1),
+                    1 => Blend(sub, Grayscale(sub).mean([1, 2, 3], keepdim: true), f),
+                    2 => Blend(sub, Grayscale(sub), f),
+                    _ => AdjustHue(sub, f.view(-1, 1, 1)),
+                };
+                y.index_copy_(0, idx, sub);
+            }
         }
 
-        return torch.where(apply, y, x);
+        return y;
     }
 
     /// <summary>torchvision's _blend: (f·a + (1 − f)·b) clamped to [0, 1].</summary>
-    private static Tensor Blend(Tensor a, Tensor b, Tensor factor) => a.mul(factor).add(b.mul(factor.neg().add(1))).clamp_(0, 1);
+    private static Tensor Blend(Tensor a, Tensor b, Tensor factor) => b.expand_as(a).lerp(a, factor.expand_as(a)).clamp_(0, 1);
 
     /// <summary>ITU-R 601-2 luma (torchvision rgb_to_grayscale), (B, 1, H, W).</summary>
     public static Tensor Grayscale(Tensor x)
