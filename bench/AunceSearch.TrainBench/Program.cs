@@ -55,8 +55,7 @@ void Step()
     using var model = EncoderFactory.Create(new ModelOptions { Encoder = O("--encoder", "resnet18"), FeatureDim = I("--dim", 512), InputSize = size }, aus);
     model.train();
     var parameters = model.parameters().ToList();
-    using var flat = optimizerName == "flat-adamw" ? new FlatAdamW(parameters, 1e-4, weightDecay: 1e-6) : null;
-    using var adamw = flat is null ? torch.optim.AdamW(parameters, 1e-4, weight_decay: 1e-6) : null;
+    using var optimizer = new TrainingOptimizer(optimizerName, parameters, 1e-4, 1e-6);
     var options = new AunceLossOptions();
     var rng = new Random(0);
     using var v1 = torch.randn(batch, 3, size, size);
@@ -69,18 +68,7 @@ void Step()
         using (NewDisposeScope())
         {
             var loss = AunceLoss.Compute(model.forward(v1), model.forward(v2), labels, options.DrawPositiveTypes(aus, rng), options);
-            if (flat is not null)
-            {
-                flat.ZeroGrad();
-                loss.backward();
-                flat.Step();
-            }
-            else
-            {
-                adamw!.zero_grad();
-                loss.backward();
-                adamw.step();
-            }
+            optimizer.Step(loss);
 
             _ = loss.item<float>();
         }

@@ -292,6 +292,22 @@ public sealed record SchedulerSpec
 /// <summary>Names and defaults of the hyperparameters the trainer understands.</summary>
 public static class SpecDefaults
 {
+    /// <summary>
+    /// The named training modes and their allowed values (the first is the default); "positives" is one of them. The
+    /// trainer's own table (TrainingSettings.Modes) must be the same; a CLI test compares them.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string[]> TrainingModes = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["positives"] = ["reference", "paper"],
+        ["lambda_assignment"] = ["label", "frequency"],
+        ["au_weight"] = ["off", "on"],
+        ["objective"] = ["aunce", "wce"],
+        ["probe_encoder"] = ["eval", "train"],
+        ["amp"] = ["off", "bf16"],
+        ["channels_last"] = ["off", "on"],
+        ["optimizer"] = ["flat-adamw", "adamw"],
+    };
+
     public static readonly ImmutableArray<double> Bp4dOccurrence =
         [0.211, 0.171, 0.203, 0.462, 0.549, 0.594, 0.562, 0.466, 0.169, 0.344, 0.165, 0.152];
 

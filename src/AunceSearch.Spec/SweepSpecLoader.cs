@@ -299,14 +299,14 @@ public static class SweepSpecLoader
         {
             Epochs = map.Int("epochs", 1, 100_000) ?? 4,
             Positives = map.Choice("positives", "reference", "paper") ?? "reference",
-            Modes = TrainingModes.ToImmutableSortedDictionary(kv => kv.Key, kv => map.Choice(kv.Key, kv.Value) ?? kv.Value[0], StringComparer.Ordinal),
+            Modes = SpecDefaults.TrainingModes.ToImmutableSortedDictionary(kv => kv.Key, kv => map.Choice(kv.Key, kv.Value) ?? kv.Value[0], StringComparer.Ordinal),
             ProbeSteps = map.Int("probe_steps", 1, 100_000) ?? 60,
             Augment = ReadAugment(map.Map("augment")),
             ProbeLr = map.Double("probe_lr") ?? 0.05,
             Device = map.Choice("device", "auto", "cpu", "cuda") ?? "auto",
             Hyperparameters = Format(hp),
         };
-        spec = spec with { Hyperparameters = spec.Hyperparameters.SetItems(spec.Modes.Where(kv => kv.Value != TrainingModes[kv.Key][0])) };   // non-default modes travel with each trial
+        spec = spec with { Hyperparameters = spec.Hyperparameters.SetItems(spec.Modes.Where(kv => kv.Value != SpecDefaults.TrainingModes[kv.Key][0])) };   // non-default modes travel with each trial
         if (hp["p_min"] != 0 && spec.Positives == "reference")
         {
             map.TryNode("p_min", out var n);
@@ -367,19 +367,6 @@ public static class SweepSpecLoader
         map.EnsureNoUnknownKeys();
         return spec;
     }
-
-    /// <summary>The named training modes and their allowed values (the first is the default); "positives" is one of them.</summary>
-    private static readonly Dictionary<string, string[]> TrainingModes = new(StringComparer.Ordinal)
-    {
-        ["positives"] = ["reference", "paper"],
-        ["lambda_assignment"] = ["label", "frequency"],
-        ["au_weight"] = ["off", "on"],
-        ["objective"] = ["aunce", "wce"],
-        ["probe_encoder"] = ["eval", "train"],
-        ["amp"] = ["off", "bf16"],
-        ["channels_last"] = ["off", "on"],
-        ["optimizer"] = ["flat-adamw", "adamw"],
-    };
 
     private static void CheckHyperparameter(YamlMap map, YamlNode node, string key, double value)
     {

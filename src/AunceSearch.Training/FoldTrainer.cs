@@ -111,14 +111,10 @@ public static class FoldTrainer
         }
 
         var parameters = model.parameters().Concat(classifier?.parameters() ?? []).ToList();
-        using var flat = settings.FlatOptimizer
-            ? new FlatAdamW(parameters, settings.Lr, weightDecay: settings.WeightDecay, channelsLast: settings.ChannelsLast)
-            : null;
-        using var adamw = flat is null ? torch.optim.AdamW(parameters, settings.Lr, weight_decay: settings.WeightDecay) : null;
-        Action<BinaryWriter> saveOptimizer = flat is not null ? flat.Save : w => adamw!.save_state_dict(w);
+        using var optimizer = new TrainingOptimizer(settings.FlatOptimizer ? "flat-adamw" : "adamw", parameters, settings.Lr, settings.WeightDecay, settings.ChannelsLast);
         if (request.ResumeFrom is { } resume)
         {
-            Checkpoint.RestoreOptimizer(resume, request.Label, flat is not null ? r => flat.Load(r, request.Label) : r => adamw!.load_state_dict(r));
+            Checkpoint.RestoreOptimizer(resume, request.Label, r => optimizer.Load(r, request.Label));
         }
 
         var trainOccurrence = data.Train.OccurrenceRates();
@@ -168,18 +164,7 @@ public static class FoldTrainer
                         loss = AunceLoss.Compute(z1, z2, labels, types, lossOptions, auWeights, minorityLabel: minority);
                     }
 
-                    if (flat is not null)
-                    {
-                        flat.ZeroGrad();
-                        loss.backward();
-                        flat.Step();
-                    }
-                    else
-                    {
-                        adamw!.zero_grad();
-                        loss.backward();
-                        adamw.step();
-                    }
+                    optimizer.Step(loss);
 
                     lossSum += loss.item<float>();
                     steps++;
@@ -201,7 +186,7 @@ public static class FoldTrainer
                 Hyperparameters = request.Hyperparameters,
                 MeanF1 = metrics.MeanF1,
                 MeanAccuracy = metrics.MeanAccuracy,
-            }, model, saveOptimizer, classifier);
+            }, model, optimizer.Save, classifier);
             onEpoch(result, checkpoint);
         }
     }

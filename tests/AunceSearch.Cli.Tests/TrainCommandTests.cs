@@ -120,6 +120,16 @@ public sealed class TrainCommandTests
         Assert.Contains("[1 bad data entries skipped]", stdout);
     }
 
+    [Fact]
+    public void The_spec_and_the_trainer_agree_on_every_training_mode_and_its_default()
+    {
+        Assert.Equal(AunceSearch.Spec.SpecDefaults.TrainingModes.Keys.Order(), AunceSearch.Training.TrainingSettings.Modes.Keys.Order());
+        foreach (var (key, values) in AunceSearch.Spec.SpecDefaults.TrainingModes)
+        {
+            Assert.Equal(values, AunceSearch.Training.TrainingSettings.Modes[key]);
+        }
+    }
+
     [Theory]
     [InlineData("--set", "lrr=0.1", "unknown hyperparameter")]
     [InlineData("--set", "objective=mse", "objective")]
