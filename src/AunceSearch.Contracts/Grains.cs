@@ -17,6 +17,12 @@ public interface ISweepGrain : IGrainWithStringKey
     /// <summary>A trial's fold-averaged metric at an epoch; returns what the trial must do.</summary>
     Task<TrialDirective> ReportAsync(TrialEpochReport report);
 
+    /// <summary>
+    /// Some but not all folds of a trial finished an epoch (<paramref name="report"/> holds those folds): Stop when the
+    /// sweep prunes on partial folds and the fold-bound rule stops the trial, else Continue.
+    /// </summary>
+    Task<TrialDirective> ReportPartialAsync(TrialEpochReport report, int totalFolds);
+
     /// <summary>A fold finished an epoch (progress only).</summary>
     Task OnFoldEpochAsync(FoldEpochReport report);
 

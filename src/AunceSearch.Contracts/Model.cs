@@ -99,7 +99,8 @@ public sealed record TrialAssignment(
     [property: Id(10)] long Seed,
     [property: Id(11)] string Metric,
     [property: Id(12)] int FromEpoch = 0,
-    [property: Id(13)] AugmentRef? Augment = null);
+    [property: Id(13)] AugmentRef? Augment = null,
+    [property: Id(14)] bool PartialFolds = false);
 
 /// <summary>One fold of a trial.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.fold-assignment")]

@@ -33,6 +33,9 @@ public sealed class SweepGrainState
     [Id(9)] public List<SweepEvent> Events { get; set; } = [];
 
     [Id(10)] public long Sequence { get; set; }
+
+    /// <summary>The best single-fold metric any trial has reported at each epoch (the partial-fold bound).</summary>
+    [Id(11)] public Dictionary<int, double> BestFoldValue { get; set; } = [];
 }
 
 /// <summary>
@@ -163,8 +166,39 @@ public sealed partial class SweepGrain(
         return directive;
     }
 
+    public async Task<TrialDirective> ReportPartialAsync(TrialEpochReport report, int totalFolds)
+    {
+        if (_spec is not { Search.Scheduler.PartialFolds: true } || S.State != SweepState.Running ||
+            !S.Trials.TryGetValue(report.Trial, out var trial) || trial.State != TrialState.Running || report.Folds.Length == 0)
+        {
+            return TrialDirective.Continue;
+        }
+
+        var known = report.Folds.Select(FoldValue).ToArray();
+        var bound = S.BestFoldValue.TryGetValue(report.Epoch, out var b) ? b : (_spec.Search.Mode == Direction.Maximize ? known.Max() : known.Min());
+        var decision = PartialFoldPruning.Decide(_scheduler!, _schedulerState!, report.Trial, report.Epoch, known, totalFolds, bound, _spec.Search.Mode);
+        if (decision is null)
+        {
+            return TrialDirective.Continue;
+        }
+
+        Record(decision);
+        S.Trials[report.Trial] = trial with { State = TrialState.Pruned };
+        await state.WriteStateAsync();
+        return TrialDirective.Stop;
+    }
+
+    private double FoldValue(FoldEpochReport f) => _spec!.Search.Metric == "accuracy" ? f.MeanAccuracy : f.MeanF1;
+
     public Task OnFoldEpochAsync(FoldEpochReport report)
     {
+        if (_spec is not null)
+        {
+            var v = FoldValue(report);
+            var better = _spec.Search.Mode == Direction.Maximize ? Math.Max : (Func<double, double, double>)Math.Min;
+            S.BestFoldValue[report.Epoch] = S.BestFoldValue.TryGetValue(report.Epoch, out var old) ? better(old, v) : v;
+        }
+
         AddEvent("fold-epoch", report.Trial, report.Fold, report.Epoch, report.MeanF1, "running",
             $"trial {report.Trial} fold {report.Fold} epoch {report.Epoch}: F1 {report.MeanF1:0.0000} acc {report.MeanAccuracy:0.0000} loss {report.TrainLoss:0.0000} ({report.Seconds:0.0} s on {report.Silo})");
         return Task.CompletedTask;
@@ -341,7 +375,7 @@ public sealed partial class SweepGrain(
         return new TrialAssignment(this.GetPrimaryKeyString(), number, hp, [.. spec.Dataset.Folds], targetEpoch,
             spec.Dataset.ToRef(), spec.Model.ToRef(),
             spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric,
-            fromEpoch, spec.Training.Augment.ToRef());
+            fromEpoch, spec.Training.Augment.ToRef(), spec.Search.Scheduler.PartialFolds);
     }
 
     private void Load()

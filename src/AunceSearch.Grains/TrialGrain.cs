@@ -56,6 +56,25 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
         byEpoch[report.Epoch] = report;
         await Sweep.OnFoldEpochAsync(report);
+        if (_assignment.PartialFolds && _state == TrialState.Running && report.Epoch > _reportedEpoch)
+        {
+            // Pruning on partial folds: the folds that have finished this epoch so far (all of them is the normal report below).
+            var done = _assignment.Folds.Where(f => _reports[f].ContainsKey(report.Epoch)).Select(f => _reports[f][report.Epoch]).ToArray();
+            if (done.Length < _assignment.Folds.Length)
+            {
+                var meanF1 = done.Average(r => r.MeanF1);
+                var meanAcc = done.Average(r => r.MeanAccuracy);
+                var partial = new TrialEpochReport(_assignment.Trial, report.Epoch, _assignment.Metric == "accuracy" ? meanAcc : meanF1, meanF1, meanAcc, done);
+                if (await Sweep.ReportPartialAsync(partial, _assignment.Folds.Length) == TrialDirective.Stop && _state == TrialState.Running)
+                {
+                    _state = TrialState.Pruned;
+                    LogPruned(logger, this.GetPrimaryKeyString(), report.Epoch);
+                    await StopFoldsAsync();
+                    return;
+                }
+            }
+        }
+
         while (_state == TrialState.Running)
         {
             var next = _reportedEpoch + 1;

@@ -266,6 +266,9 @@ public sealed record SchedulerSpec
     /// <summary>Vizier median stopping: completed trials needed before it applies.</summary>
     public int MinSamples { get; init; } = 3;
 
+    /// <summary>Stop a trial on partial folds when even an optimistic fold mean would be stopped (<c>PartialFoldPruning</c>).</summary>
+    public bool PartialFolds { get; init; }
+
     /// <summary>Builds the scheduler for a sweep (the sweep id names Hyperband's study for its bracket hash).</summary>
     public Search.Schedulers.ITrialScheduler Create(int maxT, Direction direction, string sweepId)
     {

@@ -412,7 +412,14 @@ public static class SweepSpecLoader
                 IntervalSteps = s.Int("interval_steps", 1) ?? 1,
                 MinTrials = s.Int("n_min_trials", 1) ?? 1,
                 MinSamples = s.Int("min_samples", 1) ?? 3,
+                PartialFolds = s.Bool("partial_folds") ?? false,
             };
+            if (scheduler.PartialFolds && ((kind == "asha" && scheduler.Variant != "stopping") || kind is "hyperband_sync" or "none"))
+            {
+                s.TryNode("partial_folds", out var n);
+                throw s.Error(n, "partial_folds", $"needs a scheduler that stops trials (asha with variant: stopping, successive_halving, hyperband, median, percentile, median_stopping); {kind}{(kind == "asha" ? " (promotion)" : "")} does not");
+            }
+
             if (scheduler.Percentile is < 0 or > 100)
             {
                 s.TryNode("percentile", out var n);

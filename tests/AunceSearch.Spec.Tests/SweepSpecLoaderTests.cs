@@ -292,3 +292,37 @@ public class DatasetLayoutSpecTests
         Assert.Contains(expected, e.Message);
     }
 }
+
+public class PartialFoldSpecTests
+{
+    private static string Spec(string scheduler) => $$"""
+        name: t
+        dataset: {root: d, folds: [1, 2, 3]}
+        training: {epochs: 4}
+        search:
+          trials: 4
+          scheduler: {{scheduler}}
+          space:
+            lr: {log_uniform: [1.0e-4, 1.0e-2]}
+        """;
+
+    [Theory]
+    [InlineData("{kind: asha, variant: stopping, partial_folds: true}")]
+    [InlineData("{kind: median, partial_folds: true}")]
+    [InlineData("{kind: hyperband, partial_folds: true}")]
+    public void Partial_fold_pruning_parses_for_schedulers_that_stop_trials(string scheduler)
+    {
+        Assert.True(SweepSpecLoader.Parse(Spec(scheduler), "spec.yaml", "/base").Search.Scheduler.PartialFolds);
+    }
+
+    [Theory]
+    [InlineData("{kind: asha, partial_folds: true}", "asha (promotion) does not")]
+    [InlineData("{kind: hyperband_sync, partial_folds: true}", "hyperband_sync does not")]
+    [InlineData("{kind: none, partial_folds: true}", "none does not")]
+    [InlineData("{kind: median, partial_folds: maybe}", "search.scheduler.partial_folds")]
+    public void Partial_fold_pruning_with_a_scheduler_that_never_stops_is_an_error(string scheduler, string expected)
+    {
+        var e = Assert.Throws<SpecException>(() => SweepSpecLoader.Parse(Spec(scheduler), "spec.yaml", "/base"));
+        Assert.Contains(expected, e.Message);
+    }
+}
