@@ -15,14 +15,16 @@ public sealed record AnytimeResults(string Benchmark, int Budget, double Optimum
 /// </summary>
 public static class SearchQuality
 {
-    private static readonly (string Name, string Sampler, string Scheduler)[] Methods =
+    private static readonly (string Name, string Sampler, string Scheduler, int Eta)[] Methods =
     [
-        ("random + none (full-budget random search)", "random", "none"),
-        ("random + asha", "random", "asha"),
-        ("tpe + none", "tpe", "none"),
-        ("tpe + asha (AunceSearch default)", "tpe", "asha"),
-        ("tpe + hyperband (sync)", "tpe", "hyperband_sync"),
-        ("tpe + hyperband (async, Optuna's rule)", "tpe", "hyperband"),
+        ("random + none (full-budget random search)", "random", "none", 2),
+        ("random + asha", "random", "asha", 2),
+        ("random + asha (eta 3)", "random", "asha", 3),
+        ("random + asha (eta 4)", "random", "asha", 4),
+        ("tpe + none", "tpe", "none", 2),
+        ("tpe + asha (AunceSearch default)", "tpe", "asha", 2),
+        ("tpe + hyperband (sync)", "tpe", "hyperband_sync", 2),
+        ("tpe + hyperband (async, Optuna's rule)", "tpe", "hyperband", 2),
     ];
 
     public static AnytimeResults RunTable(CurveTable table, int seeds, int budget)
@@ -50,7 +52,7 @@ public static class SearchQuality
         Func<IReadOnlyDictionary<string, string>, double[]> curveOf)
     {
         var results = new Dictionary<string, List<List<double[]>>>();
-        foreach (var (method, samplerKind, schedulerKind) in Methods)
+        foreach (var (method, samplerKind, schedulerKind, eta) in Methods)
         {
             var perSeed = new List<List<double[]>>();
             for (var seed = 1; seed <= seeds; seed++)
@@ -58,7 +60,7 @@ public static class SearchQuality
                 ISampler sampler = samplerKind == "tpe"
                     ? new TpeSampler((ulong)seed, new TpeOptions { Multivariate = true, ConstantLiar = true })
                     : new RandomSampler((ulong)seed);
-                var scheduler = new Spec.SchedulerSpec { Kind = schedulerKind }.Create(epochs, Direction.Maximize, $"bench-{seed}");
+                var scheduler = new Spec.SchedulerSpec { Kind = schedulerKind, ReductionFactor = eta }.Create(epochs, Direction.Maximize, $"bench-{seed}");
                 var result = SweepSimulator.Run(scheduler, (t, history) =>
                 {
                     var config = sampler.Sample(space, t, history);
