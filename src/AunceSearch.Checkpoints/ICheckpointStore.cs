@@ -41,6 +41,21 @@ public static class CheckpointKeys
     /// <summary>The prefix under which all of a fold's checkpoints live.</summary>
     public static string FoldPrefix(string sweep, int trial, int fold) => $"{sweep}/t{trial:D3}/f{fold}/";
 
+    /// <summary>The fold number of a key made by <see cref="ForEpoch"/> (its "f&lt;n&gt;" segment), or null.</summary>
+    public static int? FoldOf(string key)
+    {
+        var segments = key.Split('/');
+        return segments.Length >= 2 && segments[^2] is ['f', .. var digits] && int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var f) ? f : null;
+    }
+
+    /// <summary>The epoch of a key made by <see cref="ForEpoch"/>, or null.</summary>
+    public static int? EpochOf(string key)
+    {
+        var name = key.Split('/')[^1];
+        return name.Length == 10 && name.StartsWith('e') && name.EndsWith(".ckpt", StringComparison.Ordinal) &&
+               int.TryParse(name.AsSpan(1, 4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var e) ? e : null;
+    }
+
     /// <summary>The key of a fold's checkpoint after an epoch.</summary>
     public static string ForEpoch(string sweep, int trial, int fold, int epoch) => $"{FoldPrefix(sweep, trial, fold)}e{epoch:D4}.ckpt";
 }

@@ -100,7 +100,8 @@ public sealed record TrialAssignment(
     [property: Id(11)] string Metric,
     [property: Id(12)] int FromEpoch = 0,
     [property: Id(13)] AugmentRef? Augment = null,
-    [property: Id(14)] bool PartialFolds = false);
+    [property: Id(14)] bool PartialFolds = false,
+    [property: Id(15)] string[]? SeedCheckpointKeys = null);
 
 /// <summary>One fold of a trial.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.fold-assignment")]
@@ -188,6 +189,9 @@ public sealed record TrialSummary
 
     /// <summary>The epoch the current (or last) leg trains to.</summary>
     [Id(11)] public int TargetEpoch { get; init; }
+
+    /// <summary>PBT: the checkpoints (one per fold) the current leg started from, when it exploited another trial.</summary>
+    [Id(12)] public string[]? SeedCheckpointKeys { get; init; }
 }
 
 /// <summary>A snapshot of a sweep.</summary>

@@ -77,7 +77,19 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
                 var prefix = CheckpointKeys.FoldPrefix(t.SweepId, t.Trial, a.Fold);
                 var existing = await store.ListAsync(prefix, cancellationToken);
                 var latest = existing.Where(k => k.EndsWith(".ckpt", StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();
+                if (t.SeedCheckpointKeys is { } seeds && (latest is null || CheckpointKeys.EpochOf(latest) <= t.FromEpoch))
+                {
+                    // PBT exploit: this leg starts from another trial's checkpoint of this fold (unless this leg already
+                    // wrote checkpoints of its own past it, after a failure).
+                    latest = seeds.FirstOrDefault(k => CheckpointKeys.FoldOf(k) == a.Fold)
+                        ?? throw new InvalidOperationException($"{this.GetPrimaryKeyString()}: no seed checkpoint for fold {a.Fold} among {string.Join(", ", seeds)}");
+                }
+
                 var resume = latest is null ? null : await store.LoadAsync(latest, cancellationToken);
+                if (resume is null && t.SeedCheckpointKeys is not null)
+                {
+                    throw new InvalidOperationException($"{this.GetPrimaryKeyString()}: PBT seed checkpoint {latest} is missing from the checkpoint store");
+                }
                 if (latest is not null)
                 {
                     LogResuming(logger, this.GetPrimaryKeyString(), latest);

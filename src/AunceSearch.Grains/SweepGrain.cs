@@ -1,3 +1,4 @@
+using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
 using AunceSearch.Search;
 using AunceSearch.Search.Pruners;
@@ -66,7 +67,7 @@ public sealed partial class SweepGrain(
             foreach (var trial in S.Trials.Values.Where(t => t.State == TrialState.Running).ToList())
             {
                 await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), trial.Trial))
-                    .StartAsync(Assignment(trial.Trial, trial.Hyperparameters, trial.TargetEpoch, trial.LastEpoch));
+                    .StartAsync(Assignment(trial.Trial, trial.Hyperparameters, trial.TargetEpoch, trial.LastEpoch, trial.SeedCheckpointKeys));
             }
         }
     }
@@ -280,6 +281,7 @@ public sealed partial class SweepGrain(
 
                 var config = spec.Resolve(sampled);
                 hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                _scheduler.OnTrialConfig(_schedulerState!, job.Trial, hp);
                 S.Trials[job.Trial] = new TrialSummary { Trial = job.Trial, State = TrialState.Running, Hyperparameters = hp, TargetEpoch = job.TargetStep };
                 AddEvent("trial", job.Trial, null, null, null, "running",
                     $"trial {job.Trial} started (to epoch {job.TargetStep}): {string.Join(" ", spec.Search.Space.ParameterNames.Select(p => $"{p}={Short(hp[p])}"))}");
@@ -289,7 +291,17 @@ public sealed partial class SweepGrain(
                 var t = S.Trials[job.Trial];
                 hp = t.Hyperparameters;
                 fromEpoch = t.LastEpoch;
-                S.Trials[job.Trial] = t with { State = TrialState.Running, TargetEpoch = job.TargetStep };
+                string[]? seeds = null;
+                if (job is { Source: { } source, Config: { } explored, FromStep: { } from })
+                {
+                    // PBT exploit: continue from the source's fold checkpoints of the epoch the decision saw (every epoch's
+                    // checkpoint is kept), with the explored configuration.
+                    hp = explored.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                    fromEpoch = from;
+                    seeds = [.. spec.Dataset.Folds.Select(f => CheckpointKeys.ForEpoch(this.GetPrimaryKeyString(), source, f, from))];
+                }
+
+                S.Trials[job.Trial] = t with { State = TrialState.Running, TargetEpoch = job.TargetStep, Hyperparameters = hp, LastEpoch = fromEpoch, SeedCheckpointKeys = seeds };
                 if (job.Decision is { } d)
                 {
                     Record(d);
@@ -298,7 +310,7 @@ public sealed partial class SweepGrain(
 
             await state.WriteStateAsync();
             await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), job.Trial))
-                .StartAsync(Assignment(job.Trial, hp, job.TargetStep, fromEpoch));
+                .StartAsync(Assignment(job.Trial, hp, job.TargetStep, fromEpoch, S.Trials[job.Trial].SeedCheckpointKeys));
         }
 
         if (S.State == SweepState.Running && S.Trials.Values.All(t => t.State != TrialState.Running))
@@ -369,20 +381,20 @@ public sealed partial class SweepGrain(
         AddEvent("decision", d.Trial, null, d.Step, d.Value, kind, $"trial {d.Trial}: {d.Reason}");
     }
 
-    private TrialAssignment Assignment(int number, Dictionary<string, string> hp, int targetEpoch, int fromEpoch)
+    private TrialAssignment Assignment(int number, Dictionary<string, string> hp, int targetEpoch, int fromEpoch, string[]? seedCheckpoints = null)
     {
         var spec = _spec!;
         return new TrialAssignment(this.GetPrimaryKeyString(), number, hp, [.. spec.Dataset.Folds], targetEpoch,
             spec.Dataset.ToRef(), spec.Model.ToRef(),
             spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric,
-            fromEpoch, spec.Training.Augment.ToRef(), spec.Search.Scheduler.PartialFolds);
+            fromEpoch, spec.Training.Augment.ToRef(), spec.Search.Scheduler.PartialFolds, seedCheckpoints);
     }
 
     private void Load()
     {
         _spec = SweepSpecLoader.Parse(S.SpecYaml!, S.SpecFile, S.BaseDirectory);
         _sampler = _spec.Search.CreateSampler(_spec.Seed);
-        _scheduler = _spec.Search.Scheduler.Create(_spec.Training.Epochs, _spec.Search.Mode, this.GetPrimaryKeyString());
+        _scheduler = _spec.Search.Scheduler.Create(_spec.Training.Epochs, _spec.Search.Mode, this.GetPrimaryKeyString(), _spec.Search.Space, _spec.Seed);
         _schedulerState = string.IsNullOrEmpty(S.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(S.SchedulerState);
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using AunceSearch.Search;
+using AunceSearch.Search.Schedulers;
 
 namespace AunceSearch.Spec;
 
@@ -234,7 +235,7 @@ public sealed record SearchSpec
 /// <summary>Which trial scheduler prunes or promotes, with its parameters (defaults: promotion ASHA, r = 1, η = 2).</summary>
 public sealed record SchedulerSpec
 {
-    public static readonly string[] Kinds = ["asha", "successive_halving", "hyperband", "hyperband_sync", "median", "percentile", "median_stopping", "none"];
+    public static readonly string[] Kinds = ["asha", "successive_halving", "hyperband", "hyperband_sync", "median", "percentile", "median_stopping", "pbt", "none"];
 
     /// <summary>One of <see cref="Kinds"/>.</summary>
     public string Kind { get; init; } = "asha";
@@ -266,11 +267,14 @@ public sealed record SchedulerSpec
     /// <summary>Vizier median stopping: completed trials needed before it applies.</summary>
     public int MinSamples { get; init; } = 3;
 
+    /// <summary>PBT options (kind: pbt).</summary>
+    public PbtOptions Pbt { get; init; } = new();
+
     /// <summary>Stop a trial on partial folds when even an optimistic fold mean would be stopped (<c>PartialFoldPruning</c>).</summary>
     public bool PartialFolds { get; init; }
 
     /// <summary>Builds the scheduler for a sweep (the sweep id names Hyperband's study for its bracket hash).</summary>
-    public Search.Schedulers.ITrialScheduler Create(int maxT, Direction direction, string sweepId)
+    public Search.Schedulers.ITrialScheduler Create(int maxT, Direction direction, string sweepId, SearchSpace? space = null, ulong seed = 0)
     {
         var asha = new AshaOptions { GracePeriod = GracePeriod, ReductionFactor = ReductionFactor, MaxT = maxT, Direction = direction, SmallRungPolicy = SmallRungPolicy };
         return Kind switch
@@ -287,6 +291,8 @@ public sealed record SchedulerSpec
             "percentile" => new Search.Schedulers.PrunerScheduler(
                 new Search.Pruners.PercentilePruner(Percentile, StartupTrials, WarmupSteps, IntervalSteps, MinTrials, direction), maxT, Kind),
             "median_stopping" => new Search.Schedulers.PrunerScheduler(new Search.Pruners.MedianStoppingRule(GracePeriod, MinSamples, direction), maxT, Kind),
+            "pbt" => new Search.Schedulers.PbtTrialScheduler(maxT, new Search.Schedulers.PbtScheduler(
+                space ?? throw new ArgumentException("pbt needs the search space (to resample)"), Pbt with { Direction = direction }, seed)),
             _ => new Search.Schedulers.FifoScheduler(maxT),
         };
     }

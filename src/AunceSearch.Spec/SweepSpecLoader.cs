@@ -413,8 +413,40 @@ public static class SweepSpecLoader
                 MinTrials = s.Int("n_min_trials", 1) ?? 1,
                 MinSamples = s.Int("min_samples", 1) ?? 3,
                 PartialFolds = s.Bool("partial_folds") ?? false,
+                Pbt = new Search.Schedulers.PbtOptions
+                {
+                    PerturbationInterval = s.Int("perturbation_interval", 1) ?? 2,
+                    BurnInPeriod = s.Int("burn_in_period", 0) ?? 0,
+                    QuantileFraction = s.Double("quantile_fraction") ?? 0.25,
+                    ResampleProbability = s.Double("resample_probability") ?? 0.25,
+                    PerturbationFactors = s.List("perturbation_factors")?.Select(n => s.ParseDouble(n, "perturbation_factors")).ToImmutableArray() ?? [1.2, 0.8],
+                },
             };
-            if (scheduler.PartialFolds && ((kind == "asha" && scheduler.Variant != "stopping") || kind is "hyperband_sync" or "none"))
+            var pbtKeys = new[] { "perturbation_interval", "burn_in_period", "quantile_fraction", "resample_probability", "perturbation_factors" };
+            if (kind != "pbt" && pbtKeys.FirstOrDefault(s.Has) is { } stray)
+            {
+                s.TryNode(stray, out var n);
+                throw s.Error(n, stray, "only used with kind: pbt");
+            }
+
+            if (kind == "pbt")
+            {
+                var o = scheduler.Pbt;
+                string? problem = o switch
+                {
+                    _ when o.PerturbationInterval >= training.Epochs => $"perturbation_interval ({o.PerturbationInterval}) must be < training.epochs ({training.Epochs})",
+                    _ when o.QuantileFraction is <= 0 or > 0.5 => "quantile_fraction must be in (0, 0.5]",
+                    _ when o.ResampleProbability is < 0 or > 1 => "resample_probability must be in [0, 1]",
+                    _ when o.PerturbationFactors.IsDefaultOrEmpty || o.PerturbationFactors.Any(f => f <= 0) => "perturbation_factors must be a non-empty list of positive factors",
+                    _ => null,
+                };
+                if (problem is not null)
+                {
+                    throw s.Error(problem);
+                }
+            }
+
+            if (scheduler.PartialFolds && ((kind == "asha" && scheduler.Variant != "stopping") || kind is "hyperband_sync" or "pbt" or "none"))
             {
                 s.TryNode("partial_folds", out var n);
                 throw s.Error(n, "partial_folds", $"needs a scheduler that stops trials (asha with variant: stopping, successive_halving, hyperband, median, percentile, median_stopping); {kind}{(kind == "asha" ? " (promotion)" : "")} does not");

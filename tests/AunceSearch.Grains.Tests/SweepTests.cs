@@ -111,6 +111,42 @@ public sealed class SweepTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Pbt_trains_in_legs_and_the_worse_trial_continues_from_the_better_ones_checkpoint()
+    {
+        var sweepId = $"pbt-{Guid.NewGuid():N}";
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>(sweepId);
+        // Two fixed configurations; at this size F1 is mostly noise, so the test ranks by mode: min to know who is last at
+        // the perturbation point (epoch 2): trial 1 (F1 0.169 vs trial 0's 0.156 with these seeds) exploits trial 0.
+        var spec = Spec(2, "{kind: pbt, perturbation_interval: 2, quantile_fraction: 0.5, resample_probability: 0}")
+            .Replace("epochs: 3", "epochs: 4", StringComparison.Ordinal)
+            .Replace("  space:", "  mode: min\n  enqueue: [{lr: 0.01, temperature: 0.3}, {lr: 1.0e-3, temperature: 0.3}]\n  space:", StringComparison.Ordinal);
+        await sweep.StartAsync(spec, "spec.yaml", fixture.Root);
+        var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
+
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.All(status.Trials, t => Assert.Equal((TrialState.Completed, 4), (t.State, t.LastEpoch)));
+        var exploit = Assert.Single(status.Decisions, d => d.Kind == "exploit");
+        Assert.Equal((1, 2), (exploit.Trial, exploit.Epoch));
+        Assert.Contains("exploits trial 0", exploit.Reason);
+        var explored = status.Trials.Single(t => t.Trial == 1).Hyperparameters;
+        Assert.Contains(double.Parse(explored["lr"], System.Globalization.CultureInfo.InvariantCulture), new[] { 0.012, 0.008 }.Select(v => Math.Round(v, 12)));   // trial 0's lr × 1.2 or × 0.8
+
+        // Trial 1's folds continued from trial 0's epoch-2 checkpoints with the explored configuration.
+        for (var fold = 1; fold <= 2; fold++)
+        {
+            var dir = Path.Combine(fixture.CheckpointRoot, sweepId, "t001", $"f{fold}");
+            Assert.Equal(new[] { "e0001.ckpt", "e0002.ckpt", "e0003.ckpt", "e0004.ckpt" }, Directory.GetFiles(dir).Select(f => Path.GetFileName(f)).Order().ToArray());
+            var header = Checkpoint.ReadHeader(File.ReadAllBytes(Path.Combine(dir, "e0003.ckpt")), "e0003");
+            Assert.Equal(explored["lr"], header.Hyperparameters["lr"]);
+        }
+
+        // It trained epochs 1-2 as itself and 3-4 after the exploit; a restart from scratch would have trained 1-4 again.
+        var trained = (await sweep.GetEventsAsync(0)).Where(e => e.Kind == "fold-epoch" && e.Trial == 1).Select(e => (e.Fold, e.Epoch)).ToList();
+        Assert.Equal(8, trained.Count);
+        Assert.Equal(2, trained.Count(e => e.Epoch == 3));
+    }
+
+    [Fact]
     public async Task Enqueued_configurations_are_tried_first()
     {
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"warm-{Guid.NewGuid():N}");

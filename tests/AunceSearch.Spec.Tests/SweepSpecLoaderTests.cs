@@ -326,3 +326,41 @@ public class PartialFoldSpecTests
         Assert.Contains(expected, e.Message);
     }
 }
+
+public class PbtSpecTests
+{
+    private static string Spec(string scheduler) => $$"""
+        name: t
+        dataset: {root: d, folds: [1, 2]}
+        training: {epochs: 6}
+        search:
+          trials: 4
+          max_concurrent_trials: 2
+          scheduler: {{scheduler}}
+          space:
+            lr: {log_uniform: [1.0e-4, 1.0e-2]}
+        """;
+
+    [Fact]
+    public void Pbt_parses_with_rays_defaults_and_builds_its_scheduler()
+    {
+        var spec = SweepSpecLoader.Parse(Spec("{kind: pbt, perturbation_interval: 2, perturbation_factors: [1.5, 0.5]}"), "spec.yaml", "/base");
+        var o = spec.Search.Scheduler.Pbt;
+        Assert.Equal((2, 0, 0.25, 0.25), (o.PerturbationInterval, o.BurnInPeriod, o.QuantileFraction, o.ResampleProbability));
+        Assert.Equal([1.5, 0.5], o.PerturbationFactors.ToArray());
+        var scheduler = spec.Search.Scheduler.Create(6, spec.Search.Mode, "s", spec.Search.Space, 1);
+        Assert.Equal("pbt", scheduler.Name);
+    }
+
+    [Theory]
+    [InlineData("{kind: pbt, perturbation_interval: 6}", "perturbation_interval (6) must be < training.epochs (6)")]
+    [InlineData("{kind: pbt, quantile_fraction: 0.7}", "quantile_fraction must be in (0, 0.5]")]
+    [InlineData("{kind: pbt, perturbation_factors: [1.2, -1]}", "perturbation_factors")]
+    [InlineData("{kind: asha, perturbation_interval: 2}", "search.scheduler.perturbation_interval: only used with kind: pbt")]
+    [InlineData("{kind: pbt, partial_folds: true}", "pbt does not")]
+    public void Bad_pbt_settings_name_the_key(string scheduler, string expected)
+    {
+        var e = Assert.Throws<SpecException>(() => SweepSpecLoader.Parse(Spec(scheduler), "spec.yaml", "/base"));
+        Assert.Contains(expected, e.Message);
+    }
+}

@@ -7,7 +7,11 @@ namespace AunceSearch.Search.Schedulers;
 /// <param name="IsNew">A new configuration (rather than a promotion).</param>
 /// <param name="TargetStep">Train until this step (epoch), then the scheduler decides again.</param>
 /// <param name="Decision">The promotion decision with its evidence (null for a new trial).</param>
-public sealed record SchedulerJob(int Trial, bool IsNew, int TargetStep, SchedulerDecision? Decision);
+/// <param name="Source">PBT exploit: the trial whose latest checkpoint this trial continues from.</param>
+/// <param name="Config">PBT exploit: the configuration this trial continues with.</param>
+/// <param name="FromStep">PBT exploit: the step of <paramref name="Source"/>'s checkpoint to continue from (its step when the decision was taken).</param>
+public sealed record SchedulerJob(int Trial, bool IsNew, int TargetStep, SchedulerDecision? Decision,
+    int? Source = null, System.Collections.Immutable.ImmutableSortedDictionary<string, string>? Config = null, int? FromStep = null);
 
 /// <summary>
 /// Everything any scheduler keeps, as plain data: it serialises with <see cref="SchedulerStateJson"/> and a restored
@@ -40,6 +44,15 @@ public sealed class SchedulerState
 
     /// <summary>Synchronous Hyperband: whether the current rung has been cut (losers stopped).</summary>
     public bool CurrentRungCut { get; set; }
+
+    /// <summary>PBT: scores, live trials and last perturbation steps.</summary>
+    public PbtState? Pbt { get; set; }
+
+    /// <summary>PBT: each trial's configuration (what an exploiting trial copies).</summary>
+    public SortedDictionary<int, SortedDictionary<string, string>> Configs { get; set; } = [];
+
+    /// <summary>PBT: the next leg decided for each trial waiting at a perturbation point.</summary>
+    public SortedDictionary<int, PbtLeg> Legs { get; set; } = [];
 
     /// <summary>The rung each trial is training towards.</summary>
     public SortedDictionary<int, int> TargetRung { get; set; } = [];
@@ -81,6 +94,11 @@ public interface ITrialScheduler
     int MaxSteps { get; }
 
     SchedulerState NewState();
+
+    /// <summary>A trial started (or changed) with <paramref name="config"/>; schedulers that copy configurations (PBT) keep it.</summary>
+    void OnTrialConfig(SchedulerState state, int trial, IReadOnlyDictionary<string, string> config)
+    {
+    }
 
     /// <summary>A trial's fold-averaged value at a step: continue, stop, pause at a rung, or complete.</summary>
     SchedulerDecision OnReport(SchedulerState state, TrialReport report);

@@ -13,6 +13,8 @@ public sealed class TrainingOptimizer : IDisposable
 
     private readonly FlatAdamW? _flat;
     private readonly TorchSharp.Modules.AdamW? _adamw;
+    private readonly double _lr;
+    private readonly double _weightDecay;
 
     public TrainingOptimizer(string name, IList<TorchSharp.Modules.Parameter> parameters, double lr, double weightDecay, bool channelsLast = false)
     {
@@ -24,6 +26,8 @@ public sealed class TrainingOptimizer : IDisposable
                 break;
             case "adamw":
                 _adamw = torch.optim.AdamW(parameters, lr, weight_decay: weightDecay);
+                _lr = lr;
+                _weightDecay = weightDecay;
                 break;
             default:
                 throw new ArgumentException($"optimizer: '{name}' is not one of {string.Join(", ", Names)}");
@@ -71,6 +75,15 @@ public sealed class TrainingOptimizer : IDisposable
         else
         {
             _adamw!.load_state_dict(reader);
+            foreach (var group in _adamw.ParamGroups)
+            {
+                // The moments come from the checkpoint; the rates are this run's (PBT may have changed them).
+                group.LearningRate = _lr;
+                if (group is TorchSharp.Modules.AdamW.ParamGroup adamGroup)
+                {
+                    adamGroup.Options.weight_decay = _weightDecay;
+                }
+            }
         }
     }
 
