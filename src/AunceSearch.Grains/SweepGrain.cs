@@ -136,7 +136,15 @@ public sealed partial class SweepGrain(
             History = [.. trial.History, report.Value],
         };
 
-        var decision = _scheduler!.OnReport(_schedulerState!, new TrialReport(report.Trial, report.Epoch, report.Value));
+        var objectives = _spec.Search.Scheduler.Objectives;
+        double[]? vector = objectives.IsDefaultOrEmpty ? null : [.. objectives.Select(o => o.Name switch
+        {
+            "f1" => report.MeanF1,
+            "accuracy" => report.MeanAccuracy,
+            "seconds" => report.Folds.Average(f => f.Seconds),
+            _ => report.Folds.Average(f => f.TrainLoss),
+        })];
+        var decision = _scheduler!.OnReport(_schedulerState!, new TrialReport(report.Trial, report.Epoch, report.Value, vector));
         var directive = decision.Kind switch
         {
             DecisionKind.Stop => TrialDirective.Stop,

@@ -229,6 +229,9 @@ public sealed record SearchSpec
     /// <summary>"f1" (mean per-AU F1) or "accuracy".</summary>
     public string Metric { get; init; } = "f1";
 
+    /// <summary>What multi-objective ASHA can rank by: fold means of F1, accuracy, seconds per epoch, training loss.</summary>
+    public static readonly string[] ObjectiveNames = ["f1", "accuracy", "seconds", "loss"];
+
     public Direction Mode { get; init; } = Direction.Maximize;
 }
 
@@ -267,6 +270,9 @@ public sealed record SchedulerSpec
     /// <summary>Vizier median stopping: completed trials needed before it applies.</summary>
     public int MinSamples { get; init; } = 3;
 
+    /// <summary>Multi-objective ASHA: objective names (f1, accuracy, seconds, loss) and directions; empty = single objective.</summary>
+    public ImmutableArray<(string Name, Direction Direction)> Objectives { get; init; } = [];
+
     /// <summary>PBT options (kind: pbt).</summary>
     public PbtOptions Pbt { get; init; } = new();
 
@@ -279,6 +285,8 @@ public sealed record SchedulerSpec
         var asha = new AshaOptions { GracePeriod = GracePeriod, ReductionFactor = ReductionFactor, MaxT = maxT, Direction = direction, SmallRungPolicy = SmallRungPolicy };
         return Kind switch
         {
+            "asha" when Variant == "stopping" && Objectives.Length >= 2 => new Search.Schedulers.MultiObjectiveAshaScheduler(
+                new Search.Schedulers.MultiObjectiveAsha(asha, [.. Objectives.Select(o => o.Direction)])),
             "asha" when Variant == "stopping" => new Search.Schedulers.AshaStoppingScheduler(asha),
             "asha" => new Search.Schedulers.AshaPromotionScheduler(asha, MinEarlyStoppingRate),
             "successive_halving" => new Search.Schedulers.PrunerScheduler(

@@ -472,6 +472,38 @@ public static class SweepSpecLoader
             s.EnsureNoUnknownKeys();
         }
 
+        if (map.Map("objectives") is { } objectives)
+        {
+            var list = new List<(string, Direction)>();
+            foreach (var name in objectives.Keys.ToList())
+            {
+                if (!SearchSpec.ObjectiveNames.Contains(name))
+                {
+                    objectives.TryNode(name, out var n);
+                    throw objectives.Error(n, name, $"unknown objective (known: {string.Join(", ", SearchSpec.ObjectiveNames)})");
+                }
+
+                list.Add((name, (objectives.Choice(name, "max", "min") ?? "max") == "max" ? Direction.Maximize : Direction.Minimize));
+            }
+
+            if (list.Count < 2)
+            {
+                throw objectives.Error("multi-objective search needs at least two objectives, e.g. {f1: max, seconds: min}");
+            }
+
+            if (scheduler.Kind != "asha" || scheduler.Variant != "stopping")
+            {
+                throw objectives.Error($"multi-objective search runs multi-objective ASHA: set scheduler kind: asha, variant: stopping (not {scheduler.Kind}{(scheduler.Kind == "asha" ? " " + scheduler.Variant : "")})");
+            }
+
+            if (scheduler.PartialFolds)
+            {
+                throw objectives.Error("partial_folds is single-objective; remove it or the objectives");
+            }
+
+            scheduler = scheduler with { Objectives = [.. list] };
+        }
+
         var spec = new SearchSpec
         {
             Trials = map.Int("trials", 1, 1_000_000) ?? 8,

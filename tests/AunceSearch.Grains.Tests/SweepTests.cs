@@ -147,6 +147,22 @@ public sealed class SweepTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Multi_objective_asha_ranks_fold_means_of_f1_and_epoch_seconds_by_pareto_front()
+    {
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"moasha-{Guid.NewGuid():N}");
+        var spec = Spec(4, "{kind: asha, variant: stopping, grace_period: 1, reduction_factor: 2}")
+            .Replace("  space:", "  objectives: {f1: max, seconds: min}\n  space:", StringComparison.Ordinal);
+        await sweep.StartAsync(spec, "spec.yaml", fixture.Root);
+        var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
+
+        Assert.Equal(SweepState.Completed, status.State);
+        var rungDecisions = status.Decisions.Where(d => d.Rung is not null).ToList();
+        Assert.NotEmpty(rungDecisions);
+        Assert.All(rungDecisions, d => Assert.Contains("Pareto front", d.Reason));
+        Assert.Contains(status.Trials, t => t.State == TrialState.Completed);
+    }
+
+    [Fact]
     public async Task Enqueued_configurations_are_tried_first()
     {
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"warm-{Guid.NewGuid():N}");

@@ -36,3 +36,36 @@ public class MultiObjectiveAshaTests
         Assert.Throws<ArgumentException>(() => mo.OnReport(s, 3, 1, [0.5]));
     }
 }
+
+public class MultiObjectiveAshaSchedulerTests
+{
+    private static MultiObjectiveAshaScheduler Create() =>
+        new(new MultiObjectiveAsha(new AshaOptions { GracePeriod = 1, ReductionFactor = 2, MaxT = 4 }, [Direction.Maximize, Direction.Minimize]));
+
+    [Fact]
+    public void A_dominated_trial_stops_at_the_rung_and_a_restored_state_decides_the_same()
+    {
+        var s = Create();
+        var state = s.NewState();
+        Assert.Equal(0, s.NextJob(state, true, [])!.Trial);
+        Assert.Equal(4, s.NextJob(state, true, [])!.TargetStep);
+        Assert.Equal(DecisionKind.Continue, s.OnReport(state, new TrialReport(0, 1, 0.6, [0.6, 10])).Kind);   // alone: keeps 1
+        var copy = SchedulerStateJson.Deserialize(SchedulerStateJson.Serialize(state));
+        var d = s.OnReport(state, new TrialReport(1, 1, 0.5, [0.5, 12]));                                      // worse in both
+        Assert.Equal(DecisionKind.Stop, d.Kind);
+        Assert.Contains("Pareto front 2", d.Reason);
+        Assert.Equal(0.5, d.Value);
+        Assert.Equal(d, s.OnReport(copy, new TrialReport(1, 1, 0.5, [0.5, 12])));
+        var fast = s.OnReport(state, new TrialReport(2, 1, 0.4, [0.4, 5]));                                     // on the front: faster
+        Assert.Contains("Pareto front 1", fast.Reason);
+        Assert.Equal(DecisionKind.Complete, s.OnReport(state, new TrialReport(0, 4, 0.7, [0.7, 10])).Kind);
+    }
+
+    [Fact]
+    public void A_report_without_objectives_is_an_error_naming_trial_and_step()
+    {
+        var s = Create();
+        var e = Assert.Throws<ArgumentException>(() => s.OnReport(s.NewState(), new TrialReport(3, 1, 0.5)));
+        Assert.Contains("trial 3 step 1", e.Message);
+    }
+}

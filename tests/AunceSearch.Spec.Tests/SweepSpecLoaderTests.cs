@@ -364,3 +364,39 @@ public class PbtSpecTests
         Assert.Contains(expected, e.Message);
     }
 }
+
+public class ObjectivesSpecTests
+{
+    private static string Spec(string scheduler, string objectives) => $$"""
+        name: t
+        dataset: {root: d, folds: [1, 2]}
+        training: {epochs: 4}
+        search:
+          trials: 4
+          scheduler: {{scheduler}}
+          objectives: {{objectives}}
+          space:
+            lr: {log_uniform: [1.0e-4, 1.0e-2]}
+        """;
+
+    [Fact]
+    public void Two_objectives_with_stopping_asha_build_multi_objective_asha()
+    {
+        var spec = SweepSpecLoader.Parse(Spec("{kind: asha, variant: stopping}", "{f1: max, seconds: min}"), "spec.yaml", "/base");
+        Assert.Equal([("f1", Direction.Maximize), ("seconds", Direction.Minimize)], spec.Search.Scheduler.Objectives.ToArray());
+        Assert.StartsWith("multi-objective asha", spec.Search.Scheduler.Create(4, Direction.Maximize, "s").Name);
+    }
+
+    [Theory]
+    [InlineData("{kind: asha, variant: stopping}", "{f1: max, size: min}", "search.objectives.size: unknown objective")]
+    [InlineData("{kind: asha, variant: stopping}", "{f1: max}", "at least two objectives")]
+    [InlineData("{kind: asha}", "{f1: max, seconds: min}", "set scheduler kind: asha, variant: stopping (not asha promotion)")]
+    [InlineData("{kind: median}", "{f1: max, seconds: min}", "(not median)")]
+    [InlineData("{kind: asha, variant: stopping}", "{f1: up, seconds: min}", "search.objectives.f1")]
+    [InlineData("{kind: asha, variant: stopping, partial_folds: true}", "{f1: max, loss: min}", "partial_folds is single-objective")]
+    public void Bad_objectives_name_the_problem(string scheduler, string objectives, string expected)
+    {
+        var e = Assert.Throws<SpecException>(() => SweepSpecLoader.Parse(Spec(scheduler, objectives), "spec.yaml", "/base"));
+        Assert.Contains(expected, e.Message);
+    }
+}

@@ -45,6 +45,9 @@ public sealed class SchedulerState
     /// <summary>Synchronous Hyperband: whether the current rung has been cut (losers stopped).</summary>
     public bool CurrentRungCut { get; set; }
 
+    /// <summary>Multi-objective ASHA: ObjectiveRungs[k][trial] = the objective vector recorded at rung k.</summary>
+    public List<Dictionary<int, double[]>> ObjectiveRungs { get; set; } = [];
+
     /// <summary>PBT: scores, live trials and last perturbation steps.</summary>
     public PbtState? Pbt { get; set; }
 
