@@ -11,6 +11,14 @@ internal static class CliHarness
         return (code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>A new, empty directory under the system temp folder.</summary>
+    public static string TempDirectory()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
     /// <summary>A path under shared/ (e.g. "aunce/pruner-traces").</summary>
     public static string Shared(string relative)
     {

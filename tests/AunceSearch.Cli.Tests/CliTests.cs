@@ -6,23 +6,16 @@ public sealed class CliTests
 {
     private static readonly Lazy<string> Dataset = new(() =>
     {
-        var root = Path.Combine(Temp(), "data");
+        var root = Path.Combine(CliHarness.TempDirectory(), "data");
         SyntheticAuFaces.Generate(root, new SyntheticOptions { Subjects = 6, ImagesPerSubject = 8, ImageSize = 32, Folds = 2, OccurrenceRates = [0.3, 0.6, 0.4] });
         return root;
     });
-
-    private static string Temp()
-    {
-        var d = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(d);
-        return d;
-    }
 
     private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliHarness.Run(args);
 
     private static string SpecFile(string root, string extraTraining = "", string trials = "3")
     {
-        var dir = Temp();
+        var dir = CliHarness.TempDirectory();
         var file = Path.Combine(dir, "spec.yaml");
         File.WriteAllText(file, $"""
             name: cli
@@ -69,7 +62,7 @@ public sealed class CliTests
     [Fact]
     public async Task A_malformed_spec_exits_two_naming_file_and_line()
     {
-        var file = Path.Combine(Temp(), "broken.yaml");
+        var file = Path.Combine(CliHarness.TempDirectory(), "broken.yaml");
         File.WriteAllText(file, "name: x\nsearch: {trials: [1,\n");
         var (code, _, err) = await Run("sweep", "validate", file);
         Assert.Equal(2, code);
@@ -101,7 +94,7 @@ public sealed class CliTests
     [Fact]
     public async Task A_missing_dataset_path_exits_two_naming_it()
     {
-        var missing = Path.Combine(Temp(), "nowhere");
+        var missing = Path.Combine(CliHarness.TempDirectory(), "nowhere");
         var (code, _, err) = await Run("sweep", "validate", SpecFile(missing));
         Assert.Equal(2, code);
         Assert.Contains($"dataset.root: {missing} does not exist", err);
@@ -110,7 +103,7 @@ public sealed class CliTests
     [Fact]
     public async Task A_label_file_with_the_wrong_column_count_exits_two_with_file_and_line()
     {
-        var root = Path.Combine(Temp(), "data");
+        var root = Path.Combine(CliHarness.TempDirectory(), "data");
         SyntheticAuFaces.Generate(root, new SyntheticOptions { Subjects = 4, ImagesPerSubject = 3, ImageSize = 32, Folds = 2, OccurrenceRates = [0.3, 0.6, 0.4] });
         var labels = Path.Combine(root, "list", "SYN_train_label_fold1.txt");
         var lines = File.ReadAllLines(labels);
@@ -124,7 +117,7 @@ public sealed class CliTests
     [Fact]
     public async Task Synthesizing_into_a_non_empty_directory_exits_two_and_keeps_the_data()
     {
-        var dir = Temp();
+        var dir = CliHarness.TempDirectory();
         File.WriteAllText(Path.Combine(dir, "precious.txt"), "keep");
         var (code, _, err) = await Run("data", "synth", dir, "--subjects", "3");
         Assert.Equal(2, code);
@@ -155,7 +148,7 @@ public sealed class CliTests
     [Fact]
     public async Task Sweep_run_trains_on_an_embedded_silo_and_ends_with_the_best_line()
     {
-        var checkpoints = Path.Combine(Temp(), "ckpt");
+        var checkpoints = Path.Combine(CliHarness.TempDirectory(), "ckpt");
         var (code, output, err) = await Run("sweep", "run", SpecFile(Dataset.Value), "--config", $"Aunce:Checkpoints:Path={checkpoints}");
         Assert.True(code == 0, err + output);
         var lines = output.TrimEnd().Split('\n');

@@ -6,21 +6,14 @@ public sealed class TrainCommandTests
 {
     private static readonly Lazy<string> Dataset = new(() =>
     {
-        var root = Path.Combine(Temp(), "data");
+        var root = Path.Combine(CliHarness.TempDirectory(), "data");
         SyntheticAuFaces.Generate(root, new SyntheticOptions { Subjects = 6, ImagesPerSubject = 8, ImageSize = 32, Folds = 2, OccurrenceRates = [0.3, 0.6, 0.4] });
         return root;
     });
 
-    private static string Temp()
-    {
-        var d = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(d);
-        return d;
-    }
-
     private static string Spec(string model = "{encoder: resnet18, width: 4, feature_dim: 8}", string extra = "")
     {
-        var file = Path.Combine(Temp(), "train.yaml");
+        var file = Path.Combine(CliHarness.TempDirectory(), "train.yaml");
         File.WriteAllText(file, $"""
             name: t
             dataset: {"{"}root: {Dataset.Value}, folds: [1, 2], image_size: 32{"}"}
@@ -34,7 +27,7 @@ public sealed class TrainCommandTests
     [Fact]
     public async Task Trains_every_fold_prints_a_per_au_table_and_resumes()
     {
-        var output = Temp();
+        var output = CliHarness.TempDirectory();
         var spec = Spec();
         var (code, stdout, stderr) = await CliHarness.Run("train", spec, "--out", output);
         Assert.True(code == 0, stderr);
@@ -60,7 +53,7 @@ public sealed class TrainCommandTests
     /// <summary>A copy of the synthetic set described by one label table (the generic layout) instead of list files.</summary>
     private static string TableCopy()
     {
-        var root = Path.Combine(Temp(), "table");
+        var root = Path.Combine(CliHarness.TempDirectory(), "table");
         foreach (var file in Directory.EnumerateFiles(Dataset.Value, "*", SearchOption.AllDirectories))
         {
             var target = Path.Combine(root, Path.GetRelativePath(Dataset.Value, file));
@@ -83,7 +76,7 @@ public sealed class TrainCommandTests
 
     private static string TableSpec(string root, string extra = "")
     {
-        var file = Path.Combine(Temp(), "table.yaml");
+        var file = Path.Combine(CliHarness.TempDirectory(), "table.yaml");
         File.WriteAllText(file, $"""
             name: tab
             dataset: {"{"}format: table, root: {root}, labels: labels.csv, images: {Path.GetFileName(AuListReader.FindImageDirectory(root))}, split: subjects, split_folds: 3, folds: [2], image_size: 32, crop_size: 28, cache: stream, prefetch: 2{extra}{"}"}
@@ -97,7 +90,7 @@ public sealed class TrainCommandTests
     [Fact]
     public async Task Trains_from_a_label_table_with_a_subject_split_streaming_images()
     {
-        var (code, stdout, stderr) = await CliHarness.Run("train", TableSpec(TableCopy()), "--out", Temp());
+        var (code, stdout, stderr) = await CliHarness.Run("train", TableSpec(TableCopy()), "--out", CliHarness.TempDirectory());
         Assert.True(code == 0, stderr);
         Assert.Contains("fold 2 epoch 1/1", stdout);
         Assert.Contains("readable (48 list entries)", stderr);
@@ -110,12 +103,12 @@ public sealed class TrainCommandTests
         var rows = File.ReadAllLines(Path.Combine(root, "labels.csv"));
         var victim = rows[5].Split(',')[^1];
         File.WriteAllText(Path.Combine(AuListReader.FindImageDirectory(root), victim), "not an image");
-        var (code, _, stderr) = await CliHarness.Run("train", TableSpec(root), "--out", Temp());
+        var (code, _, stderr) = await CliHarness.Run("train", TableSpec(root), "--out", CliHarness.TempDirectory());
         Assert.NotEqual(0, code);
         Assert.Contains("labels.csv:6", stderr);
         Assert.Contains("cannot decode", stderr);
 
-        var (ok, stdout, err) = await CliHarness.Run("train", TableSpec(root, ", skip_bad: true"), "--out", Temp());
+        var (ok, stdout, err) = await CliHarness.Run("train", TableSpec(root, ", skip_bad: true"), "--out", CliHarness.TempDirectory());
         Assert.True(ok == 0, err);
         Assert.Contains("[1 bad data entries skipped]", stdout);
     }
@@ -138,7 +131,7 @@ public sealed class TrainCommandTests
     [InlineData("--epochs", "zero", "--epochs")]
     public async Task Bad_arguments_exit_two_naming_the_input(string option, string value, string message)
     {
-        var (code, _, stderr) = await CliHarness.Run("train", Spec(), "--out", Temp(), option, value);
+        var (code, _, stderr) = await CliHarness.Run("train", Spec(), "--out", CliHarness.TempDirectory(), option, value);
         Assert.Equal(2, code);
         Assert.Contains(message, stderr);
     }
@@ -150,7 +143,7 @@ public sealed class TrainCommandTests
     [InlineData("{encoder: small-cnn, pretrained: train.yaml}", "resnet or swin")]
     public async Task Bad_model_sections_exit_two_naming_the_field(string model, string message)
     {
-        var (code, _, stderr) = await CliHarness.Run("train", Spec(model), "--out", Temp());
+        var (code, _, stderr) = await CliHarness.Run("train", Spec(model), "--out", CliHarness.TempDirectory());
         Assert.Equal(2, code);
         Assert.Contains("model", stderr);
         Assert.Contains(message, stderr);
@@ -159,7 +152,7 @@ public sealed class TrainCommandTests
     [Fact]
     public async Task A_swin_whose_windows_do_not_tile_the_image_fails_with_a_clear_message()
     {
-        var (code, _, stderr) = await CliHarness.Run("train", Spec("{encoder: swin-t, embed_dim: 8, heads: [1, 1, 1, 1], depths: [1, 1, 1, 1]}"), "--out", Temp());
+        var (code, _, stderr) = await CliHarness.Run("train", Spec("{encoder: swin-t, embed_dim: 8, heads: [1, 1, 1, 1], depths: [1, 1, 1, 1]}"), "--out", CliHarness.TempDirectory());
         Assert.True(code == 2, stderr);
         Assert.Matches("swin: stage 1 resolution 7 is odd|window", stderr);   // 32 px images, 28 px crops: 7×7 tokens
     }
