@@ -180,6 +180,17 @@ public static class CliApp
 /// <summary>Bad command-line arguments.</summary>
 public sealed class UsageException(string message) : Exception(message);
 
+/// <summary>Helpers for option arguments shared by the commands.</summary>
+internal static class OptionArguments
+{
+    /// <summary>Splits an option's <c>KEY=VALUE</c> argument; <paramref name="example"/> (e.g. ", e.g. --set lr=0.0003") ends the error.</summary>
+    public static (string Key, string Value) KeyValue(string option, string text, string example = "")
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        return eq > 0 ? (text[..eq], text[(eq + 1)..]) : throw new UsageException($"{option} '{text}' must be KEY=VALUE{example}");
+    }
+}
+
 /// <summary>Options shared by <c>demo</c> and <c>sweep run</c>.</summary>
 public sealed record RunOptions(bool Verbose, int? Trials, IReadOnlyDictionary<string, string?> Config, string JournalDirectory)
 {
@@ -204,14 +215,8 @@ public sealed record RunOptions(bool Verbose, int? Trials, IReadOnlyDictionary<s
                     journal = i + 1 < args.Length ? Path.GetFullPath(args[++i]) : throw new UsageException("--journal needs a directory");
                     break;
                 case "--config":
-                    var kv = i + 1 < args.Length ? args[++i] : throw new UsageException("--config needs KEY=VALUE");
-                    var eq = kv.IndexOf('=', StringComparison.Ordinal);
-                    if (eq <= 0)
-                    {
-                        throw new UsageException($"--config '{kv}' must be KEY=VALUE");
-                    }
-
-                    config[kv[..eq]] = kv[(eq + 1)..];
+                    var (key, value) = OptionArguments.KeyValue("--config", i + 1 < args.Length ? args[++i] : throw new UsageException("--config needs KEY=VALUE"));
+                    config[key] = value;
                     break;
                 default:
                     throw new UsageException($"unknown option {args[i]}");

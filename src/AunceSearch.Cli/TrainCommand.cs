@@ -40,14 +40,8 @@ public static class TrainCommand
                     resume = true;
                     break;
                 case "--set":
-                    var kv = Next();
-                    var eq = kv.IndexOf('=', StringComparison.Ordinal);
-                    if (eq <= 0)
-                    {
-                        throw new UsageException($"--set '{kv}' must be KEY=VALUE, e.g. --set lr=0.0003");
-                    }
-
-                    overrides[kv[..eq]] = kv[(eq + 1)..];
+                    var (key, value) = OptionArguments.KeyValue("--set", Next(), ", e.g. --set lr=0.0003");
+                    overrides[key] = value;
                     break;
                 default:
                     throw new UsageException($"unknown option {rest[i]}");

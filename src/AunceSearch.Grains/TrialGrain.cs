@@ -60,18 +60,13 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         {
             // Pruning on partial folds: the folds that have finished this epoch so far (all of them is the normal report below).
             var done = _assignment.Folds.Where(f => _reports[f].ContainsKey(report.Epoch)).Select(f => _reports[f][report.Epoch]).ToArray();
-            if (done.Length < _assignment.Folds.Length)
+            if (done.Length < _assignment.Folds.Length &&
+                await Sweep.ReportPartialAsync(FoldMean(report.Epoch, done), _assignment.Folds.Length) == TrialDirective.Stop && _state == TrialState.Running)
             {
-                var meanF1 = done.Average(r => r.MeanF1);
-                var meanAcc = done.Average(r => r.MeanAccuracy);
-                var partial = new TrialEpochReport(_assignment.Trial, report.Epoch, _assignment.Metric == "accuracy" ? meanAcc : meanF1, meanF1, meanAcc, done);
-                if (await Sweep.ReportPartialAsync(partial, _assignment.Folds.Length) == TrialDirective.Stop && _state == TrialState.Running)
-                {
-                    _state = TrialState.Pruned;
-                    LogPruned(logger, this.GetPrimaryKeyString(), report.Epoch);
-                    await StopFoldsAsync();
-                    return;
-                }
+                _state = TrialState.Pruned;
+                LogPruned(logger, this.GetPrimaryKeyString(), report.Epoch);
+                await StopFoldsAsync();
+                return;
             }
         }
 
@@ -85,11 +80,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             }
 
             _reportedEpoch = next;
-            var folds = live.Select(f => _reports[f][next]).ToArray();
-            var meanF1 = folds.Average(r => r.MeanF1);
-            var meanAcc = folds.Average(r => r.MeanAccuracy);
-            var value = _assignment.Metric == "accuracy" ? meanAcc : meanF1;
-            var directive = await Sweep.ReportAsync(new TrialEpochReport(_assignment.Trial, next, value, meanF1, meanAcc, folds));
+            var directive = await Sweep.ReportAsync(FoldMean(next, [.. live.Select(f => _reports[f][next])]));
             if (directive == TrialDirective.Stop && _state == TrialState.Running)
             {
                 _state = TrialState.Pruned;
@@ -97,6 +88,14 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
                 await StopFoldsAsync();
             }
         }
+    }
+
+    /// <summary>The trial's report at <paramref name="epoch"/>: means over <paramref name="folds"/>, valued by the sweep's metric.</summary>
+    private TrialEpochReport FoldMean(int epoch, FoldEpochReport[] folds)
+    {
+        var meanF1 = folds.Average(r => r.MeanF1);
+        var meanAcc = folds.Average(r => r.MeanAccuracy);
+        return new TrialEpochReport(_assignment!.Trial, epoch, _assignment.Metric == "accuracy" ? meanAcc : meanF1, meanF1, meanAcc, folds);
     }
 
     public async Task OnFoldFinishedAsync(int fold, string outcome, string? error)

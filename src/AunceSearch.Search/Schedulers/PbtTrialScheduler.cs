@@ -62,7 +62,6 @@ public sealed class PbtTrialScheduler(int maxSteps, PbtScheduler pbt) : ITrialSc
         }
 
         state.Legs[r.Trial] = leg;
-        state.Paused[r.Trial] = 0;
         return new SchedulerDecision(r.Trial, r.Step, DecisionKind.Pause, r.Value, null, r.Step, d.Decision.Cutoff, d.Decision.Rank, d.Decision.Competitors,
             Fmt($"paused at the perturbation point step {r.Step}: {r.Value:0.0000}") + (leg.Source is { } s ? Fmt($"; will exploit trial {s}") : "; will continue"));
     }
@@ -75,7 +74,6 @@ public sealed class PbtTrialScheduler(int maxSteps, PbtScheduler pbt) : ITrialSc
         state.Pbt ??= new PbtState();
         pbt.End(state.Pbt, trial);
         state.Legs.Remove(trial);
-        state.Paused.Remove(trial);
     }
 
     public SchedulerJob? NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
@@ -95,7 +93,6 @@ public sealed class PbtTrialScheduler(int maxSteps, PbtScheduler pbt) : ITrialSc
 
         var (next, leg) = state.Legs.OrderBy(kv => kv.Value.FromStep).ThenBy(kv => kv.Key).First();
         state.Legs.Remove(next);
-        state.Paused.Remove(next);
         if (leg.Config is { } config)
         {
             state.Configs[next] = config;

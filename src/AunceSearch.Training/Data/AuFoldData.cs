@@ -14,10 +14,10 @@ public sealed class AuSplitImages
     private readonly Tensor? _memory;
     private readonly ConcurrentDictionary<long, string> _failures = new();
 
-    internal AuSplitImages(AuSplit split, Tensor labels, int size, Tensor? memory, int workers, int prefetch, bool skipBad)
+    internal AuSplitImages(AuSplit split, int size, Tensor? memory, int workers, int prefetch, bool skipBad)
     {
         Split = split;
-        Labels = labels;
+        Labels = LabelTensor(split.Labels);
         Size = size;
         _memory = memory;
         Workers = workers;
@@ -28,11 +28,7 @@ public sealed class AuSplitImages
     /// <summary>A split whose images are decoded from disk batch by batch (no cache).</summary>
     public static AuSplitImages Streaming(AuSplit split, int size, int workers = 0, int prefetch = 4, bool skipBad = false)
     {
-        var n = split.Count;
-        var c = split.AuCount;
-        var flat = new float[n * c];
-        Buffer.BlockCopy(split.Labels, 0, flat, 0, flat.Length * sizeof(float));
-        return new AuSplitImages(split, torch.tensor(flat, [n, c]).DetachFromDisposeScope(), size, null, workers, prefetch, skipBad);
+        return new AuSplitImages(split, size, null, workers, prefetch, skipBad);
     }
 
     public AuSplit Split { get; }
@@ -116,32 +112,23 @@ public sealed class AuSplitImages
         }
     }
 
+    private static Tensor LabelTensor(float[,] labels)
+    {
+        var n = labels.GetLength(0);
+        var c = labels.GetLength(1);
+        var flat = new float[n * c];
+        Buffer.BlockCopy(labels, 0, flat, 0, flat.Length * sizeof(float));
+        return torch.tensor(flat, [n, c]).DetachFromDisposeScope();
+    }
+
     private void Produce(long[] order, int batchSize, ChannelWriter<(long[], byte[])> writer, CancellationToken token)
     {
         try
         {
-            var bytes = 3 * Size * Size;
             for (var start = 0; start < order.Length; start += batchSize)
             {
                 token.ThrowIfCancellationRequested();
-                var idx = order[start..Math.Min(order.Length, start + batchSize)];
-                var pixels = AuImages.DecodeMany(Split, idx, Size, Workers, SkipBad, _failures);
-                var kept = idx.Where(i => !_failures.ContainsKey(i)).ToArray();
-                if (kept.Length < idx.Length)
-                {
-                    var compact = new byte[kept.Length * bytes];
-                    var k = 0;
-                    for (var j = 0; j < idx.Length; j++)
-                    {
-                        if (!_failures.ContainsKey(idx[j]))
-                        {
-                            pixels.AsSpan(j * bytes, bytes).CopyTo(compact.AsSpan(k++ * bytes, bytes));
-                        }
-                    }
-
-                    pixels = compact;
-                }
-
+                var (pixels, kept) = AuImages.DecodeMany(Split, order[start..Math.Min(order.Length, start + batchSize)], Size, Workers, SkipBad, _failures);
                 writer.WriteAsync((kept, pixels), token).AsTask().GetAwaiter().GetResult();
             }
 
@@ -253,41 +240,23 @@ public sealed class AuFoldData
     {
         if (!memory)
         {
-            return new AuSplitImages(split, LabelTensor(split.Labels), s.ImageSize, null, s.Workers, s.Prefetch, s.SkipBad);
+            return new AuSplitImages(split, s.ImageSize, null, s.Workers, s.Prefetch, s.SkipBad);
         }
 
         var failures = new ConcurrentDictionary<long, string>();
         var order = Enumerable.Range(0, split.Count).Select(i => (long)i).ToArray();
-        var pixels = AuImages.DecodeMany(split, order, s.ImageSize, s.Workers, s.SkipBad, failures);
-        if (!failures.IsEmpty)
+        var (pixels, kept) = AuImages.DecodeMany(split, order, s.ImageSize, s.Workers, s.SkipBad, failures);
+        if (kept.Length == 0)
         {
-            var keep = Enumerable.Range(0, split.Count).Where(i => !failures.ContainsKey(i)).ToList();
-            if (keep.Count == 0)
-            {
-                throw new DataFormatException($"{split.Origin(0).Split(':')[0]}: every image failed to decode (e.g. {failures.Values.First()})");
-            }
+            throw new DataFormatException($"{split.Origin(0).Split(':')[0]}: every image failed to decode (e.g. {failures.Values.First()})");
+        }
 
-            var one = 3 * s.ImageSize * s.ImageSize;
-            var compact = new byte[keep.Count * one];
-            for (var k = 0; k < keep.Count; k++)
-            {
-                pixels.AsSpan(keep[k] * one, one).CopyTo(compact.AsSpan(k * one, one));
-            }
-
-            pixels = compact;
-            split = split.Subset(keep, failures.OrderBy(f => f.Key).Select(f => f.Value));
+        if (kept.Length < split.Count)
+        {
+            split = split.Subset([.. kept.Select(k => (int)k)], failures.OrderBy(f => f.Key).Select(f => f.Value));
         }
 
         var images = torch.tensor(pixels, [split.Count, 3, s.ImageSize, s.ImageSize]).DetachFromDisposeScope();
-        return new AuSplitImages(split, LabelTensor(split.Labels), s.ImageSize, images, s.Workers, s.Prefetch, s.SkipBad);
-    }
-
-    private static Tensor LabelTensor(float[,] labels)
-    {
-        var n = labels.GetLength(0);
-        var c = labels.GetLength(1);
-        var flat = new float[n * c];
-        Buffer.BlockCopy(labels, 0, flat, 0, flat.Length * sizeof(float));
-        return torch.tensor(flat, [n, c]).DetachFromDisposeScope();
+        return new AuSplitImages(split, s.ImageSize, images, s.Workers, s.Prefetch, s.SkipBad);
     }
 }

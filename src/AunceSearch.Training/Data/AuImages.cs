@@ -63,41 +63,58 @@ public static class AuImages
     }
 
     /// <summary>
-    /// Decodes entries <paramref name="indices"/> of <paramref name="split"/> in parallel into one buffer (in that order).
-    /// A bad image fails with its list line, or with <paramref name="skipBad"/> is recorded in <paramref name="failures"/>
-    /// (index → reason) and its slot left black.
+    /// Decodes entries <paramref name="indices"/> of <paramref name="split"/> in parallel. A bad image fails with its list
+    /// line, or with <paramref name="skipBad"/> is recorded in <paramref name="failures"/> (index → reason) and left out:
+    /// <c>Kept</c> are the decoded entries, in order, and <c>Pixels</c> holds exactly their images (3·size² bytes each).
     /// </summary>
-    public static byte[] DecodeMany(AuSplit split, IReadOnlyList<long> indices, int size, int workers, bool skipBad,
+    public static (byte[] Pixels, long[] Kept) DecodeMany(AuSplit split, IReadOnlyList<long> indices, int size, int workers, bool skipBad,
         System.Collections.Concurrent.ConcurrentDictionary<long, string>? failures)
     {
         var bytes = 3 * size * size;
         var buffer = GC.AllocateUninitializedArray<byte>(indices.Count * bytes);
+        var failed = new bool[indices.Count];
         try
         {
             Parallel.For(0, indices.Count, new ParallelOptions { MaxDegreeOfParallelism = workers > 0 ? workers : Environment.ProcessorCount }, j =>
-        {
-            var i = (int)indices[j];
-            var problem = TryDecode(split.ImagePaths[i], size, buffer.AsSpan(j * bytes, bytes));
-            if (problem is null)
             {
-                return;
-            }
+                var i = (int)indices[j];
+                var problem = TryDecode(split.ImagePaths[i], size, buffer.AsSpan(j * bytes, bytes));
+                if (problem is null)
+                {
+                    return;
+                }
 
-            if (!skipBad || failures is null)
-            {
-                throw new DataFormatException($"{split.Origin(i)}: {problem}");
-            }
+                if (!skipBad || failures is null)
+                {
+                    throw new DataFormatException($"{split.Origin(i)}: {problem}");
+                }
 
-            failures[i] = $"{split.Origin(i)}: {problem}";
-            buffer.AsSpan(j * bytes, bytes).Clear();
-        });
+                failures[i] = $"{split.Origin(i)}: {problem}";
+                failed[j] = true;
+            });
         }
         catch (AggregateException e) when (e.InnerExceptions.OfType<DataFormatException>().FirstOrDefault() is { } first)
         {
             throw new DataFormatException(first.Message);
         }
 
-        return buffer;
+        if (!failed.Contains(true))
+        {
+            return (buffer, [.. indices]);
+        }
+
+        // Close the gaps the failed images left.
+        var kept = new List<long>(indices.Count);
+        for (var j = 0; j < indices.Count; j++)
+        {
+            if (!failed[j])
+            {
+                buffer.AsSpan(j * bytes, bytes).CopyTo(buffer.AsSpan(kept.Count * bytes, bytes));
+                kept.Add(indices[j]);
+            }
+        }
+
+        return (buffer[..(kept.Count * bytes)], [.. kept]);
     }
 
     /// <summary>uint8 (N, 3, H, W) → float in [0, 1].</summary>

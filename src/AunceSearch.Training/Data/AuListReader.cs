@@ -189,7 +189,7 @@ public static class AuListReader
                 continue;
             }
 
-            var problem = ParseRow(cols, 0, names, out var row);
+            var problem = ParseRow(cols, names, out var row);
             if (problem is not null)
             {
                 if (!skipBad)
@@ -218,23 +218,21 @@ public static class AuListReader
         return DropMissing(all, bad, skipBad);
     }
 
-    /// <summary>
-    /// Parses label columns <paramref name="first"/>.. of a row into 0/1 values; returns what is wrong, or null.
-    /// </summary>
-    public static string? ParseRow(IReadOnlyList<string> cols, int first, IReadOnlyList<string> names, out float[] row)
+    /// <summary>Parses one row's label columns (one per AU in <paramref name="names"/>) into 0/1 values; returns what is wrong, or null.</summary>
+    public static string? ParseRow(IReadOnlyList<string> cols, IReadOnlyList<string> names, out float[] row)
     {
         row = new float[names.Count];
-        if (cols.Count - first != names.Count)
+        if (cols.Count != names.Count)
         {
-            return $"expected {names.Count} label columns ({string.Join(" ", names)}), found {cols.Count - first}";
+            return $"expected {names.Count} label columns ({string.Join(" ", names)}), found {cols.Count}";
         }
 
         for (var c = 0; c < names.Count; c++)
         {
-            var text = cols[first + c];
+            var text = cols[c];
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || (v != 0 && v != 1))
             {
-                return $"column {first + c + 1} ({names[c]}) is '{text}'; labels must be 0 or 1";
+                return $"column {c + 1} ({names[c]}) is '{text}'; labels must be 0 or 1";
             }
 
             row[c] = (float)v;

@@ -120,7 +120,7 @@ public static class AuTableReader
                 }
                 else
                 {
-                    problem = AuListReader.ParseRow([.. auCols.Select(c => cells[c])], 0, names, out row);
+                    problem = AuListReader.ParseRow([.. auCols.Select(c => cells[c])], names, out row);
                 }
             }
 
@@ -154,10 +154,11 @@ public static class AuTableReader
     {
         var all = ReadTable(s);
         var (train, test) = Assign(all, s);
-        var skippedBefore = all.Skipped;
+        var none = new HashSet<int>();
+        // The table's skipped rows are reported once, with the training side.
         return (
-            AuListReader.DropMissing(all.Subset(train, []) with { Skipped = skippedBefore }, new HashSet<int>(), s.SkipBad),
-            AuListReader.DropMissing(all.Subset(test, []) with { Skipped = [] }, new HashSet<int>(), s.SkipBad));
+            AuListReader.DropMissing(all.Subset(train, []), none, s.SkipBad),
+            AuListReader.DropMissing(all.Subset(test, []) with { Skipped = [] }, none, s.SkipBad));
     }
 
     /// <summary>Row indices of the fold's train and test sides.</summary>
