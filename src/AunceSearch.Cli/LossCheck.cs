@@ -5,7 +5,7 @@ namespace AunceSearch.Cli;
 
 /// <summary>
 /// <c>aunce loss check --vectors FILE</c>: computes every case of a file in the schema of
-/// shared/aunce/reference-vectors.json with the product's own AUNCE loss, WCE and metric code and prints one line per
+/// tests/fixtures/aunce/reference-vectors.json with the product's own AUNCE loss, WCE and metric code and prints one line per
 /// case; exits 0 only if every loss is within 1e-5 relative and every gradient (or metric) within 1e-6 absolute.
 /// </summary>
 public static class LossCheck

@@ -58,6 +58,11 @@ public static class FoldTrainer
     {
         TorchRuntime.EnsureInitialized();
         var device = TorchRuntime.ResolveDevice(request.Device);
+        if (device.type == DeviceType.CPU && TorchRuntime.VerifyCpuKernels() is { Usable: false } kernels)
+        {
+            throw new InvalidOperationException(kernels.Describe());
+        }
+
         var settings = TrainingSettings.From(request.Hyperparameters);
         var data = AuFoldData.Load(request.Dataset);
         var auCount = data.AuNames.Count;

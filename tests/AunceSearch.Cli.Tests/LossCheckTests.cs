@@ -4,7 +4,7 @@ namespace AunceSearch.Cli.Tests;
 
 public sealed class LossCheckTests
 {
-    private static string Vectors => CliHarness.Shared("aunce/reference-vectors.json");
+    private static string Vectors => AunceSearch.Tests.TestFixtures.Path("aunce/reference-vectors.json");
 
     private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliHarness.Run(args);
 

@@ -4,7 +4,7 @@ namespace AunceSearch.Cli.Tests;
 
 public sealed class SchedulerReplayTests
 {
-    private static string Traces => CliHarness.Shared("aunce/pruner-traces");
+    private static string Traces => AunceSearch.Tests.TestFixtures.Path("aunce/pruner-traces");
 
     private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliHarness.Run(args);
 

@@ -4,25 +4,7 @@ namespace AunceSearch.Search.Tests;
 
 public class PrunerTraceTests
 {
-    public static string TraceDirectory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared"), Path.Combine(dir.FullName, "..", "shared") })
-                {
-                    var traces = Path.Combine(candidate, "aunce", "pruner-traces");
-                    if (Directory.Exists(traces))
-                    {
-                        return Path.GetFullPath(traces);
-                    }
-                }
-            }
-
-            throw new DirectoryNotFoundException("shared/aunce/pruner-traces not found beside the repository");
-        }
-    }
+    public static string TraceDirectory => AunceSearch.Tests.TestFixtures.Path("aunce/pruner-traces");
 
     public static TheoryData<string> Traces()
     {
@@ -149,6 +131,8 @@ public class OptunaPeerTests
             var trace = Pruners.PrunerTrace.Load(file);
             var decisions = trace.Replay();
             var expected = trace.Events.Where(e => !e.Complete).ToList();
+            Assert.True(expected.Count == decisions.Count,
+                $"{Path.GetFileName(file)}: Optuna made {expected.Count} decisions, AunceSearch {decisions.Count}");
             for (var i = 0; i < decisions.Count; i++)
             {
                 var ours = decisions[i].Kind == DecisionKind.Stop ? "prune" : "continue";

@@ -7,7 +7,7 @@ namespace AunceSearch.Training.Tests;
 
 public class AunceLossTests
 {
-    private static string Vectors => Path.Combine(TestPaths.Shared, "aunce", "reference-vectors.json");
+    private static string Vectors => AunceSearch.Tests.TestFixtures.Path("aunce/reference-vectors.json");
 
     [Fact]
     public void Every_reference_case_matches_loss_and_gradients_within_float32_tolerance()

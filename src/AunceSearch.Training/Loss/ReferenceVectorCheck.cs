@@ -13,7 +13,7 @@ public sealed record ReferenceCaseResult(string Name, double Loss, double Expect
 }
 
 /// <summary>
-/// Evaluates the AUNCE loss on files in the schema of <c>shared/aunce/reference-vectors.json</c>: top-level
+/// Evaluates the AUNCE loss on files in the schema of <c>tests/fixtures/aunce/reference-vectors.json</c>: top-level
 /// <c>inputs</c>; <c>cases[]</c> and <c>tiny_cases[]</c>, each with <c>tau</c>, <c>lambda_occ</c>, <c>lambda_unocc</c>,
 /// <c>pos_type_code</c>, <c>use_au_weight</c>, <c>au_weight</c>, <c>loss</c> and the four gradient arrays; a case may
 /// carry its own <c>labels_bc</c>/<c>raw_v1_bcd</c>/<c>raw_v2_bcd</c>. Computes in float32, as training does.

@@ -102,7 +102,7 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>, IBackbone
             bn2 = BatchNorm2d(planes);
             if (stride != 1 || inplanes != planes)
             {
-                downsample = Sequential(("0", Conv2d(inplanes, planes, 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes)));
+                downsample = Sequential(("0", new PointwiseConv(inplanes, planes, stride)), ("1", BatchNorm2d(planes)));
             }
 
             RegisterComponents();
@@ -138,7 +138,7 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>, IBackbone
             bn3 = BatchNorm2d(planes * 4);
             if (stride != 1 || inplanes != planes * 4)
             {
-                downsample = Sequential(("0", Conv2d(inplanes, planes * 4, 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes * 4)));
+                downsample = Sequential(("0", new PointwiseConv(inplanes, planes * 4, stride)), ("1", BatchNorm2d(planes * 4)));
             }
 
             RegisterComponents();

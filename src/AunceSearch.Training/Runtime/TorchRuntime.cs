@@ -10,9 +10,14 @@ namespace AunceSearch.Training.Runtime;
 /// has it, is loaded before TorchSharp touches its own; otherwise the CPU libtorch shipped with the build is used.
 /// Must run before any other use of <c>torch</c>.
 /// </summary>
-public static class TorchRuntime
+public static unsafe class TorchRuntime
 {
     public const string LibTorchDirectoryVariable = "AUNCE_LIBTORCH_DIR";
+
+    /// <summary>"off" skips the CPU kernel check (<see cref="VerifyCpuKernels"/>); anything else, or unset, runs it.</summary>
+    public const string CpuKernelCheckVariable = "AUNCE_CPU_KERNEL_CHECK";
+
+    private static CpuKernelStatus? _cpuKernels;
 
     private static readonly Lock Gate = new();
     private static bool _initialized;
@@ -89,4 +94,75 @@ public static class TorchRuntime
         EnsureInitialized();
         torch.set_num_threads(Math.Max(1, threads));
     }
+
+    /// <summary>
+    /// Checks once per process, before the first CPU training, that libtorch's fp32 CPU convolution kernels compute what an
+    /// fp64 reference computes on every shape the encoders use (<see cref="CpuKernelCheck"/>, about a second). If they do
+    /// not, oneDNN is switched off for the process (libtorch's <c>at::Context::setUserEnabledMkldnn(false)</c>: its portable
+    /// kernels, slower but correct) and the check runs again; if that fails too, training on this CPU is refused.
+    /// </summary>
+    public static CpuKernelStatus VerifyCpuKernels()
+    {
+        EnsureInitialized();
+        lock (Gate)
+        {
+            if (_cpuKernels is { } known)
+            {
+                return known;
+            }
+
+            if (string.Equals(Environment.GetEnvironmentVariable(CpuKernelCheckVariable), "off", StringComparison.OrdinalIgnoreCase))
+            {
+                return _cpuKernels = new CpuKernelStatus(null, null, OneDnnDisabled: false);
+            }
+
+            var first = CpuKernelCheck.Run();
+            if (first.Passed)
+            {
+                return _cpuKernels = new CpuKernelStatus(first, null, OneDnnDisabled: false);
+            }
+
+            SetOneDnnEnabled(false);
+            return _cpuKernels = new CpuKernelStatus(first, CpuKernelCheck.Run(), OneDnnDisabled: true);
+        }
+    }
+
+    /// <summary>Switches libtorch's use of oneDNN (mkldnn) on or off for the process.</summary>
+    public static void SetOneDnnEnabled(bool enabled)
+    {
+        EnsureInitialized();
+        foreach (var lib in new[] { "libtorch_cpu.so", "libtorch.so" })
+        {
+            if (NativeLibrary.TryLoad(lib, typeof(torch).Assembly, null, out var h)
+                && NativeLibrary.TryGetExport(h, "_ZN2at13globalContextEv", out var context)
+                && NativeLibrary.TryGetExport(h, "_ZN2at7Context20setUserEnabledMkldnnEb", out var set))
+            {
+                var ctx = ((delegate* unmanaged<IntPtr>)context)();
+                ((delegate* unmanaged<IntPtr, byte, void>)set)(ctx, enabled ? (byte)1 : (byte)0);
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("this libtorch does not export at::Context::setUserEnabledMkldnn; cannot switch oneDNN off");
+    }
+}
+
+/// <summary>What <see cref="TorchRuntime.VerifyCpuKernels"/> found.</summary>
+/// <param name="First">The check with oneDNN on (null when the check is switched off).</param>
+/// <param name="Fallback">The check after switching oneDNN off, when the first one failed.</param>
+public sealed record CpuKernelStatus(KernelCheckResult? First, KernelCheckResult? Fallback, bool OneDnnDisabled)
+{
+    /// <summary>Training on the CPU computes correct numbers (or the check was switched off).</summary>
+    public bool Usable => First is null || First.Passed || Fallback is { Passed: true };
+
+    public string Describe() => First switch
+    {
+        null => "CPU kernel check skipped (AUNCE_CPU_KERNEL_CHECK=off)",
+        { Passed: true } => $"CPU kernel check passed ({First.Cases.Count} convolution shapes agree with fp64)",
+        _ when Fallback is { Passed: true } =>
+            "CPU kernel check: oneDNN computes wrong convolutions on this CPU, so it is switched off for this process (libtorch's portable kernels are used): "
+            + string.Join("; ", First.Failures.Take(3)),
+        _ => "CPU kernel check failed with and without oneDNN: this CPU's libtorch kernels compute wrong convolutions: "
+             + string.Join("; ", (Fallback ?? First).Failures.Take(3)),
+    };
 }
