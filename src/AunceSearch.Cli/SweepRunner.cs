@@ -18,6 +18,9 @@ namespace AunceSearch.Cli;
 /// </summary>
 public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions options)
 {
+    /// <summary>The sweep's final status once <see cref="RunAsync"/> has returned (null if it never started).</summary>
+    public SweepStatus? FinalStatus { get; private set; }
+
     public async Task<int> RunAsync(string yaml, string specFile, string baseDirectory, CancellationToken cancellationToken)
     {
         var spec = SweepSpecLoader.Parse(yaml, specFile, baseDirectory);
@@ -77,6 +80,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             }
 
             journal.WriteStatus(status);
+            FinalStatus = status;
             await stdout.WriteLineAsync();
             Leaderboard.Write(stdout, spec, status);
             await stdout.WriteLineAsync($"journal: {journal.Directory} (aunce sweep explain {sweepId} TRIAL)");
@@ -129,6 +133,21 @@ public static class Leaderboard
                 : "-".PadLeft(10));
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{rank,4} {t.Trial,5} {t.State.ToString().ToLowerInvariant(),-9} {t.LastEpoch,6} {(t.LastValue is { } v2 ? v2.ToString("0.0000", CultureInfo.InvariantCulture) : "-"),8} {(t.LastMeanAccuracy is { } a ? a.ToString("0.0000", CultureInfo.InvariantCulture) : "-"),7}  {string.Join("  ", values)}"));
+        }
+
+        var withFolds = rows.FirstOrDefault(t => t.LastFolds.Length > 0 && t.LastFolds[0].AllActiveF1PerAu.Length > 0);
+        if (withFolds is not null)
+        {
+            var folds = withFolds.LastFolds;
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"",4} {"",5} {"baseline",-9} {"",6} {folds.Average(f => f.AllActiveF1PerAu.Average()),8:0.0000} {folds.Average(f => f.MajorityAccuracyPerAu.Average()),7:0.0000}  (trivial baselines of the same test splits: f1 of predicting every AU active, accuracy of the majority class)"));
+        }
+
+        var best = status.Trials.FirstOrDefault(t => t.Trial == status.BestTrial);
+        if (best is { LastFolds.Length: > 0 })
+        {
+            AuTable.Write(w, [.. best.LastFolds.Select(f => new FoldAuResult(f.AuNames, f.F1PerAu, f.AccuracyPerAu, f.AllActiveF1PerAu, f.MajorityAccuracyPerAu))],
+                $"best trial {best.Trial} at epoch {best.LastEpoch}: per-AU results on the test splits beside their trivial baselines");
         }
     }
 }

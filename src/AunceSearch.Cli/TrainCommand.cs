@@ -74,7 +74,7 @@ public static class TrainCommand
         var dataset = spec.Dataset.ToRef();
         stdout.WriteLine($"training '{spec.Name}': encoder {model.Encoder}, {folds.Length} fold(s) x {total} epochs; " +
                          string.Join(" ", hp.Select(kv => $"{kv.Key}={kv.Value}")));
-        var finals = new List<AuMetrics>();
+        var finals = new List<FoldAuResult>();
         foreach (var fold in folds)
         {
             var dir = Path.Combine(output, spec.Name, $"f{fold}");
@@ -93,7 +93,7 @@ public static class TrainCommand
                 stdout.WriteLine($"fold {fold}: resuming from {latest} (epoch {header.Epoch})");
             }
 
-            AuMetrics? last = null;
+            FoldAuResult? last = null;
             var request = new FoldTrainingRequest
             {
                 Label = $"{spec.Name}/f{fold}",
@@ -114,7 +114,7 @@ public static class TrainCommand
                     var file = Path.Combine(dir, $"e{r.Epoch:0000}.ckpt");
                     File.WriteAllBytes(file + ".tmp", checkpoint);
                     File.Move(file + ".tmp", file, overwrite: true);
-                    last = r.Metrics;
+                    last = new FoldAuResult(r.Metrics.AuNames, r.Metrics.F1, r.Metrics.Accuracy, r.Baseline?.AllActiveF1 ?? [], r.Baseline?.MajorityAccuracy ?? []);
                     stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"fold {fold} epoch {r.Epoch}/{total}: loss {r.TrainLoss:0.0000}  F1 {r.Metrics.MeanF1:0.0000}  acc {r.Metrics.MeanAccuracy:0.0000}  ({r.Steps} steps, {r.Seconds:0.0} s)  {file}") +
                         (r.Skipped > 0 ? $"  [{r.Skipped} bad data entries skipped]" : ""));
@@ -137,31 +137,9 @@ public static class TrainCommand
 
         if (finals.Count > 0)
         {
-            WriteTable(stdout, finals);
+            AuTable.Write(stdout, finals, "per-AU results on the test splits at the last epoch, beside the trivial baselines of the same splits");
         }
 
         return ExitCodes.Ok;
-    }
-
-    /// <summary>Per-AU F1 and accuracy (×100) at the last epoch, mean ± standard deviation over folds.</summary>
-    public static void WriteTable(TextWriter stdout, IReadOnlyList<AuMetrics> folds)
-    {
-        static string Cell(IEnumerable<double> values)
-        {
-            var v = values.Select(x => x * 100).ToArray();
-            var mean = v.Average();
-            var std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
-            return string.Create(CultureInfo.InvariantCulture, $"{mean,6:0.0} ± {std,4:0.0}");
-        }
-
-        stdout.WriteLine();
-        stdout.WriteLine($"{"AU",-8} {"F1",15} {"accuracy",15}   ({folds.Count} fold(s); mean ± std over folds)");
-        var names = folds[0].AuNames;
-        for (var k = 0; k < names.Count; k++)
-        {
-            stdout.WriteLine($"{names[k],-8} {Cell(folds.Select(f => f.F1[k])),15} {Cell(folds.Select(f => f.Accuracy[k])),15}");
-        }
-
-        stdout.WriteLine($"{"mean",-8} {Cell(folds.Select(f => f.MeanF1)),15} {Cell(folds.Select(f => f.MeanAccuracy)),15}");
     }
 }

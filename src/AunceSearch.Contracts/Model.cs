@@ -122,7 +122,19 @@ public sealed record FoldEpochReport(
     [property: Id(7)] double Seconds,
     [property: Id(8)] string CheckpointKey,
     [property: Id(9)] string CheckpointLocation,
-    [property: Id(10)] string Silo);
+    [property: Id(10)] string Silo)
+{
+    /// <summary>Per-AU accuracy on the fold's test split.</summary>
+    [Id(11)] public double[] AccuracyPerAu { get; init; } = [];
+
+    /// <summary>The test split's trivial baselines per AU: F1 of predicting every AU active.</summary>
+    [Id(12)] public double[] AllActiveF1PerAu { get; init; } = [];
+
+    /// <summary>The test split's trivial baselines per AU: accuracy of always predicting the majority class.</summary>
+    [Id(13)] public double[] MajorityAccuracyPerAu { get; init; } = [];
+
+    [Id(14)] public string[] AuNames { get; init; } = [];
+}
 
 /// <summary>A trial's fold-averaged metric at an epoch.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.trial-epoch-report")]
@@ -192,6 +204,9 @@ public sealed record TrialSummary
 
     /// <summary>PBT: the checkpoints (one per fold) the current leg started from, when it exploited another trial.</summary>
     [Id(12)] public string[]? SeedCheckpointKeys { get; init; }
+
+    /// <summary>The fold reports of the last reported epoch (fold order): per-AU metrics and the test splits' baselines.</summary>
+    [Id(13)] public FoldEpochReport[] LastFolds { get; init; } = [];
 }
 
 /// <summary>A snapshot of a sweep.</summary>

@@ -126,7 +126,13 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
                     AunceTelemetry.FoldMetric.Record(result.Metrics.MeanF1);
                     LogEpoch(logger, this.GetPrimaryKeyString(), result.Epoch, result.Metrics.MeanF1, result.TrainLoss, result.Seconds);
                     await trial.OnFoldEpochAsync(new FoldEpochReport(t.Trial, a.Fold, result.Epoch, result.Metrics.MeanF1,
-                        result.Metrics.MeanAccuracy, result.TrainLoss, result.Metrics.F1, result.Seconds, key, location, silo.Name));
+                        result.Metrics.MeanAccuracy, result.TrainLoss, result.Metrics.F1, result.Seconds, key, location, silo.Name)
+                    {
+                        AccuracyPerAu = result.Metrics.Accuracy,
+                        AllActiveF1PerAu = result.Baseline?.AllActiveF1 ?? [],
+                        MajorityAccuracyPerAu = result.Baseline?.MajorityAccuracy ?? [],
+                        AuNames = [.. result.Metrics.AuNames],
+                    });
                 }
 
                 return await training;

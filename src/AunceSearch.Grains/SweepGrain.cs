@@ -134,6 +134,7 @@ public sealed partial class SweepGrain(
             LastCheckpoints = [.. ordered.Select(f => f.CheckpointLocation)],
             LastCheckpointKeys = [.. ordered.Select(f => f.CheckpointKey)],
             History = [.. trial.History, report.Value],
+            LastFolds = ordered,
         };
 
         var objectives = _spec.Search.Scheduler.Objectives;

@@ -149,7 +149,7 @@ public sealed record TrainingSpec
     /// <summary>"reference" (the AUNCE reference code's positives) or "paper" (the paper's intent).</summary>
     public string Positives { get; init; } = "reference";
 
-    /// <summary>The named training modes (positives, lambda_assignment, au_weight, objective, probe_encoder, amp, channels_last, optimizer).</summary>
+    /// <summary>The named training modes (positives, lambda_assignment, au_weight, objective, probe_encoder, balance, amp, channels_last, optimizer).</summary>
     public ImmutableSortedDictionary<string, string> Modes { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     public int ProbeSteps { get; init; } = 60;
@@ -320,6 +320,7 @@ public static class SpecDefaults
         ["au_weight"] = ["off", "on"],
         ["objective"] = ["aunce", "wce"],
         ["probe_encoder"] = ["eval", "train"],
+        ["balance"] = ["class", "au"],
         ["amp"] = ["off", "bf16"],
         ["channels_last"] = ["off", "on"],
         ["optimizer"] = ["flat-adamw", "adamw"],

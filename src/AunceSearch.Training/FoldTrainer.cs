@@ -42,7 +42,8 @@ public sealed record FoldTrainingRequest
 
 /// <summary>One finished epoch.</summary>
 /// <param name="Skipped">Data entries skipped so far (bad rows, missing or corrupt images) when the dataset opts in to skipping.</param>
-public sealed record EpochResult(int Epoch, double TrainLoss, AuMetrics Metrics, int Steps, double Seconds, int Skipped = 0);
+/// <param name="Baseline">The trivial baselines of the fold's test split (all-active F1, majority-class accuracy), to read the metrics against.</param>
+public sealed record EpochResult(int Epoch, double TrainLoss, AuMetrics Metrics, int Steps, double Seconds, int Skipped = 0, AuBaselines? Baseline = null);
 
 /// <summary>
 /// Trains one fold synchronously: call it on a dedicated thread (dispose scopes are thread-static), never on an
@@ -125,7 +126,11 @@ public static class FoldTrainer
         var trainOccurrence = data.Train.OccurrenceRates();
         using var auWeights = torch.tensor(AunceLoss.AuWeights(trainOccurrence).Select(v => (float)v).ToArray(), device: device);
         using var minority = torch.tensor(AunceLoss.MinorityLabels(trainOccurrence), device: device);
+        var (positiveWeights, negativeWeights) = wce && settings.ClassBalanced ? LinearProbe.ClassWeights(trainOccurrence, device) : (null, null);
+        using var _pw = positiveWeights;
+        using var _nw = negativeWeights;
         var n = data.TrainImages.Count;
+        var baseline = AuBaselines.Compute(data.AuNames, data.Test.Labels);
         for (var epoch = startEpoch; epoch <= request.Epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
@@ -157,8 +162,10 @@ public static class FoldTrainer
                     Tensor loss;
                     if (wce)
                     {
-                        var probs = Forward(classifier!, Forward(model, v1, settings, device), settings, device);
-                        loss = WeightedCrossEntropy.Compute(probs.to(ScalarType.Float32), labels, auWeights);
+                        var probs = Forward(classifier!, Forward(model, v1, settings, device), settings, device).to(ScalarType.Float32);
+                        loss = settings.ClassBalanced
+                            ? LinearProbe.ClassBalancedCrossEntropy(probs, labels, positiveWeights!, negativeWeights!)
+                            : WeightedCrossEntropy.Compute(probs, labels, auWeights);
                     }
                     else
                     {
@@ -179,8 +186,8 @@ public static class FoldTrainer
             cancellationToken.ThrowIfCancellationRequested();
             var metrics = wce
                 ? EvaluateClassifier(model, classifier!, data, augmenter, device, cancellationToken)
-                : Evaluate(model, data, augmenter, trainOccurrence, request.Probe with { EncoderTrainMode = settings.ProbeEncoderTrainMode }, device, request.Seed + epoch, cancellationToken);
-            var result = new EpochResult(epoch, steps == 0 ? double.NaN : lossSum / steps, metrics, steps, watch.Elapsed.TotalSeconds, data.Skipped.Count);
+                : Evaluate(model, data, augmenter, trainOccurrence, request.Probe with { EncoderTrainMode = settings.ProbeEncoderTrainMode, ClassBalanced = settings.ClassBalanced }, device, request.Seed + epoch, cancellationToken);
+            var result = new EpochResult(epoch, steps == 0 ? double.NaN : lossSum / steps, metrics, steps, watch.Elapsed.TotalSeconds, data.Skipped.Count, baseline);
             var checkpoint = Checkpoint.Write(new CheckpointHeader
             {
                 Label = request.Label,

@@ -17,6 +17,7 @@ public sealed record TrainingSettings
         ["au_weight"] = ["off", "on"],
         ["objective"] = ["aunce", "wce"],
         ["probe_encoder"] = ["eval", "train"],
+        ["balance"] = ["class", "au"],
         ["amp"] = ["off", "bf16"],
         ["channels_last"] = ["off", "on"],
         ["optimizer"] = ["flat-adamw", "adamw"],
@@ -35,6 +36,12 @@ public sealed record TrainingSettings
 
     /// <summary>Linear probe on features from the encoder in eval mode (default) or in train mode (the reference's quirk).</summary>
     public bool ProbeEncoderTrainMode { get; init; }
+
+    /// <summary>
+    /// <c>balance: class</c> (default): the AU predictor — the linear probe, or the WCE network's classifier — weights each AU's
+    /// active and inactive examples by their inverse training frequency; <c>au</c>: the reference's per-AU weights w_i only.
+    /// </summary>
+    public bool ClassBalanced { get; init; } = true;
 
     public bool Bf16Autocast { get; init; }
 
@@ -103,6 +110,7 @@ public sealed record TrainingSettings
             Loss = loss,
             Objective = M("objective"),
             ProbeEncoderTrainMode = M("probe_encoder") == "train",
+            ClassBalanced = M("balance") == "class",
             Bf16Autocast = M("amp") == "bf16",
             ChannelsLast = M("channels_last") == "on",
             FlatOptimizer = M("optimizer") == "flat-adamw",

@@ -34,7 +34,10 @@ public sealed class TrainCommandTests
         Assert.Contains("fold 1 epoch 1/1", stdout);
         Assert.Contains("fold 2 epoch 1/1", stdout);
         Assert.Matches(@"AU1\s+\d+\.\d ±\s+\d+\.\d", stdout);
-        Assert.Contains("(2 fold(s); mean ± std over folds)", stdout);
+        Assert.Contains("(2 fold(s); ×100, mean ± std over folds)", stdout);
+        Assert.Contains("all-active F1", stdout);
+        Assert.Contains("majority acc.", stdout);
+        Assert.Matches(@"(beats the all-active baseline|does not beat the all-active baseline)", stdout);
         Assert.True(File.Exists(Path.Combine(output, "t", "f1", "e0001.ckpt")));
 
         // Existing checkpoints are never overwritten silently.

@@ -45,8 +45,12 @@ public class SweepSpecLoaderTests
         var spec = SweepSpecLoader.LoadFile(Path.Combine(AppContext.BaseDirectory, "examples", "demo.yaml"));
         Assert.True(spec.Search.Trials >= 8);
         Assert.True(spec.Dataset.Folds.Length >= 2);
-        Assert.InRange(spec.Training.Epochs, 1, 4);
+        Assert.InRange(spec.Training.Epochs, 1, 8);                      // the 5-minute budget on 2 cores
         Assert.Equal("asha", spec.Search.Scheduler.Kind);
+        Assert.Equal("paper", spec.Training.Modes["positives"]);
+        Assert.Equal("class", spec.Training.Modes["balance"]);
+        var warm = Assert.Single(spec.Search.Enqueued);                  // the paper's configuration first
+        Assert.Equal(("0.7", "0.4"), (warm["p_mix"], warm["lambda_maj"]));
     }
 
     [Fact]

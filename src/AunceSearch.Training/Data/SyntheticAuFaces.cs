@@ -118,7 +118,7 @@ public static class SyntheticAuFaces
 
         var manifest = new
         {
-            generator = "AunceSearch synthetic AU faces v1",
+            generator = "AunceSearch synthetic AU faces v2",
             options.Subjects,
             options.ImagesPerSubject,
             options.ImageSize,
@@ -199,11 +199,12 @@ public static class SyntheticAuFaces
         var eyeY = cy - (8 * u);
         var browY = eyeY - (7 * u);
 
-        // Brows: AU1 raises the inner ends, AU2 the outer ends, AU4 lowers them and pulls them together.
-        var inner = A(0) ? 3.5f * u * I() : 0;
-        var outer = A(1) ? 3.5f * u * I() : 0;
-        var lower = A(2) ? 2.5f * u * I() : 0;
-        var pull = A(2) ? 1.5f * u : 0;
+        // Brows: AU1 raises the inner ends, AU2 the outer ends, AU4 lowers them and pulls them together. (v2: displacements
+        // large enough to survive the 7/8 crops and downscaling to 48 px, about 8 % of the face height as in real AU1/2.)
+        var inner = A(0) ? 5.5f * u * I() : 0;
+        var outer = A(1) ? 5.5f * u * I() : 0;
+        var lower = A(2) ? 3.5f * u * I() : 0;
+        var pull = A(2) ? 2f * u : 0;
         stroke.Color = dark;
         stroke.StrokeWidth = s.BrowThick;
         foreach (var side in new[] { -1f, 1f })
@@ -238,15 +239,15 @@ public static class SyntheticAuFaces
         // Mouth: AU12 pulls the corners up, AU15 down, AU10 raises the upper lip, AU23 thins the lips,
         // AU24 presses them (flat, dark line), AU14 dimples the corners, AU17 raises the chin.
         var mouthY = cy + (14 * u);
-        var corner = (A(6) ? -4f * u * I() : 0) + (A(8) ? 3.5f * u * I() : 0);
+        var corner = (A(6) ? -4.5f * u * I() : 0) + (A(8) ? 5f * u * I() : 0);
         var upper = A(5) ? 3f * u * I() : 0;
-        var thick = 2.2f * u * (A(10) ? 0.45f : 1f) * (A(11) ? 0.6f : 1f);
+        var thick = 2.6f * u * (A(10) ? 0.3f : 1f) * (A(11) ? 0.5f : 1f);
         var halfW = s.MouthW * (A(6) ? 1.15f : 1f) * (A(11) ? 0.85f : 1f);
         using var lipPath = new SKPath();
         lipPath.MoveTo(cx - halfW, mouthY + corner);
         lipPath.QuadTo(cx, mouthY - thick - upper, cx + halfW, mouthY + corner);
         lipPath.QuadTo(cx, mouthY + thick + (A(11) ? 0 : 1.5f * u), cx - halfW, mouthY + corner);
-        fill.Color = A(11) ? s.Lip.WithRed((byte)(s.Lip.Red * 0.6)) : s.Lip;
+        fill.Color = A(11) ? s.Lip.WithRed((byte)(s.Lip.Red * 0.45)).WithGreen((byte)(s.Lip.Green * 0.5)).WithBlue((byte)(s.Lip.Blue * 0.5)) : s.Lip;
         canvas.DrawPath(lipPath, fill);
         if (A(5))
         {
@@ -256,18 +257,21 @@ public static class SyntheticAuFaces
 
         if (A(7))
         {
-            fill.Color = dark.WithAlpha(170);
-            canvas.DrawCircle(cx - halfW - (1.5f * u), mouthY + corner, 1.3f * u, fill);
-            canvas.DrawCircle(cx + halfW + (1.5f * u), mouthY + corner, 1.3f * u, fill);
+            fill.Color = dark.WithAlpha(200);
+            canvas.DrawCircle(cx - halfW - (1.8f * u), mouthY + corner, 1.8f * u, fill);
+            canvas.DrawCircle(cx + halfW + (1.8f * u), mouthY + corner, 1.8f * u, fill);
         }
 
         if (A(9))
         {
-            stroke.StrokeWidth = 1.4f * u;
-            stroke.Color = s.Skin.WithRed((byte)(s.Skin.Red * 0.65)).WithGreen((byte)(s.Skin.Green * 0.65));
+            // The chin boss pushed up: a darker, wrinkled bulge under the lower lip.
+            fill.Color = s.Skin.WithRed((byte)(s.Skin.Red * 0.75)).WithGreen((byte)(s.Skin.Green * 0.72)).WithBlue((byte)(s.Skin.Blue * 0.72));
+            canvas.DrawOval(cx, mouthY + (8 * u), 5.5f * u, 2.8f * u * I(), fill);
+            stroke.StrokeWidth = 1.6f * u;
+            stroke.Color = s.Skin.WithRed((byte)(s.Skin.Red * 0.5)).WithGreen((byte)(s.Skin.Green * 0.5)).WithBlue((byte)(s.Skin.Blue * 0.5));
             using var chin = new SKPath();
-            chin.MoveTo(cx - (5 * u), mouthY + (8 * u));
-            chin.QuadTo(cx, mouthY + (4 * u * I()), cx + (5 * u), mouthY + (8 * u));
+            chin.MoveTo(cx - (5 * u), mouthY + (9 * u));
+            chin.QuadTo(cx, mouthY + (5 * u), cx + (5 * u), mouthY + (9 * u));
             canvas.DrawPath(chin, stroke);
         }
 

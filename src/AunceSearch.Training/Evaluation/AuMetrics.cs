@@ -51,3 +51,35 @@ public sealed record AuMetrics(IReadOnlyList<string> AuNames, double[] F1, doubl
         return new AuMetrics(auNames, f1, acc);
     }
 }
+
+/// <summary>
+/// The trivial baselines of a test split, per AU: the F1 of predicting every AU active (= 2r / (1 + r) for an AU active in
+/// a share r of the images) and the accuracy of always predicting the split's majority class (= max(r, 1 − r)). A model
+/// that does not beat them has not learned that AU.
+/// </summary>
+public sealed record AuBaselines(IReadOnlyList<string> AuNames, double[] AllActiveF1, double[] MajorityAccuracy)
+{
+    public double MeanAllActiveF1 => AllActiveF1.Average();
+
+    public double MeanMajorityAccuracy => MajorityAccuracy.Average();
+
+    public static AuBaselines Compute(IReadOnlyList<string> auNames, float[,] labels)
+    {
+        var n = labels.GetLength(0);
+        var c = labels.GetLength(1);
+        var allOnes = new float[n, c];
+        var allZeros = new float[n, c];
+        for (var i = 0; i < n; i++)
+        {
+            for (var k = 0; k < c; k++)
+            {
+                allOnes[i, k] = 1;
+            }
+        }
+
+        // The same TP/FP/TN/FN arithmetic as the models' metrics, applied to the two constant predictors.
+        var active = AuMetrics.Compute(auNames, allOnes, labels);
+        var inactive = AuMetrics.Compute(auNames, allZeros, labels);
+        return new AuBaselines(auNames, active.F1, [.. active.Accuracy.Zip(inactive.Accuracy, Math.Max)]);
+    }
+}
