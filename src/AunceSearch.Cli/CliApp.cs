@@ -33,6 +33,10 @@ public static class CliApp
                                             train one configuration (the spec's training values, --set overrides) on
                                             its folds; checkpoints per epoch under DIR (default ./.aunce/train); a final
                                             per-AU F1/accuracy table (mean ± std over folds)
+          ablation SPEC.yaml [--seeds N] [--tables VI,VII,VIII] [--out DIR]
+                                            the AUNCE paper's ablation (Tables VI, VII, VIII) on the spec's dataset, model
+                                            and budget through the sweep engine: mean F1 with 95 % CIs over seeds, as
+                                            text (tables.txt), JSON and a PNG plot (default DIR ./.aunce/ablation/...)
           loss check --vectors FILE         check the AUNCE loss (and WCE, metrics) against reference vectors; exit 1 on any miss
           silo                              run a silo host (cluster member); configured by Aunce__* environment variables
           data synth DIR [--subjects N] [--images N] [--size N] [--noise P] [--folds N] [--seed N]
@@ -62,6 +66,7 @@ public static class CliApp
                 ["scheduler", "replay", var trace, .. var rest] => SchedulerReplay.Run(trace, rest, stdout, stderr),
                 ["loss", "check", .. var rest] => LossCheck.Run(rest, stdout, stderr),
                 ["train", var spec, .. var rest] => TrainCommand.Run(spec, rest, stdout, stderr, cancellationToken),
+                ["ablation", var spec, .. var rest] => await AblationCommand.RunAsync(spec, rest, stdout, stderr, cancellationToken),
                 _ => UsageError(stderr, $"unknown command: aunce {string.Join(" ", args)}"),
             };
         }
