@@ -17,6 +17,7 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
 /usr/bin/python3 -c "import optuna" >/dev/null 2>&1 || missing+=(python3-optuna)
+/usr/bin/python3 -c "import torch" >/dev/null 2>&1 || missing+=(python3-torch)   # the PyTorch peer of bench/gpu/run.sh --dry-run-cpu
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -92,6 +93,17 @@ for proj in tests/*/*.csproj; do
   s=$(sed -E 's/.*Skipped: +([0-9]+),.*/\1/' <<<"$summary")
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 done
+
+# The GPU check's CPU dry run (bench/gpu/run.sh --dry-run-cpu): the carried build, both sides of the step table, the
+# parity check against PyTorch and a 2-trial sweep, with tiny sizes; counted as one test.
+gpu_log="$cache/gpu-dry-run.log"
+export AUNCE_GPU_DIST="$cache/gpu-dist"   # its own folder: a full bench/gpu/dist built for a GPU machine stays as it is
+if bench/gpu/build.sh --no-runtime >"$gpu_log" 2>&1 && bench/gpu/run.sh --dry-run-cpu >>"$gpu_log" 2>&1; then
+  passed=$((passed + 1)); log "bench/gpu/run.sh --dry-run-cpu passed"
+else
+  failed=$((failed + 1)); log "bench/gpu/run.sh --dry-run-cpu FAILED:"; tail -n 30 "$gpu_log" >&2
+fi
+sed -n '/^AUNCE training step/,$p' "$gpu_log"
 
 log "all test projects ran in $((SECONDS - start)) s"
 echo "$passed passed, $failed failed, $skipped skipped"

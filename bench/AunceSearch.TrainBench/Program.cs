@@ -8,7 +8,8 @@ using AunceSearch.Training.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// aunce-train-bench step [--encoder resnet18] [--size 112] [--batch 32] [--aus 12] [--dim 512] [--steps 20] [--warmup 5] [--optimizer flat-adamw|adamw] [--threads N]
+// aunce-train-bench step [--encoder resnet18] [--width 64] [--size 112] [--batch 32] [--aus 12] [--dim 512] [--steps 20] [--warmup 5] [--optimizer flat-adamw|adamw] [--threads N] [--device cpu|cuda] [--amp off|bf16] [--channels-last off|on]
+// aunce-train-bench parity DIR [--device cpu|cuda]   (after bench/gpu/peer.py parity DIR)
 // aunce-train-bench loader DIR [--size 112] [--batch 64]
 var opts = new Dictionary<string, string>(StringComparer.Ordinal);
 for (var i = 1; i + 1 < args.Length; i++)
@@ -35,11 +36,14 @@ switch (args.FirstOrDefault())
     case "augment":
         Augment();
         return 0;
+    case "parity" when args.Length >= 2:
+        Parity(args[1]);
+        return 0;
     case "loader" when args.Length >= 2:
         Loader(args[1]);
         return 0;
     default:
-        Console.Error.WriteLine("usage: aunce-train-bench step [--encoder E] [--size N] [--batch N] [--aus N] [--dim N] [--steps N] [--warmup N] [--optimizer flat-adamw|adamw]\n       aunce-train-bench loader DIR [--size N] [--batch N]\n       aunce-train-bench augment [--size N] [--batch N]");
+        Console.Error.WriteLine("usage: aunce-train-bench step [--encoder E] [--width N] [--size N] [--batch N] [--aus N] [--dim N] [--steps N] [--warmup N] [--optimizer flat-adamw|adamw] [--device cpu|cuda] [--amp off|bf16] [--channels-last off|on]\n       aunce-train-bench parity DIR [--device cpu|cuda] [--tolerance 1e-4]\n       aunce-train-bench loader DIR [--size N] [--batch N]\n       aunce-train-bench augment [--size N] [--batch N]");
         return 2;
 }
 
@@ -51,37 +55,129 @@ void Step()
     var steps = I("--steps", 20);
     var warmup = I("--warmup", 5);
     var optimizerName = O("--optimizer", "flat-adamw");
+    var device = TorchRuntime.ResolveDevice(O("--device", "cpu"));
+    var bf16 = O("--amp", "off") == "bf16";
+    var channelsLast = O("--channels-last", "off") == "on";
     torch.random.manual_seed(0);
-    using var model = EncoderFactory.Create(new ModelOptions { Encoder = O("--encoder", "resnet18"), FeatureDim = I("--dim", 512), InputSize = size }, aus);
+    using var model = EncoderFactory.Create(new ModelOptions { Encoder = O("--encoder", "resnet18"), Width = I("--width", 64), FeatureDim = I("--dim", 512), InputSize = size }, aus);
+    model.to(device);
+    if (channelsLast)
+    {
+        Accelerator.ToChannelsLast(model);
+    }
+
     model.train();
     var parameters = model.parameters().ToList();
-    using var optimizer = new TrainingOptimizer(optimizerName, parameters, 1e-4, 1e-6);
+    using var optimizer = new TrainingOptimizer(optimizerName, parameters, 1e-4, 1e-6, channelsLast);
     var options = new AunceLossOptions();
     var rng = new Random(0);
-    using var v1 = torch.randn(batch, 3, size, size);
-    using var v2 = torch.randn(batch, 3, size, size);
-    using var labels = torch.rand(batch, aus).lt(0.3).to(ScalarType.Float32);
+    using var v1raw = torch.randn(batch, 3, size, size, device: device);
+    using var v2raw = torch.randn(batch, 3, size, size, device: device);
+    using var v1 = channelsLast ? Accelerator.ChannelsLast(v1raw) : v1raw.alias();
+    using var v2 = channelsLast ? Accelerator.ChannelsLast(v2raw) : v2raw.alias();
+    using var labels = torch.rand(batch, aus, device: device).lt(0.3).to(ScalarType.Float32);
     var times = new List<double>();
+    var lossTimes = new List<double>();
+    void Sync()
+    {
+        if (device.type == DeviceType.CUDA)
+        {
+            torch.cuda.synchronize();
+        }
+    }
+
+    Tensor Forward(Tensor x)
+    {
+        using var autocast = bf16 ? Accelerator.Autocast(device) : null;
+        return model.forward(x).to(ScalarType.Float32);
+    }
+
     for (var s = 0; s < warmup + steps; s++)
     {
+        Sync();
         var watch = Stopwatch.StartNew();
         using (NewDisposeScope())
         {
-            var loss = AunceLoss.Compute(model.forward(v1), model.forward(v2), labels, options.DrawPositiveTypes(aus, rng), options);
+            var types = options.DrawPositiveTypes(aus, rng);
+            var loss = AunceLoss.Compute(Forward(v1), Forward(v2), labels, types, options);
             optimizer.Step(loss);
-
             _ = loss.item<float>();
-        }
+            Sync();
+            if (s >= warmup)
+            {
+                times.Add(watch.Elapsed.TotalMilliseconds);
 
-        if (s >= warmup)
-        {
-            times.Add(watch.Elapsed.TotalMilliseconds);
+                // The loss's own share: forward + backward of the AUNCE loss alone on unit features of the same shape.
+                var f1 = nn.functional.normalize(torch.randn(batch, aus, I("--dim", 512), device: device), dim: -1).requires_grad_(true);
+                var f2 = nn.functional.normalize(torch.randn(batch, aus, I("--dim", 512), device: device), dim: -1).requires_grad_(true);
+                Sync();
+                var lossWatch = Stopwatch.StartNew();
+                AunceLoss.Compute(f1, f2, labels, types, options).backward();
+                Sync();
+                lossTimes.Add(lossWatch.Elapsed.TotalMilliseconds);
+            }
         }
     }
 
     times.Sort();
+    lossTimes.Sort();
+    var median = times[times.Count / 2];
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{{\"impl\": \"torchsharp\", \"optimizer\": \"{optimizerName}\", \"median_ms\": {times[times.Count / 2]:0.0}, \"min_ms\": {times[0]:0.0}, \"threads\": {torch.get_num_threads()}}}"));
+        $"{{\"impl\": \"torchsharp\", \"device\": \"{device.type.ToString().ToLowerInvariant()}\", \"optimizer\": \"{optimizerName}\", \"amp\": \"{(bf16 ? "bf16" : "off")}\", \"channels_last\": {(channelsLast ? "true" : "false")}, \"median_ms\": {median:0.00}, \"min_ms\": {times[0]:0.00}, \"images_per_s\": {batch / median * 1000:0.0}, \"loss_ms\": {lossTimes[lossTimes.Count / 2]:0.000}, \"threads\": {torch.get_num_threads()}}}"));
+}
+
+// One fp32 training step against PyTorch's (bench/gpu/peer.py parity DIR wrote the weights, inputs and its results):
+// the loss, every gradient and every parameter after AdamW, as max |ours - theirs| / max |theirs| per tensor.
+void Parity(string dir)
+{
+    var device = TorchRuntime.ResolveDevice(O("--device", "cpu"));
+    TorchRuntime.SetCudnnTf32(false);
+    var tolerance = double.Parse(O("--tolerance", "1e-4"), CultureInfo.InvariantCulture);
+    var state = SafeTensors.Read(Path.Combine(dir, "model.safetensors"));
+    var inputs = SafeTensors.Read(Path.Combine(dir, "inputs.safetensors"));
+    var expected = SafeTensors.Read(Path.Combine(dir, "expected.safetensors"));
+    var aus = (int)inputs["labels"].shape[1];
+    var dim = (int)state["global_linear.fc.weight"].shape[0];
+    var width = (int)state["backbone.conv1.weight"].shape[0];
+    var encoder = state.ContainsKey("backbone.layer1.0.conv3.weight") ? "resnet50" : "resnet18";
+    var size = (int)inputs["v1"].shape[2];
+    using var model = EncoderFactory.Create(new ModelOptions { Encoder = encoder, Width = width, FeatureDim = dim, InputSize = size }, aus);
+    var (missing, unexpected) = model.load_state_dict(state, strict: true);
+    model.to(device);
+    model.train();
+    using var optimizer = new TrainingOptimizer(O("--optimizer", "flat-adamw"), model.parameters().ToList(), 1e-3, 1e-2);
+    var types = inputs["types"].data<long>().Select(t => (PositiveType)(int)t).ToArray();
+    var options = new AunceLossOptions();
+    var loss = AunceLoss.Compute(model.forward(inputs["v1"].to(device)), model.forward(inputs["v2"].to(device)), inputs["labels"].to(device), types, options);
+    var grads = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+    optimizer.Step(loss, beforeUpdate: () =>
+    {
+        foreach (var (name, p) in model.named_parameters())
+        {
+            grads[name] = p.grad!.detach().cpu().clone();
+        }
+    });
+    // Per tensor: max |ours - theirs| / max(max |theirs|, 1e-4 of the largest value of that kind in the model). The floor keeps
+    // analytically-zero gradients (biases feeding a BatchNorm, whose gradient is rounding noise on both sides) from
+    // dividing by ~0; every other tensor is judged against its own scale.
+    static double Rel(Tensor ours, Tensor theirs, double floor) =>
+        ours.to(ScalarType.Float64).cpu().sub(theirs.to(ScalarType.Float64)).abs().max().item<double>() / Math.Max(theirs.abs().max().item<float>(), floor);
+    // LinearBlock biases feed a BatchNorm: their gradient is zero up to rounding on both sides, and AdamW's m/sqrt(v) turns
+    // that noise into +-lr steps, so they are listed but not judged.
+    static bool FeedsBatchNorm(string name) => name.EndsWith("fc.bias", StringComparison.Ordinal);
+    var excluded = model.named_parameters().Select(p => p.name).Where(FeedsBatchNorm).ToList();
+    var names = model.named_parameters().Select(p => p.name).Where(n => !FeedsBatchNorm(n)).ToList();
+    var gradFloor = 1e-4 * names.Max(n => expected["grad." + n].abs().max().item<float>());
+    var paramFloor = 1e-4 * names.Max(n => expected["after." + n].abs().max().item<float>());
+    var lossRel = Rel(loss.detach().reshape(1), expected["loss"], 1e-12);
+    var gradWorst = names.Select(n => (name: n, Item2: Rel(grads[n], expected["grad." + n], gradFloor))).MaxBy(x => x.Item2);
+    var after = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+    var paramWorst = names.Select(n => (name: n, Item2: Rel(after[n], expected["after." + n], paramFloor))).MaxBy(x => x.Item2);
+    // Judged: the loss and every gradient. The parameters after one AdamW step are reported, not judged: Adam's first step is
+    // lr * sign(g) for each element, so elements whose gradient is at rounding level flip sign on either side.
+    var pass = lossRel <= tolerance && gradWorst.Item2 <= tolerance;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{{\"device\": \"{device.type.ToString().ToLowerInvariant()}\", \"encoder\": \"{encoder}\", \"tensors\": {grads.Count}, \"not_judged\": {excluded.Count}, \"loss\": {loss.item<float>():G9}, \"loss_rel\": {lossRel:G3}, \"worst_grad\": \"{gradWorst.name}\", \"worst_grad_rel\": {gradWorst.Item2:G3}, \"worst_param\": \"{paramWorst.name}\", \"worst_param_rel\": {paramWorst.Item2:G3}, \"tolerance\": {tolerance:G3}, \"pass\": {(pass ? "true" : "false")}}}"));
 }
 
 // The two-view transform's cost per part, on one batch (B, 3, size, size) uint8 → crop 7/8.

@@ -36,19 +36,21 @@ public sealed class TrainingOptimizer : IDisposable
 
     public string Name { get; }
 
-    /// <summary>Zero grads, back-propagate <paramref name="loss"/>, update the parameters.</summary>
-    public void Step(Tensor loss)
+    /// <summary>Zero grads, back-propagate <paramref name="loss"/>, (optionally look at the gradients,) update the parameters.</summary>
+    public void Step(Tensor loss, Action? beforeUpdate = null)
     {
         if (_flat is not null)
         {
             _flat.ZeroGrad();
             loss.backward();
+            beforeUpdate?.Invoke();
             _flat.Step();
         }
         else
         {
             _adamw!.zero_grad();
             loss.backward();
+            beforeUpdate?.Invoke();
             _adamw.step();
         }
     }

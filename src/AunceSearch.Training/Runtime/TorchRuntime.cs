@@ -128,22 +128,28 @@ public static unsafe class TorchRuntime
     }
 
     /// <summary>Switches libtorch's use of oneDNN (mkldnn) on or off for the process.</summary>
-    public static void SetOneDnnEnabled(bool enabled)
+    public static void SetOneDnnEnabled(bool enabled) => SetContextFlag("_ZN2at7Context20setUserEnabledMkldnnEb", "at::Context::setUserEnabledMkldnn", enabled);
+
+    /// <summary>Allows or forbids TF32 in cuDNN convolutions (libtorch's default: allowed; parity checks forbid it, as PyTorch's side does).</summary>
+    public static void SetCudnnTf32(bool allowed) => SetContextFlag("_ZN2at7Context17setAllowTF32CuDNNEb", "at::Context::setAllowTF32CuDNN", allowed);
+
+    /// <summary>Calls a <c>void at::Context::X(bool)</c> setter on libtorch's global context through its exported (mangled) name.</summary>
+    private static void SetContextFlag(string export, string name, bool value)
     {
         EnsureInitialized();
         foreach (var lib in new[] { "libtorch_cpu.so", "libtorch.so" })
         {
             if (NativeLibrary.TryLoad(lib, typeof(torch).Assembly, null, out var h)
                 && NativeLibrary.TryGetExport(h, "_ZN2at13globalContextEv", out var context)
-                && NativeLibrary.TryGetExport(h, "_ZN2at7Context20setUserEnabledMkldnnEb", out var set))
+                && NativeLibrary.TryGetExport(h, export, out var set))
             {
                 var ctx = ((delegate* unmanaged<IntPtr>)context)();
-                ((delegate* unmanaged<IntPtr, byte, void>)set)(ctx, enabled ? (byte)1 : (byte)0);
+                ((delegate* unmanaged<IntPtr, byte, void>)set)(ctx, value ? (byte)1 : (byte)0);
                 return;
             }
         }
 
-        throw new InvalidOperationException("this libtorch does not export at::Context::setUserEnabledMkldnn; cannot switch oneDNN off");
+        throw new InvalidOperationException($"this libtorch does not export {name}");
     }
 }
 
