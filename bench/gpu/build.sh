@@ -26,5 +26,6 @@ fi
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
 core=$(dotnet --list-runtimes | awk '/^Microsoft.NETCore.App /{v=$2} END{print v}')
 aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App /{v=$2} END{print v}')
+# The paths below are inside the .NET installation ($dotnet_root/shared/<framework>/<version>), nothing of the repository's.
 tar -cJf "$dist/dotnet-runtime.tar.xz" -C "$dotnet_root" dotnet host "shared/Microsoft.NETCore.App/$core" "shared/Microsoft.AspNetCore.App/$aspnet"
 du -sh "$dist"/* | awk '{print "bench/gpu/build.sh: " $2 " " $1}'

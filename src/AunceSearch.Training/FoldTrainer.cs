@@ -126,7 +126,7 @@ public static class FoldTrainer
         var trainOccurrence = data.Train.OccurrenceRates();
         using var auWeights = torch.tensor(AunceLoss.AuWeights(trainOccurrence).Select(v => (float)v).ToArray(), device: device);
         using var minority = torch.tensor(AunceLoss.MinorityLabels(trainOccurrence), device: device);
-        var (positiveWeights, negativeWeights) = wce && settings.ClassBalanced ? LinearProbe.ClassWeights(trainOccurrence, device) : (null, null);
+        var (positiveWeights, negativeWeights) = wce && settings.ClassBalanced ? WeightedCrossEntropy.ClassBalancedWeights(trainOccurrence, device) : (null, null);
         using var _pw = positiveWeights;
         using var _nw = negativeWeights;
         var n = data.TrainImages.Count;
@@ -164,7 +164,7 @@ public static class FoldTrainer
                     {
                         var probs = Forward(classifier!, Forward(model, v1, settings, device), settings, device).to(ScalarType.Float32);
                         loss = settings.ClassBalanced
-                            ? LinearProbe.ClassBalancedCrossEntropy(probs, labels, positiveWeights!, negativeWeights!)
+                            ? WeightedCrossEntropy.Compute(probs, labels, positiveWeights!, negativeWeights!)
                             : WeightedCrossEntropy.Compute(probs, labels, auWeights);
                     }
                     else

@@ -36,8 +36,8 @@ public sealed class BaselineAndAblationTests
         // One AU, two rows: an active row with P(active) 0.8 and an inactive row with P(active) 0.4; rate r = 0.25.
         var probs = TorchSharp.torch.tensor(new float[] { 0.8f, 0.2f, 0.4f, 0.6f }, [2, 2, 1]);
         var labels = TorchSharp.torch.tensor(new float[] { 1, 0 }, [2, 1]);
-        var (pos, neg) = LinearProbe.ClassWeights([0.25], TorchSharp.torch.CPU);
-        var loss = LinearProbe.ClassBalancedCrossEntropy(probs, labels, pos, neg).item<float>();
+        var (pos, neg) = AunceSearch.Training.Loss.WeightedCrossEntropy.ClassBalancedWeights([0.25], TorchSharp.torch.CPU);
+        var loss = AunceSearch.Training.Loss.WeightedCrossEntropy.Compute(probs, labels, pos, neg).item<float>();
         var expected = -((2.0 * Math.Log(0.8)) + (2.0 / 3.0 * Math.Log(0.6))) / 2;
         Assert.Equal(expected, loss, 5);
     }

@@ -50,7 +50,7 @@ public static class LinearProbe
         var auWeights = torch.tensor(AunceLoss.AuWeights(trainOccurrence).Select(v => (float)v).ToArray(), device: device);
         var xTrain = trainFeatures.detach().permute(1, 0, 2).contiguous();   // (C, N, D)
         var xTest = testFeatures.detach().permute(1, 0, 2).contiguous();
-        var (positiveWeights, negativeWeights) = options.ClassBalanced ? ClassWeights(trainOccurrence, device) : (null, null);
+        var (positiveWeights, negativeWeights) = options.ClassBalanced ? WeightedCrossEntropy.ClassBalancedWeights(trainOccurrence, device) : (null, null);
         using var optimizer = torch.optim.Adam([weight, bias], options.LearningRate, weight_decay: options.WeightDecay);
         for (var step = 0; step < options.Steps; step++)
         {
@@ -58,7 +58,7 @@ public static class LinearProbe
             optimizer.zero_grad();
             var probs = Probabilities(xTrain, weight, bias);
             var loss = options.ClassBalanced
-                ? ClassBalancedCrossEntropy(probs, trainLabels, positiveWeights!, negativeWeights!)
+                ? WeightedCrossEntropy.Compute(probs, trainLabels, positiveWeights!, negativeWeights!)
                 : WeightedCrossEntropy.Compute(probs, trainLabels, auWeights);
             loss.backward();
             optimizer.step();
@@ -81,27 +81,6 @@ public static class LinearProbe
         var p = new float[n, c];
         Buffer.BlockCopy(flat, 0, p, 0, flat.Length * sizeof(float));
         return p;
-    }
-
-    /// <summary>Per-AU weights of the active and inactive class, 1 / 2r and 1 / 2(1 − r), from training occurrence rates r.</summary>
-    public static (Tensor Positive, Tensor Negative) ClassWeights(IReadOnlyList<double> trainOccurrence, Device device)
-    {
-        var rates = trainOccurrence.Select(r => Math.Clamp(r, 1e-3, 1 - 1e-3)).ToArray();
-        return (torch.tensor(rates.Select(r => (float)(0.5 / r)).ToArray(), device: device),
-                torch.tensor(rates.Select(r => (float)(0.5 / (1 - r))).ToArray(), device: device));
-    }
-
-    /// <summary>
-    /// −mean over (n, k) of [w⁺_k·y·log max(P_act, 1e-3) + w⁻_k·(1 − y)·log max(P_inact, 1e-3)] for (N, 2, C) probabilities,
-    /// (N, C) labels and per-AU class weights (C).
-    /// </summary>
-    public static Tensor ClassBalancedCrossEntropy(Tensor probs, Tensor labels, Tensor positiveWeights, Tensor negativeWeights)
-    {
-        using var scope = NewDisposeScope();
-        var y = labels.to(probs.dtype);
-        var active = probs.select(1, 0).clamp_min(1e-3).log().mul(y).mul(positiveWeights.unsqueeze(0));
-        var inactive = probs.select(1, 1).clamp_min(1e-3).log().mul(y.neg().add(1)).mul(negativeWeights.unsqueeze(0));
-        return active.add(inactive).neg().mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>(C, N, D) features → (N, 2, C) class probabilities.</summary>

@@ -113,17 +113,17 @@ public static unsafe class TorchRuntime
 
             if (string.Equals(Environment.GetEnvironmentVariable(CpuKernelCheckVariable), "off", StringComparison.OrdinalIgnoreCase))
             {
-                return _cpuKernels = new CpuKernelStatus(null, null, OneDnnDisabled: false);
+                return _cpuKernels = new CpuKernelStatus(null, null);
             }
 
             var first = CpuKernelCheck.Run();
             if (first.Passed)
             {
-                return _cpuKernels = new CpuKernelStatus(first, null, OneDnnDisabled: false);
+                return _cpuKernels = new CpuKernelStatus(first, null);
             }
 
             SetOneDnnEnabled(false);
-            return _cpuKernels = new CpuKernelStatus(first, CpuKernelCheck.Run(), OneDnnDisabled: true);
+            return _cpuKernels = new CpuKernelStatus(first, CpuKernelCheck.Run());
         }
     }
 
@@ -156,8 +156,11 @@ public static unsafe class TorchRuntime
 /// <summary>What <see cref="TorchRuntime.VerifyCpuKernels"/> found.</summary>
 /// <param name="First">The check with oneDNN on (null when the check is switched off).</param>
 /// <param name="Fallback">The check after switching oneDNN off, when the first one failed.</param>
-public sealed record CpuKernelStatus(KernelCheckResult? First, KernelCheckResult? Fallback, bool OneDnnDisabled)
+public sealed record CpuKernelStatus(KernelCheckResult? First, KernelCheckResult? Fallback)
 {
+    /// <summary>oneDNN was switched off for the process (the first check failed, so the fallback ran).</summary>
+    public bool OneDnnDisabled => Fallback is not null;
+
     /// <summary>Training on the CPU computes correct numbers (or the check was switched off).</summary>
     public bool Usable => First is null || First.Passed || Fallback is { Passed: true };
 
