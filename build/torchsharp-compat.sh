@@ -14,7 +14,9 @@ symbol=_ZSt21ios_base_library_initv
 version=GLIBCXX_3.4.32
 shim=libaunce_stdcxx_compat.so
 
-stdcxx=$(/sbin/ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64|libstdc\+\+\.so\.6 .*AArch64/ {print $NF; exit}')
+# awk reads the whole listing (no early exit): with pipefail, an awk that quits first makes ldconfig die of SIGPIPE
+# once its output outgrows the 64 KiB pipe buffer, and set -e would then end this script without a word.
+stdcxx=$(/sbin/ldconfig -p 2>/dev/null | awk '!found && /libstdc\+\+\.so\.6 .*(x86-64|AArch64)/ {print $NF; found = 1}' || true)
 [ -n "$stdcxx" ] || stdcxx=$(ls /usr/lib/*-linux-gnu/libstdc++.so.6 2>/dev/null | head -n1 || true)
 if [ -z "$stdcxx" ] || grep -qa "$version" "$stdcxx"; then exit 0; fi
 
