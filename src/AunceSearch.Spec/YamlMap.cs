@@ -1,5 +1,6 @@
 using System.Globalization;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace AunceSearch.Spec;
@@ -28,6 +29,7 @@ internal sealed class YamlMap
 
     public static YamlMap Load(string text, string file)
     {
+        CheckShape(text, file);
         var stream = new YamlStream();
         try
         {
@@ -50,6 +52,54 @@ internal sealed class YamlMap
         }
 
         return new YamlMap(root, file, "");
+    }
+
+    /// <summary>Deepest nesting of mappings and sequences a spec may have (a real spec uses 4).</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>
+    /// One pass over the parser's events before anything is built: a second document is refused (a multi-document file
+    /// would otherwise be read as its first document alone), and so is nesting deeper than <see cref="MaxDepth"/> (the
+    /// representation model recurses, and a pathological file would overflow the stack instead of getting an error).
+    /// </summary>
+    private static void CheckShape(string text, string file)
+    {
+        var parser = new Parser(new StringReader(text));
+        var depth = 0;
+        var documents = 0;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case DocumentStart d:
+                        documents++;
+                        if (documents > 1)
+                        {
+                            throw new SpecException($"{file}:{d.Start.Line}:{d.Start.Column}: a second YAML document ('---'); a spec file holds exactly one sweep (put each sweep in its own file)");
+                        }
+
+                        break;
+                    case MappingStart or SequenceStart:
+                        depth++;
+                        if (depth > MaxDepth)
+                        {
+                            var e = parser.Current!;
+                            throw new SpecException($"{file}:{e.Start.Line}:{e.Start.Column}: nesting deeper than {MaxDepth} levels; a spec is a few levels of sections and lists");
+                        }
+
+                        break;
+                    case MappingEnd or SequenceEnd:
+                        depth--;
+                        break;
+                }
+            }
+        }
+        catch (YamlException e)
+        {
+            throw new SpecException($"{file}:{e.Start.Line}:{e.Start.Column}: malformed YAML: {e.Message}");
+        }
     }
 
     public static string At(string file, YamlNode node) => $"{file}:{node.Start.Line}:{node.Start.Column}";

@@ -404,3 +404,37 @@ public class ObjectivesSpecTests
         Assert.Contains(expected, e.Message);
     }
 }
+
+/// <summary>YAML that is not one plain document: refused with a position, never read partly or overflowing the stack.</summary>
+public class YamlShapeTests
+{
+    private const string Valid = "name: t\ndataset:\n  root: data\n  folds: [1, 2]\nsearch:\n  trials: 4\n  space:\n    lr: {log_uniform: [1.0e-4, 1.0e-2]}\n";
+
+    private static string Error(string yaml) => Assert.Throws<SpecException>(() => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base")).Message;
+
+    [Fact]
+    public void A_multi_document_file_is_refused_naming_the_second_document()
+    {
+        var message = Error(Valid + "---\nname: other\n");
+        Assert.StartsWith("spec.yaml:9:1: a second YAML document", message);
+        Assert.Contains("exactly one sweep", message);
+        SweepSpecLoader.Parse("---\n" + Valid + "...\n", "spec.yaml", "/base");   // one explicit document is fine
+    }
+
+    [Theory]
+    [InlineData(100_000, "[")]
+    [InlineData(5_000, "{a: ")]
+    public void Pathological_nesting_gets_a_clean_error_not_a_stack_overflow(int depth, string open)
+    {
+        var yaml = "name: t\nx: " + string.Concat(Enumerable.Repeat(open, depth));
+        var message = Error(yaml);
+        Assert.Matches(@"^spec\.yaml:\d+:\d+: (nesting deeper than 32 levels|malformed YAML)", message);
+    }
+
+    [Fact]
+    public void Nesting_within_the_limit_reaches_the_spec_reader()
+    {
+        var message = Error(Valid + "extra: " + string.Concat(Enumerable.Repeat("[", 20)) + string.Concat(Enumerable.Repeat("]", 20)) + "\n");
+        Assert.Contains("extra", message);   // parsed, then reported as an unknown key
+    }
+}
