@@ -35,6 +35,16 @@ public sealed class CheckpointStoreOptions
                     throw new InvalidOperationException($"{SectionName}:ConnectionString is required when {SectionName}:Store is azure-blob");
                 }
 
+                try
+                {
+                    _ = new Azure.Storage.Blobs.BlobServiceClient(ConnectionString);
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+                {
+                    throw new InvalidOperationException($"{SectionName}:ConnectionString is not a valid Azure Storage connection string ({e.Message.Split('\n')[0].TrimEnd('.', ' ')}); " +
+                                                        "e.g. UseDevelopmentStorage=true or DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net");
+                }
+
                 if (Container.Length is < 3 or > 63 || !Container.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
                 {
                     throw new InvalidOperationException($"{SectionName}:Container '{Container}' is not a valid blob container name (3-63 lower-case letters, digits, '-')");

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Reflection;
+using AunceSearch.Hosting;
 using AunceSearch.Spec;
+using AunceSearch.Training;
 using AunceSearch.Training.Data;
 
 namespace AunceSearch.Cli;
@@ -22,7 +24,8 @@ public static class CliApp
           demo [--trials N] [-v]            run the demo sweep (synthetic AU data, AUNCE, random search + ASHA)
                                             on an embedded silo with local checkpoints
           sweep run SPEC.yaml [-v]          run a sweep from a YAML spec on an embedded silo
-          sweep validate SPEC.yaml          check a spec (and that its dataset can be read) without training
+          sweep validate SPEC.yaml [--deep] check a spec (and that its dataset can be read) without training; --deep
+                                            decodes every image and reports every unusable one with its list line
           sweep explain SWEEP [TRIAL]       why each trial of a finished sweep was paused, promoted, stopped or completed
                                             (SWEEP: a sweep id under .aunce/sweeps, or a journal directory)
           scheduler replay TRACE.json [--check] [--explain]
@@ -59,7 +62,7 @@ public static class CliApp
                 [] or ["help"] or ["--help"] or ["-h"] => Help(stdout),
                 ["demo", .. var rest] => await DemoAsync(rest, stdout, stderr, cancellationToken),
                 ["sweep", "run", var spec, .. var rest] => await SweepRunAsync(spec, rest, stdout, stderr, cancellationToken),
-                ["sweep", "validate", var spec] => Validate(spec, stdout),
+                ["sweep", "validate", var spec, .. var rest] => Validate(spec, rest, stdout, stderr),
                 ["sweep", "explain", var sweep, .. var rest] => SweepJournal.Explain(sweep, rest, stdout, stderr),
                 ["silo", .. var rest] => await SiloHost.RunAsync(rest, cancellationToken),
                 ["data", "synth", var dir, .. var rest] => Synthesize(dir, rest, stdout),
@@ -70,26 +73,43 @@ public static class CliApp
                 _ => UsageError(stderr, $"unknown command: aunce {string.Join(" ", args)}"),
             };
         }
-        catch (SpecException e)
-        {
-            await stderr.WriteLineAsync($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (DataFormatException e)
-        {
-            await stderr.WriteLineAsync($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
         catch (UsageException e)
         {
             return UsageError(stderr, e.Message);
         }
-        catch (InvalidOperationException e) when (e.Message.StartsWith("Aunce:", StringComparison.Ordinal))
+        catch (Exception e) when (BadInput(e) is { } message)
         {
-            await stderr.WriteLineAsync($"error: configuration: {e.Message}");
+            await stderr.WriteLineAsync($"error: {message}");
             return ExitCodes.BadInput;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("error: cancelled");
+            return ExitCodes.Failed;
+        }
+        catch (Exception e)
+        {
+            // Anything else is a failure of the run, not of the input: one line, the stack trace only with -v.
+            var verbose = args.Contains("-v") || args.Contains("--verbose");
+            await stderr.WriteLineAsync($"error: {e.GetType().Name}: {e.Message}" + (verbose ? "" : " (run with -v for details)"));
+            if (verbose)
+            {
+                await stderr.WriteLineAsync(e.ToString());
+            }
+
+            return ExitCodes.Failed;
+        }
     }
+
+    /// <summary>The one-line message of an exception that means bad input (exit 2), or null for any other failure.</summary>
+    private static string? BadInput(Exception e) => e switch
+    {
+        SpecException or DataFormatException or PreflightException or CheckpointMismatchException => e.Message,
+        AunceConfigurationException => $"configuration: {e.Message}",
+        Microsoft.Extensions.Options.OptionsValidationException v => $"configuration: {string.Join("; ", v.Failures)}",
+        InvalidOperationException when e.Message.StartsWith("Aunce:", StringComparison.Ordinal) => $"configuration: {e.Message}",
+        _ => null,
+    };
 
     private static int Help(TextWriter stdout)
     {
@@ -133,10 +153,21 @@ public static class CliApp
         return await new SweepRunner(stdout, stderr, options).RunAsync(yaml, specPath, Path.GetDirectoryName(full)!, cancellationToken);
     }
 
-    private static int Validate(string specPath, TextWriter stdout)
+    private static int Validate(string specPath, string[] rest, TextWriter stdout, TextWriter stderr)
     {
+        var deep = rest switch
+        {
+            [] => false,
+            ["--deep"] => true,
+            _ => throw new UsageException($"sweep validate: unknown option {rest.First(r => r != "--deep")}"),
+        };
         var spec = SweepSpecLoader.LoadFile(specPath);
         var folds = DatasetPreparation.Check(spec, generateIfMissing: false);
+        if (deep)
+        {
+            folds += "; " + DatasetPreparation.DeepCheck(spec, stderr);
+        }
+
         stdout.WriteLine($"{specPath}: ok — sweep '{spec.Name}', {spec.Search.Trials} trials, {spec.Search.Space.Domains.Length} searched parameter group(s), " +
                          $"{spec.Dataset.Folds.Length} folds, up to {spec.Training.Epochs} epochs; {folds}");
         return ExitCodes.Ok;

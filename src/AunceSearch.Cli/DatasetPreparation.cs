@@ -81,6 +81,62 @@ public static class DatasetPreparation
                (skipped > 0 ? $", {skipped} bad entries skipped (dataset.skip_bad)" : "") + ")";
     }
 
+    /// <summary>
+    /// <c>sweep validate --deep</c>: decodes every image every fold lists (each file once) and reports every problem at
+    /// once, each with the list line(s) naming the image. Without dataset.skip_bad any problem is an error; with it the
+    /// problems are the entries training will skip, printed as warnings. Returns a one-line summary.
+    /// </summary>
+    public static string DeepCheck(SweepSpec spec, TextWriter log)
+    {
+        var d = spec.Dataset;
+        if (d.Synthetic is { } syn && !SyntheticAuFaces.Exists(d.Root, d.ListName, syn.Folds))
+        {
+            return "no images to decode yet (the synthetic dataset is generated on the first run)";
+        }
+
+        var wire = d.ToRef();
+        var origins = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var fold in d.Folds)
+        {
+            var (train, test) = AuFoldData.ReadSplits(wire.ToSource(fold));
+            foreach (var s in new[] { train, test })
+            {
+                for (var i = 0; i < s.Count; i++)
+                {
+                    if (!origins.TryGetValue(s.ImagePaths[i], out var list))
+                    {
+                        origins[s.ImagePaths[i]] = list = [];
+                    }
+
+                    if (list.Count < 3)
+                    {
+                        list.Add(s.Origin(i));
+                    }
+                }
+            }
+        }
+
+        var paths = origins.Keys.ToArray();
+        var problems = new string?[paths.Length];
+        var bytes = 3 * d.ImageSize * d.ImageSize;
+        using var buffer = new ThreadLocal<byte[]>(() => new byte[bytes]);
+        Parallel.For(0, paths.Length, i => problems[i] = AuImages.TryDecode(paths[i], d.ImageSize, buffer.Value));
+        var bad = Enumerable.Range(0, paths.Length).Where(i => problems[i] is not null)
+            .Select(i => $"{string.Join(", ", origins[paths[i]])}: {problems[i]}")
+            .Order(StringComparer.Ordinal).ToList();
+        if (bad.Count > 0 && !d.SkipBad)
+        {
+            throw new DataFormatException($"{bad.Count} of {paths.Length} images cannot be used (dataset.skip_bad: true would skip them):\n  " + string.Join("\n  ", bad));
+        }
+
+        foreach (var line in bad)
+        {
+            log.WriteLine($"warning: will skip {line}");
+        }
+
+        return $"all {paths.Length} images decode completely at {d.ImageSize}x{d.ImageSize}" + (bad.Count > 0 ? $" except {bad.Count}, which training will skip (dataset.skip_bad)" : "");
+    }
+
     /// <summary>A synthetic dataset generated with other parameters than the spec asks for is an error, not a silent reuse.</summary>
     private static void CheckManifest(string root, SyntheticSpec wanted)
     {

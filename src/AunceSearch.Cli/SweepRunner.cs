@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using AunceSearch.Contracts;
+using AunceSearch.Hosting;
 using AunceSearch.Spec;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,12 +40,16 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(options.Verbose ? LogLevel.Information : LogLevel.Error);
+        builder.Logging.SetMinimumLevel(options.Verbose ? LogLevel.Information : LogLevel.Warning);
         if (!options.Verbose)
         {
-            builder.Logging.AddFilter("Orleans", LogLevel.Critical).AddFilter("Microsoft", LogLevel.Critical);
+            // Without -v: AunceSearch's warnings (a damaged checkpoint passed over, a retried fold), one line each; failures
+            // arrive as sweep events with their reasons, and stack traces only with -v.
+            builder.Logging.AddFilter((category, level) => level == LogLevel.Warning && category?.StartsWith("AunceSearch", StringComparison.Ordinal) == true);
         }
 
+        var settings = AunceConfiguration.Read(builder.Configuration);
+        await Preflight.CheckAsync(spec, settings, options.JournalDirectory, cancellationToken);
         builder.AddAunceSilo();
         using var host = builder.Build();
         var watch = Stopwatch.StartNew();

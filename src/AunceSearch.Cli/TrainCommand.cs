@@ -69,6 +69,13 @@ public static class TrainCommand
         }
 
         stderr.WriteLine(DatasetPreparation.Check(spec, generateIfMissing: true, stderr));
+        Preflight.CheckDevice(spec);
+        Preflight.CheckPretrained(spec);
+        if (Checkpoints.CheckpointStoreProbe.WritableDirectory("--out", output) is { } unwritable)
+        {
+            throw new PreflightException(unwritable);
+        }
+
         var total = epochs ?? spec.Training.Epochs;
         var model = spec.Model.ToRef().ToOptions();
         var dataset = spec.Dataset.ToRef();
@@ -79,18 +86,23 @@ public static class TrainCommand
         {
             var dir = Path.Combine(output, spec.Name, $"f{fold}");
             Directory.CreateDirectory(dir);
-            var latest = Directory.GetFiles(dir, "e*.ckpt").Order(StringComparer.Ordinal).LastOrDefault();
-            byte[]? from = null;
-            if (latest is not null && !resume)
+            var (from, fromFile, fromHeader) = resume ? PickResume(dir, stderr) : (null, null, null);
+            if (!resume && Directory.GetFiles(dir, "e*.ckpt").Order(StringComparer.Ordinal).LastOrDefault() is { } existing)
             {
-                throw new UsageException($"{dir} already holds checkpoints; pass --resume to continue from {Path.GetFileName(latest)}, or --out another directory");
+                throw new UsageException($"{dir} already holds checkpoints; pass --resume to continue from {Path.GetFileName(existing)}, or --out another directory");
             }
 
-            if (latest is not null)
+            if (fromHeader is not null)
             {
-                from = File.ReadAllBytes(latest);
-                var header = Checkpoint.ReadHeader(from, latest);
-                stdout.WriteLine($"fold {fold}: resuming from {latest} (epoch {header.Epoch})");
+                var differences = Checkpoint.ModelDifferences(fromHeader.Model, model with { InputSize = dataset.ToSource(fold).EffectiveCrop })
+                    .Concat(HyperparameterDifferences(fromHeader.Hyperparameters, hp)).ToList();
+                if (differences.Count > 0)
+                {
+                    throw new SpecException($"{fromFile}: --resume: the checkpoint was trained with other settings than the spec and --set give now: " +
+                                            $"{string.Join(", ", differences)}; resume with the same settings, or train into another --out");
+                }
+
+                stdout.WriteLine($"fold {fold}: resuming from {fromFile} (epoch {fromHeader.Epoch})");
             }
 
             FoldAuResult? last = null;
@@ -112,6 +124,13 @@ public static class TrainCommand
                 FoldTrainer.Run(request, (r, checkpoint) =>
                 {
                     var file = Path.Combine(dir, $"e{r.Epoch:0000}.ckpt");
+                    if (File.Exists(file))
+                    {
+                        // Only a damaged checkpoint that --resume passed over can be here: keep it, never overwrite it.
+                        var kept = KeepAside(file);
+                        stderr.WriteLine($"warning: {file} was damaged; kept as {Path.GetFileName(kept)}");
+                    }
+
                     File.WriteAllBytes(file + ".tmp", checkpoint);
                     File.Move(file + ".tmp", file, overwrite: true);
                     last = new FoldAuResult(r.Metrics.AuNames, r.Metrics.F1, r.Metrics.Accuracy, r.Baseline?.AllActiveF1 ?? [], r.Baseline?.MajorityAccuracy ?? []);
@@ -124,11 +143,15 @@ public static class TrainCommand
             {
                 throw new SpecException($"{specPath}: {e.Message}");
             }
-
-            if (last is null && from is not null)
+            catch (TrainingDivergedException e)
             {
-                var header = Checkpoint.ReadHeader(from, latest!);
-                stdout.WriteLine($"fold {fold}: already trained through epoch {header.Epoch} (F1 {header.MeanF1:0.0000})");
+                stderr.WriteLine($"error: fold {fold}: {e.Message}");
+                return ExitCodes.Failed;
+            }
+
+            if (last is null && fromHeader is not null)
+            {
+                stdout.WriteLine($"fold {fold}: already trained through epoch {fromHeader.Epoch} (F1 {fromHeader.MeanF1:0.0000})");
                 continue;
             }
 
@@ -141,5 +164,56 @@ public static class TrainCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The newest checkpoint of <paramref name="dir"/> that is sound (<see cref="Checkpoint.Inspect"/>), warning about each
+    /// damaged one passed over; none at all is an error. Nothing is changed on disk.
+    /// </summary>
+    private static (byte[]? Data, string? File, CheckpointHeader? Header) PickResume(string dir, TextWriter stderr)
+    {
+        var files = Directory.GetFiles(dir, "e*.ckpt").Order(StringComparer.Ordinal).ToList();
+        var problems = new List<string>();
+        for (var k = files.Count - 1; k >= 0; k--)
+        {
+            var data = File.ReadAllBytes(files[k]);
+            try
+            {
+                var (header, _) = Checkpoint.Inspect(data, files[k]);
+                if (problems.Count > 0)
+                {
+                    stderr.WriteLine($"warning: resuming from the previous good checkpoint {Path.GetFileName(files[k])} (epoch {header.Epoch})");
+                }
+
+                return (data, files[k], header);
+            }
+            catch (InvalidDataException e)
+            {
+                stderr.WriteLine($"warning: {e.Message}; trying the checkpoint before it");
+                problems.Add(e.Message);
+            }
+        }
+
+        return files.Count == 0 ? (null, null, null)
+            : throw new DataFormatException($"{dir}: --resume: no usable checkpoint ({string.Join("; ", problems)})");
+    }
+
+    /// <summary>The hyperparameters that differ, as "lr 0.001 (now 0.002)".</summary>
+    private static IEnumerable<string> HyperparameterDifferences(IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string> now) =>
+        stored.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
+            .Where(k => !(stored.TryGetValue(k, out var a) && now.TryGetValue(k, out var b) && a == b))
+            .Select(k => $"{k} {(stored.TryGetValue(k, out var a) ? a : "unset")} (now {(now.TryGetValue(k, out var b) ? b : "unset")})");
+
+    /// <summary>Renames <paramref name="file"/> to a free "NAME.damaged[-N]" beside it and returns the new path.</summary>
+    private static string KeepAside(string file)
+    {
+        var target = file + ".damaged";
+        for (var n = 2; File.Exists(target); n++)
+        {
+            target = $"{file}.damaged-{n}";
+        }
+
+        File.Move(file, target);
+        return target;
     }
 }

@@ -134,6 +134,9 @@ public sealed record FoldEpochReport(
     [Id(13)] public double[] MajorityAccuracyPerAu { get; init; } = [];
 
     [Id(14)] public string[] AuNames { get; init; } = [];
+
+    /// <summary>Data entries this fold skipped so far (bad label rows, missing or undecodable images; dataset.skip_bad).</summary>
+    [Id(15)] public int Skipped { get; init; }
 }
 
 /// <summary>A trial's fold-averaged metric at an epoch.</summary>

@@ -76,20 +76,18 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
             {
                 var prefix = CheckpointKeys.FoldPrefix(t.SweepId, t.Trial, a.Fold);
                 var existing = await store.ListAsync(prefix, cancellationToken);
-                var latest = existing.Where(k => k.EndsWith(".ckpt", StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();
+                var (latest, resume) = await LatestSoundAsync(existing.Where(k => k.EndsWith(".ckpt", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList(), cancellationToken);
                 if (t.SeedCheckpointKeys is { } seeds && (latest is null || CheckpointKeys.EpochOf(latest) <= t.FromEpoch))
                 {
                     // PBT exploit: this leg starts from another trial's checkpoint of this fold (unless this leg already
                     // wrote checkpoints of its own past it, after a failure).
                     latest = seeds.FirstOrDefault(k => CheckpointKeys.FoldOf(k) == a.Fold)
                         ?? throw new InvalidOperationException($"{this.GetPrimaryKeyString()}: no seed checkpoint for fold {a.Fold} among {string.Join(", ", seeds)}");
+                    resume = await store.LoadAsync(latest, cancellationToken)
+                        ?? throw new InvalidOperationException($"{this.GetPrimaryKeyString()}: PBT seed checkpoint {latest} is missing from the checkpoint store");
+                    _ = Checkpoint.Inspect(resume, latest);   // a damaged seed fails the leg with its name and reason
                 }
 
-                var resume = latest is null ? null : await store.LoadAsync(latest, cancellationToken);
-                if (resume is null && t.SeedCheckpointKeys is not null)
-                {
-                    throw new InvalidOperationException($"{this.GetPrimaryKeyString()}: PBT seed checkpoint {latest} is missing from the checkpoint store");
-                }
                 if (latest is not null)
                 {
                     LogResuming(logger, this.GetPrimaryKeyString(), latest);
@@ -132,6 +130,7 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
                         AllActiveF1PerAu = result.Baseline?.AllActiveF1 ?? [],
                         MajorityAccuracyPerAu = result.Baseline?.MajorityAccuracy ?? [],
                         AuNames = [.. result.Metrics.AuNames],
+                        Skipped = result.Skipped,
                     });
                 }
 
@@ -140,7 +139,13 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
 
             var (o, e) = result;
             outcome = o.ToString();
-            error = e is null ? null : $"{e.GetType().Name}: {e.Message}";
+            error = e switch
+            {
+                null => null,
+                TrainingDivergedException => $"diverged: {e.Message}",
+                Training.Data.DataFormatException => $"bad data: {e.Message}",
+                _ => $"{e.GetType().Name}: {e.Message}",
+            };
             if (e is not null)
             {
                 LogFailed(logger, e, this.GetPrimaryKeyString());
@@ -167,6 +172,39 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
             DeactivateOnIdle();
         }
     }
+
+    /// <summary>
+    /// The newest of this fold's checkpoints that is sound (<see cref="Checkpoint.Inspect"/>). A damaged one (truncated,
+    /// empty, bad magic) is logged, copied aside under KEY.damaged (its key is written again when training reaches that
+    /// epoch) and passed over for the one before it; none sound means a fresh start.
+    /// </summary>
+    private async Task<(string? Key, byte[]? Data)> LatestSoundAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        for (var k = keys.Count - 1; k >= 0; k--)
+        {
+            var data = await store.LoadAsync(keys[k], cancellationToken);
+            if (data is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                _ = Checkpoint.Inspect(data, keys[k]);
+                return (keys[k], data);
+            }
+            catch (InvalidDataException e)
+            {
+                LogDamagedCheckpoint(logger, this.GetPrimaryKeyString(), keys[k], e.Message);
+                await store.SaveAsync(keys[k] + ".damaged", data, CancellationToken.None);
+            }
+        }
+
+        return (null, null);
+    }
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Fold {FoldKey}: checkpoint {CheckpointKey} is damaged ({Reason}); kept as .damaged, falling back to the one before it")]
+    private static partial void LogDamagedCheckpoint(ILogger logger, string foldKey, string checkpointKey, string reason);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Fold {FoldKey} epoch {Epoch}: F1 {F1:0.0000}, loss {Loss:0.0000}, {Seconds:0.00} s")]
     private static partial void LogEpoch(ILogger logger, string foldKey, int epoch, double f1, double loss, double seconds);

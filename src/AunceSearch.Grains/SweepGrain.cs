@@ -210,7 +210,8 @@ public sealed partial class SweepGrain(
         }
 
         AddEvent("fold-epoch", report.Trial, report.Fold, report.Epoch, report.MeanF1, "running",
-            $"trial {report.Trial} fold {report.Fold} epoch {report.Epoch}: F1 {report.MeanF1:0.0000} acc {report.MeanAccuracy:0.0000} loss {report.TrainLoss:0.0000} ({report.Seconds:0.0} s on {report.Silo})");
+            $"trial {report.Trial} fold {report.Fold} epoch {report.Epoch}: F1 {report.MeanF1:0.0000} acc {report.MeanAccuracy:0.0000} loss {report.TrainLoss:0.0000} ({report.Seconds:0.0} s on {report.Silo})" +
+            (report.Skipped > 0 ? $"; {report.Skipped} bad data entries skipped (dataset.skip_bad)" : ""));
         return Task.CompletedTask;
     }
 
@@ -352,10 +353,11 @@ public sealed partial class SweepGrain(
 
     /// <summary>
     /// What samplers may learn from: every trial's configuration, state and last fold-mean value. A paused trial counts
-    /// as an observation at its rung (as a pruned one does), so TPE learns from rung results under promotion ASHA.
+    /// as an observation at its rung (as a pruned one does), so TPE learns from rung results under promotion ASHA. A failed
+    /// trial (diverged, bad data, a crash) is no observation at all: its last value says nothing about its configuration.
     /// </summary>
     private List<Observation> Observations() => [.. _spec!.Search.SeedResults.Select((r, i) => new Observation(-1 - i, r.Config, ObservationState.Complete, r.Value, _spec.Training.Epochs)),
-        .. S.Trials.Values.OrderBy(t => t.Trial).Select(t => new Observation(
+        .. S.Trials.Values.Where(t => t.State != TrialState.Failed).OrderBy(t => t.Trial).Select(t => new Observation(
         t.Trial, t.Hyperparameters,
         t.State switch
         {
@@ -407,7 +409,7 @@ public sealed partial class SweepGrain(
         _schedulerState = string.IsNullOrEmpty(S.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(S.SchedulerState);
     }
 
-    /// <summary>The best trial: completed trials first, then by last fold-mean value in the sweep's direction.</summary>
+    /// <summary>The best trial: completed trials first, then by last fold-mean value in the sweep's direction; never a failed one.</summary>
     private TrialSummary? Best()
     {
         if (_spec is null)
@@ -416,7 +418,7 @@ public sealed partial class SweepGrain(
         }
 
         var sign = _spec.Search.Mode == Direction.Maximize ? 1 : -1;
-        return S.Trials.Values.Where(t => t.LastValue is not null && t.LastCheckpoints.Length > 0)
+        return S.Trials.Values.Where(t => t.State != TrialState.Failed && t.LastValue is not null && t.LastCheckpoints.Length > 0)
             .OrderByDescending(t => t.LastEpoch >= _spec.Training.Epochs)
             .ThenByDescending(t => sign * t.LastValue!.Value)
             .ThenBy(t => t.Trial)

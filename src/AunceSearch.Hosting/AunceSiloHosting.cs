@@ -22,18 +22,14 @@ public static class AunceSiloHosting
 {
     /// <summary>
     /// Adds an Orleans silo with AunceSearch's grains, placement filter, grain storage, checkpoint store, training
-    /// executor and telemetry, all from <c>Aunce:*</c> configuration. Invalid settings fail here with their names.
+    /// executor and telemetry, all from <c>Aunce:*</c> configuration. Unknown, malformed or out-of-range settings fail here
+    /// with their names (<see cref="AunceConfigurationException"/>).
     /// </summary>
     public static IHostApplicationBuilder AddAunceSilo(this IHostApplicationBuilder builder)
     {
         var config = builder.Configuration;
-        var silo = config.GetSection(AunceSiloOptions.SectionName).Get<AunceSiloOptions>() ?? new AunceSiloOptions();
-        silo.Validate();
-        var checkpoints = config.GetSection(CheckpointStoreOptions.SectionName).Get<CheckpointStoreOptions>() ?? new CheckpointStoreOptions();
-        checkpoints.Validate();
-        var training = config.GetSection(TrainingExecutorOptions.SectionName).Get<TrainingExecutorOptions>() ?? new TrainingExecutorOptions();
-        var telemetry = config.GetSection(AunceTelemetryOptions.SectionName).Get<AunceTelemetryOptions>() ?? new AunceTelemetryOptions();
-        telemetry.OtlpEndpoint ??= config["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        var (silo, checkpoints, training, telemetry) = AunceConfiguration.Read(config);
+        builder.Services.AddAunceOptions(config);
 
         builder.Services.AddAunceTraining(checkpoints, training);
         builder.UseOrleans(orleans =>

@@ -91,4 +91,17 @@ public sealed class AunceTelemetryOptions
 
     /// <summary>Interface of the Prometheus endpoint.</summary>
     public string PrometheusHost { get; set; } = "127.0.0.1";
+
+    public void Validate()
+    {
+        if (PrometheusPort is < 0 or > 65535)
+        {
+            throw new InvalidOperationException($"{SectionName}:PrometheusPort is {PrometheusPort}; it must be a TCP port (1-65535) or 0 for none");
+        }
+
+        if (!string.IsNullOrWhiteSpace(OtlpEndpoint) && !(Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        {
+            throw new InvalidOperationException($"{SectionName}:OtlpEndpoint '{OtlpEndpoint}' is not an http(s) URL, e.g. http://127.0.0.1:4317");
+        }
+    }
 }

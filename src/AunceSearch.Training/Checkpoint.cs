@@ -7,6 +7,102 @@ using TorchSharp.Modules;
 
 namespace AunceSearch.Training;
 
+/// <summary>A checkpoint is sound but does not fit the model it is loaded into (another width, encoder, AU count, …).</summary>
+public sealed class CheckpointMismatchException(string message) : Exception(message);
+
+/// <summary>One tensor of a stored state dict: its name, element type code and shape.</summary>
+public sealed record StoredTensor(string Name, int TypeCode, long[] Shape);
+
+/// <summary>
+/// Reads the shapes out of TorchSharp's state-dict format (<c>Module.save</c>): a LEB128 count, then per tensor a
+/// length-prefixed UTF-8 name, LEB128 element type, LEB128 rank, LEB128 dimensions and the raw data. Used to check a
+/// checkpoint before any of it is loaded, so a damaged or mismatched one gets a message instead of a native error.
+/// </summary>
+public static class StateDictFormat
+{
+    public static IReadOnlyList<StoredTensor> ReadShapes(ReadOnlyMemory<byte> memory, string source)
+    {
+        var offset = 0;
+        var data = memory;
+        long Leb()
+        {
+            long value = 0;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                if (offset >= data.Length)
+                {
+                    throw new InvalidDataException($"{source}: truncated state dict");
+                }
+
+                var b = data.Span[offset++];
+                value |= (long)(b & 0x7f) << shift;
+                if ((b & 0x80) == 0)
+                {
+                    return value;
+                }
+            }
+
+            throw new InvalidDataException($"{source}: damaged state dict (bad integer)");
+        }
+
+        var count = Leb();
+        if (count is < 0 or > 1_000_000)
+        {
+            throw new InvalidDataException($"{source}: damaged state dict ({count} tensors)");
+        }
+
+        var tensors = new List<StoredTensor>((int)count);
+        for (var i = 0; i < count; i++)
+        {
+            var nameLength = Leb();
+            if (nameLength < 0 || nameLength > data.Length - offset)
+            {
+                throw new InvalidDataException($"{source}: truncated state dict (tensor {i + 1} of {count})");
+            }
+
+            var name = Encoding.UTF8.GetString(data.Span.Slice(offset, (int)nameLength));
+            offset += (int)nameLength;
+            var type = (int)Leb();
+            var size = type switch
+            {
+                0 or 1 or 11 => 1,
+                2 or 5 or 15 => 2,
+                3 or 6 => 4,
+                4 or 7 => 8,
+                _ => throw new InvalidDataException($"{source}: damaged state dict (tensor {name} has unknown element type {type})"),
+            };
+            var rank = Leb();
+            if (rank is < 0 or > 16)
+            {
+                throw new InvalidDataException($"{source}: damaged state dict (tensor {name} has rank {rank})");
+            }
+
+            var shape = new long[rank];
+            long elements = 1;
+            for (var d = 0; d < rank; d++)
+            {
+                shape[d] = Leb();
+                if (shape[d] < 0 || (shape[d] > 0 && elements > long.MaxValue / shape[d]))
+                {
+                    throw new InvalidDataException($"{source}: damaged state dict (tensor {name} has dimension {shape[d]})");
+                }
+
+                elements *= shape[d];
+            }
+
+            if (elements > (data.Length - offset) / size)
+            {
+                throw new InvalidDataException($"{source}: truncated state dict (tensor {name} {string.Join("x", shape)} is cut short)");
+            }
+
+            offset += (int)(elements * size);
+            tensors.Add(new StoredTensor(name, type, shape));
+        }
+
+        return offset == data.Length ? tensors : throw new InvalidDataException($"{source}: damaged state dict ({data.Length - offset} bytes after the last tensor)");
+    }
+}
+
 /// <summary>What a checkpoint says about itself.</summary>
 public sealed record CheckpointHeader
 {
@@ -70,9 +166,94 @@ public static class Checkpoint
         return ms.ToArray();
     }
 
-    public static CheckpointHeader ReadHeader(byte[] data, string source) =>
-        JsonSerializer.Deserialize<CheckpointHeader>(Sections(data, source).Header.Span)
-        ?? throw new InvalidDataException($"{source}: empty checkpoint header");
+    public static CheckpointHeader ReadHeader(byte[] data, string source) => ParseHeader(Sections(data, source).Header, source);
+
+    private static CheckpointHeader ParseHeader(ReadOnlyMemory<byte> header, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<CheckpointHeader>(header.Span) ?? throw new InvalidDataException($"{source}: empty checkpoint header");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: damaged checkpoint header ({e.Message})");
+        }
+    }
+
+    /// <summary>
+    /// Checks a checkpoint end to end without loading it into a model: magic, every section's length, the header, and the
+    /// model's state dict (every tensor's name, type and shape, and that its data is all there). Returns the header and
+    /// the tensors' shapes; throws <see cref="InvalidDataException"/> saying what is wrong (empty, bad magic, truncated, …).
+    /// </summary>
+    public static (CheckpointHeader Header, IReadOnlyList<StoredTensor> Tensors) Inspect(byte[] data, string source)
+    {
+        if (data.Length == 0)
+        {
+            throw new InvalidDataException($"{source}: empty file (0 bytes), not a checkpoint");
+        }
+
+        var sections = Sections(data, source);
+        var header = ParseHeader(sections.Header, source);
+        return (header, StateDictFormat.ReadShapes(sections.Model, $"{source} (model section)"));
+    }
+
+    /// <summary>
+    /// Throws <see cref="CheckpointMismatchException"/> naming the first tensor whose name or shape differs between the
+    /// checkpoint and <paramref name="model"/>, with both shapes, and the model settings that differ (checkpoint vs now).
+    /// </summary>
+    public static void CheckFits(byte[] data, string source, torch.nn.Module model, ModelOptions? expected)
+    {
+        var (header, stored) = Inspect(data, source);
+        var wanted = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        var have = stored.ToDictionary(t => t.Name, t => t.Shape);
+        string? problem = null;
+        foreach (var (name, shape) in wanted)
+        {
+            if (!have.TryGetValue(name, out var saved))
+            {
+                problem = $"tensor {name} (shape {Shape(shape)}) is not in the checkpoint";
+                break;
+            }
+
+            if (!saved.SequenceEqual(shape))
+            {
+                problem = $"tensor {name} has shape {Shape(saved)} in the checkpoint but {Shape(shape)} in the model built now";
+                break;
+            }
+        }
+
+        problem ??= have.Keys.FirstOrDefault(k => !wanted.ContainsKey(k)) is { } extra ? $"the checkpoint holds tensor {extra}, which the model built now does not have" : null;
+        if (problem is null)
+        {
+            return;
+        }
+
+        var differences = expected is null ? [] : ModelDifferences(header.Model, expected);
+        throw new CheckpointMismatchException($"{source}: does not fit the model: {problem}" +
+            (differences.Count > 0 ? $"; the checkpoint was trained with {string.Join(", ", differences)}" : ""));
+    }
+
+    /// <summary>The model settings that differ, as "model.width 8 (now 16)" with the spec's names.</summary>
+    public static List<string> ModelDifferences(ModelOptions stored, ModelOptions now)
+    {
+        var a = JsonSerializer.SerializeToElement(stored, SpecNames);
+        var b = JsonSerializer.SerializeToElement(now, SpecNames);
+        var differences = new List<string>();
+        foreach (var p in a.EnumerateObject())
+        {
+            var other = b.TryGetProperty(p.Name, out var v) ? v.GetRawText() : "null";
+            if (p.Value.GetRawText() != other)
+            {
+                differences.Add($"model.{p.Name} {p.Value.GetRawText().Trim('"')} (now {other.Trim('"')})");
+            }
+        }
+
+        return differences;
+    }
+
+    private static readonly JsonSerializerOptions SpecNames = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static string Shape(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";
 
     /// <summary>Builds the encoder the checkpoint describes and loads its weights (on the CPU).</summary>
     public static (CheckpointHeader Header, torch.nn.Module<torch.Tensor, torch.Tensor> Encoder) LoadEncoder(byte[] data, string source)
@@ -92,6 +273,7 @@ public static class Checkpoint
     public static CheckpointHeader Restore(byte[] data, string source, torch.nn.Module model, Action<BinaryReader>? loadOptimizer,
         torch.nn.Module? classifier = null)
     {
+        CheckFits(data, source, model, null);
         var (header, modelBytes, optimizerBytes, classifierBytes) = Sections(data, source);
         using (var ms = new MemoryStream(modelBytes.ToArray()))
         {
@@ -116,7 +298,7 @@ public static class Checkpoint
             classifier.load(ms);
         }
 
-        return JsonSerializer.Deserialize<CheckpointHeader>(header.Span) ?? throw new InvalidDataException($"{source}: empty checkpoint header");
+        return ParseHeader(header, source);
     }
 
     /// <summary>

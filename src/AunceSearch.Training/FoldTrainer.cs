@@ -40,6 +40,12 @@ public sealed record FoldTrainingRequest
     public byte[]? ResumeFrom { get; init; }
 }
 
+/// <summary>
+/// Training diverged: a non-finite loss, feature or metric. The fold (and so its trial) fails with this message; the epoch's
+/// checkpoint is never written, so no NaN model becomes a result.
+/// </summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
 /// <summary>One finished epoch.</summary>
 /// <param name="Skipped">Data entries skipped so far (bad rows, missing or corrupt images) when the dataset opts in to skipping.</param>
 /// <param name="Baseline">The trivial baselines of the fold's test split (all-active F1, majority-class accuracy), to read the metrics against.</param>
@@ -178,8 +184,15 @@ public static class FoldTrainer
 
                     optimizer.Step(loss);
 
-                    lossSum += loss.item<float>();
+                    var value = loss.item<float>();
                     steps++;
+                    if (!float.IsFinite(value))
+                    {
+                        throw new TrainingDivergedException(
+                            $"loss became {Describe(value)} at epoch {epoch}, step {steps} (lr {settings.Lr:G3}); no checkpoint of this epoch is kept");
+                    }
+
+                    lossSum += value;
                 }
             }
 
@@ -187,6 +200,11 @@ public static class FoldTrainer
             var metrics = wce
                 ? EvaluateClassifier(model, classifier!, data, augmenter, device, cancellationToken)
                 : Evaluate(model, data, augmenter, trainOccurrence, request.Probe with { EncoderTrainMode = settings.ProbeEncoderTrainMode, ClassBalanced = settings.ClassBalanced }, device, request.Seed + epoch, cancellationToken);
+            if (!double.IsFinite(metrics.MeanF1) || !double.IsFinite(metrics.MeanAccuracy))
+            {
+                throw new TrainingDivergedException($"the evaluation at epoch {epoch} gave a non-finite metric (F1 {metrics.MeanF1}, accuracy {metrics.MeanAccuracy}); no checkpoint of this epoch is kept");
+            }
+
             var result = new EpochResult(epoch, steps == 0 ? double.NaN : lossSum / steps, metrics, steps, watch.Elapsed.TotalSeconds, data.Skipped.Count, baseline);
             var checkpoint = Checkpoint.Write(new CheckpointHeader
             {
@@ -202,6 +220,8 @@ public static class FoldTrainer
             onEpoch(result, checkpoint);
         }
     }
+
+    private static string Describe(float value) => float.IsNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
 
     /// <summary>A forward pass with the configured layout and precision (channels_last input; bf16 autocast on CUDA).</summary>
     private static Tensor Forward(torch.nn.Module<Tensor, Tensor> module, Tensor x, TrainingSettings settings, Device device)
@@ -273,6 +293,12 @@ public static class FoldTrainer
             kept.AddRange(batch.Indices);
         }
 
-        return (torch.cat(chunks, 0), [.. kept]);
+        var features = torch.cat(chunks, 0);
+        if (!torch.isfinite(features).all().item<bool>())
+        {
+            throw new TrainingDivergedException("the encoder's features became NaN or Inf (the weights diverged); no checkpoint of this epoch is kept");
+        }
+
+        return (features, [.. kept]);
     }
 }

@@ -12,6 +12,20 @@ public sealed record TrainingExecutorOptions
 
     /// <summary>libtorch intra-op threads (process-wide); 0 = cores / slots.</summary>
     public int TorchThreads { get; set; }
+
+    /// <summary>Throws naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (Slots is < 1 or > 1024)
+        {
+            throw new InvalidOperationException($"{SectionName}:Slots is {Slots}; it must be between 1 and 1024 (concurrent fold trainings on this silo)");
+        }
+
+        if (TorchThreads is < 0 or > 4096)
+        {
+            throw new InvalidOperationException($"{SectionName}:TorchThreads is {TorchThreads}; it must be 0 (cores / slots) or a thread count up to 4096");
+        }
+    }
 }
 
 /// <summary>How a fold's training ended.</summary>

@@ -4,12 +4,7 @@ namespace AunceSearch.Cli.Tests;
 
 public sealed class CliTests
 {
-    private static readonly Lazy<string> Dataset = new(() =>
-    {
-        var root = Path.Combine(CliHarness.TempDirectory(), "data");
-        SyntheticAuFaces.Generate(root, new SyntheticOptions { Subjects = 6, ImagesPerSubject = 8, ImageSize = 32, Folds = 2, OccurrenceRates = [0.3, 0.6, 0.4] });
-        return root;
-    });
+    private static readonly Lazy<string> Dataset = new(CliHarness.SyntheticDataset);
 
     private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliHarness.Run(args);
 

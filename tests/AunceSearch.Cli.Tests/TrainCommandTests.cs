@@ -4,12 +4,7 @@ namespace AunceSearch.Cli.Tests;
 
 public sealed class TrainCommandTests
 {
-    private static readonly Lazy<string> Dataset = new(() =>
-    {
-        var root = Path.Combine(CliHarness.TempDirectory(), "data");
-        SyntheticAuFaces.Generate(root, new SyntheticOptions { Subjects = 6, ImagesPerSubject = 8, ImageSize = 32, Folds = 2, OccurrenceRates = [0.3, 0.6, 0.4] });
-        return root;
-    });
+    private static readonly Lazy<string> Dataset = new(CliHarness.SyntheticDataset);
 
     private static string Spec(string model = "{encoder: resnet18, width: 4, feature_dim: 8}", string extra = "")
     {
@@ -45,7 +40,7 @@ public sealed class TrainCommandTests
         Assert.Equal(2, code);
         Assert.Contains("--resume", stderr);
 
-        (code, stdout, stderr) = await CliHarness.Run("train", spec, "--out", output, "--resume", "--epochs", "2", "--fold", "2", "--set", "positives=paper");
+        (code, stdout, stderr) = await CliHarness.Run("train", spec, "--out", output, "--resume", "--epochs", "2", "--fold", "2");
         Assert.True(code == 0, stderr);
         Assert.Contains("fold 2: resuming from", stdout);
         Assert.Contains("fold 2 epoch 2/2", stdout);
@@ -56,13 +51,7 @@ public sealed class TrainCommandTests
     /// <summary>A copy of the synthetic set described by one label table (the generic layout) instead of list files.</summary>
     private static string TableCopy()
     {
-        var root = Path.Combine(CliHarness.TempDirectory(), "table");
-        foreach (var file in Directory.EnumerateFiles(Dataset.Value, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(root, Path.GetRelativePath(Dataset.Value, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+        var root = CliHarness.CopyOf(Dataset.Value, "table");
 
         var imageDir = AuListReader.FindImageDirectory(root);
         var rows = new List<string> { "subject,AU1,AU2,AU4,path" };    // columns in any order; path found by name

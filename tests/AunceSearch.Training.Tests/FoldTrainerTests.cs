@@ -91,6 +91,39 @@ public class FoldTrainerTests
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader([1, 2, 3], "bad.ckpt"));
         Assert.Contains("bad.ckpt", e.Message);
     }
+
+    [Fact]
+    public void A_checkpoint_of_another_width_names_the_tensor_both_shapes_and_the_setting()
+    {
+        var narrow = new ModelOptions { Encoder = "resnet18", Width = 4, FeatureDim = 8, InputSize = 32 };
+        byte[] data;
+        using (var model = EncoderFactory.Create(narrow, 3))
+        {
+            data = Checkpoint.Write(new CheckpointHeader
+            {
+                Label = "w4", Epoch = 1, Seed = 1, AuNames = ["AU1", "AU2", "AU4"], Model = narrow,
+                Hyperparameters = new Dictionary<string, string>(),
+            }, model, (Action<BinaryWriter>?)null);
+        }
+
+        // The parser reads every tensor of a real checkpoint and nothing is left over.
+        var (header, tensors) = Checkpoint.Inspect(data, "w4.ckpt");
+        Assert.Equal(1, header.Epoch);
+        Assert.Contains(tensors, t => t.Name == "backbone.conv1.weight" && t.Shape.SequenceEqual(new long[] { 4, 3, 7, 7 }));
+
+        var wide = narrow with { Width = 8 };
+        using var other = EncoderFactory.Create(wide, 3);
+        var e = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.Restore(data, "w4.ckpt", other, (Action<BinaryReader>?)null));
+        Assert.Contains("w4.ckpt: does not fit the model: tensor backbone.conv1.weight has shape [4, 3, 7, 7] in the checkpoint but [8, 3, 7, 7]", e.Message);
+        e = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.CheckFits(data, "w4.ckpt", other, wide));
+        Assert.Contains("the checkpoint was trained with model.width 4 (now 8)", e.Message);
+
+        // Every truncation of it is reported as such, never loaded.
+        foreach (var cut in new[] { 5, 20, data.Length / 3, data.Length - 1 })
+        {
+            Assert.Throws<InvalidDataException>(() => Checkpoint.Inspect(data[..cut], "cut.ckpt"));
+        }
+    }
 }
 
 public class FoldTrainerModesTests

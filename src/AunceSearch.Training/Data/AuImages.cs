@@ -23,19 +23,35 @@ public static class AuImages
             return $"image {path} not found";
         }
 
-        SKBitmap? decoded;
+        // SKCodec rather than SKBitmap.Decode: Decode hands back a partly filled bitmap for a truncated file (the rest
+        // left grey), and that image would train with its labels as if it were whole. Anything short of a complete
+        // decode is an error here.
+        SKBitmap decoded;
         try
         {
-            decoded = SKBitmap.Decode(path);
+            using var codec = SKCodec.Create(path, out var opened);
+            if (codec is null)
+            {
+                return $"cannot decode image {path} ({Describe(opened)})";
+            }
+
+            var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+            if (info.Width <= 0 || info.Height <= 0)
+            {
+                return $"cannot decode image {path} (it has no pixels)";
+            }
+
+            decoded = new SKBitmap(info);
+            var result = codec.GetPixels(info, decoded.GetPixels());
+            if (result != SKCodecResult.Success)
+            {
+                decoded.Dispose();
+                return $"cannot decode image {path} ({Describe(result)})";
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             return $"cannot read image {path}: {e.Message}";
-        }
-
-        if (decoded is null)
-        {
-            return $"cannot decode image {path} (corrupt or not an image)";
         }
 
         using (decoded)
@@ -61,6 +77,14 @@ public static class AuImages
 
         return null;
     }
+
+    private static string Describe(SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput => "the file is truncated: the image data ends before the last row",
+        SKCodecResult.ErrorInInput => "the image data is damaged",
+        SKCodecResult.InvalidInput or SKCodecResult.Unimplemented => "not an image format this build can read (PNG, JPEG, BMP, GIF, WebP)",
+        _ => $"decoder error {result}",
+    };
 
     /// <summary>
     /// Decodes entries <paramref name="indices"/> of <paramref name="split"/> in parallel. A bad image fails with its list

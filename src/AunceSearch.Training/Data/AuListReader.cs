@@ -158,14 +158,10 @@ public static class AuListReader
         var bad = new HashSet<int>();
         var pathName = Path.GetFileName(pathFile);
         var lineNo = 0;
-        foreach (var raw in File.ReadLines(pathFile))
+        foreach (var raw in Lines(pathFile))
         {
             lineNo++;
             var line = raw.Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
 
             var rel = line.Replace('\\', '/');
             if (Path.IsPathRooted(rel) || rel.Split('/').Contains(".."))
@@ -180,14 +176,10 @@ public static class AuListReader
 
         var rows = new List<float[]>();
         lineNo = 0;
-        foreach (var raw in File.ReadLines(labelFile))
+        foreach (var raw in Lines(labelFile))
         {
             lineNo++;
             var cols = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (cols.Length == 0)
-            {
-                continue;
-            }
 
             var problem = ParseRow(cols, names, out var row);
             if (problem is not null)
@@ -216,6 +208,30 @@ public static class AuListReader
 
         var all = AuSplit.FromRows(paths, rows, subjects, names, origins, skipped);
         return DropMissing(all, bad, skipBad);
+    }
+
+    /// <summary>
+    /// The lines of a list or label file up to its last non-blank line. The two files pair by line, so a blank or
+    /// whitespace-only line inside either is an error naming it: skipping it in one file only would pair every later
+    /// image with the next image's labels, silently. Blank lines after the last entry are ignored.
+    /// </summary>
+    public static List<string> Lines(string file)
+    {
+        var lines = File.ReadAllLines(file).ToList();
+        while (lines.Count > 0 && string.IsNullOrWhiteSpace(lines[^1]))
+        {
+            lines.RemoveAt(lines.Count - 1);
+        }
+
+        var blank = lines.FindIndex(string.IsNullOrWhiteSpace);
+        if (blank >= 0)
+        {
+            throw new DataFormatException(
+                $"{file}:{blank + 1}: blank line inside the list; each line is one image (list) or its labels (label file), paired by line number, " +
+                "so a blank line would shift every later entry — remove it");
+        }
+
+        return lines;
     }
 
     /// <summary>Parses one row's label columns (one per AU in <paramref name="names"/>) into 0/1 values; returns what is wrong, or null.</summary>
