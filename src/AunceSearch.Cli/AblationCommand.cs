@@ -42,46 +42,10 @@ public static class AblationCommand
         ("VIII", "p1000", "60.1"), ("VIII", "p0100", "48.4"), ("VIII", "p0010", "63.2"), ("VIII", "all", "66.1"),
     ];
 
-    public static async Task<int> RunAsync(string specPath, string[] rest, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string specPath, int seeds, IReadOnlyList<string> tableNames, string? outDir, RunOptions options,
+        TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var seeds = 3;
-        string? outDir = null;
-        var tables = new HashSet<string>(["VI", "VII", "VIII"], StringComparer.OrdinalIgnoreCase);
-        var runArgs = new List<string>();
-        for (var i = 0; i < rest.Length; i++)
-        {
-            string Next() => i + 1 < rest.Length ? rest[++i] : throw new UsageException($"{rest[i]} needs a value");
-            switch (rest[i])
-            {
-                case "--seeds":
-                    seeds = int.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 2
-                        ? n : throw new UsageException("--seeds must be an integer >= 2 (a confidence interval needs two values)");
-                    break;
-                case "--out":
-                    outDir = Path.GetFullPath(Next());
-                    break;
-                case "--tables":
-                    var wanted = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    if (wanted.Length == 0 || wanted.Any(t => t.ToUpperInvariant() is not ("VI" or "VII" or "VIII")))
-                    {
-                        throw new UsageException("--tables takes a comma-separated list of VI, VII, VIII");
-                    }
-
-                    tables = new HashSet<string>(wanted, StringComparer.OrdinalIgnoreCase);
-                    break;
-                case "-v" or "--verbose" or "--config" or "--journal":
-                    runArgs.Add(rest[i]);
-                    if (rest[i] is "--config" or "--journal")
-                    {
-                        runArgs.Add(Next());
-                    }
-
-                    break;
-                default:
-                    throw new UsageException($"unknown option {rest[i]}");
-            }
-        }
-
+        var tables = new HashSet<string>(tableNames, StringComparer.OrdinalIgnoreCase);
         if (!File.Exists(specPath))
         {
             throw new SpecException($"{specPath}: spec file not found");
@@ -97,7 +61,6 @@ public static class AblationCommand
         await stdout.WriteLineAsync($"ablation of {specPath}: {needed.Count} configurations x {seeds} seeds x {spec.Dataset.Folds.Length} folds x {spec.Training.Epochs} epochs; results in {outDir}");
 
         var results = new Dictionary<string, (double[] Values, double AllActive)>(StringComparer.Ordinal);
-        var options = RunOptions.Parse([.. runArgs], allowTrials: false);
         foreach (var variant in needed)
         {
             var variantYaml = VariantYaml(yaml, spec, variant, seeds);

@@ -10,12 +10,8 @@ namespace AunceSearch.Cli;
 /// </summary>
 public static class LossCheck
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string file, TextWriter stdout, TextWriter stderr)
     {
-        if (args is not ["--vectors", var file])
-        {
-            throw new UsageException("loss check takes --vectors FILE");
-        }
 
         if (!File.Exists(file))
         {

@@ -6,20 +6,8 @@ namespace AunceSearch.Cli;
 /// <summary><c>aunce scheduler replay TRACE.json [--check] [--explain]</c>.</summary>
 public static class SchedulerReplay
 {
-    public static int Run(string path, string[] options, TextWriter stdout, TextWriter stderr)
+    public static int Run(string path, bool check, bool explain, TextWriter stdout, TextWriter stderr)
     {
-        var check = false;
-        var explain = false;
-        foreach (var o in options)
-        {
-            switch (o)
-            {
-                case "--check": check = true; break;
-                case "--explain": explain = true; break;
-                default: throw new UsageException($"unknown option {o}");
-            }
-        }
-
         PrunerTrace trace;
         IReadOnlyList<SchedulerDecision> decisions;
         try

@@ -20,11 +20,55 @@ public sealed class SweepJournal
 
     public string Directory { get; }
 
-    public static SweepJournal Create(string root, string sweepId, string specYaml)
+    /// <summary>
+    /// Creates the journal of sweep <paramref name="sweepId"/>; an id whose journal exists is refused (its journal and
+    /// checkpoints belong to another sweep). The claim is atomic: spec.yaml is created with CreateNew.
+    /// </summary>
+    public static SweepJournal Create(string root, string sweepId, string specYaml) =>
+        TryCreate(root, sweepId, specYaml) ?? throw new UsageException(
+            $"sweep id '{sweepId}' is taken: {Path.Combine(root, sweepId)} holds another sweep's journal; choose another --id");
+
+    /// <summary>A journal under a fresh id <c>NAME-yyyyMMdd-HHmmss-xxxxxx</c> (random suffix: two sweeps of one name started in the same second differ).</summary>
+    public static (string Id, SweepJournal Journal) CreateUnique(string root, string name, DateTime utcNow, string specYaml)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var id = $"{name}-{utcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
+            if (TryCreate(root, id, specYaml) is { } journal)
+            {
+                return (id, journal);
+            }
+
+            if (attempt > 100)
+            {
+                throw new IOException($"{root}: cannot claim a new sweep id");
+            }
+        }
+    }
+
+    /// <summary>Letters, digits, '-', '_' and '.', 1–100 characters, not starting with '.' (a directory name and a checkpoint-key segment).</summary>
+    public static string? IdProblem(string id) =>
+        id.Length is >= 1 and <= 100 && id[0] != '.' && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? null
+            : $"sweep id '{id}' must be 1-100 letters, digits, '-', '_' or '.', not starting with '.'";
+
+    private static SweepJournal? TryCreate(string root, string sweepId, string specYaml)
     {
         var dir = Path.Combine(root, sweepId);
         System.IO.Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "spec.yaml"), specYaml);
+        try
+        {
+            using (var spec = new FileStream(Path.Combine(dir, "spec.yaml"), FileMode.CreateNew, FileAccess.Write))
+            using (var writer = new StreamWriter(spec))
+            {
+                writer.Write(specYaml);
+            }
+        }
+        catch (IOException) when (File.Exists(Path.Combine(dir, "spec.yaml")))
+        {
+            return null;
+        }
+
         File.WriteAllText(Path.Combine(dir, "events.jsonl"), "");
         return new SweepJournal(dir);
     }
@@ -64,7 +108,7 @@ public sealed class SweepJournal
     }
 
     /// <summary><c>aunce sweep explain SWEEP [TRIAL]</c>: every decision about the trial (or all trials) in plain language.</summary>
-    public static int Explain(string sweep, string[] rest, TextWriter stdout, TextWriter stderr)
+    public static int Explain(string sweep, int? trial, TextWriter stdout, TextWriter stderr)
     {
         var dir = System.IO.Directory.Exists(sweep) ? sweep : Path.Combine(System.IO.Directory.GetCurrentDirectory(), ".aunce", "sweeps", sweep);
         if (!System.IO.Directory.Exists(dir))
@@ -72,12 +116,6 @@ public sealed class SweepJournal
             throw new UsageException($"sweep '{sweep}': no journal at {dir}");
         }
 
-        int? trial = rest switch
-        {
-            [] => null,
-            [var t] when int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => n,
-            _ => throw new UsageException("sweep explain takes a sweep and an optional trial number"),
-        };
         var status = ReadStatus(dir);
         var trials = status.Trials.Where(t => trial is null || t.Trial == trial).ToList();
         if (trials.Count == 0)

@@ -22,12 +22,14 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     /// <summary>The sweep's final status once <see cref="RunAsync"/> has returned (null if it never started).</summary>
     public SweepStatus? FinalStatus { get; private set; }
 
+    /// <summary>How often the journal's status.json is rewritten while a sweep runs.</summary>
+    public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(2);
+
     public async Task<int> RunAsync(string yaml, string specFile, string baseDirectory, CancellationToken cancellationToken)
     {
         var spec = SweepSpecLoader.Parse(yaml, specFile, baseDirectory);
         DatasetPreparation.Check(spec, generateIfMissing: true, stdout);
 
-        var sweepId = $"{spec.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "aunce" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -50,6 +52,12 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
         var settings = AunceConfiguration.Read(builder.Configuration);
         await Preflight.CheckAsync(spec, settings, options.JournalDirectory, cancellationToken);
+
+        // The journal is claimed after every check and before the silo starts, atomically: a taken id fails here, and a
+        // run refused for bad input leaves no journal behind.
+        var (sweepId, journal) = options.Id is { } id
+            ? (id, SweepJournal.Create(options.JournalDirectory, id, yaml))
+            : SweepJournal.CreateUnique(options.JournalDirectory, spec.Name, DateTime.UtcNow, yaml);
         builder.AddAunceSilo();
         using var host = builder.Build();
         var watch = Stopwatch.StartNew();
@@ -62,13 +70,21 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
                                         $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
             using var cancelRegistration = cancellationToken.Register(() => _ = sweep.CancelAsync());
-            var journal = SweepJournal.Create(options.JournalDirectory, sweepId, yaml);
             var status = await sweep.StartAsync(yaml, specFile, baseDirectory);
             long seen = 0;
+            var statusWritten = Stopwatch.StartNew();
             while (true)
             {
                 var events = await sweep.GetEventsAsync(seen);
                 journal.Append(events);
+                if (events.Length > 0 && statusWritten.Elapsed > StatusInterval)
+                {
+                    // status.json during the run too (at most every StatusInterval), so `sweep explain` works on a
+                    // sweep whose process was killed.
+                    journal.WriteStatus(await sweep.GetStatusAsync());
+                    statusWritten.Restart();
+                }
+
                 foreach (var e in events)
                 {
                     seen = e.Sequence;

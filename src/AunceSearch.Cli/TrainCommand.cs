@@ -8,6 +8,9 @@ using AunceSearch.Training.Models;
 
 namespace AunceSearch.Cli;
 
+/// <summary>What <c>aunce train</c> was asked for: one fold or all, through which epoch, where, resuming or not, and <c>--set</c> overrides.</summary>
+public sealed record TrainOptions(int? Fold, int? Epochs, string Output, bool Resume, IReadOnlyDictionary<string, string> Overrides);
+
 /// <summary>
 /// <c>aunce train SPEC.yaml</c>: trains one configuration — the spec's fixed training values, with <c>--set</c>
 /// overrides — on one or all of its folds, with per-epoch progress, a checkpoint per epoch (resumable), and a final
@@ -15,39 +18,9 @@ namespace AunceSearch.Cli;
 /// </summary>
 public static class TrainCommand
 {
-    public static int Run(string specPath, string[] rest, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static int Run(string specPath, TrainOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        int? onlyFold = null;
-        int? epochs = null;
-        var output = Path.GetFullPath(Path.Combine(".aunce", "train"));
-        var resume = false;
-        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < rest.Length; i++)
-        {
-            string Next() => i + 1 < rest.Length ? rest[++i] : throw new UsageException($"{rest[i]} needs a value");
-            switch (rest[i])
-            {
-                case "--fold":
-                    onlyFold = int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var f) ? f : throw new UsageException("--fold must be a fold number");
-                    break;
-                case "--epochs":
-                    epochs = int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var e) && e >= 1 ? e : throw new UsageException("--epochs must be an integer >= 1");
-                    break;
-                case "--out":
-                    output = Path.GetFullPath(Next());
-                    break;
-                case "--resume":
-                    resume = true;
-                    break;
-                case "--set":
-                    var (key, value) = OptionArguments.KeyValue("--set", Next(), ", e.g. --set lr=0.0003");
-                    overrides[key] = value;
-                    break;
-                default:
-                    throw new UsageException($"unknown option {rest[i]}");
-            }
-        }
-
+        var (onlyFold, epochs, output, resume, overrides) = options;
         var spec = SweepSpecLoader.LoadFile(specPath);
         var folds = onlyFold is { } only
             ? spec.Dataset.Folds.Contains(only) ? [only] : throw new SpecException($"{specPath}: --fold {only}: the spec's folds are {string.Join(", ", spec.Dataset.Folds)}")

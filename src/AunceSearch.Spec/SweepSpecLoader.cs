@@ -13,7 +13,7 @@ public static class SweepSpecLoader
     {
         if (!File.Exists(path))
         {
-            throw new SpecException($"{path}: sweep spec file not found");
+            throw new SpecException(Directory.Exists(path) ? $"{path}: is a directory, not a sweep spec file" : $"{path}: sweep spec file not found");
         }
 
         var full = Path.GetFullPath(path);

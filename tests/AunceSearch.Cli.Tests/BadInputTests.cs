@@ -318,4 +318,16 @@ public sealed class BadInputTests
         Assert.Equal(2, code);
         Assert.Contains("a second YAML document", stderr);
     }
+
+    [Fact]
+    public async Task A_directory_given_as_the_spec_is_named_as_such()
+    {
+        var dir = CliHarness.TempDirectory();
+        foreach (var verb in new[] { new[] { "sweep", "validate", dir }, ["sweep", "run", dir], ["train", dir] })
+        {
+            var (code, _, stderr) = await CliHarness.Run(verb);
+            Assert.Equal(2, code);
+            Assert.Contains($"{dir}: is a directory, not a sweep spec file", stderr);
+        }
+    }
 }

@@ -41,8 +41,8 @@ public sealed class CliTests
         Assert.Equal(0, (await Run("--help")).Code);
         var (code, _, err) = await Run("frobnicate");
         Assert.Equal(2, code);
-        Assert.Contains("unknown command: aunce frobnicate", err);
-        Assert.Contains("usage: aunce", err);
+        Assert.Contains("error: Unrecognized command or argument 'frobnicate'", err);
+        Assert.Contains("run 'aunce --help' for usage", err);
     }
 
     [Fact]

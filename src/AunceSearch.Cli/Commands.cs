@@ -1,0 +1,287 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using AunceSearch.Training.Data;
+
+namespace AunceSearch.Cli;
+
+/// <summary>
+/// The <c>aunce</c> command tree on System.CommandLine: typed options that may come in any order, <c>--help</c> on every
+/// command, value checks as validators (so a bad value is a parse error, exit 2, before anything runs), and the
+/// invocation's cancellation token (Ctrl-C, SIGTERM) handed to every command.
+/// </summary>
+internal static class Commands
+{
+    public static RootCommand Build(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("""
+            AunceSearch: hyperparameter search for AU detectors trained with the AUNCE loss.
+            Exit codes: 0 success; 1 the run failed (a failed sweep, diverged training, Ctrl-C or SIGTERM); 2 bad input (arguments,
+            spec, data, configuration, environment), with one line naming the input. Every command has --help.
+            """);
+        root.Subcommands.Add(Demo(stdout, stderr));
+        root.Subcommands.Add(Sweep(stdout, stderr));
+        root.Subcommands.Add(Train(stdout, stderr));
+        root.Subcommands.Add(Ablation(stdout, stderr));
+        root.Subcommands.Add(Scheduler(stdout, stderr));
+        root.Subcommands.Add(Loss(stdout, stderr));
+        root.Subcommands.Add(Data(stdout));
+        root.Subcommands.Add(Silo());
+        return root;
+    }
+
+    // Options shared by the commands that run sweeps.
+    private sealed record RunSymbols(Option<bool> Verbose, Option<string[]> Config, Option<string> Journal, Option<string>? Id = null)
+    {
+        public static RunSymbols Create()
+        {
+            var config = KeyValueOption("--config", "set a configuration value, e.g. Aunce:Checkpoints:Store=azure-blob (repeatable)", "");
+            return new RunSymbols(
+                new Option<bool>("--verbose", "-v") { Description = "also print silo and training logs (stderr)" },
+                config,
+                new Option<string>("--journal") { Description = "where sweep journals go (default ./.aunce/sweeps)", HelpName = "DIR" });
+        }
+
+        /// <summary>With <c>--id</c>: the commands that run exactly one sweep.</summary>
+        public static RunSymbols CreateWithId()
+        {
+            var id = new Option<string>("--id") { Description = "the sweep's id (default NAME-TIME-RANDOM); an id that exists is refused", HelpName = "ID" };
+            id.Validators.Add(r =>
+            {
+                if (Value<string>(r) is { } v && SweepJournal.IdProblem(v) is { } problem)
+                {
+                    r.AddError(problem);
+                }
+            });
+            return Create() with { Id = id };
+        }
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Verbose);
+            command.Options.Add(Config);
+            command.Options.Add(Journal);
+            if (Id is not null)
+            {
+                command.Options.Add(Id);
+            }
+        }
+
+        public RunOptions Read(ParseResult parse, int? trials = null) => new(
+            parse.GetValue(Verbose),
+            trials,
+            (parse.GetValue(Config) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(g => g.Key, g => (string?)g.Last()[1], StringComparer.OrdinalIgnoreCase),
+            Path.GetFullPath(parse.GetValue(Journal) ?? Path.Combine(Directory.GetCurrentDirectory(), ".aunce", "sweeps")),
+            Id is null ? null : parse.GetValue(Id));
+    }
+
+    private static Command Demo(TextWriter stdout, TextWriter stderr)
+    {
+        var trials = new Option<int?>("--trials") { Description = "number of trials (default: the demo spec's 8)", HelpName = "N" };
+        trials.Validators.Add(AtLeast(trials, 1));
+        var run = RunSymbols.CreateWithId();
+        var command = new Command("demo", "run the demo sweep (synthetic AU data, AUNCE, random search + ASHA) on an embedded silo with local checkpoints");
+        command.Options.Add(trials);
+        run.AddTo(command);
+        command.SetAction((parse, ct) => CliApp.DemoAsync(run.Read(parse, parse.GetValue(trials)), stdout, stderr, ct));
+        return command;
+    }
+
+    private static Command Sweep(TextWriter stdout, TextWriter stderr)
+    {
+        var sweep = new Command("sweep", "run, check and explain sweeps");
+
+        var spec = SpecArgument();
+        var run = RunSymbols.CreateWithId();
+        var runCommand = new Command("run", "run a sweep from a YAML spec on an embedded silo") { spec };
+        run.AddTo(runCommand);
+        runCommand.SetAction((parse, ct) => CliApp.SweepRunAsync(parse.GetValue(spec)!, run.Read(parse), stdout, stderr, ct));
+        sweep.Subcommands.Add(runCommand);
+
+        var validateSpec = SpecArgument();
+        var deep = new Option<bool>("--deep") { Description = "also decode every image and report every unusable one with its list line" };
+        var validate = new Command("validate", "check a spec (and that its dataset can be read) without training") { validateSpec, deep };
+        validate.SetAction(parse => CliApp.Validate(parse.GetValue(validateSpec)!, parse.GetValue(deep), stdout, stderr));
+        sweep.Subcommands.Add(validate);
+
+        var id = new Argument<string>("SWEEP") { Description = "a sweep id under .aunce/sweeps, or a journal directory" };
+        var trial = new Argument<int?>("TRIAL") { Description = "only this trial", Arity = ArgumentArity.ZeroOrOne };
+        var explain = new Command("explain", "why each trial of a finished sweep was paused, promoted, stopped or completed") { id, trial };
+        explain.SetAction(parse => SweepJournal.Explain(parse.GetValue(id)!, parse.GetValue(trial), stdout, stderr));
+        sweep.Subcommands.Add(explain);
+        return sweep;
+    }
+
+    private static Command Train(TextWriter stdout, TextWriter stderr)
+    {
+        var spec = SpecArgument();
+        var fold = new Option<int?>("--fold") { Description = "train only this fold", HelpName = "N" };
+        var epochs = new Option<int?>("--epochs") { Description = "train through this epoch (default: the spec's)", HelpName = "N" };
+        epochs.Validators.Add(AtLeast(epochs, 1));
+        var set = KeyValueOption("--set", "override a training value, e.g. --set lr=0.0003 (repeatable)", ", e.g. --set lr=0.0003");
+        var output = new Option<string>("--out") { Description = "where checkpoints go (default ./.aunce/train)", HelpName = "DIR" };
+        var resume = new Option<bool>("--resume") { Description = "continue from the newest sound checkpoint of each fold" };
+        var command = new Command("train", "train one configuration (the spec's training values, --set overrides) on its folds; a checkpoint per epoch and a per-AU table")
+        {
+            spec, fold, epochs, set, output, resume,
+        };
+        command.SetAction((parse, ct) => Task.FromResult(TrainCommand.Run(parse.GetValue(spec)!, new TrainOptions(
+            parse.GetValue(fold),
+            parse.GetValue(epochs),
+            Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(".aunce", "train")),
+            parse.GetValue(resume),
+            (parse.GetValue(set) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.Ordinal)),
+            stdout, stderr, ct)));
+        return command;
+    }
+
+    private static Command Ablation(TextWriter stdout, TextWriter stderr)
+    {
+        var spec = SpecArgument();
+        var seeds = new Option<int>("--seeds") { Description = "seeds per configuration (default 3)", HelpName = "N", DefaultValueFactory = _ => 3 };
+        seeds.Validators.Add(r =>
+        {
+            if (Value<int>(r) < 2)
+            {
+                r.AddError("--seeds must be an integer >= 2 (a confidence interval needs two values)");
+            }
+        });
+        var tables = new Option<string>("--tables") { Description = "which tables (default VI,VII,VIII)", HelpName = "VI,VII,VIII" };
+        tables.Validators.Add(r =>
+        {
+            var wanted = (Value<string>(r) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (wanted.Length == 0 || wanted.Any(t => t.ToUpperInvariant() is not ("VI" or "VII" or "VIII")))
+            {
+                r.AddError("--tables takes a comma-separated list of VI, VII, VIII");
+            }
+        });
+        var output = new Option<string>("--out") { Description = "where tables.txt, results.json and the plot go", HelpName = "DIR" };
+        var run = RunSymbols.Create();
+        var command = new Command("ablation", "the AUNCE paper's ablation (Tables VI, VII, VIII) on the spec's dataset, model and budget: mean F1 with 95 % CIs over seeds")
+        {
+            spec, seeds, tables, output,
+        };
+        run.AddTo(command);
+        command.SetAction((parse, ct) => AblationCommand.RunAsync(parse.GetValue(spec)!, parse.GetValue(seeds),
+            (parse.GetValue(tables) ?? "VI,VII,VIII").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            parse.GetValue(output) is { } o ? Path.GetFullPath(o) : null, run.Read(parse), stdout, stderr, ct));
+        return command;
+    }
+
+    private static Command Scheduler(TextWriter stdout, TextWriter stderr)
+    {
+        var trace = new Argument<string>("TRACE") { Description = "a pruner trace (aunce-pruner-trace/1, e.g. from Optuna)" };
+        var check = new Option<bool>("--check") { Description = "compare with the trace's decisions; exit 1 on any mismatch" };
+        var explain = new Option<bool>("--explain") { Description = "print each decision's evidence" };
+        var replay = new Command("replay", "feed a pruner trace to the equivalent AunceSearch pruner; one JSON decision per report") { trace, check, explain };
+        replay.SetAction(parse => SchedulerReplay.Run(parse.GetValue(trace)!, parse.GetValue(check), parse.GetValue(explain), stdout, stderr));
+        return new Command("scheduler", "pruner traces") { replay };
+    }
+
+    private static Command Loss(TextWriter stdout, TextWriter stderr)
+    {
+        var vectors = new Option<string>("--vectors") { Description = "a reference-vectors file", HelpName = "FILE", Required = true };
+        var check = new Command("check", "check the AUNCE loss (and WCE, metrics) against reference vectors; exit 1 on any miss") { vectors };
+        check.SetAction(parse => LossCheck.Run(parse.GetValue(vectors)!, stdout, stderr));
+        return new Command("loss", "the AUNCE loss") { check };
+    }
+
+    private static Command Data(TextWriter stdout)
+    {
+        var dir = new Argument<string>("DIR") { Description = "a new or empty directory" };
+        var subjects = IntOption("--subjects", 2, "subjects");
+        var images = IntOption("--images", 1, "images per subject");
+        var size = IntOption("--size", 32, "image size in pixels");
+        var folds = IntOption("--folds", 2, "subject-exclusive folds");
+        var seed = IntOption("--seed", 0, "generator seed");
+        var noise = new Option<double?>("--noise") { Description = "label noise probability in [0, 0.5)", HelpName = "P" };
+        noise.Validators.Add(r =>
+        {
+            if (Value<double?>(r) is { } p && p is not (>= 0 and < 0.5))
+            {
+                r.AddError("--noise must be a probability in [0, 0.5)");
+            }
+        });
+        var synth = new Command("synth", "write a synthetic AU-face dataset in the AUNCE list layout") { dir, subjects, images, size, folds, seed, noise };
+        synth.SetAction(parse =>
+        {
+            var o = new SyntheticOptions();
+            o = o with
+            {
+                Subjects = parse.GetValue(subjects) ?? o.Subjects,
+                ImagesPerSubject = parse.GetValue(images) ?? o.ImagesPerSubject,
+                ImageSize = parse.GetValue(size) ?? o.ImageSize,
+                Folds = parse.GetValue(folds) ?? o.Folds,
+                Seed = parse.GetValue(seed) ?? o.Seed,
+                LabelNoise = parse.GetValue(noise) ?? o.LabelNoise,
+            };
+            return CliApp.Synthesize(parse.GetValue(dir)!, o, stdout);
+        });
+        return new Command("data", "datasets") { synth };
+    }
+
+    private static Command Silo()
+    {
+        var command = new Command("silo", "run a silo host (a cluster member), configured by Aunce__* environment variables")
+        {
+            TreatUnmatchedTokensAsErrors = false,   // host arguments (e.g. --Aunce:Silo:SiloPort=11112) go to the host's configuration
+        };
+        command.SetAction((parse, ct) => SiloHost.RunAsync([.. parse.UnmatchedTokens], ct));
+        return command;
+    }
+
+    /// <summary>The option's value, or default when it does not convert (the parser reports that error itself).</summary>
+    private static T? Value<T>(OptionResult r)
+    {
+        try
+        {
+            return r.GetValueOrDefault<T>();
+        }
+        catch (InvalidOperationException)
+        {
+            return default;
+        }
+    }
+
+    private static Argument<string> SpecArgument() => new("SPEC") { Description = "a sweep spec (YAML)" };
+
+    private static Option<int?> IntOption(string name, int min, string what)
+    {
+        var option = new Option<int?>(name) { Description = $"{what} (>= {min})", HelpName = "N" };
+        option.Validators.Add(AtLeast(option, min));
+        return option;
+    }
+
+    private static Action<OptionResult> AtLeast(Option<int?> option, int min) => r =>
+    {
+        if (Value<int?>(r) is { } v && v < min)
+        {
+            r.AddError($"{option.Name} must be an integer >= {min}");
+        }
+    };
+
+    /// <summary>A repeatable KEY=VALUE option; <paramref name="example"/> ends the error for a value without '='.</summary>
+    private static Option<string[]> KeyValueOption(string name, string description, string example)
+    {
+        var option = new Option<string[]>(name)
+        {
+            Description = description,
+            HelpName = "KEY=VALUE",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        option.Validators.Add(KeyValues(name, example));
+        return option;
+    }
+
+    private static Action<OptionResult> KeyValues(string name, string example) => r =>
+    {
+        foreach (var text in Value<string[]>(r) ?? [])
+        {
+            if (text.IndexOf('=', StringComparison.Ordinal) <= 0)
+            {
+                r.AddError($"{name} '{text}' must be KEY=VALUE{example}");
+            }
+        }
+    };
+}

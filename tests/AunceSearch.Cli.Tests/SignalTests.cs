@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace AunceSearch.Cli.Tests;
+
+/// <summary>The real <c>aunce</c> process and real signals: a foreground sweep stops cleanly on SIGTERM and on SIGINT.</summary>
+public sealed class SignalTests
+{
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task A_signal_cancels_a_foreground_sweep_writes_its_journal_and_exits_one(string signal)
+    {
+        var work = CliHarness.TempDirectory();
+        var data = CliHarness.SyntheticDataset();
+        var spec = Path.Combine(work, "spec.yaml");
+        await File.WriteAllTextAsync(spec, $$"""
+            name: sig
+            seed: 1
+            dataset: {root: {{data}}, folds: [1, 2], image_size: 32}
+            model: {width: 4, feature_dim: 8}
+            training: {epochs: 30, batch_size: 8, probe_steps: 5, device: cpu}
+            search: {trials: 4, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} } }
+            """);
+        var journal = Path.Combine(work, "journal");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = work,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "sweep", "run", spec, "--journal", journal },
+        };
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var firstEpoch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            if (e.Data.Contains(" epoch 1: F1", StringComparison.Ordinal))
+            {
+                firstEpoch.TrySetResult();
+            }
+        };
+        var errors = new StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (errors)
+            {
+                errors.AppendLine(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await firstEpoch.Task.WaitAsync(TimeSpan.FromMinutes(3));
+
+            // status.json is kept current while the sweep runs (so `sweep explain` works even after kill -9).
+            var deadline = Stopwatch.StartNew();
+            while (!Directory.Exists(journal) || !Directory.EnumerateFiles(journal, "status.json", SearchOption.AllDirectories).Any())
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), "no status.json while the sweep runs");
+                await Task.Delay(100);
+            }
+
+            var sent = Stopwatch.StartNew();
+            using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(sent.Elapsed < TimeSpan.FromSeconds(30), $"stopped {sent.Elapsed.TotalSeconds:0.0} s after SIG{signal}");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        process.WaitForExit();   // drains the redirected streams
+        var stdout = output.ToString();
+        Assert.True(process.ExitCode == 1, $"exit {process.ExitCode}\n{stdout}\n{errors}");
+        Assert.Contains("sweep cancelled", stdout);
+        Assert.Contains("error: sweep cancelled", errors.ToString());
+        Assert.DoesNotContain(" at AunceSearch.", errors.ToString());
+        var sweepDir = Assert.Single(Directory.GetDirectories(journal));
+        Assert.True(File.Exists(Path.Combine(sweepDir, "status.json")), "the journal's status.json was not written");
+        using var status = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(sweepDir, "status.json")));
+        Assert.Equal((int)Contracts.SweepState.Cancelled, status.RootElement.GetProperty("State").GetInt32());
+    }
+}
