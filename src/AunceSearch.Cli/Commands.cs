@@ -38,7 +38,7 @@ internal static class Commands
             return new RunSymbols(
                 new Option<bool>("--verbose", "-v") { Description = "also print silo and training logs (stderr)" },
                 config,
-                new Option<string>("--journal") { Description = "where sweep journals go (default ./.aunce/sweeps)", HelpName = "DIR" });
+                JournalOption());
         }
 
         /// <summary>With <c>--id</c>: the commands that run exactly one sweep.</summary>
@@ -103,6 +103,25 @@ internal static class Commands
         var validate = new Command("validate", "check a spec (and that its dataset can be read) without training") { validateSpec, deep };
         validate.SetAction(parse => CliApp.Validate(parse.GetValue(validateSpec)!, parse.GetValue(deep), stdout, stderr));
         sweep.Subcommands.Add(validate);
+
+        var resumeId = new Argument<string>("ID") { Description = "the sweep's id (its journal under --journal)" };
+        var resumeRun = RunSymbols.Create();
+        var resume = new Command("resume", "continue a sweep whose process died or that was cancelled: interrupted trials resume from their checkpoints") { resumeId };
+        resumeRun.AddTo(resume);
+        resume.SetAction((parse, ct) => new SweepRunner(stdout, stderr, resumeRun.Read(parse)).ResumeAsync(parse.GetValue(resumeId)!, ct));
+        sweep.Subcommands.Add(resume);
+
+        var statusId = new Argument<string>("ID") { Description = "the sweep's id" };
+        var json = new Option<bool>("--json") { Description = "print the status as JSON (the journal's status.json)" };
+        var statusJournal = JournalOption();
+        var status = new Command("status", "a sweep's state and leaderboard, from its journal (current within seconds while it runs)") { statusId, json, statusJournal };
+        status.SetAction(parse => SweepJournal.Status(JournalRoot(parse, statusJournal), parse.GetValue(statusId)!, parse.GetValue(json), stdout));
+        sweep.Subcommands.Add(status);
+
+        var listJournal = JournalOption();
+        var list = new Command("list", "every sweep in the journal folder, newest first") { listJournal };
+        list.SetAction(parse => SweepJournal.List(JournalRoot(parse, listJournal), stdout));
+        sweep.Subcommands.Add(list);
 
         var id = new Argument<string>("SWEEP") { Description = "a sweep id under .aunce/sweeps, or a journal directory" };
         var trial = new Argument<int?>("TRIAL") { Description = "only this trial", Arity = ArgumentArity.ZeroOrOne };
@@ -242,6 +261,12 @@ internal static class Commands
             return default;
         }
     }
+
+    private static Option<string> JournalOption() =>
+        new("--journal") { Description = "where sweep journals are (default ./.aunce/sweeps)", HelpName = "DIR" };
+
+    private static string JournalRoot(ParseResult parse, Option<string> journal) =>
+        Path.GetFullPath(parse.GetValue(journal) ?? Path.Combine(Directory.GetCurrentDirectory(), ".aunce", "sweeps"));
 
     private static Argument<string> SpecArgument() => new("SPEC") { Description = "a sweep spec (YAML)" };
 

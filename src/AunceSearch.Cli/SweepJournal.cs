@@ -73,6 +73,74 @@ public sealed class SweepJournal
         return new SweepJournal(dir);
     }
 
+    /// <summary>The Aunce:* settings the sweep ran with (settings.json), for <c>sweep resume</c>.</summary>
+    public void WriteSettings(IReadOnlyDictionary<string, string?> settings)
+    {
+        var tmp = Path.Combine(Directory, "settings.json.tmp");
+        File.WriteAllText(tmp, JsonSerializer.Serialize(settings, Json));
+        File.Move(tmp, Path.Combine(Directory, "settings.json"), overwrite: true);
+    }
+
+    /// <summary>
+    /// Opens the journal of an existing sweep to continue it: its spec, its settings and the last event it recorded. A
+    /// damaged journal is an error naming the file, the line and the last good event; nothing is changed.
+    /// </summary>
+    public static (SweepJournal Journal, string Yaml, IReadOnlyDictionary<string, string?> Settings, long LastSequence) Open(string root, string sweepId)
+    {
+        if (IdProblem(sweepId) is { } problem)
+        {
+            throw new UsageException(problem);
+        }
+
+        var dir = Path.Combine(root, sweepId);
+        var specFile = Path.Combine(dir, "spec.yaml");
+        if (!File.Exists(specFile))
+        {
+            throw new UsageException($"no sweep '{sweepId}': no journal at {dir} (aunce sweep list shows the sweeps under {root})");
+        }
+
+        var settingsFile = Path.Combine(dir, "settings.json");
+        Dictionary<string, string?> settings;
+        try
+        {
+            settings = File.Exists(settingsFile)
+                ? JsonSerializer.Deserialize<Dictionary<string, string?>>(File.ReadAllText(settingsFile)) ?? []
+                : throw new Training.Data.DataFormatException($"{settingsFile}: missing (a sweep run before settings were journaled cannot be resumed)");
+        }
+        catch (JsonException e)
+        {
+            throw new Training.Data.DataFormatException($"{settingsFile}: damaged ({e.Message})");
+        }
+
+        long last = 0;
+        var eventsFile = Path.Combine(dir, "events.jsonl");
+        var lineNo = 0;
+        foreach (var line in File.Exists(eventsFile) ? File.ReadLines(eventsFile) : [])
+        {
+            lineNo++;
+            SweepEvent? e;
+            try
+            {
+                e = JsonSerializer.Deserialize<SweepEvent>(line, new JsonSerializerOptions { NumberHandling = Json.NumberHandling });
+            }
+            catch (JsonException)
+            {
+                e = null;
+            }
+
+            if (e is null || e.Sequence <= last)
+            {
+                throw new Training.Data.DataFormatException(
+                    $"{eventsFile}:{lineNo}: not a sweep event in sequence (the last good event is #{last}, line {lineNo - 1}); nothing was changed — " +
+                    "move the file aside to resume without it");
+            }
+
+            last = e.Sequence;
+        }
+
+        return (new SweepJournal(dir), File.ReadAllText(specFile), settings, last);
+    }
+
     public void Append(IEnumerable<SweepEvent> events)
     {
         var lines = events.Select(e => JsonSerializer.Serialize(e, new JsonSerializerOptions { NumberHandling = Json.NumberHandling })).ToList();
@@ -105,6 +173,68 @@ public sealed class SweepJournal
         {
             throw new UsageException($"{file}: not a sweep status: {e.Message}");
         }
+    }
+
+    /// <summary><c>aunce sweep status ID [--json]</c>: the sweep's state and leaderboard from its journal (current within seconds while it runs).</summary>
+    public static int Status(string root, string sweepId, bool json, TextWriter stdout)
+    {
+        var (journal, yaml, _, last) = Open(root, sweepId);
+        var file = Path.Combine(journal.Directory, "status.json");
+        if (!File.Exists(file))
+        {
+            stdout.WriteLine(json ? "{\"SweepId\": \"" + sweepId + "\", \"State\": null}" : $"sweep {sweepId}: starting ({last} events so far, no status yet)");
+            return ExitCodes.Ok;
+        }
+
+        if (json)
+        {
+            stdout.WriteLine(File.ReadAllText(file));
+            return ExitCodes.Ok;
+        }
+
+        var status = ReadStatus(journal.Directory);
+        var specFile = Path.Combine(journal.Directory, "spec.yaml");
+        var spec = Spec.SweepSpecLoader.Parse(yaml, specFile, journal.Directory);
+        stdout.WriteLine($"sweep {sweepId}: {status.State.ToString().ToLowerInvariant()}, {status.Trials.Length} of {status.TotalTrials} trials started, " +
+                         $"status as of {File.GetLastWriteTimeUtc(file):yyyy-MM-dd HH:mm:ss} UTC{(status.Error is null ? "" : "; " + status.Error)}");
+        Leaderboard.Write(stdout, spec, status);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary><c>aunce sweep list</c>: every sweep journaled under <paramref name="root"/>, newest first.</summary>
+    public static int List(string root, TextWriter stdout)
+    {
+        var dirs = System.IO.Directory.Exists(root)
+            ? new DirectoryInfo(root).GetDirectories().Where(d => File.Exists(Path.Combine(d.FullName, "spec.yaml"))).OrderByDescending(d => d.CreationTimeUtc).ToList()
+            : [];
+        if (dirs.Count == 0)
+        {
+            stdout.WriteLine($"no sweeps under {root}");
+            return ExitCodes.Ok;
+        }
+
+        stdout.WriteLine($"{"id",-40} {"state",-10} {"trials",9} {"best",8}  updated (UTC)");
+        foreach (var d in dirs)
+        {
+            var file = Path.Combine(d.FullName, "status.json");
+            SweepStatus? status = null;
+            try
+            {
+                status = File.Exists(file) ? ReadStatus(d.FullName) : null;
+            }
+            catch (UsageException)
+            {
+                // a damaged status file: listed as unknown
+            }
+
+            var best = status?.Trials.FirstOrDefault(t => t.Trial == status.BestTrial)?.LastValue;
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{d.Name,-40} {(status is null ? (File.Exists(file) ? "unknown" : "starting") : status.State.ToString().ToLowerInvariant()),-10} " +
+                $"{(status is null ? "-" : $"{status.Trials.Length}/{status.TotalTrials}"),9} {(best is { } b ? b.ToString("0.0000", CultureInfo.InvariantCulture) : "-"),8}  " +
+                $"{(File.Exists(file) ? File.GetLastWriteTimeUtc(file) : d.CreationTimeUtc):yyyy-MM-dd HH:mm:ss}"));
+        }
+
+        return ExitCodes.Ok;
     }
 
     /// <summary><c>aunce sweep explain SWEEP [TRIAL]</c>: every decision about the trial (or all trials) in plain language.</summary>

@@ -30,15 +30,85 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         var spec = SweepSpecLoader.Parse(yaml, specFile, baseDirectory);
         DatasetPreparation.Check(spec, generateIfMissing: true, stdout);
 
+        // The embedded silo's defaults: local checkpoints and grain state under ./.aunce, so the sweep survives this process.
+        var cwd = Directory.GetCurrentDirectory();
+        var config = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Aunce:Checkpoints:Path"] = Path.Combine(cwd, ".aunce", "checkpoints"),
+            ["Aunce:Silo:GrainStorage"] = "file",
+            ["Aunce:Silo:StatePath"] = Path.Combine(cwd, ".aunce", "state"),
+        };
+        foreach (var (key, value) in options.Config)
+        {
+            config[key] = value;
+        }
+
+        var builder = CreateBuilder(config);
+        var settings = AunceConfiguration.Read(builder.Configuration);
+        await Preflight.CheckAsync(spec, settings, options.JournalDirectory, cancellationToken);
+
+        // The journal is claimed after every check and before the silo starts, atomically: a taken id fails here, and a
+        // run refused for bad input leaves no journal behind. It keeps the settings, so `sweep resume` finds the same state.
+        var (sweepId, journal) = options.Id is { } id
+            ? (id, SweepJournal.Create(options.JournalDirectory, id, yaml))
+            : SweepJournal.CreateUnique(options.JournalDirectory, spec.Name, DateTime.UtcNow, yaml);
+        journal.WriteSettings(config);
+        return await HostAndFollowAsync(builder, spec, sweepId, journal, 0, async sweep =>
+        {
+            await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
+                                        $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
+            await sweep.StartAsync(yaml, specFile, baseDirectory);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// <c>aunce sweep resume ID</c>: the sweep's journal gives its spec, settings and the events already seen; an embedded
+    /// silo on the same grain state reactivates the sweep, whose interrupted trials continue from their checkpoints.
+    /// </summary>
+    public async Task<int> ResumeAsync(string sweepId, CancellationToken cancellationToken)
+    {
+        var (journal, yaml, saved, seen) = SweepJournal.Open(options.JournalDirectory, sweepId);
+        var specFile = Path.Combine(journal.Directory, "spec.yaml");
+        var config = new Dictionary<string, string?>(saved, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in options.Config)
+        {
+            config[key] = value;
+        }
+
+        var builder = CreateBuilder(config);
+        var settings = AunceConfiguration.Read(builder.Configuration);
+        if (settings.Silo.GrainStorage == "memory")
+        {
+            throw new UsageException($"sweep '{sweepId}' kept its state in memory (Aunce:Silo:GrainStorage=memory), so it ended with its process and cannot be resumed");
+        }
+
+        return await HostAndFollowAsync(builder, null, sweepId, journal, seen, async sweep =>
+        {
+            SweepStatus status;
+            try
+            {
+                status = await sweep.ResumeAsync();
+            }
+            catch (KeyNotFoundException)
+            {
+                throw new UsageException($"sweep '{sweepId}': its journal is at {journal.Directory} but its state is not in {settings.Silo.StatePath} (moved or deleted?)");
+            }
+
+            await stdout.WriteLineAsync($"sweep {sweepId} resumed ({status.State.ToString().ToLowerInvariant()}): " +
+                                        $"{status.Trials.Count(t => t.State == TrialState.Running)} trial(s) running, {status.Trials.Length} of {status.TotalTrials} started");
+        }, cancellationToken, yaml, specFile);
+    }
+
+    private HostApplicationBuilder CreateBuilder(IReadOnlyDictionary<string, string?> config)
+    {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "aunce" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Aunce:Checkpoints:Path"] = Path.Combine(Directory.GetCurrentDirectory(), ".aunce", "checkpoints"),
             ["Aunce:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["Aunce:Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
         });
         builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddInMemoryCollection(options.Config);
+        builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
@@ -50,14 +120,13 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             builder.Logging.AddFilter((category, level) => level == LogLevel.Warning && category?.StartsWith("AunceSearch", StringComparison.Ordinal) == true);
         }
 
-        var settings = AunceConfiguration.Read(builder.Configuration);
-        await Preflight.CheckAsync(spec, settings, options.JournalDirectory, cancellationToken);
+        return builder;
+    }
 
-        // The journal is claimed after every check and before the silo starts, atomically: a taken id fails here, and a
-        // run refused for bad input leaves no journal behind.
-        var (sweepId, journal) = options.Id is { } id
-            ? (id, SweepJournal.Create(options.JournalDirectory, id, yaml))
-            : SweepJournal.CreateUnique(options.JournalDirectory, spec.Name, DateTime.UtcNow, yaml);
+    /// <summary>Starts the silo, runs <paramref name="begin"/>, then follows the sweep's events into the journal until it ends.</summary>
+    private async Task<int> HostAndFollowAsync(HostApplicationBuilder builder, SweepSpec? spec, string sweepId, SweepJournal journal, long seen,
+        Func<ISweepGrain, Task> begin, CancellationToken cancellationToken, string? yaml = null, string? specFile = null)
+    {
         builder.AddAunceSilo();
         using var host = builder.Build();
         var watch = Stopwatch.StartNew();
@@ -67,22 +136,20 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         {
             var grains = host.Services.GetRequiredService<IGrainFactory>();
             var sweep = grains.GetGrain<ISweepGrain>(sweepId);
-            await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
-                                        $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
+            await begin(sweep);
             using var cancelRegistration = cancellationToken.Register(() => _ = sweep.CancelAsync());
-            var status = await sweep.StartAsync(yaml, specFile, baseDirectory);
-            long seen = 0;
-            var statusWritten = Stopwatch.StartNew();
+            SweepStatus status;
+            Stopwatch? statusWritten = null;   // the first events write it at once
             while (true)
             {
                 var events = await sweep.GetEventsAsync(seen);
                 journal.Append(events);
-                if (events.Length > 0 && statusWritten.Elapsed > StatusInterval)
+                if (events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval))
                 {
-                    // status.json during the run too (at most every StatusInterval), so `sweep explain` works on a
-                    // sweep whose process was killed.
+                    // status.json during the run too (at most every StatusInterval), so `sweep explain` and `sweep status`
+                    // work on a sweep whose process was killed.
                     journal.WriteStatus(await sweep.GetStatusAsync());
-                    statusWritten.Restart();
+                    statusWritten = Stopwatch.StartNew();
                 }
 
                 foreach (var e in events)
@@ -103,6 +170,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             journal.WriteStatus(status);
             FinalStatus = status;
             await stdout.WriteLineAsync();
+            spec ??= SweepSpecLoader.Parse(yaml!, specFile!, Path.GetDirectoryName(specFile!)!);
             Leaderboard.Write(stdout, spec, status);
             await stdout.WriteLineAsync($"journal: {journal.Directory} (aunce sweep explain {sweepId} TRIAL)");
             await stdout.WriteLineAsync($"wall time {watch.Elapsed.TotalSeconds:0.0} s; {status.Trials.Count(t => t.State == TrialState.Pruned)} pruned, " +
@@ -116,7 +184,8 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             }
             else
             {
-                await stderr.WriteLineAsync($"error: sweep {status.State.ToString().ToLowerInvariant()}{(status.Error is null ? "" : ": " + status.Error)}");
+                await stderr.WriteLineAsync($"error: sweep {status.State.ToString().ToLowerInvariant()}{(status.Error is null ? "" : ": " + status.Error)}" +
+                                            (status.State == SweepState.Cancelled ? $" (aunce sweep resume {sweepId} continues it)" : ""));
             }
         }
         finally

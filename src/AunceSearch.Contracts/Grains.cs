@@ -31,6 +31,13 @@ public interface ISweepGrain : IGrainWithStringKey
 
     /// <summary>Stops every running trial and ends the sweep.</summary>
     Task CancelAsync();
+
+    /// <summary>
+    /// Continues a sweep after its process died or it was cancelled: a cancelled sweep runs again, its interrupted trials
+    /// restart and their folds resume from their latest checkpoints; then more trials start as the scheduler allows. A
+    /// finished sweep is left as it is. Throws <see cref="KeyNotFoundException"/> when no sweep has this id.
+    /// </summary>
+    Task<SweepStatus> ResumeAsync();
 }
 
 /// <summary>One configuration trained on every fold (key: "{sweep}/t{number:D3}").</summary>

@@ -64,12 +64,47 @@ public sealed partial class SweepGrain(
         {
             Load();
             LogResuming(logger, this.GetPrimaryKeyString(), S.Trials.Values.Count(t => t.State == TrialState.Running));
-            foreach (var trial in S.Trials.Values.Where(t => t.State == TrialState.Running).ToList())
+            await RestartRunningTrialsAsync();
+            if (!S.Trials.Values.Any(t => t.State == TrialState.Running))
             {
-                await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), trial.Trial))
-                    .StartAsync(Assignment(trial.Trial, trial.Hyperparameters, trial.TargetEpoch, trial.LastEpoch, trial.SeedCheckpointKeys));
+                await FillAsync();   // it died between trials: start the next ones (or end the sweep)
             }
         }
+    }
+
+    private async Task RestartRunningTrialsAsync()
+    {
+        foreach (var trial in S.Trials.Values.Where(t => t.State == TrialState.Running).ToList())
+        {
+            await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), trial.Trial))
+                .StartAsync(Assignment(trial.Trial, trial.Hyperparameters, trial.TargetEpoch, trial.LastEpoch, trial.SeedCheckpointKeys));
+        }
+    }
+
+    public async Task<SweepStatus> ResumeAsync()
+    {
+        if (S.SpecYaml is null)
+        {
+            throw new KeyNotFoundException($"no sweep '{this.GetPrimaryKeyString()}' in this cluster's grain storage");
+        }
+
+        if (S.State == SweepState.Cancelled)
+        {
+            S.State = SweepState.Running;
+            S.Error = null;
+            Load();
+            AddEvent("sweep", -1, null, null, null, "running",
+                $"sweep {this.GetPrimaryKeyString()} resumed: {S.Trials.Values.Count(t => t.State == TrialState.Running)} interrupted trial(s) continue from their checkpoints");
+            await state.WriteStateAsync();
+            await RestartRunningTrialsAsync();
+        }
+
+        if (S.State == SweepState.Running)
+        {
+            await FillAsync();
+        }
+
+        return Status();
     }
 
     public async Task<SweepStatus> StartAsync(string specYaml, string specFile, string baseDirectory)
@@ -220,6 +255,11 @@ public sealed partial class SweepGrain(
         if (!S.Trials.TryGetValue(trial, out var summary) || summary.State is TrialState.Completed or TrialState.Failed)
         {
             return;
+        }
+
+        if (S.State == SweepState.Cancelled && error is null && finalState != TrialState.Completed)
+        {
+            return;   // stopped by the cancel, not finished: it stays running in the sweep's state, and a resume restarts it
         }
 
         // A leg that ended at a rung (paused) waits for promotion unless it failed; pruned stays pruned.

@@ -12,6 +12,7 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Orleans.Placement;
+using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using StackExchange.Redis;
 
@@ -118,6 +119,11 @@ public static class AunceSiloHosting
         if (silo.GrainStorage == "redis")
         {
             orleans.AddRedisGrainStorage(GrainStorageNames.Sweeps, o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!));
+        }
+        else if (silo.GrainStorage == "file")
+        {
+            orleans.Services.AddGrainStorage(GrainStorageNames.Sweeps, (sp, name) => new FileGrainStorage(name, silo.StatePath,
+                sp.GetService<Orleans.Storage.IGrainStorageSerializer>() ?? new Orleans.Storage.OrleansGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.Serializer>())));
         }
         else
         {

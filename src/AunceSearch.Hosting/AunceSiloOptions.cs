@@ -11,8 +11,14 @@ public sealed class AunceSiloOptions
     /// <summary>Redis connection string for clustering and/or grain storage, e.g. <c>127.0.0.1:6379</c>.</summary>
     public string? Redis { get; set; }
 
-    /// <summary>"memory" (lost with the process; the embedded default) or "redis" (sweeps survive silo failures).</summary>
+    /// <summary>
+    /// "memory" (lost with the process), "file" (local files under <see cref="StatePath"/>: an embedded silo's sweeps survive
+    /// the process; what <c>aunce sweep run</c> uses) or "redis" (a cluster's sweeps survive silo failures).
+    /// </summary>
     public string GrainStorage { get; set; } = "memory";
+
+    /// <summary>Where "file" grain storage keeps grain state.</summary>
+    public string StatePath { get; set; } = ".aunce/state";
 
     public string ClusterId { get; set; } = "aunce";
 
@@ -38,9 +44,14 @@ public sealed class AunceSiloOptions
             throw new InvalidOperationException($"{SectionName}:Clustering '{Clustering}' is not one of: localhost, redis");
         }
 
-        if (GrainStorage is not ("memory" or "redis"))
+        if (GrainStorage is not ("memory" or "file" or "redis"))
         {
-            throw new InvalidOperationException($"{SectionName}:GrainStorage '{GrainStorage}' is not one of: memory, redis");
+            throw new InvalidOperationException($"{SectionName}:GrainStorage '{GrainStorage}' is not one of: memory, file, redis");
+        }
+
+        if (GrainStorage == "file" && string.IsNullOrWhiteSpace(StatePath))
+        {
+            throw new InvalidOperationException($"{SectionName}:StatePath must name a directory for file grain storage");
         }
 
         if ((Clustering == "redis" || GrainStorage == "redis") && string.IsNullOrWhiteSpace(Redis))

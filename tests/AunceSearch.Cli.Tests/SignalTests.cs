@@ -3,7 +3,7 @@ using System.Text;
 
 namespace AunceSearch.Cli.Tests;
 
-/// <summary>The real <c>aunce</c> process and real signals: a foreground sweep stops cleanly on SIGTERM and on SIGINT.</summary>
+/// <summary>The real <c>aunce</c> process and real signals: a foreground sweep stops cleanly on SIGTERM and on SIGINT, and resumes.</summary>
 public sealed class SignalTests
 {
     [Theory]
@@ -19,8 +19,8 @@ public sealed class SignalTests
             seed: 1
             dataset: {root: {{data}}, folds: [1, 2], image_size: 32}
             model: {width: 4, feature_dim: 8}
-            training: {epochs: 30, batch_size: 8, probe_steps: 5, device: cpu}
-            search: {trials: 4, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} } }
+            training: {epochs: 10, batch_size: 8, probe_steps: 5, device: cpu}
+            search: {trials: 2, max_concurrent_trials: 1, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} } }
             """);
         var journal = Path.Combine(work, "journal");
         var start = new ProcessStartInfo("dotnet")
@@ -28,7 +28,7 @@ public sealed class SignalTests
             WorkingDirectory = work,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "sweep", "run", spec, "--journal", journal },
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "sweep", "run", spec, "--journal", journal, "--id", "sig" },
         };
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
@@ -97,7 +97,15 @@ public sealed class SignalTests
         Assert.DoesNotContain(" at AunceSearch.", errors.ToString());
         var sweepDir = Assert.Single(Directory.GetDirectories(journal));
         Assert.True(File.Exists(Path.Combine(sweepDir, "status.json")), "the journal's status.json was not written");
-        using var status = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(sweepDir, "status.json")));
-        Assert.Equal((int)Contracts.SweepState.Cancelled, status.RootElement.GetProperty("State").GetInt32());
+        using (var status = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(sweepDir, "status.json"))))
+        {
+            Assert.Equal((int)Contracts.SweepState.Cancelled, status.RootElement.GetProperty("State").GetInt32());
+        }
+
+        // A cancelled sweep is resumable: its interrupted trial continues from its checkpoints and the sweep completes.
+        var (code, resumed, err) = await CliHarness.Run("sweep", "resume", "sig", "--journal", journal);
+        Assert.True(code == 0, err + resumed);
+        Assert.Contains("resumed", resumed);
+        Assert.Contains("2 completed, 0 failed", resumed);
     }
 }

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace AunceSearch.Cli.Tests;
+
+/// <summary>
+/// Sweeps outlive their process: the embedded silo keeps grain state in files, so after <c>kill -9</c> of
+/// <c>aunce sweep run</c>, <c>aunce sweep resume</c> finishes the sweep with the same decisions as an uninterrupted run.
+/// </summary>
+public sealed class DurableSweepTests
+{
+    private static readonly Lazy<string> Data = new(CliHarness.SyntheticDataset);
+
+    private static string Spec(string dir)
+    {
+        var file = Path.Combine(dir, "spec.yaml");
+        File.WriteAllText(file, $$"""
+            name: dur
+            seed: 3
+            dataset: {root: {{Data.Value}}, folds: [1, 2], image_size: 32}
+            model: {width: 4, feature_dim: 8}
+            training: {epochs: 3, batch_size: 8, probe_steps: 5, device: cpu}
+            search:
+              trials: 4
+              max_concurrent_trials: 1
+              sampler: random
+              scheduler: {kind: asha, grace_period: 1, reduction_factor: 2}
+              space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} }
+            """);
+        return file;
+    }
+
+    /// <summary>The leaderboard's trial rows (rank, trial, state, epochs, F1, accuracy, parameters): what must match.</summary>
+    private static string[] Rows(string output) =>
+        [.. output.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+\d+\s+\d+ (completed|pruned|failed|running)"))];
+
+    [Fact]
+    public async Task Kill_minus_9_then_resume_ends_with_the_leaderboard_of_an_uninterrupted_run()
+    {
+        var work = CliHarness.TempDirectory();
+        var spec = Spec(work);
+        var journal = Path.Combine(work, "journal");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = work,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "sweep", "run", spec, "--id", "killed", "--journal", journal },
+        };
+        using (var process = Process.Start(start)!)
+        {
+            var secondTrial = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data?.Contains("trial 1 fold", StringComparison.Ordinal) == true)
+                {
+                    secondTrial.TrySetResult();
+                }
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            try
+            {
+                await secondTrial.Task.WaitAsync(TimeSpan.FromMinutes(3));
+            }
+            finally
+            {
+                process.Kill(entireProcessTree: true);   // SIGKILL: no clean-up of any kind
+                await process.WaitForExitAsync();
+            }
+        }
+
+        // While it is down: list and status read the journal.
+        var (code, output, err) = await CliHarness.Run("sweep", "list", "--journal", journal);
+        Assert.True(code == 0, err);
+        Assert.Contains("killed ", output);
+        (code, output, err) = await CliHarness.Run("sweep", "status", "killed", "--journal", journal, "--json");
+        Assert.True(code == 0, err);
+        using (var status = JsonDocument.Parse(output))
+        {
+            Assert.Equal("killed", status.RootElement.GetProperty("SweepId").GetString());
+        }
+
+        (code, output, err) = await CliHarness.Run("sweep", "resume", "killed", "--journal", journal);
+        Assert.True(code == 0, err + output);
+        Assert.Contains("sweep killed resumed (running)", output);
+        var resumed = Rows(output);
+
+        var clean = CliHarness.TempDirectory();
+        (code, output, err) = await CliHarness.Run("sweep", "run", spec, "--id", "clean", "--journal", journal,
+            "--config", $"Aunce:Checkpoints:Path={clean}/ckpt", "--config", $"Aunce:Silo:StatePath={clean}/state");
+        Assert.True(code == 0, err);
+        Assert.Equal(4, resumed.Length);
+        Assert.Equal(Rows(output), resumed);
+
+        // Completed epochs were not retrained: one checkpoint per epoch, each written once.
+        var events = File.ReadAllLines(Path.Combine(journal, "killed", "events.jsonl"));
+        var foldEpochs = events.Select(l => JsonDocument.Parse(l).RootElement).Where(e => e.GetProperty("Kind").GetString() == "fold-epoch")
+            .Select(e => (e.GetProperty("Trial").GetInt32(), e.GetProperty("Fold").GetInt32(), e.GetProperty("Epoch").GetInt32())).ToList();
+        Assert.Equal(foldEpochs.Count, foldEpochs.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Resuming_an_unknown_sweep_or_a_damaged_journal_is_refused_and_changes_nothing()
+    {
+        var journal = CliHarness.TempDirectory();
+        var (code, _, err) = await CliHarness.Run("sweep", "resume", "nothing-here", "--journal", journal);
+        Assert.Equal(2, code);
+        Assert.Contains($"no sweep 'nothing-here': no journal at {Path.Combine(journal, "nothing-here")}", err);
+
+        var dir = Path.Combine(journal, "damaged");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "spec.yaml"), File.ReadAllText(Spec(CliHarness.TempDirectory())));
+        File.WriteAllText(Path.Combine(dir, "settings.json"), "{}");
+        var good = """{"Sequence":1,"Kind":"sweep","Trial":-1,"Fold":null,"Epoch":null,"Value":null,"State":"running","Message":"started"}""";
+        File.WriteAllText(Path.Combine(dir, "events.jsonl"), good + "\n{\"Sequence\":2,\"Kin");
+        var before = File.ReadAllBytes(Path.Combine(dir, "events.jsonl"));
+        (code, _, err) = await CliHarness.Run("sweep", "resume", "damaged", "--journal", journal);
+        Assert.Equal(2, code);
+        Assert.Contains("events.jsonl:2: not a sweep event in sequence (the last good event is #1, line 1)", err);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, "events.jsonl")));
+
+        (code, _, err) = await CliHarness.Run("sweep", "status", "../up", "--journal", journal);
+        Assert.Equal(2, code);
+        Assert.Contains("must be 1-100 letters", err);
+    }
+
+    [Fact]
+    public async Task A_sweep_kept_in_memory_is_said_not_to_be_resumable()
+    {
+        var work = CliHarness.TempDirectory();
+        var journal = Path.Combine(work, "journal");
+        var (code, _, err) = await CliHarness.Run("sweep", "run", Spec(work), "--id", "mem", "--journal", journal, "--config", "Aunce:Silo:GrainStorage=memory",
+            "--config", $"Aunce:Checkpoints:Path={work}/ckpt");
+        Assert.True(code == 0, err);
+        (code, _, err) = await CliHarness.Run("sweep", "resume", "mem", "--journal", journal);
+        Assert.Equal(2, code);
+        Assert.Contains("kept its state in memory", err);
+    }
+}
