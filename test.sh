@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every AunceSearch test project. Installs what the tests need (Debian packages, Azurite from npm), starts
-# the servers they talk to on loopback (Azurite blob storage), stops them by PID, and ends with the line
+# the servers they talk to on loopback (Azurite blob storage, Redis), stops them by PID, and ends with the line
 # "N passed, N failed, N skipped" summed over all test projects. Exit code 0 only if nothing failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,6 +16,7 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)   # Orleans Redis clustering and grain storage (the cluster test)
 /usr/bin/python3 -c "import optuna" >/dev/null 2>&1 || missing+=(python3-optuna)
 /usr/bin/python3 -c "import torch" >/dev/null 2>&1 || missing+=(python3-torch)   # the PyTorch peer of bench/gpu/run.sh --dry-run-cpu
 if [ ${#missing[@]} -gt 0 ]; then
@@ -70,6 +71,13 @@ wait_port "$blob_port" 30 || { log "Azurite did not start (see $cache/azurite.lo
 # Azurite's well-known development account (public, documented by Microsoft).
 export AUNCE_TEST_AZURITE_BLOB="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$blob_port/devstoreaccount1;"
 log "Azurite blob on 127.0.0.1:$blob_port (pid ${pids[0]})"
+
+redis_port=$(free_port)
+redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --protected-mode yes >"$cache/redis.log" 2>&1 &
+pids+=($!)
+wait_port "$redis_port" 30 || { log "Redis did not start (see $cache/redis.log)"; exit 1; }
+export AUNCE_TEST_REDIS="127.0.0.1:$redis_port"
+log "Redis on 127.0.0.1:$redis_port (pid ${pids[1]})"
 
 # --- build and test -------------------------------------------------------------------------------------------
 if ! dotnet build AunceSearch.sln -nologo -v q -clp:ErrorsOnly; then

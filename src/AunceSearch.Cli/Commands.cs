@@ -93,9 +93,10 @@ internal static class Commands
 
         var spec = SpecArgument();
         var run = RunSymbols.CreateWithId();
-        var runCommand = new Command("run", "run a sweep from a YAML spec on an embedded silo") { spec };
+        var detach = new Option<bool>("--detach") { Description = "with a cluster (Aunce:Cluster:Redis): submit and return; aunce sweep resume ID follows it later" };
+        var runCommand = new Command("run", "run a sweep from a YAML spec: on an embedded silo, or submitted to a cluster (Aunce:Cluster:Redis)") { spec, detach };
         run.AddTo(runCommand);
-        runCommand.SetAction((parse, ct) => CliApp.SweepRunAsync(parse.GetValue(spec)!, run.Read(parse), stdout, stderr, ct));
+        runCommand.SetAction((parse, ct) => CliApp.SweepRunAsync(parse.GetValue(spec)!, run.Read(parse) with { Detach = parse.GetValue(detach) }, stdout, stderr, ct));
         sweep.Subcommands.Add(runCommand);
 
         var validateSpec = SpecArgument();
@@ -117,6 +118,13 @@ internal static class Commands
         var status = new Command("status", "a sweep's state and leaderboard, from its journal (current within seconds while it runs)") { statusId, json, statusJournal };
         status.SetAction(parse => SweepJournal.Status(JournalRoot(parse, statusJournal), parse.GetValue(statusId)!, parse.GetValue(json), stdout));
         sweep.Subcommands.Add(status);
+
+        var cancelId = new Argument<string>("ID") { Description = "the sweep's id" };
+        var cancelRun = RunSymbols.Create();
+        var cancel = new Command("cancel", "cancel a sweep: its running trials stop at the next step; aunce sweep resume continues it later") { cancelId };
+        cancelRun.AddTo(cancel);
+        cancel.SetAction((parse, ct) => new SweepRunner(stdout, stderr, cancelRun.Read(parse)).CancelAsync(parse.GetValue(cancelId)!, ct));
+        sweep.Subcommands.Add(cancel);
 
         var listJournal = JournalOption();
         var list = new Command("list", "every sweep in the journal folder, newest first") { listJournal };

@@ -141,6 +141,71 @@ public sealed class SweepJournal
         return (new SweepJournal(dir), File.ReadAllText(specFile), settings, last);
     }
 
+    /// <summary>
+    /// Marks this process as the sweep's follower (owner.pid) until disposed. A live other follower is refused (two
+    /// processes appending to one journal would interleave it); a dead one's claim (kill -9) is taken over.
+    /// </summary>
+    public IDisposable Claim(string sweepId)
+    {
+        var file = Path.Combine(Directory, "owner.pid");
+        var me = Environment.ProcessId;
+        if (Owner() is { } other && other != me)
+        {
+            throw new UsageException($"sweep '{sweepId}' is followed by process {other} (its aunce sweep run or resume); stop that one, or run aunce sweep cancel {sweepId}");
+        }
+
+        File.WriteAllText(file, me.ToString(CultureInfo.InvariantCulture));
+        return new Release(() =>
+        {
+            if (File.Exists(file) && File.ReadAllText(file).Trim() == me.ToString(CultureInfo.InvariantCulture))
+            {
+                File.Delete(file);
+            }
+        });
+    }
+
+    /// <summary>The live process that follows the sweep (owner.pid), or null.</summary>
+    public int? Owner()
+    {
+        var file = Path.Combine(Directory, "owner.pid");
+        if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited || process.ProcessName is not ("dotnet" or "aunce" or "testhost") ? null : pid;   // a reused pid is no owner
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private string CancelFile => Path.Combine(Directory, "cancel.request");
+
+    /// <summary>Asks the process that follows the sweep to cancel it (<c>aunce sweep cancel</c> of an embedded sweep).</summary>
+    public void RequestCancel() => File.WriteAllText(CancelFile, DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+
+    /// <summary>True once if a cancel was requested (the request is consumed).</summary>
+    public bool TakeCancelRequest()
+    {
+        if (!File.Exists(CancelFile))
+        {
+            return false;
+        }
+
+        File.Delete(CancelFile);
+        return true;
+    }
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        public void Dispose() => release();
+    }
+
     public void Append(IEnumerable<SweepEvent> events)
     {
         var lines = events.Select(e => JsonSerializer.Serialize(e, new JsonSerializerOptions { NumberHandling = Json.NumberHandling })).ToList();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using AunceSearch.Contracts;
+using AunceSearch.Checkpoints;
 using AunceSearch.Hosting;
 using AunceSearch.Spec;
 using Microsoft.Extensions.Configuration;
@@ -45,7 +46,25 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
         var builder = CreateBuilder(config);
         var settings = AunceConfiguration.Read(builder.Configuration);
-        await Preflight.CheckAsync(spec, settings, options.JournalDirectory, cancellationToken);
+        if (settings.Cluster.IsSet)
+        {
+            // Submitted to a cluster: the store, the devices and the trainers are the silos' own; only the journal is here.
+            if (CheckpointStoreProbe.WritableDirectory("--journal", options.JournalDirectory) is { } unwritable)
+            {
+                throw new PreflightException($"sweep journal: {unwritable}");
+            }
+
+            UseCluster(builder, settings.Cluster);
+        }
+        else
+        {
+            if (options.Detach)
+            {
+                throw new UsageException("--detach needs a cluster to submit to (Aunce:Cluster:Redis); an embedded silo ends with this process");
+            }
+
+            await Preflight.CheckAsync(spec, settings, options.JournalDirectory, cancellationToken);
+        }
 
         // The journal is claimed after every check and before the silo starts, atomically: a taken id fails here, and a
         // run refused for bad input leaves no journal behind. It keeps the settings, so `sweep resume` finds the same state.
@@ -53,7 +72,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             ? (id, SweepJournal.Create(options.JournalDirectory, id, yaml))
             : SweepJournal.CreateUnique(options.JournalDirectory, spec.Name, DateTime.UtcNow, yaml);
         journal.WriteSettings(config);
-        return await HostAndFollowAsync(builder, spec, sweepId, journal, 0, async sweep =>
+        return await HostAndFollowAsync(builder, settings, spec, sweepId, journal, 0, async sweep =>
         {
             await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
                                         $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
@@ -77,12 +96,16 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
         var builder = CreateBuilder(config);
         var settings = AunceConfiguration.Read(builder.Configuration);
-        if (settings.Silo.GrainStorage == "memory")
+        if (settings.Cluster.IsSet)
+        {
+            UseCluster(builder, settings.Cluster);
+        }
+        else if (settings.Silo.GrainStorage == "memory")
         {
             throw new UsageException($"sweep '{sweepId}' kept its state in memory (Aunce:Silo:GrainStorage=memory), so it ended with its process and cannot be resumed");
         }
 
-        return await HostAndFollowAsync(builder, null, sweepId, journal, seen, async sweep =>
+        return await HostAndFollowAsync(builder, settings, null, sweepId, journal, seen, async sweep =>
         {
             SweepStatus status;
             try
@@ -97,6 +120,96 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             await stdout.WriteLineAsync($"sweep {sweepId} resumed ({status.State.ToString().ToLowerInvariant()}): " +
                                         $"{status.Trials.Count(t => t.State == TrialState.Running)} trial(s) running, {status.Trials.Length} of {status.TotalTrials} started");
         }, cancellationToken, yaml, specFile);
+    }
+
+    /// <summary>
+    /// Makes the host an Orleans client of the cluster whose membership lives in <c>Aunce:Cluster:Redis</c>. It gives up
+    /// after ConnectTimeoutSeconds without a gateway (an error naming the address), never hangs.
+    /// </summary>
+    private static void UseCluster(HostApplicationBuilder builder, AunceClusterOptions cluster)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(cluster.ConnectTimeoutSeconds);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseRedisClustering(cluster.Redis!);
+            client.Configure<Orleans.Configuration.ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
+            });
+            client.UseConnectionRetryFilter(async (_, ct) =>
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    return false;
+                }
+
+                await Task.Delay(500, ct);
+                return true;
+            });
+        });
+    }
+
+    /// <summary>
+    /// <c>aunce sweep cancel ID</c>: on a cluster, through the client; embedded, by asking the process that follows the sweep
+    /// (it cancels within a second), or — when no process does (it was killed) — by cancelling the stored sweep directly.
+    /// Waits until the sweep's state is cancelled and says so.
+    /// </summary>
+    public async Task<int> CancelAsync(string sweepId, CancellationToken cancellationToken)
+    {
+        var (journal, yaml, saved, _) = SweepJournal.Open(options.JournalDirectory, sweepId);
+        var config = new Dictionary<string, string?>(saved, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in options.Config)
+        {
+            config[key] = value;
+        }
+
+        var builder = CreateBuilder(config);
+        var settings = AunceConfiguration.Read(builder.Configuration);
+        if (!settings.Cluster.IsSet && journal.Owner() is { } owner)
+        {
+            journal.RequestCancel();
+            var watch = Stopwatch.StartNew();
+            while (watch.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                if (File.Exists(Path.Combine(journal.Directory, "status.json")) &&
+                    SweepJournal.ReadStatus(journal.Directory).State is SweepState.Cancelled or SweepState.Completed or SweepState.Failed)
+                {
+                    await stdout.WriteLineAsync($"sweep {sweepId} cancelled by its process {owner} (aunce sweep resume {sweepId} continues it)");
+                    return ExitCodes.Ok;
+                }
+
+                await Task.Delay(100, cancellationToken);
+            }
+
+            throw new PreflightException($"sweep '{sweepId}': process {owner} did not cancel it within 30 s");
+        }
+
+        if (settings.Cluster.IsSet)
+        {
+            UseCluster(builder, settings.Cluster);
+        }
+        else
+        {
+            builder.AddAunceSilo();
+        }
+
+        using var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        try
+        {
+            var sweep = host.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>(sweepId);
+            await sweep.CancelAsync();
+            var status = await sweep.GetStatusAsync();
+            journal.WriteStatus(status);
+            await stdout.WriteLineAsync($"sweep {sweepId}: {status.State.ToString().ToLowerInvariant()}" +
+                                        (status.State == SweepState.Cancelled ? $" (aunce sweep resume {sweepId} continues it)" : ""));
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
     }
 
     private HostApplicationBuilder CreateBuilder(IReadOnlyDictionary<string, string?> config)
@@ -124,24 +237,52 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     }
 
     /// <summary>Starts the silo, runs <paramref name="begin"/>, then follows the sweep's events into the journal until it ends.</summary>
-    private async Task<int> HostAndFollowAsync(HostApplicationBuilder builder, SweepSpec? spec, string sweepId, SweepJournal journal, long seen,
-        Func<ISweepGrain, Task> begin, CancellationToken cancellationToken, string? yaml = null, string? specFile = null)
+    private async Task<int> HostAndFollowAsync(HostApplicationBuilder builder, AunceSettings settings, SweepSpec? spec, string sweepId, SweepJournal journal,
+        long seen, Func<ISweepGrain, Task> begin, CancellationToken cancellationToken, string? yaml = null, string? specFile = null)
     {
-        builder.AddAunceSilo();
+        var client = settings.Cluster.IsSet;
+        if (!client)
+        {
+            builder.AddAunceSilo();
+        }
+
         using var host = builder.Build();
         var watch = Stopwatch.StartNew();
-        await host.StartAsync(cancellationToken);
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (client && e is not OperationCanceledException)
+        {
+            throw new PreflightException($"cluster '{settings.Cluster.ClusterId}' (membership in Redis {settings.Cluster.Redis}) not reachable within " +
+                                         $"{settings.Cluster.ConnectTimeoutSeconds} s: {e.Message.Split('\n')[0]}");
+        }
+
         var exit = ExitCodes.Failed;
+        using var claim = options.Detach ? null : journal.Claim(sweepId);
         try
         {
             var grains = host.Services.GetRequiredService<IGrainFactory>();
             var sweep = grains.GetGrain<ISweepGrain>(sweepId);
             await begin(sweep);
+            if (client && options.Detach)
+            {
+                await stdout.WriteLineAsync($"sweep {sweepId} runs on cluster '{settings.Cluster.ClusterId}'; follow it with: aunce sweep resume {sweepId} " +
+                                            $"--journal {options.JournalDirectory}");
+                return ExitCodes.Ok;
+            }
+
             using var cancelRegistration = cancellationToken.Register(() => _ = sweep.CancelAsync());
             SweepStatus status;
             Stopwatch? statusWritten = null;   // the first events write it at once
             while (true)
             {
+                if (journal.TakeCancelRequest())
+                {
+                    await stdout.WriteLineAsync($"[{watch.Elapsed.TotalSeconds,7:0.0}s] cancel requested (aunce sweep cancel)");
+                    await sweep.CancelAsync();
+                }
+
                 var events = await sweep.GetEventsAsync(seen);
                 journal.Append(events);
                 if (events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval))

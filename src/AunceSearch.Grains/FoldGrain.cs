@@ -25,6 +25,13 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
     private CancellationTokenSource? _cancel;
     private bool _training;
 
+    /// <summary>
+    /// The last epoch whose report reached the trial in this leg (from the leg's FromEpoch). Training resumes from this
+    /// epoch's checkpoint, not from a newer one: an epoch that was checkpointed but never reported (the coordinator died
+    /// in between) is trained again — deterministically, so with the same result — and this time reported.
+    /// </summary>
+    private int _delivered;
+
     public Task StartAsync(FoldAssignment assignment)
     {
         if (_training)
@@ -33,6 +40,7 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
         }
 
         _training = true;
+        _delivered = assignment.Trial.FromEpoch;
 
         // Keep the activation alive while it trains, however long no message arrives.
         DelayDeactivation(TimeSpan.FromDays(7));
@@ -76,7 +84,13 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
             {
                 var prefix = CheckpointKeys.FoldPrefix(t.SweepId, t.Trial, a.Fold);
                 var existing = await store.ListAsync(prefix, cancellationToken);
-                var (latest, resume) = await LatestSoundAsync(existing.Where(k => k.EndsWith(".ckpt", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList(), cancellationToken);
+                var point = await ResumePoint.FindAsync(store, existing, _delivered, cancellationToken);
+                foreach (var (key, reason) in point.Damaged)
+                {
+                    LogDamagedCheckpoint(logger, this.GetPrimaryKeyString(), key, reason);
+                }
+
+                var (latest, resume) = (point.Key, point.Data);
                 if (t.SeedCheckpointKeys is { } seeds && (latest is null || CheckpointKeys.EpochOf(latest) <= t.FromEpoch))
                 {
                     // PBT exploit: this leg starts from another trial's checkpoint of this fold (unless this leg already
@@ -117,6 +131,26 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
 
                 await foreach (var (result, checkpoint) in epochs.Reader.ReadAllAsync(CancellationToken.None))
                 {
+                    try
+                    {
+                        await DeliverAsync(result, checkpoint);
+                        _delivered = result.Epoch;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // The checkpoint store or the trial is out of reach (e.g. the coordinator silo died): stop training
+                        // at the next step instead of running on unseen; the restarted trial resumes from the checkpoints.
+                        LogUndeliverable(logger, e, this.GetPrimaryKeyString(), result.Epoch);
+                        _cancel?.Cancel();
+                        await training;
+                        throw;
+                    }
+                }
+
+                return await training;
+
+                async Task DeliverAsync(EpochResult result, byte[] checkpoint)
+                {
                     var key = CheckpointKeys.ForEpoch(t.SweepId, t.Trial, a.Fold, result.Epoch);
                     var location = await store.SaveAsync(key, checkpoint, CancellationToken.None);
                     AunceTelemetry.FoldEpochs.Add(1);
@@ -133,8 +167,6 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
                         Skipped = result.Skipped,
                     });
                 }
-
-                return await training;
             }
 
             var (o, e) = result;
@@ -166,42 +198,23 @@ public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStor
 
         // Training is over before the trial hears of it: the trial may start the next leg (a promotion) at once.
         _training = false;
-        await trial.OnFoldFinishedAsync(a.Fold, outcome, error);
+        try
+        {
+            await trial.OnFoldFinishedAsync(a.Fold, outcome, error);
+        }
+        catch (Exception e)
+        {
+            LogUndeliverable(logger, e, this.GetPrimaryKeyString(), 0);   // the sweep's resume restarts the trial
+        }
+
         if (!_training)
         {
             DeactivateOnIdle();
         }
     }
 
-    /// <summary>
-    /// The newest of this fold's checkpoints that is sound (<see cref="Checkpoint.Inspect"/>). A damaged one (truncated,
-    /// empty, bad magic) is logged, copied aside under KEY.damaged (its key is written again when training reaches that
-    /// epoch) and passed over for the one before it; none sound means a fresh start.
-    /// </summary>
-    private async Task<(string? Key, byte[]? Data)> LatestSoundAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
-    {
-        for (var k = keys.Count - 1; k >= 0; k--)
-        {
-            var data = await store.LoadAsync(keys[k], cancellationToken);
-            if (data is null)
-            {
-                continue;
-            }
-
-            try
-            {
-                _ = Checkpoint.Inspect(data, keys[k]);
-                return (keys[k], data);
-            }
-            catch (InvalidDataException e)
-            {
-                LogDamagedCheckpoint(logger, this.GetPrimaryKeyString(), keys[k], e.Message);
-                await store.SaveAsync(keys[k] + ".damaged", data, CancellationToken.None);
-            }
-        }
-
-        return (null, null);
-    }
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Fold {FoldKey}: cannot deliver epoch {Epoch} (checkpoint store or trial out of reach); training stops")]
+    private static partial void LogUndeliverable(ILogger logger, Exception exception, string foldKey, int epoch);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Fold {FoldKey}: checkpoint {CheckpointKey} is damaged ({Reason}); kept as .damaged, falling back to the one before it")]
     private static partial void LogDamagedCheckpoint(ILogger logger, string foldKey, string checkpointKey, string reason);

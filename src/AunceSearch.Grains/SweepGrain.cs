@@ -1,5 +1,6 @@
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
+using AunceSearch.Grains.Placement;
 using AunceSearch.Search;
 using AunceSearch.Search.Pruners;
 using AunceSearch.Search.Schedulers;
@@ -45,6 +46,7 @@ public sealed class SweepGrainState
 /// with its evidence. On reactivation after a failure it restarts the trials that were running; their folds resume
 /// from their latest checkpoints.
 /// </summary>
+[RequireSiloMetadata(TrainerSilo.CoordinatorKey, "true")]
 [Reentrant]
 public sealed partial class SweepGrain(
     [PersistentState("sweep", GrainStorageNames.Sweeps)] IPersistentState<SweepGrainState> state,

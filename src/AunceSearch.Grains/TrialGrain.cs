@@ -1,4 +1,5 @@
 using AunceSearch.Contracts;
+using AunceSearch.Grains.Placement;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
@@ -9,6 +10,7 @@ namespace AunceSearch.Grains;
 /// the trial reports the fold mean at e to the sweep, which answers continue, stop (pruned) or complete.
 /// Reentrant: fold reports interleave at awaits; all state changes happen before the awaits that follow them.
 /// </summary>
+[RequireSiloMetadata(TrainerSilo.CoordinatorKey, "true")]
 [Reentrant]
 public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITrialGrain
 {

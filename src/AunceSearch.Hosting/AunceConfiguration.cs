@@ -15,7 +15,8 @@ public sealed record AunceSettings(
     AunceSiloOptions Silo,
     CheckpointStoreOptions Checkpoints,
     TrainingExecutorOptions Training,
-    AunceTelemetryOptions Telemetry);
+    AunceTelemetryOptions Telemetry,
+    AunceClusterOptions Cluster);
 
 /// <summary>
 /// Reads the <c>Aunce:*</c> configuration strictly: a key that names no setting is an error with the closest valid name
@@ -34,6 +35,7 @@ public static class AunceConfiguration
         ["Checkpoints"] = typeof(CheckpointStoreOptions),
         ["Training"] = typeof(TrainingExecutorOptions),
         ["Telemetry"] = typeof(AunceTelemetryOptions),
+        ["Cluster"] = typeof(AunceClusterOptions),
     };
 
     /// <summary>Checks every key and value under <c>Aunce</c>, binds and validates each section; throws <see cref="AunceConfigurationException"/> on the first problem.</summary>
@@ -44,11 +46,13 @@ public static class AunceConfiguration
             Bind<AunceSiloOptions>(config, AunceSiloOptions.SectionName),
             Bind<CheckpointStoreOptions>(config, CheckpointStoreOptions.SectionName),
             Bind<TrainingExecutorOptions>(config, TrainingExecutorOptions.SectionName),
-            Bind<AunceTelemetryOptions>(config, AunceTelemetryOptions.SectionName));
+            Bind<AunceTelemetryOptions>(config, AunceTelemetryOptions.SectionName),
+            Bind<AunceClusterOptions>(config, AunceClusterOptions.SectionName));
         Validate(settings.Silo.Validate);
         Validate(settings.Checkpoints.Validate);
         Validate(settings.Training.Validate);
         Validate(settings.Telemetry.Validate);
+        Validate(settings.Cluster.Validate);
         settings.Telemetry.OtlpEndpoint ??= config["OTEL_EXPORTER_OTLP_ENDPOINT"];
         return settings;
     }

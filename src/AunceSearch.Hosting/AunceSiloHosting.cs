@@ -29,7 +29,7 @@ public static class AunceSiloHosting
     public static IHostApplicationBuilder AddAunceSilo(this IHostApplicationBuilder builder)
     {
         var config = builder.Configuration;
-        var (silo, checkpoints, training, telemetry) = AunceConfiguration.Read(config);
+        var (silo, checkpoints, training, telemetry, _) = AunceConfiguration.Read(config);
         builder.Services.AddAunceOptions(config);
 
         builder.Services.AddAunceTraining(checkpoints, training);
@@ -134,6 +134,7 @@ public static class AunceSiloHosting
         {
             [TrainerSilo.MetadataKey] = silo.Trainer ? "true" : "false",
             [TrainerSilo.DeviceKey] = silo.Trainer ? (TorchRuntime.CudaAvailable ? "cuda" : "cpu") : "none",
+            [TrainerSilo.CoordinatorKey] = silo.Coordinator ? "true" : "false",
         });
         orleans.AddActivityPropagation();
         return orleans;

@@ -34,6 +34,9 @@ public sealed class AunceSiloOptions
     /// <summary>Whether folds may train on this silo (GPU silos in a cluster; the embedded silo).</summary>
     public bool Trainer { get; set; } = true;
 
+    /// <summary>Whether sweep and trial grains (the coordinators) may live on this silo; false on trainer-only silos of a cluster.</summary>
+    public bool Coordinator { get; set; } = true;
+
     /// <summary>Fast failure detection (about 1–2 s after a crash instead of ~12 s; see deploy/README.md).</summary>
     public bool FastFailureDetection { get; set; }
 
@@ -86,6 +89,34 @@ public sealed class AunceSiloOptions
         return System.Net.Dns.GetHostAddresses(System.Net.Dns.GetHostName())
             .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a))
             ?? throw new InvalidOperationException($"{SectionName}:AdvertisedIp is 'auto' but this host has no non-loopback IPv4 address");
+    }
+}
+
+/// <summary>
+/// The cluster a CLI submits to as an Orleans client (section <c>Aunce:Cluster</c>). Unset: the CLI hosts its own embedded silo.
+/// </summary>
+public sealed class AunceClusterOptions
+{
+    public const string SectionName = "Aunce:Cluster";
+
+    /// <summary>Redis connection string of the cluster's membership table (the silos' Aunce:Silo:Redis), e.g. <c>127.0.0.1:6379</c>.</summary>
+    public string? Redis { get; set; }
+
+    public string ClusterId { get; set; } = "aunce";
+
+    public string ServiceId { get; set; } = "aunce";
+
+    /// <summary>How long to try to reach a gateway before giving up with an error.</summary>
+    public int ConnectTimeoutSeconds { get; set; } = 15;
+
+    public bool IsSet => !string.IsNullOrWhiteSpace(Redis);
+
+    public void Validate()
+    {
+        if (ConnectTimeoutSeconds is < 1 or > 600)
+        {
+            throw new InvalidOperationException($"{SectionName}:ConnectTimeoutSeconds is {ConnectTimeoutSeconds}; it must be between 1 and 600");
+        }
     }
 }
 

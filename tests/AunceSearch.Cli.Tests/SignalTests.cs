@@ -3,13 +3,17 @@ using System.Text;
 
 namespace AunceSearch.Cli.Tests;
 
-/// <summary>The real <c>aunce</c> process and real signals: a foreground sweep stops cleanly on SIGTERM and on SIGINT, and resumes.</summary>
+/// <summary>
+/// The real <c>aunce</c> process and real signals: a foreground sweep stops cleanly on SIGTERM, on SIGINT and on
+/// <c>aunce sweep cancel</c> from another process, and resumes; a second follower of it is refused meanwhile.
+/// </summary>
 public sealed class SignalTests
 {
     [Theory]
     [InlineData("TERM")]
     [InlineData("INT")]
-    public async Task A_signal_cancels_a_foreground_sweep_writes_its_journal_and_exits_one(string signal)
+    [InlineData("sweep cancel")]
+    public async Task A_signal_or_sweep_cancel_stops_a_foreground_sweep_writes_its_journal_and_exits_one(string signal)
     {
         var work = CliHarness.TempDirectory();
         var data = CliHarness.SyntheticDataset();
@@ -72,9 +76,21 @@ public sealed class SignalTests
                 await Task.Delay(100);
             }
 
+            // A second follower of the same sweep is refused while this one lives.
+            var (second, _, secondErr) = await CliHarness.Run("sweep", "resume", "sig", "--journal", journal);
+            Assert.Equal(2, second);
+            Assert.Contains($"sweep 'sig' is followed by process {process.Id}", secondErr);
+
             var sent = Stopwatch.StartNew();
-            using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            if (signal == "sweep cancel")
             {
+                var (cancelled, cancelOut, cancelErr) = await CliHarness.Run("sweep", "cancel", "sig", "--journal", journal);
+                Assert.True(cancelled == 0, cancelErr);
+                Assert.Contains($"sweep sig cancelled by its process {process.Id}", cancelOut);
+            }
+            else
+            {
+                using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
                 await kill.WaitForExitAsync();
             }
 

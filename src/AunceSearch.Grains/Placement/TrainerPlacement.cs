@@ -12,6 +12,12 @@ public static class TrainerSilo
     /// <summary>Metadata key; a silo with a training device sets it to "true" (GPU silos in a cluster; the embedded silo too).</summary>
     public const string MetadataKey = "aunce-trainer";
 
+    /// <summary>
+    /// Metadata key; a silo that may host sweep and trial grains (the coordinators) sets it to "true". Trainer-only silos
+    /// of a cluster set it to "false", so losing a GPU machine never takes a sweep's coordinator with it.
+    /// </summary>
+    public const string CoordinatorKey = "aunce-coordinator";
+
     /// <summary>Metadata key naming the device ("cuda" or "cpu"), for dashboards.</summary>
     public const string DeviceKey = "aunce-device";
 }

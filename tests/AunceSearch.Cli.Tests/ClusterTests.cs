@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace AunceSearch.Cli.Tests;
+
+/// <summary>
+/// A real cluster of separate processes on Redis clustering and Redis grain storage: one coordinator silo and two trainer
+/// silos (<c>aunce silo</c>), a sweep submitted by the CLI as an Orleans client, the coordinator silo killed with SIGKILL
+/// mid-sweep and replaced, and the sweep resumed to the same decisions as a clean run. Needs the Redis that test.sh starts.
+/// </summary>
+public sealed class ClusterTests
+{
+    private static string Redis => Environment.GetEnvironmentVariable("AUNCE_TEST_REDIS")
+        ?? throw new InvalidOperationException("AUNCE_TEST_REDIS is not set: run ./test.sh, which starts Redis on loopback for this test");
+
+    private sealed class Silo : IDisposable
+    {
+        private readonly Process _process;
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Text.StringBuilder _log = new();
+
+        public Silo(string name, string work, IReadOnlyDictionary<string, string> settings)
+        {
+            Name = name;
+            var start = new ProcessStartInfo("dotnet")
+            {
+                WorkingDirectory = work,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                ArgumentList = { Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "silo" },
+            };
+            foreach (var (key, value) in settings)
+            {
+                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            }
+
+            _process = Process.Start(start)!;
+            void Read(object? _, DataReceivedEventArgs e)
+            {
+                if (e.Data is null)
+                {
+                    return;
+                }
+
+                lock (_log)
+                {
+                    _log.AppendLine(e.Data);
+                }
+
+                if (e.Data.Contains("Application started", StringComparison.Ordinal))
+                {
+                    _started.TrySetResult();
+                }
+            }
+
+            _process.OutputDataReceived += Read;
+            _process.ErrorDataReceived += Read;
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        public string Name { get; }
+
+        public async Task StartedAsync()
+        {
+            var exited = _process.WaitForExitAsync();
+            if (await Task.WhenAny(_started.Task, exited, Task.Delay(TimeSpan.FromMinutes(2))) != _started.Task)
+            {
+                throw new InvalidOperationException($"silo {Name} did not start:\n{Log}");
+            }
+        }
+
+        public string Log
+        {
+            get
+            {
+                lock (_log)
+                {
+                    return _log.ToString();
+                }
+            }
+        }
+
+        public void Kill()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);   // SIGKILL
+                _process.WaitForExit();
+            }
+        }
+
+        public void Dispose()
+        {
+            Kill();
+            _process.Dispose();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string[] Rows(string output) =>
+        [.. output.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+\d+\s+\d+ (completed|pruned|failed|running)"))];
+
+    [Fact]
+    public async Task Killing_the_coordinator_silo_mid_sweep_loses_nothing()
+    {
+        var redis = Redis;
+        var work = CliHarness.TempDirectory();
+        var cluster = $"c{Guid.NewGuid():N}"[..12];
+        var checkpoints = Path.Combine(work, "checkpoints");
+        Dictionary<string, string> Settings(bool trainer) => new()
+        {
+            ["Aunce:Silo:Clustering"] = "redis",
+            ["Aunce:Silo:GrainStorage"] = "redis",
+            ["Aunce:Silo:Redis"] = redis,
+            ["Aunce:Silo:ClusterId"] = cluster,
+            ["Aunce:Silo:ServiceId"] = cluster,
+            ["Aunce:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Aunce:Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Aunce:Silo:FastFailureDetection"] = "true",
+            ["Aunce:Silo:Trainer"] = trainer ? "true" : "false",
+            ["Aunce:Silo:Coordinator"] = trainer ? "false" : "true",
+            ["Aunce:Checkpoints:Path"] = checkpoints,
+            ["Aunce:Training:Slots"] = "1",
+            ["Aunce:Training:TorchThreads"] = "1",
+        };
+
+        var spec = Path.Combine(work, "spec.yaml");
+        await File.WriteAllTextAsync(spec, $$"""
+            name: cl
+            seed: 4
+            dataset: {root: {{CliHarness.SyntheticDataset()}}, folds: [1, 2], image_size: 32}
+            model: {width: 4, feature_dim: 8}
+            training: {epochs: 3, batch_size: 8, probe_steps: 5, device: cpu}
+            search:
+              trials: 3
+              max_concurrent_trials: 1
+              sampler: random
+              scheduler: {kind: asha, grace_period: 1, reduction_factor: 2}
+              space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} }
+            """);
+        var journal = Path.Combine(work, "journal");
+        string[] client = ["--journal", journal, "--config", $"Aunce:Cluster:Redis={redis}", "--config", $"Aunce:Cluster:ClusterId={cluster}",
+            "--config", $"Aunce:Cluster:ServiceId={cluster}"];
+
+        using var trainer1 = new Silo("trainer-1", work, Settings(trainer: true));
+        using var trainer2 = new Silo("trainer-2", work, Settings(trainer: true));
+        using var coordinator = new Silo("coordinator", work, Settings(trainer: false));
+        await Task.WhenAll(trainer1.StartedAsync(), trainer2.StartedAsync(), coordinator.StartedAsync());
+        Silo? replacement = null;
+        try
+        {
+            var (code, output, err) = await CliHarness.Run(["sweep", "run", spec, "--id", "crash", "--detach", .. client]);
+            Assert.True(code == 0, err + output);
+            Assert.Contains("sweep crash runs on cluster", output);
+
+            // Mid-sweep (the second trial has written a checkpoint), the coordinator silo dies without a word.
+            var second = Path.Combine(checkpoints, "crash", "t001");
+            var watch = Stopwatch.StartNew();
+            while (!Directory.Exists(second) || Directory.GetFiles(second, "*.ckpt", SearchOption.AllDirectories).Length == 0)
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromMinutes(3), "the sweep made no progress:\n" + coordinator.Log[^Math.Min(4000, coordinator.Log.Length)..]);
+                await Task.Delay(100);
+            }
+
+            coordinator.Kill();
+            replacement = new Silo("coordinator-2", work, Settings(trainer: false));
+            await replacement.StartedAsync();
+
+            (code, output, err) = await CliHarness.Run(["sweep", "resume", "crash", .. client]);
+            Assert.True(code == 0, err + output);
+            var resumed = Rows(output);
+            Assert.Equal(3, resumed.Length);
+
+            (code, output, err) = await CliHarness.Run(["sweep", "run", spec, "--id", "clean", .. client]);
+            Assert.True(code == 0, err + output);
+            Assert.Equal(Rows(output), resumed);
+
+            // Folds trained only on the trainer silos.
+            Assert.All(File.ReadAllLines(Path.Combine(journal, "crash", "events.jsonl")).Where(l => l.Contains("\"fold-epoch\"", StringComparison.Ordinal)),
+                l => Assert.DoesNotContain("coordinator", l, StringComparison.Ordinal));
+        }
+        finally
+        {
+            replacement?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_cluster_fails_within_seconds_naming_it()
+    {
+        var watch = Stopwatch.StartNew();
+        var spec = Path.Combine(CliHarness.TempDirectory(), "spec.yaml");
+        await File.WriteAllTextAsync(spec, $"name: x\ndataset: {{root: {CliHarness.SyntheticDataset()}, folds: [1]}}\ntraining: {{epochs: 1, device: cpu}}\nsearch: {{trials: 1}}\n");
+        var (code, _, err) = await CliHarness.Run("sweep", "run", spec, "--journal", CliHarness.TempDirectory(),
+            "--config", $"Aunce:Cluster:Redis={Redis}", "--config", "Aunce:Cluster:ClusterId=nobody-home", "--config", "Aunce:Cluster:ConnectTimeoutSeconds=3");
+        Assert.Equal(2, code);
+        Assert.Contains($"cluster 'nobody-home' (membership in Redis {Redis}) not reachable within 3 s", err);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+    }
+}
