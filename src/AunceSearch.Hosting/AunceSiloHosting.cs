@@ -38,8 +38,15 @@ public static class AunceSiloHosting
             if (silo.Clustering == "redis")
             {
                 orleans.UseRedisClustering(silo.Redis!);
-                var ip = silo.ResolveAdvertisedIp();
-                orleans.ConfigureEndpoints(ip, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(ip));
+                if (silo.Kubernetes)
+                {
+                    orleans.UseKubernetesHosting();   // endpoints and cluster identity from the pod
+                }
+                else
+                {
+                    var ip = silo.ResolveAdvertisedIp();
+                    orleans.ConfigureEndpoints(ip, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(ip));
+                }
             }
             else
             {

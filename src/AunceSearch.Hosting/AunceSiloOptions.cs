@@ -37,6 +37,13 @@ public sealed class AunceSiloOptions
     /// <summary>Whether sweep and trial grains (the coordinators) may live on this silo; false on trainer-only silos of a cluster.</summary>
     public bool Coordinator { get; set; } = true;
 
+    /// <summary>
+    /// Running as a Kubernetes pod: Orleans' Kubernetes hosting takes the silo's name, address and cluster identity from the
+    /// pod (POD_NAME, POD_NAMESPACE, POD_IP, ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID) and removes dead pods from membership
+    /// (deploy/k8s). Clustering stays Redis.
+    /// </summary>
+    public bool Kubernetes { get; set; }
+
     /// <summary>Fast failure detection (about 1–2 s after a crash instead of ~12 s; see deploy/README.md).</summary>
     public bool FastFailureDetection { get; set; }
 
@@ -55,6 +62,11 @@ public sealed class AunceSiloOptions
         if (GrainStorage == "file" && string.IsNullOrWhiteSpace(StatePath))
         {
             throw new InvalidOperationException($"{SectionName}:StatePath must name a directory for file grain storage");
+        }
+
+        if (Kubernetes && Clustering != "redis")
+        {
+            throw new InvalidOperationException($"{SectionName}:Kubernetes needs {SectionName}:Clustering=redis (pods find each other through Redis membership)");
         }
 
         if ((Clustering == "redis" || GrainStorage == "redis") && string.IsNullOrWhiteSpace(Redis))

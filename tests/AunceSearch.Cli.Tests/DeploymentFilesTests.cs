@@ -7,8 +7,9 @@ using YamlDotNet.RepresentationModel;
 namespace AunceSearch.Cli.Tests;
 
 /// <summary>
-/// docker-compose.yml cannot run here (no Docker engine), so it is checked statically: the services exist, and every
-/// Aunce__* variable names a real setting that binds and validates, so a typo cannot silently fall back to a default.
+/// docker-compose.yml and deploy/k8s cannot run here (no Docker engine, no Kubernetes), so they are checked statically: the
+/// services and resources exist, and every Aunce__* variable is read as a silo reads it (AunceConfiguration: unknown names,
+/// bad values and bad ranges are errors), so a typo cannot silently fall back to a default.
 /// </summary>
 public sealed class DeploymentFilesTests
 {
@@ -56,14 +57,6 @@ public sealed class DeploymentFilesTests
         return env;
     }
 
-    private static readonly Dictionary<string, Type> Sections = new()
-    {
-        ["Silo"] = typeof(AunceSiloOptions),
-        ["Checkpoints"] = typeof(CheckpointStoreOptions),
-        ["Training"] = typeof(TrainingExecutorOptions),
-        ["Telemetry"] = typeof(AunceTelemetryOptions),
-    };
-
     [Fact]
     public void Compose_describes_redis_azurite_a_coordinator_and_a_gpu_trainer()
     {
@@ -83,24 +76,107 @@ public sealed class DeploymentFilesTests
     {
         var services = (YamlMappingNode)Compose().Children[new YamlScalarNode("services")];
         var env = Environment((YamlMappingNode)services.Children[new YamlScalarNode(serviceName)]);
-        foreach (var key in env.Keys.Where(k => k.StartsWith("Aunce__", StringComparison.Ordinal)))
-        {
-            var parts = key.Split("__");
-            Assert.True(parts.Length == 3, $"{key}: expected Aunce__Section__Setting");
-            Assert.True(Sections.TryGetValue(parts[1], out var type), $"{key}: unknown section '{parts[1]}'");
-            Assert.True(type!.GetProperty(parts[2]) is not null, $"{key}: {type.Name} has no setting '{parts[2]}'");
-        }
+        var settings = StrictSettings(env);
+        Assert.Equal("redis", settings.Silo.Clustering);
+        Assert.Equal("azure-blob", settings.Checkpoints.Store);
+        Assert.Equal(serviceName == "silo-gpu", !settings.Silo.Coordinator);
+    }
 
-        var config = new ConfigurationBuilder()
+    /// <summary>The Aunce__* variables read the way a silo reads them: unknown names, bad values and bad ranges throw.</summary>
+    private static AunceSettings StrictSettings(IReadOnlyDictionary<string, string> env) =>
+        AunceConfiguration.Read(new ConfigurationBuilder()
             .AddInMemoryCollection(env.Where(kv => kv.Key.StartsWith("Aunce__", StringComparison.Ordinal))
                 .Select(kv => new KeyValuePair<string, string?>(kv.Key.Replace("__", ":", StringComparison.Ordinal), kv.Value)))
-            .Build();
-        var silo = config.GetSection(AunceSiloOptions.SectionName).Get<AunceSiloOptions>()!;
-        silo.Validate();
-        Assert.Equal("redis", silo.Clustering);
-        var checkpoints = config.GetSection(CheckpointStoreOptions.SectionName).Get<CheckpointStoreOptions>()!;
-        checkpoints.Validate();
-        Assert.Equal("azure-blob", checkpoints.Store);
+            .Build());
+
+    private static string K8s => Path.Combine(RepoRoot, "deploy", "k8s");
+
+    /// <summary>Every document of every manifest kustomization.yaml lists, as (kind, name, node).</summary>
+    private static List<(string Kind, string Name, YamlMappingNode Node)> Manifests()
+    {
+        var kustomization = Load(Path.Combine(K8s, "kustomization.yaml")).Single();
+        var files = ((YamlSequenceNode)kustomization.Children[new YamlScalarNode("resources")]).Select(n => ((YamlScalarNode)n).Value!).ToList();
+        Assert.Equal(Directory.GetFiles(K8s, "*.yaml").Select(Path.GetFileName).Where(f => f != "kustomization.yaml").Order(), files.Order());
+        return [.. files.SelectMany(f => Load(Path.Combine(K8s, f))).Select(d => (Scalar(d, "kind"), Scalar((YamlMappingNode)d.Children[new YamlScalarNode("metadata")], "name"), d))];
+    }
+
+    private static IEnumerable<YamlMappingNode> Load(string file)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(File.ReadAllText(file)));
+        return stream.Documents.Select(d => (YamlMappingNode)d.RootNode);
+    }
+
+    private static string Scalar(YamlMappingNode map, string key) => ((YamlScalarNode)map.Children[new YamlScalarNode(key)]).Value!;
+
+    private static YamlMappingNode Map(YamlNode node, params string[] path) =>
+        path.Aggregate((YamlMappingNode)node, (m, key) => (YamlMappingNode)m.Children[new YamlScalarNode(key)]);
+
+    [Fact]
+    public void Kubernetes_manifests_hold_redis_coordinators_gpu_trainers_secrets_rbac_and_disruption_budgets()
+    {
+        var all = Manifests();
+        var kinds = all.Select(m => $"{m.Kind}/{m.Name}").ToHashSet();
+        foreach (var expected in new[]
+        {
+            "Namespace/aunce", "ServiceAccount/aunce-silo", "Role/aunce-silo", "RoleBinding/aunce-silo", "Secret/aunce-storage",
+            "StatefulSet/redis", "Service/redis", "PersistentVolumeClaim/aunce-data", "Deployment/aunce-coordinator", "Deployment/aunce-trainer",
+            "PodDisruptionBudget/aunce-coordinator", "PodDisruptionBudget/aunce-trainer",
+        })
+        {
+            Assert.Contains(expected, kinds);
+        }
+
+        var secret = Map(all.Single(m => m.Kind == "Secret").Node, "stringData");
+        foreach (var (role, trainer) in new[] { ("coordinator", false), ("trainer", true) })
+        {
+            var deployment = all.Single(m => m.Kind == "Deployment" && m.Name == $"aunce-{role}").Node;
+            var template = Map(deployment, "spec", "template");
+            var labels = Map(template, "metadata", "labels");
+            Assert.Equal("aunce", Scalar(labels, "orleans/serviceId"));
+            Assert.Equal("aunce", Scalar(labels, "orleans/clusterId"));
+            var pod = Map(template, "spec");
+            Assert.Equal("aunce-silo", Scalar(pod, "serviceAccountName"));
+            var container = (YamlMappingNode)((YamlSequenceNode)pod.Children[new YamlScalarNode("containers")]).Single();
+
+            // Environment: plain values and secret references, resolved as the pod would see them.
+            var env = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (YamlMappingNode e in (YamlSequenceNode)container.Children[new YamlScalarNode("env")])
+            {
+                var name = Scalar(e, "name");
+                if (e.Children.ContainsKey(new YamlScalarNode("value")))
+                {
+                    env[name] = Scalar(e, "value");
+                }
+                else if (Map(e, "valueFrom").Children.ContainsKey(new YamlScalarNode("secretKeyRef")))
+                {
+                    env[name] = Scalar(secret, Scalar(Map(e, "valueFrom", "secretKeyRef"), "key"));
+                }
+                else
+                {
+                    env[name] = "(from the pod)";
+                }
+            }
+
+            foreach (var podVariable in new[] { "POD_NAME", "POD_NAMESPACE", "POD_IP", "ORLEANS_SERVICE_ID", "ORLEANS_CLUSTER_ID" })
+            {
+                Assert.Contains(podVariable, env.Keys);
+            }
+
+            var settings = StrictSettings(env);
+            Assert.True(settings.Silo.Kubernetes);
+            Assert.Equal(("redis", "redis"), (settings.Silo.Clustering, settings.Silo.GrainStorage));
+            Assert.Equal((trainer, !trainer), (settings.Silo.Trainer, settings.Silo.Coordinator));
+            Assert.Equal("azure-blob", settings.Checkpoints.Store);
+
+            var resources = Map(container, "resources");
+            Assert.Equal(trainer, Map(resources, "limits").Children.ContainsKey(new YamlScalarNode("nvidia.com/gpu")));
+
+            // Its disruption budget selects exactly its pods.
+            var budget = all.Single(m => m.Kind == "PodDisruptionBudget" && m.Name == $"aunce-{role}").Node;
+            var selector = Map(budget, "spec", "selector", "matchLabels");
+            Assert.All(selector.Children, kv => Assert.Equal(((YamlScalarNode)kv.Value).Value, Scalar(labels, ((YamlScalarNode)kv.Key).Value!)));
+        }
     }
 
     private static string Serialize(YamlNode node)
