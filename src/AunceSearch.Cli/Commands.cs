@@ -32,6 +32,8 @@ internal static class Commands
     // Options shared by the commands that run sweeps.
     private sealed record RunSymbols(Option<bool> Verbose, Option<string[]> Config, Option<string> Journal, Option<string>? Id = null)
     {
+        public Option<bool> Plain { get; } = new("--plain") { Description = "one line per event even on a terminal (no live table)" };
+
         public static RunSymbols Create()
         {
             var config = KeyValueOption("--config", "set a configuration value, e.g. Aunce:Checkpoints:Store=azure-blob (repeatable)", "");
@@ -60,6 +62,7 @@ internal static class Commands
             command.Options.Add(Verbose);
             command.Options.Add(Config);
             command.Options.Add(Journal);
+            command.Options.Add(Plain);
             if (Id is not null)
             {
                 command.Options.Add(Id);
@@ -72,7 +75,8 @@ internal static class Commands
             (parse.GetValue(Config) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)
                 .ToDictionary(g => g.Key, g => (string?)g.Last()[1], StringComparer.OrdinalIgnoreCase),
             Path.GetFullPath(parse.GetValue(Journal) ?? Path.Combine(Directory.GetCurrentDirectory(), ".aunce", "sweeps")),
-            Id is null ? null : parse.GetValue(Id));
+            Id is null ? null : parse.GetValue(Id),
+            Plain: parse.GetValue(Plain));
     }
 
     private static Command Demo(TextWriter stdout, TextWriter stderr)

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Spectre.Console;
 
 namespace AunceSearch.Cli;
 
@@ -151,6 +152,45 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     }
 
     /// <summary>
+    /// Follows the sweep until it ends: appends its events to the journal, keeps status.json current (at most every
+    /// StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
+    /// request from `aunce sweep cancel` on, and hands each batch of events with the current status to <paramref name="show"/>.
+    /// </summary>
+    private static async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, Func<SweepEvent[], SweepStatus, Task> show)
+    {
+        Stopwatch? statusWritten = null;   // the first events write it at once
+        while (true)
+        {
+            if (journal.TakeCancelRequest())
+            {
+                await sweep.CancelAsync();
+            }
+
+            var events = await sweep.GetEventsAsync(seen);
+            journal.Append(events);
+            if (events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval))
+            {
+                journal.WriteStatus(await sweep.GetStatusAsync());
+                statusWritten = Stopwatch.StartNew();
+            }
+
+            if (events.Length > 0)
+            {
+                seen = events[^1].Sequence;
+            }
+
+            var status = await sweep.GetStatusAsync();
+            await show(events, status);
+            if (status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen)
+            {
+                return status;
+            }
+
+            await Task.Delay(250, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
     /// <c>aunce sweep cancel ID</c>: on a cluster, through the client; embedded, by asking the process that follows the sweep
     /// (it cancels within a second), or — when no process does (it was killed) — by cancelling the stored sweep directly.
     /// Waits until the sweep's state is cancelled and says so.
@@ -273,45 +313,34 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             }
 
             using var cancelRegistration = cancellationToken.Register(() => _ = sweep.CancelAsync());
+            spec ??= SweepSpecLoader.Parse(yaml!, specFile!, Path.GetDirectoryName(specFile!)!);
             SweepStatus status;
-            Stopwatch? statusWritten = null;   // the first events write it at once
-            while (true)
+            if (LiveProgress.Usable(stdout, options.Plain))
             {
-                if (journal.TakeCancelRequest())
+                var recent = new List<SweepEvent>();
+                var parameters = spec.Search.Space.ParameterNames.ToList();
+                status = await AnsiConsole.Live(new Text($"sweep {sweepId}: starting")).AutoClear(false).StartAsync(ctx =>
+                    FollowAsync(sweep, journal, seen, (events, current) =>
+                    {
+                        recent.AddRange(events);
+                        ctx.UpdateTarget(LiveProgress.Render(current, recent, watch.Elapsed, parameters));
+                        return Task.CompletedTask;
+                    }));
+            }
+            else
+            {
+                status = await FollowAsync(sweep, journal, seen, async (events, _) =>
                 {
-                    await stdout.WriteLineAsync($"[{watch.Elapsed.TotalSeconds,7:0.0}s] cancel requested (aunce sweep cancel)");
-                    await sweep.CancelAsync();
-                }
-
-                var events = await sweep.GetEventsAsync(seen);
-                journal.Append(events);
-                if (events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval))
-                {
-                    // status.json during the run too (at most every StatusInterval), so `sweep explain` and `sweep status`
-                    // work on a sweep whose process was killed.
-                    journal.WriteStatus(await sweep.GetStatusAsync());
-                    statusWritten = Stopwatch.StartNew();
-                }
-
-                foreach (var e in events)
-                {
-                    seen = e.Sequence;
-                    await stdout.WriteLineAsync($"[{watch.Elapsed.TotalSeconds,7:0.0}s] {e.Message}");
-                }
-
-                status = await sweep.GetStatusAsync();
-                if (status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen)
-                {
-                    break;
-                }
-
-                await Task.Delay(250, CancellationToken.None);
+                    foreach (var e in events)
+                    {
+                        await stdout.WriteLineAsync($"[{watch.Elapsed.TotalSeconds,7:0.0}s] {e.Message}");
+                    }
+                });
             }
 
             journal.WriteStatus(status);
             FinalStatus = status;
             await stdout.WriteLineAsync();
-            spec ??= SweepSpecLoader.Parse(yaml!, specFile!, Path.GetDirectoryName(specFile!)!);
             Leaderboard.Write(stdout, spec, status);
             await stdout.WriteLineAsync($"journal: {journal.Directory} (aunce sweep explain {sweepId} TRIAL)");
             await stdout.WriteLineAsync($"wall time {watch.Elapsed.TotalSeconds:0.0} s; {status.Trials.Count(t => t.State == TrialState.Pruned)} pruned, " +
