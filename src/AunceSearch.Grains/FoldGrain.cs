@@ -19,7 +19,7 @@ namespace AunceSearch.Grains;
 /// </summary>
 [RequireSiloMetadata(TrainerSilo.MetadataKey, "true")]
 [Orleans.Placement.RandomPlacement]
-public sealed partial class FoldGrain(TrainingExecutor executor, ICheckpointStore store, ILocalSiloDetails silo, ILogger<FoldGrain> logger)
+public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointStore store, ILocalSiloDetails silo, ILogger<FoldGrain> logger)
     : Grain, IFoldGrain
 {
     private CancellationTokenSource? _cancel;

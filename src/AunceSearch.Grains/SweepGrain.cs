@@ -60,6 +60,35 @@ public sealed partial class SweepGrain(
 
     private SweepGrainState S => state.State;
 
+    private Task? _writing;
+    private long _changes;
+    private long _persisted;
+
+    /// <summary>
+    /// Persists the state with at most one write in flight. The grain is reentrant, so reports interleave at awaits; two
+    /// overlapping writes of one state would race on its ETag (an InconsistentStateException and a deactivation). A caller
+    /// returns once a write that started after its change has completed; changes made while a write is in flight share
+    /// the next one.
+    /// </summary>
+    private async Task PersistAsync()
+    {
+        var mine = ++_changes;
+        while (_persisted < mine)
+        {
+            if (_writing is { IsCompleted: false } inFlight)
+            {
+                await inFlight.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Current);
+                continue;   // it may not hold our change: check again
+            }
+
+            var upTo = _changes;
+            var write = state.WriteStateAsync();
+            _writing = write;
+            await write;
+            _persisted = Math.Max(_persisted, upTo);
+        }
+    }
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (S.SpecYaml is not null && S.State == SweepState.Running)
@@ -97,7 +126,7 @@ public sealed partial class SweepGrain(
             Load();
             AddEvent("sweep", -1, null, null, null, "running",
                 $"sweep {this.GetPrimaryKeyString()} resumed: {S.Trials.Values.Count(t => t.State == TrialState.Running)} interrupted trial(s) continue from their checkpoints");
-            await state.WriteStateAsync();
+            await PersistAsync();
             await RestartRunningTrialsAsync();
         }
 
@@ -139,7 +168,7 @@ public sealed partial class SweepGrain(
         S.SchedulerState = SchedulerStateJson.Serialize(_schedulerState!);
         AddEvent("sweep", -1, null, null, null, "running",
             $"sweep {this.GetPrimaryKeyString()} started: {_spec!.Search.Trials} trials x {_spec.Dataset.Folds.Length} folds x up to {_spec.Training.Epochs} epochs, scheduler {_scheduler!.Name}");
-        await state.WriteStateAsync();
+        await PersistAsync();
         await FillAsync();
         return Status();
     }
@@ -209,7 +238,7 @@ public sealed partial class SweepGrain(
             S.Trials[report.Trial] = S.Trials[report.Trial] with { State = TrialState.Pruned };
         }
 
-        await state.WriteStateAsync();
+        await PersistAsync();
         return directive;
     }
 
@@ -231,7 +260,7 @@ public sealed partial class SweepGrain(
 
         Record(decision);
         S.Trials[report.Trial] = trial with { State = TrialState.Pruned };
-        await state.WriteStateAsync();
+        await PersistAsync();
         return TrialDirective.Stop;
     }
 
@@ -278,7 +307,7 @@ public sealed partial class SweepGrain(
         }
 
         LogTrialFinished(logger, this.GetPrimaryKeyString(), trial, final);
-        await state.WriteStateAsync();
+        await PersistAsync();
         await FillAsync();
     }
 
@@ -291,7 +320,7 @@ public sealed partial class SweepGrain(
 
         S.State = SweepState.Cancelled;
         AddEvent("sweep", -1, null, null, null, "cancelled", "sweep cancelled");
-        await state.WriteStateAsync();
+        await PersistAsync();
         await Task.WhenAll(S.Trials.Values.Where(t => t.State == TrialState.Running)
             .Select(t => GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), t.Trial)).StopAsync("sweep cancelled")));
     }
@@ -360,7 +389,7 @@ public sealed partial class SweepGrain(
                 }
             }
 
-            await state.WriteStateAsync();
+            await PersistAsync();
             await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), job.Trial))
                 .StartAsync(Assignment(job.Trial, hp, job.TargetStep, fromEpoch, S.Trials[job.Trial].SeedCheckpointKeys));
         }
@@ -389,7 +418,7 @@ public sealed partial class SweepGrain(
             var best = Best();
             AddEvent("sweep", best?.Trial ?? -1, null, best?.LastEpoch, best?.LastValue, S.State.ToString().ToLowerInvariant(),
                 best is null ? $"sweep {S.State.ToString().ToLowerInvariant()}" : $"sweep {S.State.ToString().ToLowerInvariant()}; best trial {best.Trial}");
-            await state.WriteStateAsync();
+            await PersistAsync();
         }
     }
 

@@ -24,13 +24,26 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
     private ISweepGrain Sweep => GrainFactory.GetGrain<ISweepGrain>(_assignment!.SweepId);
 
+    /// <summary>A promotion's next leg that arrived before this leg's folds had all ended; it starts when they have.</summary>
+    private TrialAssignment? _pending;
+
     public async Task StartAsync(TrialAssignment assignment)
     {
         if (_assignment is not null && _state == TrialState.Running && !_notified)
         {
+            if (assignment.FromEpoch > _assignment.FromEpoch)
+            {
+                _pending = assignment;   // promoted while the paused leg's folds are still winding down
+            }
+
             return;
         }
 
+        await StartLegAsync(assignment);
+    }
+
+    private async Task StartLegAsync(TrialAssignment assignment)
+    {
         // A new leg (a promotion resumes a paused trial): folds continue from their checkpoints at FromEpoch.
         _assignment = assignment;
         _state = TrialState.Running;
@@ -121,6 +134,17 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         if (_finished.Count < _assignment.Folds.Length || _notified)
         {
             return;
+        }
+
+        if (_pending is { } next)
+        {
+            _pending = null;
+            if (_errors.Count == 0 && _state == TrialState.Running && _finished.Values.All(o => o == "Completed"))
+            {
+                // The sweep already promoted this trial: its paused leg ends into the next one, which the sweep awaits.
+                await StartLegAsync(next);
+                return;
+            }
         }
 
         _notified = true;

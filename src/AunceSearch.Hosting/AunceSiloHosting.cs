@@ -101,6 +101,7 @@ public static class AunceSiloHosting
         services.AddSingleton(CheckpointStoreFactory.Create(checkpoints));
         services.AddSingleton(training);
         services.AddSingleton(_ => new TrainingExecutor(training));
+        services.AddSingleton<IFoldTrainingRunner>(sp => sp.GetRequiredService<TrainingExecutor>());
         return services;
     }
 

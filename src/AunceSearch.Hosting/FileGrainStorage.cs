@@ -68,6 +68,13 @@ public sealed class FileGrainStorage(string name, string directory, IGrainStorag
         return Task.CompletedTask;
     }
 
+    /// <summary>The stored size in bytes of a grain's state (0 when none is stored).</summary>
+    public long SizeOf(string stateName, GrainId grainId)
+    {
+        var file = new FileInfo(PathOf(stateName, grainId));
+        return file.Exists ? file.Length : 0;
+    }
+
     private void CheckETag(string path, string? etag, GrainId grainId)
     {
         var stored = File.Exists(path) ? Hash(File.ReadAllBytes(path)) : null;

@@ -168,6 +168,20 @@ public static class Checkpoint
 
     public static CheckpointHeader ReadHeader(byte[] data, string source) => ParseHeader(Sections(data, source).Header, source);
 
+    /// <summary>
+    /// A well-formed checkpoint with a header and no tensors: what a synthetic trainer (benchmarks and tests of the
+    /// coordination layer, which train nothing) hands back, so resuming and inspection behave as with real ones.
+    /// </summary>
+    public static byte[] WithoutWeights(CheckpointHeader header)
+    {
+        using var ms = new MemoryStream();
+        ms.Write(Magic);
+        WriteSection(ms, JsonSerializer.SerializeToUtf8Bytes(header));
+        WriteSection(ms, [0]);   // a state dict of zero tensors
+        WriteSection(ms, []);
+        return ms.ToArray();
+    }
+
     private static CheckpointHeader ParseHeader(ReadOnlyMemory<byte> header, string source)
     {
         try

@@ -37,10 +37,20 @@ public enum TrainingOutcome
 }
 
 /// <summary>
+/// What a fold grain needs to train: run one fold's training off the caller's thread, handing each finished epoch (its
+/// result and checkpoint) to <c>onEpoch</c>. <see cref="TrainingExecutor"/> is the real one; benchmarks and tests of the
+/// coordination layer substitute a fast synthetic one.
+/// </summary>
+public interface IFoldTrainingRunner
+{
+    Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// Runs fold trainings on dedicated threads, at most <see cref="TrainingExecutorOptions.Slots"/> at a time. Callers
 /// await a task; the training itself never runs on the caller's (e.g. an Orleans scheduler) thread.
 /// </summary>
-public sealed class TrainingExecutor : IDisposable
+public sealed class TrainingExecutor : IFoldTrainingRunner, IDisposable
 {
     private readonly SemaphoreSlim _slots;
     private int _busy;

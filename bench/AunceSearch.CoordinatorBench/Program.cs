@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using AunceSearch.Contracts;
+using AunceSearch.Grains;
+using AunceSearch.Hosting;
+using AunceSearch.Training;
+using AunceSearch.Training.Evaluation;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Runtime.Hosting;
+using Orleans.Storage;
+
+// aunce-coordinator-bench [--trials 100,1000,10000] [--epochs 4] [--concurrency 64] [--seconds 60]
+// One embedded silo exactly as `aunce sweep run` composes it (file grain storage, local checkpoint store), with the fold
+// trainer replaced by a synthetic one (no torch), so what is measured is the coordination: fold grains -> trial grains ->
+// the sweep grain's decisions and state writes. Per size: trial epoch reports handled per second, and the grain-state
+// bytes written per report (mean and last).
+var trialsList = Arg("--trials", "100,1000,10000").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+var epochs = int.Parse(Arg("--epochs", "4"), CultureInfo.InvariantCulture);
+var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
+var seconds = double.Parse(Arg("--seconds", "60"), CultureInfo.InvariantCulture);
+Console.WriteLine($"coordinator bench: {Environment.ProcessorCount} cores, {epochs} epochs per trial, 1 fold, {concurrency} concurrent trials, ASHA (promotion), " +
+                  $"random sampler, at most {seconds:0} s per size");
+Console.WriteLine($"{"trials",7} {"started",8} {"reports",8} {"seconds",8} {"reports/s",10} {"state writes",12} {"bytes/write mean",17} {"bytes/write last",17}");
+foreach (var trials in trialsList)
+{
+    var r = await RunAsync(trials, epochs, concurrency, TimeSpan.FromSeconds(seconds));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{trials,7} {r.Started,8} {r.Reports,8} {r.Seconds,8:0.0} {r.Reports / r.Seconds,10:0} {r.Writes,12} {r.Bytes / Math.Max(1, r.Writes),17:0} {r.LastWrite,17}"));
+}
+
+return 0;
+
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite)> RunAsync(int trials, int epochs, int concurrency, TimeSpan cap)
+{
+    var work = Path.Combine(Path.GetTempPath(), "aunce-coordinator-bench", Guid.NewGuid().ToString("N"));
+    var data = Path.Combine(work, "data");
+    AunceSearch.Training.Data.SyntheticAuFaces.Generate(data, new AunceSearch.Training.Data.SyntheticOptions { Subjects = 3, ImagesPerSubject = 1, ImageSize = 32, Folds = 3 });
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Aunce:Checkpoints:Path"] = Path.Combine(work, "checkpoints"),
+        ["Aunce:Silo:GrainStorage"] = "file",
+        ["Aunce:Silo:StatePath"] = Path.Combine(work, "state"),
+        ["Aunce:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Aunce:Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Aunce:Training:Slots"] = "1024",
+    });
+    builder.Logging.ClearProviders();
+    builder.AddAunceSilo();
+    var counter = new CountingStorage();
+    builder.Services.AddGrainStorage(GrainStorageNames.Sweeps, (sp, name) =>
+        counter.Wrap(new FileGrainStorage(name, Path.Combine(work, "state"), sp.GetService<IGrainStorageSerializer>()
+            ?? new OrleansGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.Serializer>()))));
+    builder.Services.AddSingleton<IFoldTrainingRunner, SyntheticTrainer>();
+    using var host = builder.Build();
+    await host.StartAsync();
+    try
+    {
+        var spec = $$"""
+            name: bench
+            seed: 1
+            dataset: {root: {{data}}, folds: [1], image_size: 32}
+            training: {epochs: {{epochs}}, device: cpu}
+            search:
+              trials: {{trials}}
+              max_concurrent_trials: {{concurrency}}
+              sampler: random
+              scheduler: {kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}
+              space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}, temperature: {uniform: [0.05, 0.5]} }
+            """;
+        var sweep = host.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>($"bench-{trials}-{Guid.NewGuid():N}");
+        var watch = Stopwatch.StartNew();
+        await sweep.StartAsync(spec, "bench.yaml", work);
+        SweepStatus status;
+        do
+        {
+            await Task.Delay(200);
+            status = await sweep.GetStatusAsync();
+        }
+        while (status.State == SweepState.Running && watch.Elapsed < cap);
+
+        var elapsed = watch.Elapsed.TotalSeconds;
+        var reports = status.Trials.Sum(t => (long)t.History.Length);
+        if (status.State == SweepState.Running)
+        {
+            await sweep.CancelAsync();
+        }
+
+        return (status.Trials.Length, reports, elapsed, counter.Writes, counter.Bytes, counter.Last);
+    }
+    finally
+    {
+        await host.StopAsync();
+        try
+        {
+            Directory.Delete(work, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+/// <summary>A fold "training" that takes no time: per epoch a metric from the learning rate and the epoch, and a small checkpoint.</summary>
+internal sealed class SyntheticTrainer : IFoldTrainingRunner
+{
+    private static readonly string[] Aus = ["AU1", "AU2", "AU4"];
+
+    public Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+    {
+        var lr = double.Parse(request.Hyperparameters["lr"], CultureInfo.InvariantCulture);
+        var start = request.ResumeFrom is { } resume ? Checkpoint.ReadHeader(resume, request.Label).Epoch + 1 : 1;
+        for (var epoch = start; epoch <= request.Epochs; epoch++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Task.FromResult<(TrainingOutcome, Exception?)>((TrainingOutcome.Cancelled, null));
+            }
+
+            var f1 = 0.3 + (0.05 * epoch) - (0.02 * Math.Abs(Math.Log10(lr) + 3));
+            var metrics = new AuMetrics(Aus, [f1, f1, f1], [0.6, 0.6, 0.6]);
+            onEpoch(new EpochResult(epoch, 1.0 / epoch, metrics, 1, 0.001), Checkpoint.WithoutWeights(new CheckpointHeader
+            {
+                Label = request.Label, Epoch = epoch, Seed = request.Seed, AuNames = Aus, Model = request.Model, Hyperparameters = request.Hyperparameters,
+            }));
+        }
+
+        return Task.FromResult<(TrainingOutcome, Exception?)>((TrainingOutcome.Completed, null));
+    }
+}
+
+/// <summary>Counts the bytes of every grain-state write (the serialized state the storage persists).</summary>
+internal sealed class CountingStorage
+{
+    private long _writes;
+    private long _bytes;
+    private long _last;
+
+    public long Writes => Interlocked.Read(ref _writes);
+
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public long Last => Interlocked.Read(ref _last);
+
+    public IGrainStorage Wrap(FileGrainStorage inner) => new Counting(inner, this);
+
+    private sealed class Counting(FileGrainStorage inner, CountingStorage owner) : IGrainStorage
+    {
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+        public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            await inner.WriteStateAsync(stateName, grainId, grainState);
+            var size = inner.SizeOf(stateName, grainId);
+            Interlocked.Increment(ref owner._writes);
+            Interlocked.Add(ref owner._bytes, size);
+            Interlocked.Exchange(ref owner._last, size);
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+}

@@ -1,0 +1,82 @@
+using AunceSearch.Checkpoints;
+using AunceSearch.Contracts;
+using AunceSearch.Hosting;
+using AunceSearch.Training;
+using AunceSearch.Training.Data;
+using AunceSearch.Training.Evaluation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.TestingHost;
+
+namespace AunceSearch.Grains.Tests;
+
+/// <summary>
+/// The coordination layer alone, through the training seam: folds "train" instantly (a synthetic
+/// <see cref="IFoldTrainingRunner"/>), so many trials report at once and the sweep grain's interleaved reports and state
+/// writes are what is tested.
+/// </summary>
+public sealed class CoordinationTests
+{
+    private sealed class InstantTrainer : IFoldTrainingRunner
+    {
+        public Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+        {
+            var lr = double.Parse(request.Hyperparameters["lr"], System.Globalization.CultureInfo.InvariantCulture);
+            var start = request.ResumeFrom is { } resume ? Checkpoint.ReadHeader(resume, request.Label).Epoch + 1 : 1;
+            for (var epoch = start; epoch <= request.Epochs; epoch++)
+            {
+                var f1 = 0.3 + (0.05 * epoch) - (0.02 * Math.Abs(Math.Log10(lr) + 3));
+                onEpoch(new EpochResult(epoch, 1.0 / epoch, new AuMetrics(["AU1"], [f1], [0.6]), 1, 0.001), Checkpoint.WithoutWeights(new CheckpointHeader
+                {
+                    Label = request.Label, Epoch = epoch, Seed = request.Seed, AuNames = ["AU1"], Model = request.Model, Hyperparameters = request.Hyperparameters,
+                }));
+            }
+
+            return Task.FromResult<(TrainingOutcome, Exception?)>((TrainingOutcome.Completed, null));
+        }
+    }
+
+    [Fact]
+    public async Task Many_concurrent_trials_reporting_at_once_all_finish_with_every_report_persisted()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
+        SyntheticAuFaces.Generate(Path.Combine(root, "data"), new SyntheticOptions { Subjects = 3, ImagesPerSubject = 1, ImageSize = 32, Folds = 3 });
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddAunceSearch(new AunceSiloOptions { GrainStorage = "file", StatePath = Path.Combine(root, "state") });
+            silo.Services.AddAunceTraining(new CheckpointStoreOptions { Path = Path.Combine(root, "ckpt") }, new TrainingExecutorOptions { Slots = 64, TorchThreads = 1 });
+            silo.Services.AddSingleton<IFoldTrainingRunner, InstantTrainer>();
+        });
+        await using var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var sweep = cluster.Client.GetGrain<ISweepGrain>($"many-{Guid.NewGuid():N}");
+        await sweep.StartAsync("""
+            name: many
+            seed: 2
+            dataset: {root: data, folds: [1, 2], image_size: 32}
+            training: {epochs: 3, device: cpu}
+            search:
+              trials: 60
+              max_concurrent_trials: 32
+              sampler: random
+              scheduler: {kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}
+              space: {lr: {log_uniform: [1.0e-4, 1.0e-2]} }
+            """, "spec.yaml", root);
+        SweepStatus status;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            await Task.Delay(50);
+            status = await sweep.GetStatusAsync();
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), $"still {status.State}: " + string.Join(", ", status.Trials.Select(t => $"t{t.Trial}={t.State}")));
+        }
+        while (status.State == SweepState.Running);
+
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.Equal(60, status.Trials.Length);
+        Assert.All(status.Trials, t => Assert.True(t.State is TrialState.Completed or TrialState.Pruned, $"trial {t.Trial} {t.State}: {t.Error}"));
+        Assert.Contains(status.Trials, t => t.State == TrialState.Completed && t.LastEpoch == 3);
+        Assert.Equal(status.Trials.Sum(t => t.History.Length), status.Trials.Sum(t => t.LastEpoch));   // every epoch reported once
+    }
+}
