@@ -173,14 +173,37 @@ public sealed class SweepJournal
             return null;
         }
 
+        return Alive(pid) ? pid : null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="pid"/> is a live .NET process (a reused pid of another program is no owner). On Linux from
+    /// /proc (a zombie has an empty command line); elsewhere through the process API.
+    /// </summary>
+    private static bool Alive(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+                return cmdline.Contains("aunce", StringComparison.Ordinal) || cmdline.Contains("testhost", StringComparison.Ordinal) ||
+                       cmdline.Contains("dotnet", StringComparison.Ordinal);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return e is UnauthorizedAccessException;   // gone, or someone else's process we may not read (treated as live)
+            }
+        }
+
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return process.HasExited || process.ProcessName is not ("dotnet" or "aunce" or "testhost") ? null : pid;   // a reused pid is no owner
+            return !process.HasExited;
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            return null;
+            return false;
         }
     }
 

@@ -286,6 +286,8 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             builder.AddAunceSilo();
         }
 
+        // One follower per sweep, checked before anything starts: a second one is refused at once.
+        using var claim = options.Detach ? null : journal.Claim(sweepId);
         using var host = builder.Build();
         var watch = Stopwatch.StartNew();
         try
@@ -299,7 +301,6 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         }
 
         var exit = ExitCodes.Failed;
-        using var claim = options.Detach ? null : journal.Claim(sweepId);
         try
         {
             var grains = host.Services.GetRequiredService<IGrainFactory>();
