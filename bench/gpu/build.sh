@@ -24,8 +24,11 @@ if [ "${1:-}" = "--no-runtime" ]; then
   exit 0
 fi
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
-core=$(dotnet --list-runtimes | awk '/^Microsoft.NETCore.App /{v=$2} END{print v}')
-aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App /{v=$2} END{print v}')
-# The paths below are inside the .NET installation ($dotnet_root/shared/<framework>/<version>), nothing of the repository's.
-tar -cJf "$dist/dotnet-runtime.tar.xz" -C "$dotnet_root" dotnet host "shared/Microsoft.NETCore.App/$core" "shared/Microsoft.AspNetCore.App/$aspnet"
+# Each framework's newest version, where `dotnet --list-runtimes` says it is ("NAME VERSION [DIR]"), relative to the
+# installation's root: the runtime archive holds exactly what a framework-dependent app of this SDK needs.
+framework() {
+  dotnet --list-runtimes | awk -v name="$1" '$1 == name {v = $2; d = $3} END {gsub(/^\[|\]$/, "", d); print d "/" v}' \
+    | xargs realpath --relative-to="$dotnet_root"
+}
+tar -cJf "$dist/dotnet-runtime.tar.xz" -C "$dotnet_root" dotnet host "$(framework Microsoft.NETCore.App)" "$(framework Microsoft.AspNetCore.App)"
 du -sh "$dist"/* | awk '{print "bench/gpu/build.sh: " $2 " " $1}'
