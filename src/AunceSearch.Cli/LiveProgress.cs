@@ -63,14 +63,4 @@ public static class LiveProgress
         var recent = new Rows(events.TakeLast(8).Select(e => (IRenderable)new Text(e.Message, new Style(Color.Grey))));
         return new Rows(heading, table, recent);
     }
-
-    /// <summary>The final leaderboard as a table (rank by the sweep's metric; the best trial marked).</summary>
-    public static IRenderable Leaderboard(SweepStatus status, bool maximize, IReadOnlyList<string> parameters)
-    {
-        var ranked = status with
-        {
-            Trials = [.. status.Trials.OrderBy(t => t.LastValue is null ? 1 : 0).ThenBy(t => (maximize ? -1 : 1) * (t.LastValue ?? 0))],
-        };
-        return Render(ranked, [], TimeSpan.Zero, parameters);
-    }
 }

@@ -34,16 +34,12 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
         // The embedded silo's defaults: local checkpoints and grain state under ./.aunce, so the sweep survives this process.
         var cwd = Directory.GetCurrentDirectory();
-        var config = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        var config = WithOverrides(new Dictionary<string, string?>
         {
             ["Aunce:Checkpoints:Path"] = Path.Combine(cwd, ".aunce", "checkpoints"),
             ["Aunce:Silo:GrainStorage"] = "file",
             ["Aunce:Silo:StatePath"] = Path.Combine(cwd, ".aunce", "state"),
-        };
-        foreach (var (key, value) in options.Config)
-        {
-            config[key] = value;
-        }
+        });
 
         var builder = CreateBuilder(config);
         var settings = AunceConfiguration.Read(builder.Configuration);
@@ -89,11 +85,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     {
         var (journal, yaml, saved, seen) = SweepJournal.Open(options.JournalDirectory, sweepId);
         var specFile = Path.Combine(journal.Directory, "spec.yaml");
-        var config = new Dictionary<string, string?>(saved, StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, value) in options.Config)
-        {
-            config[key] = value;
-        }
+        var config = WithOverrides(saved);
 
         var builder = CreateBuilder(config);
         var settings = AunceConfiguration.Read(builder.Configuration);
@@ -168,18 +160,17 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
             var events = await sweep.GetEventsAsync(seen);
             journal.Append(events);
-            if (events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval))
-            {
-                journal.WriteStatus(await sweep.GetStatusAsync());
-                statusWritten = Stopwatch.StartNew();
-            }
-
+            var status = await sweep.GetStatusAsync();
             if (events.Length > 0)
             {
                 seen = events[^1].Sequence;
+                if (statusWritten is null || statusWritten.Elapsed > StatusInterval)
+                {
+                    journal.WriteStatus(status);
+                    statusWritten = Stopwatch.StartNew();
+                }
             }
 
-            var status = await sweep.GetStatusAsync();
             await show(events, status);
             if (status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen)
             {
@@ -198,11 +189,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     public async Task<int> CancelAsync(string sweepId, CancellationToken cancellationToken)
     {
         var (journal, yaml, saved, _) = SweepJournal.Open(options.JournalDirectory, sweepId);
-        var config = new Dictionary<string, string?>(saved, StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, value) in options.Config)
-        {
-            config[key] = value;
-        }
+        var config = WithOverrides(saved);
 
         var builder = CreateBuilder(config);
         var settings = AunceConfiguration.Read(builder.Configuration);
@@ -250,6 +237,18 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         {
             await host.StopAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>The settings a sweep runs with: <paramref name="baseline"/> (defaults, or what the journal kept) with this command's --config on top.</summary>
+    private Dictionary<string, string?> WithOverrides(IReadOnlyDictionary<string, string?> baseline)
+    {
+        var config = new Dictionary<string, string?>(baseline, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in options.Config)
+        {
+            config[key] = value;
+        }
+
+        return config;
     }
 
     private HostApplicationBuilder CreateBuilder(IReadOnlyDictionary<string, string?> config)
