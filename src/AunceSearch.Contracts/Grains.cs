@@ -23,7 +23,7 @@ public interface ISweepGrain : IGrainWithStringKey
     /// </summary>
     Task<TrialDirective> ReportPartialAsync(TrialEpochReport report, int totalFolds);
 
-    /// <summary>A fold finished an epoch (progress only).</summary>
+    /// <summary>A fold finished an epoch: stored before this returns (a restarted leg does not train that fold epoch again).</summary>
     Task OnFoldEpochAsync(FoldEpochReport report);
 
     /// <summary>All folds of a trial have ended.</summary>

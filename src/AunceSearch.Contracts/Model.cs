@@ -101,7 +101,8 @@ public sealed record TrialAssignment(
     [property: Id(12)] int FromEpoch = 0,
     [property: Id(13)] AugmentRef? Augment = null,
     [property: Id(14)] bool PartialFolds = false,
-    [property: Id(15)] string[]? SeedCheckpointKeys = null);
+    [property: Id(15)] string[]? SeedCheckpointKeys = null,
+    [property: Id(16)] FoldEpochReport[]? Delivered = null);
 
 /// <summary>One fold of a trial.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.fold-assignment")]
@@ -210,6 +211,12 @@ public sealed record TrialSummary
 
     /// <summary>The fold reports of the last reported epoch (fold order): per-AU metrics and the test splits' baselines.</summary>
     [Id(13)] public FoldEpochReport[] LastFolds { get; init; } = [];
+
+    /// <summary>
+    /// Fold reports of epochs after <see cref="LastEpoch"/> (some folds finished the epoch, the trial has not reported it
+    /// yet), durable in the sweep's state: a leg restarted after a crash keeps them, and those fold epochs are not trained again.
+    /// </summary>
+    [Id(14)] public FoldEpochReport[] PendingFolds { get; init; } = [];
 }
 
 /// <summary>A snapshot of a sweep.</summary>

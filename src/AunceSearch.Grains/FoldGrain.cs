@@ -26,7 +26,8 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
     private bool _training;
 
     /// <summary>
-    /// The last epoch whose report reached the trial in this leg (from the leg's FromEpoch). Training resumes from this
+    /// The last epoch whose report reached the sweep (from the leg's FromEpoch, or the fold's own reports the sweep
+    /// stored before a crash, <see cref="TrialAssignment.Delivered"/>). Training resumes from this
     /// epoch's checkpoint, not from a newer one: an epoch that was checkpointed but never reported (the coordinator died
     /// in between) is trained again — deterministically, so with the same result — and this time reported.
     /// </summary>
@@ -40,7 +41,8 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         }
 
         _training = true;
-        _delivered = assignment.Trial.FromEpoch;
+        _delivered = Math.Max(assignment.Trial.FromEpoch,
+            assignment.Trial.Delivered?.Where(r => r.Fold == assignment.Fold).Select(r => r.Epoch).DefaultIfEmpty(0).Max() ?? 0);
 
         // Keep the activation alive while it trains, however long no message arrives.
         DelayDeactivation(TimeSpan.FromDays(7));

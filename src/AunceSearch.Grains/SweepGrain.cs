@@ -65,6 +65,12 @@ public sealed partial class SweepGrain(
     private long _persisted;
 
     /// <summary>
+    /// The last event sequence number that is in storage. Only events up to it are visible (to the journal, to status):
+    /// an event the process showed and then lost in a crash would be written again with another number after the resume.
+    /// </summary>
+    private long _durableSequence;
+
+    /// <summary>
     /// Persists the state with at most one write in flight. The grain is reentrant, so reports interleave at awaits; two
     /// overlapping writes of one state would race on its ETag (an InconsistentStateException and a deactivation). A caller
     /// returns once a write that started after its change has completed; changes made while a write is in flight share
@@ -82,15 +88,18 @@ public sealed partial class SweepGrain(
             }
 
             var upTo = _changes;
+            var sequence = S.Sequence;
             var write = state.WriteStateAsync();
             _writing = write;
             await write;
             _persisted = Math.Max(_persisted, upTo);
+            _durableSequence = Math.Max(_durableSequence, sequence);
         }
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _durableSequence = S.Sequence;
         if (S.SpecYaml is not null && S.State == SweepState.Running)
         {
             Load();
@@ -108,7 +117,8 @@ public sealed partial class SweepGrain(
         foreach (var trial in S.Trials.Values.Where(t => t.State == TrialState.Running).ToList())
         {
             await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(this.GetPrimaryKeyString(), trial.Trial))
-                .StartAsync(Assignment(trial.Trial, trial.Hyperparameters, trial.TargetEpoch, trial.LastEpoch, trial.SeedCheckpointKeys));
+                .StartAsync(Assignment(trial.Trial, trial.Hyperparameters, trial.TargetEpoch, trial.LastEpoch, trial.SeedCheckpointKeys)
+                    with { Delivered = trial.PendingFolds.Length > 0 ? trial.PendingFolds : null });
         }
     }
 
@@ -176,7 +186,7 @@ public sealed partial class SweepGrain(
     public Task<SweepStatus> GetStatusAsync() => Task.FromResult(Status());
 
     public Task<SweepEvent[]> GetEventsAsync(long afterSequence) =>
-        Task.FromResult(S.Events.Where(e => e.Sequence > afterSequence).ToArray());
+        Task.FromResult(S.Events.Where(e => e.Sequence > afterSequence && e.Sequence <= _durableSequence).ToArray());
 
     public async Task<TrialDirective> ReportAsync(TrialEpochReport report)
     {
@@ -201,6 +211,7 @@ public sealed partial class SweepGrain(
             LastCheckpointKeys = [.. ordered.Select(f => f.CheckpointKey)],
             History = [.. trial.History, report.Value],
             LastFolds = ordered,
+            PendingFolds = [.. trial.PendingFolds.Where(f => f.Epoch > report.Epoch)],
         };
 
         var objectives = _spec.Search.Scheduler.Objectives;
@@ -266,7 +277,11 @@ public sealed partial class SweepGrain(
 
     private double FoldValue(FoldEpochReport f) => _spec!.Search.Metric == "accuracy" ? f.MeanAccuracy : f.MeanF1;
 
-    public Task OnFoldEpochAsync(FoldEpochReport report)
+    /// <summary>
+    /// A fold finished an epoch. Its report is stored (with the trial's pending folds) before the fold hears back, so a
+    /// crash after this point never trains that fold epoch again.
+    /// </summary>
+    public async Task OnFoldEpochAsync(FoldEpochReport report)
     {
         if (_spec is not null)
         {
@@ -275,10 +290,18 @@ public sealed partial class SweepGrain(
             S.BestFoldValue[report.Epoch] = S.BestFoldValue.TryGetValue(report.Epoch, out var old) ? better(old, v) : v;
         }
 
+        if (S.Trials.TryGetValue(report.Trial, out var trial) && trial.State == TrialState.Running && report.Epoch > trial.LastEpoch)
+        {
+            S.Trials[report.Trial] = trial with
+            {
+                PendingFolds = [.. trial.PendingFolds.Where(f => f.Fold != report.Fold || f.Epoch != report.Epoch), report],
+            };
+        }
+
         AddEvent("fold-epoch", report.Trial, report.Fold, report.Epoch, report.MeanF1, "running",
             $"trial {report.Trial} fold {report.Fold} epoch {report.Epoch}: F1 {report.MeanF1:0.0000} acc {report.MeanAccuracy:0.0000} loss {report.TrainLoss:0.0000} ({report.Seconds:0.0} s on {report.Silo})" +
             (report.Skipped > 0 ? $"; {report.Skipped} bad data entries skipped (dataset.skip_bad)" : ""));
-        return Task.CompletedTask;
+        await PersistAsync();
     }
 
     public async Task OnTrialFinishedAsync(int trial, TrialState finalState, string? error)
@@ -382,7 +405,7 @@ public sealed partial class SweepGrain(
                     seeds = [.. spec.Dataset.Folds.Select(f => CheckpointKeys.ForEpoch(this.GetPrimaryKeyString(), source, f, from))];
                 }
 
-                S.Trials[job.Trial] = t with { State = TrialState.Running, TargetEpoch = job.TargetStep, Hyperparameters = hp, LastEpoch = fromEpoch, SeedCheckpointKeys = seeds };
+                S.Trials[job.Trial] = t with { State = TrialState.Running, TargetEpoch = job.TargetStep, Hyperparameters = hp, LastEpoch = fromEpoch, SeedCheckpointKeys = seeds, PendingFolds = [] };
                 if (job.Decision is { } d)
                 {
                     Record(d);
@@ -506,7 +529,7 @@ public sealed partial class SweepGrain(
         BestTrial = Best()?.Trial,
         Metric = _spec?.Search.Metric ?? "f1",
         Error = S.Error,
-        LastEventSequence = S.Sequence,
+        LastEventSequence = _durableSequence,
     };
 
     private void AddEvent(string kind, int trial, int? fold, int? epoch, double? value, string stateName, string message)

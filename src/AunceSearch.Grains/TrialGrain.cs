@@ -58,8 +58,36 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             _reports[fold] = [];
         }
 
+        // After a crash: the fold epochs the sweep already holds (its folds resume after them and do not report them again).
+        foreach (var r in assignment.Delivered ?? [])
+        {
+            if (_reports.TryGetValue(r.Fold, out var byEpoch) && r.Epoch > assignment.FromEpoch)
+            {
+                byEpoch[r.Epoch] = r;
+            }
+        }
+
         await Task.WhenAll(assignment.Folds.Select(f =>
             GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(assignment.SweepId, assignment.Trial, f)).StartAsync(new FoldAssignment(assignment, f))));
+        if (assignment.Delivered is { Length: > 0 })
+        {
+            // Every fold may have delivered an epoch before the crash: report it, in a turn of its own — the sweep calls
+            // StartAsync from its activation and cannot take a report until that returns.
+            _ = CatchUpAsync();
+        }
+    }
+
+    private async Task CatchUpAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            await ReportCompleteEpochsAsync();
+        }
+        catch (Exception e)
+        {
+            LogCatchUpFailed(logger, e, this.GetPrimaryKeyString());   // the next fold report tries again
+        }
     }
 
     public async Task OnFoldEpochAsync(FoldEpochReport report)
@@ -85,7 +113,13 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             }
         }
 
-        while (_state == TrialState.Running)
+        await ReportCompleteEpochsAsync();
+    }
+
+    /// <summary>Reports to the sweep each next epoch that every fold still running has finished.</summary>
+    private async Task ReportCompleteEpochsAsync()
+    {
+        while (_state == TrialState.Running && _assignment is not null)
         {
             var next = _reportedEpoch + 1;
             var live = _assignment.Folds.Where(f => !_finished.ContainsKey(f) || _reports[f].ContainsKey(next)).ToList();
@@ -175,6 +209,9 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
     private Task StopFoldsAsync() => Task.WhenAll(_assignment!.Folds.Where(f => !_finished.ContainsKey(f)).Select(f =>
         GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(_assignment.SweepId, _assignment.Trial, f)).StopAsync()));
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Trial {TrialKey}: reporting the epochs its folds delivered before a restart failed")]
+    private static partial void LogCatchUpFailed(ILogger logger, Exception exception, string trialKey);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Trial {TrialKey} pruned at epoch {Epoch}")]
     private static partial void LogPruned(ILogger logger, string trialKey, int epoch);

@@ -93,11 +93,15 @@ public sealed class DurableSweepTests
         Assert.Equal(4, resumed.Length);
         Assert.Equal(Rows(output), resumed);
 
-        // Completed epochs were not retrained: one checkpoint per epoch, each written once.
+        // Completed fold epochs were not retrained: each is in the journal once (a fold epoch the sweep stored is not trained again).
         var events = File.ReadAllLines(Path.Combine(journal, "killed", "events.jsonl"));
         var foldEpochs = events.Select(l => JsonDocument.Parse(l).RootElement).Where(e => e.GetProperty("Kind").GetString() == "fold-epoch")
             .Select(e => (e.GetProperty("Trial").GetInt32(), e.GetProperty("Fold").GetInt32(), e.GetProperty("Epoch").GetInt32())).ToList();
         Assert.Equal(foldEpochs.Count, foldEpochs.Distinct().Count());
+
+        // No event was lost either: the journal holds events 1..n with no gap (what the killed process showed was stored).
+        var sequences = events.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("Sequence").GetInt64()).ToList();
+        Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (long)i), sequences);
     }
 
     [Fact]
