@@ -21,15 +21,10 @@ public sealed class CoordinationTests
     {
         public Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
         {
-            var lr = double.Parse(request.Hyperparameters["lr"], System.Globalization.CultureInfo.InvariantCulture);
-            var start = request.ResumeFrom is { } resume ? Checkpoint.ReadHeader(resume, request.Label).Epoch + 1 : 1;
-            for (var epoch = start; epoch <= request.Epochs; epoch++)
+            var lr = FakeEpochs.Lr(request);
+            for (var epoch = FakeEpochs.Start(request); epoch <= request.Epochs; epoch++)
             {
-                var f1 = 0.3 + (0.05 * epoch) - (0.02 * Math.Abs(Math.Log10(lr) + 3));
-                onEpoch(new EpochResult(epoch, 1.0 / epoch, new AuMetrics(["AU1"], [f1], [0.6]), 1, 0.001), Checkpoint.WithoutWeights(new CheckpointHeader
-                {
-                    Label = request.Label, Epoch = epoch, Seed = request.Seed, AuNames = ["AU1"], Model = request.Model, Hyperparameters = request.Hyperparameters,
-                }));
+                FakeEpochs.Report(request, epoch, 0.3 + (0.05 * epoch) - (0.02 * Math.Abs(Math.Log10(lr) + 3)), onEpoch);
             }
 
             return Task.FromResult<(TrainingOutcome, Exception?)>((TrainingOutcome.Completed, null));

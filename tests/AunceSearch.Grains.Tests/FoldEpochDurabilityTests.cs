@@ -28,10 +28,10 @@ public sealed class FoldEpochDurabilityTests
 
         public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
         {
-            var start = request.ResumeFrom is { } resume ? Checkpoint.ReadHeader(resume, request.Label).Epoch + 1 : 1;
+            var start = FakeEpochs.Start(request);
             Starts.Enqueue((request.Label, start));
             var fold = request.Label.EndsWith("/f2", StringComparison.Ordinal) ? 2 : 1;
-            var lr = double.Parse(request.Hyperparameters["lr"], System.Globalization.CultureInfo.InvariantCulture);
+            var lr = FakeEpochs.Lr(request);
             for (var epoch = start; epoch <= request.Epochs; epoch++)
             {
                 if (Hold && (fold == 2 || epoch > 1))
@@ -40,11 +40,7 @@ public sealed class FoldEpochDurabilityTests
                     return (TrainingOutcome.Cancelled, null);
                 }
 
-                var f1 = 0.3 + (0.05 * epoch) + (0.01 * fold) - (0.02 * Math.Abs(Math.Log10(lr) + 3));
-                onEpoch(new EpochResult(epoch, 1.0 / epoch, new AuMetrics(["AU1"], [f1], [0.6]), 1, 0.001), Checkpoint.WithoutWeights(new CheckpointHeader
-                {
-                    Label = request.Label, Epoch = epoch, Seed = request.Seed, AuNames = ["AU1"], Model = request.Model, Hyperparameters = request.Hyperparameters,
-                }));
+                FakeEpochs.Report(request, epoch, 0.3 + (0.05 * epoch) + (0.01 * fold) - (0.02 * Math.Abs(Math.Log10(lr) + 3)), onEpoch);
             }
 
             return (TrainingOutcome.Completed, null);
