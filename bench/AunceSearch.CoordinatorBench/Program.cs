@@ -24,14 +24,15 @@ var trialsList = Arg("--trials", "100,1000,10000").Split(',').Select(t => int.Pa
 var epochs = int.Parse(Arg("--epochs", "4"), CultureInfo.InvariantCulture);
 var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
 var seconds = double.Parse(Arg("--seconds", "60"), CultureInfo.InvariantCulture);
+var flush = Arg("--flush", "true") == "true";   // false: state files are written but not flushed to disk (what the flush costs)
 Console.WriteLine($"coordinator bench: {Environment.ProcessorCount} cores, {epochs} epochs per trial, 1 fold, {concurrency} concurrent trials, ASHA (promotion), " +
                   $"random sampler, at most {seconds:0} s per size");
-Console.WriteLine($"{"trials",7} {"started",8} {"reports",8} {"seconds",8} {"reports/s",10} {"state writes",12} {"bytes/write mean",17} {"bytes/write last",17}");
+Console.WriteLine($"{"trials",7} {"started",8} {"reports",8} {"seconds",8} {"reports/s",10} {"state writes",12} {"bytes/write mean",17} {"bytes/write last",17} {"bytes/report",13}");
 foreach (var trials in trialsList)
 {
-    var r = await RunAsync(trials, epochs, concurrency, TimeSpan.FromSeconds(seconds));
+    var r = await RunAsync(trials, epochs, concurrency, TimeSpan.FromSeconds(seconds), !flush);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{trials,7} {r.Started,8} {r.Reports,8} {r.Seconds,8:0.0} {r.Reports / r.Seconds,10:0} {r.Writes,12} {r.Bytes / Math.Max(1, r.Writes),17:0} {r.LastWrite,17}"));
+        $"{trials,7} {r.Started,8} {r.Reports,8} {r.Seconds,8:0.0} {r.Reports / r.Seconds,10:0} {r.Writes,12} {r.Bytes / Math.Max(1, r.Writes),17:0} {r.LastWrite,17} {r.Bytes / Math.Max(1, r.Reports),13:0}"));
 }
 
 return 0;
@@ -42,7 +43,7 @@ string Arg(string name, string fallback)
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
 
-static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite)> RunAsync(int trials, int epochs, int concurrency, TimeSpan cap)
+static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite)> RunAsync(int trials, int epochs, int concurrency, TimeSpan cap, bool noFlush)
 {
     var work = Path.Combine(Path.GetTempPath(), "aunce-coordinator-bench", Guid.NewGuid().ToString("N"));
     var data = Path.Combine(work, "data");
@@ -58,11 +59,13 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
         ["Aunce:Training:Slots"] = "1024",
     });
     builder.Logging.ClearProviders();
+    var stopping = false;
+    builder.Logging.AddSimpleConsole().AddFilter((_, level) => level >= LogLevel.Error && !Volatile.Read(ref stopping));   // a stalled sweep says why; shutdown noise is not shown
     builder.AddAunceSilo();
     var counter = new CountingStorage();
     builder.Services.AddGrainStorage(GrainStorageNames.Sweeps, (sp, name) =>
         counter.Wrap(new FileGrainStorage(name, Path.Combine(work, "state"), sp.GetService<IGrainStorageSerializer>()
-            ?? new OrleansGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.Serializer>()))));
+            ?? new OrleansGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.Serializer>()), flushToDisk: !noFlush)));
     builder.Services.AddSingleton<IFoldTrainingRunner, SyntheticTrainer>();
     using var host = builder.Build();
     await host.StartAsync();
@@ -95,8 +98,13 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
         var reports = status.Trials.Sum(t => (long)t.History.Length);
         if (status.State == SweepState.Running)
         {
+            Console.Error.WriteLine($"  [{trials} trials] still running at the cap: " + string.Join(", ", status.Trials.Where(t => t.State is TrialState.Running)
+                .Take(10).Select(t => $"t{t.Trial} at {t.LastEpoch}/{t.TargetEpoch} ({t.PendingFolds.Length} pending fold reports)")) +
+                $"; {status.Trials.Count(t => t.State == TrialState.Paused)} paused");
             await sweep.CancelAsync();
         }
+
+        Volatile.Write(ref stopping, true);
 
         return (status.Trials.Length, reports, elapsed, counter.Writes, counter.Bytes, counter.Last);
     }

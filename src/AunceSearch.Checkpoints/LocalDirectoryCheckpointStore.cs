@@ -46,12 +46,15 @@ public sealed class LocalDirectoryCheckpointStore : ICheckpointStore
 
     public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default)
     {
-        if (!Directory.Exists(Root))
+        // Enumerate only under the deepest directory the prefix names (a fold's listing must not cost the whole store).
+        var slash = prefix.LastIndexOf('/');
+        var start = slash <= 0 ? Root : System.IO.Path.GetFullPath(System.IO.Path.Combine(Root, prefix[..slash]));
+        if (!Directory.Exists(start) || !(start == Root || start.StartsWith(Root + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal)))
         {
             return Task.FromResult<IReadOnlyList<string>>([]);
         }
 
-        IReadOnlyList<string> keys = [.. Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)
+        IReadOnlyList<string> keys = [.. Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories)
             .Where(f => !f.Contains(".tmp-", StringComparison.Ordinal))
             .Select(f => System.IO.Path.GetRelativePath(Root, f).Replace('\\', '/'))
             .Where(k => k.StartsWith(prefix, StringComparison.Ordinal))

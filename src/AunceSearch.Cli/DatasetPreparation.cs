@@ -1,3 +1,4 @@
+using AunceSearch.Coordination;
 using AunceSearch.Grains;
 using AunceSearch.Spec;
 using AunceSearch.Training.Data;

@@ -1,4 +1,5 @@
 using AunceSearch.Checkpoints;
+using AunceSearch.Coordination;
 using AunceSearch.Grains;
 using AunceSearch.Hosting;
 using AunceSearch.Spec;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AunceSearch.Coordination;
 using AunceSearch.Grains;
 using AunceSearch.Spec;
 using AunceSearch.Training;

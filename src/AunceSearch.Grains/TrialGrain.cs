@@ -22,6 +22,9 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     private TrialState _state = TrialState.Pending;
     private bool _notified;
 
+    /// <summary>Counts the legs this activation has started.</summary>
+    private int _leg;
+
     private ISweepGrain Sweep => GrainFactory.GetGrain<ISweepGrain>(_assignment!.SweepId);
 
     /// <summary>A promotion's next leg that arrived before this leg's folds had all ended; it starts when they have.</summary>
@@ -46,6 +49,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     {
         // A new leg (a promotion resumes a paused trial): folds continue from their checkpoints at FromEpoch.
         _assignment = assignment;
+        _leg++;
         _state = TrialState.Running;
         _reportedEpoch = assignment.FromEpoch;
         _finished.Clear();
@@ -188,10 +192,13 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         }
 
         AunceTelemetry.Trials.Add(1, new KeyValuePair<string, object?>("state", _state.ToString()));
+        var leg = _leg;
         await Sweep.OnTrialFinishedAsync(_assignment.Trial, _state, _errors.Count > 0 ? string.Join("; ", _errors) : null);
-        if (_state != TrialState.Running)
+        if (_state != TrialState.Running && _leg == leg)
         {
-            DeactivateOnIdle();   // unless the sweep promoted this trial meanwhile (a new leg is running)
+            // Unless the sweep promoted this trial meanwhile. A later leg may have started and ended while this call was
+            // out: its own end decides, since deactivating under its in-flight call would deadlock a promotion it causes.
+            DeactivateOnIdle();
         }
     }
 

@@ -12,7 +12,8 @@ namespace AunceSearch.Hosting;
 /// the previous state, never a torn one. The ETag is a content hash: a second activation that wrote in between is
 /// detected and refused (<see cref="InconsistentStateException"/>). One machine only: a cluster uses Redis storage.
 /// </summary>
-public sealed class FileGrainStorage(string name, string directory, IGrainStorageSerializer serializer) : IGrainStorage
+/// <param name="flushToDisk">False only to measure what the disk flush costs (bench/coordinator): a crash may then lose writes.</param>
+public sealed class FileGrainStorage(string name, string directory, IGrainStorageSerializer serializer, bool flushToDisk = true) : IGrainStorage
 {
     public string Directory { get; } = Path.GetFullPath(directory);
 
@@ -50,7 +51,7 @@ public sealed class FileGrainStorage(string name, string directory, IGrainStorag
         await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         {
             await file.WriteAsync(bytes);
-            file.Flush(flushToDisk: true);
+            file.Flush(flushToDisk);
         }
 
         File.Move(tmp, path, overwrite: true);

@@ -6,13 +6,6 @@ namespace AunceSearch.Grains.Tests;
 
 public sealed class FileGrainStorageTests
 {
-    private sealed class JsonSerializer : IGrainStorageSerializer
-    {
-        public BinaryData Serialize<T>(T? input) => new(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(input));
-
-        public T Deserialize<T>(BinaryData input) => System.Text.Json.JsonSerializer.Deserialize<T>(input.ToArray())!;
-    }
-
     private sealed record Counter(int Value, string Note);
 
     private static readonly GrainId Grain = GrainId.Create("sweep", "demo-20261129/odd key");
@@ -21,7 +14,7 @@ public sealed class FileGrainStorageTests
     public async Task State_round_trips_across_instances_and_a_stale_etag_is_refused()
     {
         var dir = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
-        var storage = new FileGrainStorage("sweeps", dir, new JsonSerializer());
+        var storage = new FileGrainStorage("sweeps", dir, new JsonStorageSerializer());
         var state = new GrainState<Counter>(new Counter(0, ""));
         await storage.ReadStateAsync("sweep", Grain, state);
         Assert.False(state.RecordExists);
@@ -32,7 +25,7 @@ public sealed class FileGrainStorageTests
 
         // Another process (a restarted CLI) reads what was written.
         var again = new GrainState<Counter>(new Counter(0, ""));
-        await new FileGrainStorage("sweeps", dir, new JsonSerializer()).ReadStateAsync("sweep", Grain, again);
+        await new FileGrainStorage("sweeps", dir, new JsonStorageSerializer()).ReadStateAsync("sweep", Grain, again);
         Assert.True(again.RecordExists);
         Assert.Equal(new Counter(7, "seven"), again.State);
 
@@ -53,7 +46,7 @@ public sealed class FileGrainStorageTests
     public async Task A_damaged_state_file_is_reported_with_its_path()
     {
         var dir = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
-        var storage = new FileGrainStorage("sweeps", dir, new JsonSerializer());
+        var storage = new FileGrainStorage("sweeps", dir, new JsonStorageSerializer());
         await storage.WriteStateAsync("sweep", Grain, new GrainState<Counter>(new Counter(1, "one")));
         var file = Assert.Single(Directory.GetFiles(dir, "*.bin", SearchOption.AllDirectories));
         await File.WriteAllTextAsync(file, "{\"Value\": 1, \"No");

@@ -1,0 +1,541 @@
+using System.Globalization;
+using System.Text.Json;
+using AunceSearch.Contracts;
+using AunceSearch.Search;
+using AunceSearch.Search.Pruners;
+using AunceSearch.Search.Schedulers;
+using AunceSearch.Spec;
+
+namespace AunceSearch.Coordination;
+
+/// <summary>The coordinator's state as plain data: what a snapshot holds.</summary>
+public sealed class CoordinatorState
+{
+    public string? SpecYaml { get; set; }
+
+    public string SpecFile { get; set; } = "";
+
+    public string BaseDirectory { get; set; } = "";
+
+    public SweepState State { get; set; }
+
+    public int NextTrial { get; set; }
+
+    public Dictionary<int, TrialSummary> Trials { get; set; } = [];
+
+    public List<DecisionRecord> Decisions { get; set; } = [];
+
+    /// <summary>The scheduler's state (<see cref="SchedulerStateJson"/>), written when a snapshot is taken.</summary>
+    public string SchedulerState { get; set; } = "";
+
+    public string? Error { get; set; }
+
+    /// <summary>The latest progress events (at most <see cref="SweepCoordinator.MaxEvents"/>).</summary>
+    public List<SweepEvent> Events { get; set; } = [];
+
+    /// <summary>The sequence number of the last event.</summary>
+    public long Sequence { get; set; }
+
+    /// <summary>The best single-fold metric any trial has reported at each epoch (the partial-fold bound).</summary>
+    public Dictionary<int, double> BestFoldValue { get; set; } = [];
+
+    /// <summary>How many journaled inputs this state has applied.</summary>
+    public long Inputs { get; set; }
+}
+
+/// <summary>
+/// The sweep's logic, with no host: it owns the sampler and the scheduler (pure code from AunceSearch.Search), decides on
+/// every input, and returns what the host must do. Every input is applied synchronously and completely, so the state is
+/// a fold over the journal of inputs: replaying a journal (from a snapshot) gives the same state and the same later
+/// decisions as the run that wrote it. No clock, no randomness but the spec's seed.
+/// </summary>
+public sealed class SweepCoordinator
+{
+    /// <summary>How many progress events the state keeps.</summary>
+    public const int MaxEvents = 20_000;
+
+    private readonly string _sweepId;
+    private readonly Func<int, int, int, string> _checkpointKey;
+    private readonly CoordinatorState _s;
+    private SweepSpec? _spec;
+    private ITrialScheduler? _scheduler;
+    private SchedulerState? _schedulerState;
+    private ISampler? _sampler;
+    private List<CoordinatorCommand> _commands = [];
+
+    /// <param name="sweepId">The sweep's id (trial and checkpoint keys derive from it).</param>
+    /// <param name="checkpointKey">The checkpoint key of (trial, fold, epoch): where PBT legs start from another trial's checkpoint.</param>
+    /// <param name="snapshot">A snapshot from <see cref="Snapshot"/>, or null for a new sweep.</param>
+    public SweepCoordinator(string sweepId, Func<int, int, int, string> checkpointKey, byte[]? snapshot = null)
+    {
+        _sweepId = sweepId;
+        _checkpointKey = checkpointKey;
+        _s = snapshot is null ? new CoordinatorState() : JsonSerializer.Deserialize<CoordinatorState>(snapshot, SweepJournalCodec.Options)
+            ?? throw new InvalidDataException($"sweep {sweepId}: an empty snapshot");
+        if (_s.SpecYaml is not null)
+        {
+            Load();
+        }
+    }
+
+    public bool Exists => _s.SpecYaml is not null;
+
+    public SweepState State => _s.State;
+
+    /// <summary>How many journaled inputs the state has applied.</summary>
+    public long Inputs => _s.Inputs;
+
+    /// <summary>The sequence number of the last event.</summary>
+    public long Sequence => _s.Sequence;
+
+    public string SpecYaml => _s.SpecYaml ?? "";
+
+    /// <summary>The decisions made so far, in order (each with its evidence).</summary>
+    public IReadOnlyList<DecisionRecord> Decisions => _s.Decisions;
+
+    /// <summary>The state as bytes (JSON): restored by the constructor, it makes the same decisions.</summary>
+    public byte[] Snapshot()
+    {
+        if (_schedulerState is not null)
+        {
+            _s.SchedulerState = SchedulerStateJson.Serialize(_schedulerState);
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(_s, SweepJournalCodec.Options);
+    }
+
+    /// <summary>
+    /// Applies one input. Throws <see cref="SpecException"/> (a bad spec) or <see cref="InvalidOperationException"/> (the id
+    /// exists with another spec) for a <see cref="SweepStarted"/> that must not be journaled; nothing changes then.
+    /// </summary>
+    public CoordinatorOutcome Apply(SweepInput input)
+    {
+        _commands = [];
+        var (directive, changed) = input switch
+        {
+            SweepStarted s => (TrialDirective.Continue, Start(s)),
+            FoldEpochDelivered f => (TrialDirective.Continue, OnFoldEpoch(f.Report)),
+            TrialEpochReported r => OnTrialEpoch(r.Report),
+            PartialEpochReported p => OnPartialEpoch(p.Report, p.TotalFolds),
+            TrialLegEnded e => (TrialDirective.Continue, OnLegEnded(e.Trial, e.State, e.Error)),
+            SweepCancelled => (TrialDirective.Continue, Cancel()),
+            SweepResumed => (TrialDirective.Continue, Resume()),
+            SweepRecovered => (TrialDirective.Continue, Recover()),
+            _ => throw new ArgumentException($"unknown sweep input {input.GetType().Name}", nameof(input)),
+        };
+        if (changed)
+        {
+            _s.Inputs++;
+        }
+
+        return new CoordinatorOutcome(directive, _commands, changed);
+    }
+
+    /// <summary>What to send the trials that are running (after the host came back): their current legs, with the fold epochs already stored.</summary>
+    public IReadOnlyList<CoordinatorCommand> RunningTrials() => _spec is null || _s.State != SweepState.Running ? [] :
+        [.. _s.Trials.Values.Where(t => t.State == TrialState.Running).OrderBy(t => t.Trial).Select(t => new StartTrial(
+            Assignment(t.Trial, t.Hyperparameters, t.TargetEpoch, t.LastEpoch, t.SeedCheckpointKeys) with
+            {
+                Delivered = t.PendingFolds.Length > 0 ? t.PendingFolds : null,
+            }))];
+
+    /// <summary>Whether the sweep runs with no trial running (its host died between trials): <see cref="SweepRecovered"/> continues it.</summary>
+    public bool Stalled => _spec is not null && _s.State == SweepState.Running && _s.Trials.Values.All(t => t.State != TrialState.Running);
+
+    /// <summary>Events with sequence numbers in (<paramref name="after"/>, <paramref name="upTo"/>].</summary>
+    public SweepEvent[] Events(long after, long upTo) => [.. _s.Events.Where(e => e.Sequence > after && e.Sequence <= upTo)];
+
+    public SweepStatus Status(long lastVisibleEvent) => new()
+    {
+        SweepId = _sweepId,
+        State = _s.State,
+        TotalTrials = _spec?.Search.Trials ?? 0,
+        Trials = [.. _s.Trials.Values.OrderBy(t => t.Trial)],
+        Decisions = [.. _s.Decisions],
+        BestTrial = Best()?.Trial,
+        Metric = _spec?.Search.Metric ?? "f1",
+        Error = _s.Error,
+        LastEventSequence = lastVisibleEvent,
+    };
+
+    private bool Start(SweepStarted start)
+    {
+        if (_s.SpecYaml is not null)
+        {
+            return _s.SpecYaml == start.SpecYaml ? false
+                : throw new InvalidOperationException($"sweep '{_sweepId}' already exists with a different spec");
+        }
+
+        _ = SweepSpecLoader.Parse(start.SpecYaml, start.SpecFile, start.BaseDirectory);   // a bad spec changes nothing
+        _s.SpecYaml = start.SpecYaml;
+        _s.SpecFile = start.SpecFile;
+        _s.BaseDirectory = start.BaseDirectory;
+        _s.State = SweepState.Running;
+        Load();
+        AddEvent("sweep", -1, null, null, null, "running",
+            $"sweep {_sweepId} started: {_spec!.Search.Trials} trials x {_spec.Dataset.Folds.Length} folds x up to {_spec.Training.Epochs} epochs, scheduler {_scheduler!.Name}");
+        Fill();
+        return true;
+    }
+
+    private bool OnFoldEpoch(FoldEpochReport report)
+    {
+        if (_spec is null)
+        {
+            return false;
+        }
+
+        var v = FoldValue(report);
+        var better = _spec.Search.Mode == Direction.Maximize ? Math.Max : (Func<double, double, double>)Math.Min;
+        _s.BestFoldValue[report.Epoch] = _s.BestFoldValue.TryGetValue(report.Epoch, out var old) ? better(old, v) : v;
+        if (_s.Trials.TryGetValue(report.Trial, out var trial) && trial.State == TrialState.Running && report.Epoch > trial.LastEpoch)
+        {
+            _s.Trials[report.Trial] = trial with
+            {
+                PendingFolds = [.. trial.PendingFolds.Where(f => f.Fold != report.Fold || f.Epoch != report.Epoch), report],
+            };
+        }
+
+        AddEvent("fold-epoch", report.Trial, report.Fold, report.Epoch, report.MeanF1, "running",
+            $"trial {report.Trial} fold {report.Fold} epoch {report.Epoch}: F1 {report.MeanF1:0.0000} acc {report.MeanAccuracy:0.0000} loss {report.TrainLoss:0.0000} ({report.Seconds:0.0} s on {report.Silo})" +
+            (report.Skipped > 0 ? $"; {report.Skipped} bad data entries skipped (dataset.skip_bad)" : ""));
+        return true;
+    }
+
+    private (TrialDirective, bool) OnTrialEpoch(TrialEpochReport report)
+    {
+        if (_spec is null || !_s.Trials.TryGetValue(report.Trial, out var trial) || _s.State != SweepState.Running || trial.State != TrialState.Running)
+        {
+            return (TrialDirective.Stop, false);
+        }
+
+        var ordered = report.Folds.OrderBy(f => f.Fold).ToArray();
+        _s.Trials[report.Trial] = trial with
+        {
+            LastEpoch = report.Epoch,
+            LastValue = report.Value,
+            LastMeanF1 = report.MeanF1,
+            LastMeanAccuracy = report.MeanAccuracy,
+            LastCheckpoints = [.. ordered.Select(f => f.CheckpointLocation)],
+            LastCheckpointKeys = [.. ordered.Select(f => f.CheckpointKey)],
+            History = [.. trial.History, report.Value],
+            LastFolds = ordered,
+            PendingFolds = [.. trial.PendingFolds.Where(f => f.Epoch > report.Epoch)],
+        };
+
+        var objectives = _spec.Search.Scheduler.Objectives;
+        double[]? vector = objectives.IsDefaultOrEmpty ? null : [.. objectives.Select(o => o.Name switch
+        {
+            "f1" => report.MeanF1,
+            "accuracy" => report.MeanAccuracy,
+            "seconds" => report.Folds.Average(f => f.Seconds),
+            _ => report.Folds.Average(f => f.TrainLoss),
+        })];
+        var decision = _scheduler!.OnReport(_schedulerState!, new TrialReport(report.Trial, report.Epoch, report.Value, vector));
+        var directive = decision.Kind switch
+        {
+            DecisionKind.Stop => TrialDirective.Stop,
+            DecisionKind.Complete => TrialDirective.Complete,
+            DecisionKind.Pause => TrialDirective.Pause,
+            _ => TrialDirective.Continue,
+        };
+        if (decision.Rung is not null || decision.Kind != DecisionKind.Continue)
+        {
+            Record(decision);
+        }
+
+        if (directive == TrialDirective.Pause)
+        {
+            _s.Trials[report.Trial] = _s.Trials[report.Trial] with { State = TrialState.Paused };
+        }
+
+        ApplyOutbox();
+        AddEvent("trial-epoch", report.Trial, null, report.Epoch, report.Value, directive == TrialDirective.Stop ? "pruned" : "running",
+            $"trial {report.Trial} epoch {report.Epoch}: fold-mean {_spec.Search.Metric} {report.Value:0.0000}");
+        if (directive == TrialDirective.Stop)
+        {
+            _s.Trials[report.Trial] = _s.Trials[report.Trial] with { State = TrialState.Pruned };
+        }
+
+        return (directive, true);
+    }
+
+    private (TrialDirective, bool) OnPartialEpoch(TrialEpochReport report, int totalFolds)
+    {
+        if (_spec is not { Search.Scheduler.PartialFolds: true } || _s.State != SweepState.Running ||
+            !_s.Trials.TryGetValue(report.Trial, out var trial) || trial.State != TrialState.Running || report.Folds.Length == 0)
+        {
+            return (TrialDirective.Continue, false);
+        }
+
+        var known = report.Folds.Select(FoldValue).ToArray();
+        var bound = _s.BestFoldValue.TryGetValue(report.Epoch, out var b) ? b : (_spec.Search.Mode == Direction.Maximize ? known.Max() : known.Min());
+        var decision = PartialFoldPruning.Decide(_scheduler!, _schedulerState!, report.Trial, report.Epoch, known, totalFolds, bound, _spec.Search.Mode);
+        if (decision is null)
+        {
+            return (TrialDirective.Continue, false);
+        }
+
+        Record(decision);
+        _s.Trials[report.Trial] = trial with { State = TrialState.Pruned };
+        return (TrialDirective.Stop, true);
+    }
+
+    private double FoldValue(FoldEpochReport f) => _spec!.Search.Metric == "accuracy" ? f.MeanAccuracy : f.MeanF1;
+
+    private bool OnLegEnded(int trial, TrialState finalState, string? error)
+    {
+        if (_spec is null || !_s.Trials.TryGetValue(trial, out var summary) || summary.State is TrialState.Completed or TrialState.Failed)
+        {
+            return false;
+        }
+
+        if (_s.State == SweepState.Cancelled && error is null && finalState != TrialState.Completed)
+        {
+            return false;   // stopped by the cancel, not finished: it stays running in the sweep's state, and a resume restarts it
+        }
+
+        // A leg that ended at a rung (paused) waits for promotion unless it failed; pruned stays pruned.
+        var final = finalState == TrialState.Failed ? TrialState.Failed
+            : summary.State is TrialState.Pruned or TrialState.Paused ? summary.State
+            : finalState;
+        _s.Trials[trial] = summary with { State = final, Error = error };
+        if (final != TrialState.Paused)
+        {
+            _scheduler!.OnTrialEnded(_schedulerState!, trial, final == TrialState.Completed ? TrialPhase.Complete : TrialPhase.Pruned);
+            AddEvent("trial", trial, null, summary.LastEpoch, summary.LastValue, final.ToString().ToLowerInvariant(),
+                error is null ? $"trial {trial} {final.ToString().ToLowerInvariant()}" : $"trial {trial} {final.ToString().ToLowerInvariant()}: {error}");
+        }
+
+        Fill();
+        return true;
+    }
+
+    private bool Cancel()
+    {
+        if (_s.State != SweepState.Running)
+        {
+            return false;
+        }
+
+        _s.State = SweepState.Cancelled;
+        AddEvent("sweep", -1, null, null, null, "cancelled", "sweep cancelled");
+        _commands.AddRange(_s.Trials.Values.Where(t => t.State == TrialState.Running).OrderBy(t => t.Trial).Select(t => new StopTrial(t.Trial, "sweep cancelled")));
+        return true;
+    }
+
+    private bool Resume()
+    {
+        if (_spec is null || _s.State is not (SweepState.Cancelled or SweepState.Running))
+        {
+            return false;
+        }
+
+        if (_s.State == SweepState.Cancelled)
+        {
+            _s.State = SweepState.Running;
+            _s.Error = null;
+            AddEvent("sweep", -1, null, null, null, "running",
+                $"sweep {_sweepId} resumed: {_s.Trials.Values.Count(t => t.State == TrialState.Running)} interrupted trial(s) continue from their checkpoints");
+            _commands.AddRange(RunningTrials());
+        }
+
+        if (_s.State == SweepState.Running)
+        {
+            Fill();   // journaled even when it starts nothing: the scheduler may have moved
+        }
+
+        return true;
+    }
+
+    private bool Recover()
+    {
+        if (!Stalled)
+        {
+            return false;
+        }
+
+        Fill();
+        return true;
+    }
+
+    /// <summary>
+    /// Asks the scheduler for jobs (promote a paused trial, or start a new one) while fewer than max_concurrent_trials
+    /// run; ends the sweep when nothing runs and the scheduler has nothing left.
+    /// </summary>
+    private void Fill()
+    {
+        var spec = _spec!;
+        while (_s.State == SweepState.Running)
+        {
+            var running = _s.Trials.Values.Where(t => t.State == TrialState.Running).Select(t => t.Trial).ToList();
+            if (running.Count >= spec.Search.MaxConcurrentTrials)
+            {
+                return;
+            }
+
+            var job = _scheduler!.NextJob(_schedulerState!, _s.NextTrial < spec.Search.Trials, running);
+            ApplyOutbox();
+            if (job is null)
+            {
+                break;
+            }
+
+            Dictionary<string, string> hp;
+            var fromEpoch = 0;
+            if (job.IsNew)
+            {
+                _s.NextTrial = Math.Max(_s.NextTrial, job.Trial + 1);
+                var sampled = _sampler!.Sample(spec.Search.Space, job.Trial, Observations());
+                if (job.Trial < spec.Search.Enqueued.Length)
+                {
+                    // Warm start: an enqueued configuration; what it leaves out comes from the sampler.
+                    sampled = sampled.SetItems(spec.Search.Enqueued[job.Trial]);
+                }
+
+                var config = spec.Resolve(sampled);
+                hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                _scheduler.OnTrialConfig(_schedulerState!, job.Trial, hp);
+                _s.Trials[job.Trial] = new TrialSummary { Trial = job.Trial, State = TrialState.Running, Hyperparameters = hp, TargetEpoch = job.TargetStep };
+                AddEvent("trial", job.Trial, null, null, null, "running",
+                    $"trial {job.Trial} started (to epoch {job.TargetStep}): {string.Join(" ", spec.Search.Space.ParameterNames.Select(p => $"{p}={Short(hp[p])}"))}");
+            }
+            else
+            {
+                var t = _s.Trials[job.Trial];
+                hp = t.Hyperparameters;
+                fromEpoch = t.LastEpoch;
+                string[]? seeds = null;
+                if (job is { Source: { } source, Config: { } explored, FromStep: { } from })
+                {
+                    // PBT exploit: continue from the source's fold checkpoints of the epoch the decision saw (every epoch's
+                    // checkpoint is kept), with the explored configuration.
+                    hp = explored.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                    fromEpoch = from;
+                    seeds = [.. spec.Dataset.Folds.Select(f => _checkpointKey(source, f, from))];
+                }
+
+                _s.Trials[job.Trial] = t with { State = TrialState.Running, TargetEpoch = job.TargetStep, Hyperparameters = hp, LastEpoch = fromEpoch, SeedCheckpointKeys = seeds, PendingFolds = [] };
+                if (job.Decision is { } d)
+                {
+                    Record(d);
+                }
+            }
+
+            _commands.Add(new StartTrial(Assignment(job.Trial, hp, job.TargetStep, fromEpoch, _s.Trials[job.Trial].SeedCheckpointKeys)));
+        }
+
+        if (_s.State == SweepState.Running && _s.Trials.Values.All(t => t.State != TrialState.Running))
+        {
+            foreach (var d in _scheduler!.Finish(_schedulerState!))
+            {
+                Record(d);
+                if (_s.Trials.TryGetValue(d.Trial, out var t) && t.State == TrialState.Paused)
+                {
+                    _s.Trials[d.Trial] = t with { State = TrialState.Pruned };
+                }
+            }
+
+            // Anything still paused (a scheduler that left it) is stopped with the sweep.
+            foreach (var t in _s.Trials.Values.Where(t => t.State == TrialState.Paused).ToList())
+            {
+                _s.Trials[t.Trial] = t with { State = TrialState.Pruned };
+            }
+
+            var anyFinished = _s.Trials.Values.Any(t => t.State is TrialState.Completed or TrialState.Pruned);
+            _s.State = anyFinished ? SweepState.Completed : SweepState.Failed;
+            _s.Error = anyFinished ? null : "every trial failed: " + string.Join("; ", _s.Trials.Values.Select(t => t.Error).Where(e => e is not null).Distinct().Take(3));
+            var best = Best();
+            AddEvent("sweep", best?.Trial ?? -1, null, best?.LastEpoch, best?.LastValue, _s.State.ToString().ToLowerInvariant(),
+                best is null ? $"sweep {_s.State.ToString().ToLowerInvariant()}" : $"sweep {_s.State.ToString().ToLowerInvariant()}; best trial {best.Trial}");
+        }
+    }
+
+    /// <summary>
+    /// What samplers may learn from: every trial's configuration, state and last fold-mean value. A paused trial counts
+    /// as an observation at its rung (as a pruned one does), so TPE learns from rung results under promotion ASHA. A failed
+    /// trial (diverged, bad data, a crash) is no observation at all: its last value says nothing about its configuration.
+    /// </summary>
+    private List<Observation> Observations() => [.. _spec!.Search.SeedResults.Select((r, i) => new Observation(-1 - i, r.Config, ObservationState.Complete, r.Value, _spec.Training.Epochs)),
+        .. _s.Trials.Values.Where(t => t.State != TrialState.Failed).OrderBy(t => t.Trial).Select(t => new Observation(
+        t.Trial, t.Hyperparameters,
+        t.State switch
+        {
+            TrialState.Completed => ObservationState.Complete,
+            TrialState.Running => ObservationState.Running,
+            _ => ObservationState.Pruned,
+        },
+        t.LastValue, t.LastEpoch))];
+
+    /// <summary>Applies and records decisions the scheduler made about other trials (e.g. a synchronous rung cut).</summary>
+    private void ApplyOutbox()
+    {
+        foreach (var d in _schedulerState!.TakeOutbox())
+        {
+            Record(d);
+            if (d.Kind == DecisionKind.Stop && _s.Trials.TryGetValue(d.Trial, out var t) && t.State is TrialState.Paused or TrialState.Running)
+            {
+                _s.Trials[d.Trial] = t with { State = TrialState.Pruned };
+                if (t.State == TrialState.Running)
+                {
+                    _commands.Add(new StopTrial(d.Trial, d.Reason));
+                }
+            }
+        }
+    }
+
+    private void Record(SchedulerDecision d)
+    {
+        var kind = d.Kind.ToString().ToLowerInvariant();
+        _s.Decisions.Add(new DecisionRecord(d.Trial, d.Step, kind, d.Value, d.Rung, d.Cutoff, d.Rank, d.Competitors, d.Reason));
+        AddEvent("decision", d.Trial, null, d.Step, d.Value, kind, $"trial {d.Trial}: {d.Reason}");
+    }
+
+    /// <summary>A trial's leg: its configuration, folds, target epoch and the seed derived from the sweep's seed and the trial number.</summary>
+    private TrialAssignment Assignment(int number, Dictionary<string, string> hp, int targetEpoch, int fromEpoch, string[]? seedCheckpoints = null)
+    {
+        var spec = _spec!;
+        return new TrialAssignment(_sweepId, number, hp, [.. spec.Dataset.Folds], targetEpoch,
+            spec.Dataset.ToRef(), spec.Model.ToRef(),
+            spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric,
+            fromEpoch, spec.Training.Augment.ToRef(), spec.Search.Scheduler.PartialFolds, seedCheckpoints);
+    }
+
+    private void Load()
+    {
+        _spec = SweepSpecLoader.Parse(_s.SpecYaml!, _s.SpecFile, _s.BaseDirectory);
+        _sampler = _spec.Search.CreateSampler(_spec.Seed);
+        _scheduler = _spec.Search.Scheduler.Create(_spec.Training.Epochs, _spec.Search.Mode, _sweepId, _spec.Search.Space, _spec.Seed);
+        _schedulerState = string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState);
+    }
+
+    /// <summary>The best trial: completed trials first, then by last fold-mean value in the sweep's direction; never a failed one.</summary>
+    public TrialSummary? Best()
+    {
+        if (_spec is null)
+        {
+            return null;
+        }
+
+        var sign = _spec.Search.Mode == Direction.Maximize ? 1 : -1;
+        return _s.Trials.Values.Where(t => t.State != TrialState.Failed && t.LastValue is not null && t.LastCheckpoints.Length > 0)
+            .OrderByDescending(t => t.LastEpoch >= _spec.Training.Epochs)
+            .ThenByDescending(t => sign * t.LastValue!.Value)
+            .ThenBy(t => t.Trial)
+            .FirstOrDefault();
+    }
+
+    private void AddEvent(string kind, int trial, int? fold, int? epoch, double? value, string stateName, string message)
+    {
+        _s.Events.Add(new SweepEvent(++_s.Sequence, kind, trial, fold, epoch, value, stateName, message));
+        if (_s.Events.Count > MaxEvents)
+        {
+            _s.Events.RemoveRange(0, _s.Events.Count - MaxEvents);
+        }
+    }
+
+    private static string Short(string v) =>
+        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            ? d.ToString("G4", CultureInfo.InvariantCulture)
+            : v;
+}

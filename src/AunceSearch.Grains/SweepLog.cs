@@ -1,0 +1,170 @@
+using AunceSearch.Coordination;
+using Orleans.Storage;
+
+namespace AunceSearch.Grains;
+
+/// <summary>A run of a sweep's journal entries (inputs to its coordinator), <see cref="SweepLog.SegmentSize"/> at most.</summary>
+[GenerateSerializer, Alias("aunce.sweep-log-segment")]
+public sealed class SweepLogSegment
+{
+    [Id(0)] public List<string> Entries { get; set; } = [];
+}
+
+/// <summary>The coordinator's state after the first <see cref="Inputs"/> entries of the journal.</summary>
+[GenerateSerializer, Alias("aunce.sweep-snapshot")]
+public sealed class SweepSnapshot
+{
+    [Id(0)] public byte[] Data { get; set; } = [];
+
+    [Id(1)] public long Inputs { get; set; }
+}
+
+/// <summary>
+/// A sweep's append-only journal in any Orleans grain storage (files embedded, Redis or Azure in a cluster): entries in
+/// numbered segments of <see cref="SegmentSize"/>, each written as its own record, plus one snapshot record. An append
+/// rewrites only the open segment, so a write costs O(1) in the number of trials; a snapshot is taken when the entries
+/// written since the last one outweigh it (so snapshots cost at most as much again, amortised) and bounds the replay.
+/// Concurrency is the storage's ETag: a second activation of the sweep that writes in between is refused.
+/// </summary>
+public sealed class SweepLog(IGrainStorage storage, string sweepId)
+{
+    public const int SegmentSize = 16;
+
+    /// <summary>Below this many bytes of entries since the last snapshot, none is taken (a small sweep replays from the start).</summary>
+    public const long MinSnapshotInterval = 256 * 1024;
+
+    private const string SegmentState = "sweep-log";
+    private const string SnapshotState = "sweep-snapshot";
+
+    private Stored<SweepLogSegment> _open = new(new SweepLogSegment());
+    private long _openIndex;
+    private Stored<SweepSnapshot> _snapshot = new(new SweepSnapshot());
+    private long _bytesSinceSnapshot;
+    private long _lastSnapshotBytes;
+
+    /// <summary>Entries in storage.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Bytes written so far by this instance (entries as stored per segment write, and snapshots): what the coordinator benchmark reports.</summary>
+    public long BytesWritten { get; private set; }
+
+    public long Writes { get; private set; }
+
+    /// <summary>Reads the snapshot and the entries after it. A damaged entry is an <see cref="InvalidDataException"/> naming the segment.</summary>
+    public async Task<(byte[]? Snapshot, IReadOnlyList<SweepInput> Entries)> ReadAsync()
+    {
+        _snapshot = new Stored<SweepSnapshot>(new SweepSnapshot());
+        await storage.ReadStateAsync(SnapshotState, SnapshotId(), _snapshot);
+        var from = _snapshot.RecordExists ? _snapshot.State.Inputs : 0;
+        _lastSnapshotBytes = _snapshot.RecordExists ? _snapshot.State.Data.Length : 0;
+        var entries = new List<SweepInput>();
+        Count = from;
+        for (var index = from / SegmentSize; ; index++)
+        {
+            var segment = new Stored<SweepLogSegment>(new SweepLogSegment());
+            await storage.ReadStateAsync(SegmentState, SegmentId(index), segment);
+            if (!segment.RecordExists)
+            {
+                _open = segment;
+                _openIndex = index;
+                break;
+            }
+
+            var skip = (int)Math.Max(0, from - (index * SegmentSize));
+            for (var k = skip; k < segment.State.Entries.Count; k++)
+            {
+                entries.Add(SweepJournalCodec.Decode(segment.State.Entries[k], $"sweep {sweepId} journal segment {index} entry {k}"));
+                _bytesSinceSnapshot += segment.State.Entries[k].Length;
+            }
+
+            Count = (index * SegmentSize) + segment.State.Entries.Count;
+            if (segment.State.Entries.Count < SegmentSize)
+            {
+                _open = segment;
+                _openIndex = index;
+                break;
+            }
+        }
+
+        return (_snapshot.RecordExists ? _snapshot.State.Data : null, entries);
+    }
+
+    /// <summary>Appends <paramref name="entries"/>: the open segment is rewritten (and a new one begun when it fills).</summary>
+    public async Task AppendAsync(IReadOnlyList<string> entries)
+    {
+        var dirty = false;
+        foreach (var entry in entries)
+        {
+            if (_open.State.Entries.Count == SegmentSize)
+            {
+                if (dirty)
+                {
+                    await WriteOpenAsync();   // full: written once more with its last entries, then never again
+                }
+
+                _open = new Stored<SweepLogSegment>(new SweepLogSegment());
+                _openIndex++;
+                dirty = false;
+            }
+
+            _open.State.Entries.Add(entry);
+            _bytesSinceSnapshot += entry.Length;
+            dirty = true;
+        }
+
+        if (dirty)
+        {
+            await WriteOpenAsync();
+        }
+
+        Count += entries.Count;
+    }
+
+    /// <summary>Whether the entries since the last snapshot outweigh it: time for a new one.</summary>
+    public bool SnapshotDue => _bytesSinceSnapshot >= Math.Max(MinSnapshotInterval, _lastSnapshotBytes);
+
+    /// <summary>Stores the coordinator's state after the first <paramref name="inputs"/> entries (all of them in storage).</summary>
+    public async Task WriteSnapshotAsync(byte[] data, long inputs)
+    {
+        _snapshot.State = new SweepSnapshot { Data = data, Inputs = inputs };
+        await storage.WriteStateAsync(SnapshotState, SnapshotId(), _snapshot);
+        BytesWritten += data.Length;
+        Writes++;
+        _lastSnapshotBytes = data.Length;
+        _bytesSinceSnapshot = 0;
+    }
+
+    private async Task WriteOpenAsync()
+    {
+        await storage.WriteStateAsync(SegmentState, SegmentId(_openIndex), _open);
+        BytesWritten += _open.State.Entries.Sum(e => (long)e.Length);
+        Writes++;
+    }
+
+    /// <summary>One record of the journal as grain storage sees it; its state is never null (a provider that finds no record may leave none).</summary>
+    private sealed class Stored<T>(T state) : IGrainState<T?>
+        where T : class, new()
+    {
+        private T _state = state;
+
+        public T State
+        {
+            get => _state;
+            set => _state = value;
+        }
+
+        T? IGrainState<T?>.State
+        {
+            get => _state;
+            set => _state = value ?? new T();
+        }
+
+        public string? ETag { get; set; }
+
+        public bool RecordExists { get; set; }
+    }
+
+    private GrainId SegmentId(long index) => GrainId.Create("aunce-sweep-log", $"{sweepId}/{index:D9}");
+
+    private GrainId SnapshotId() => GrainId.Create("aunce-sweep-snapshot", sweepId);
+}

@@ -1,0 +1,197 @@
+using System.Globalization;
+using AunceSearch.Contracts;
+
+namespace AunceSearch.Coordination.Tests;
+
+/// <summary>
+/// The coordinator is a fold over its journal: a sweep is simulated to the end (trials train in interleaved steps, with a
+/// metric from their configuration), its journal recorded; then, for every prefix of the journal — a crash after any
+/// event — a coordinator restored from a snapshot of that prefix is fed the rest and must give the same answer and the
+/// same commands to every later input, and end in a byte-identical state.
+/// </summary>
+public sealed class ReplayTests
+{
+    private const string Id = "replay";
+
+    private static string Key(int trial, int fold, int epoch) => $"{Id}/t{trial:D3}/f{fold}/e{epoch:D4}.ckpt";
+
+    private static string Spec(string scheduler, string extra = "") => $$"""
+        name: replay
+        seed: 11
+        dataset: {root: data, folds: [1, 2], image_size: 32}
+        training: {epochs: 4, device: cpu}
+        search:
+          trials: 9
+          max_concurrent_trials: 3
+          sampler: {{(extra.Length > 0 ? extra : "random")}}
+          scheduler: {{scheduler}}
+          space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}, temperature: {uniform: [0.05, 0.5]} }
+        """;
+
+    public static TheoryData<string, string> Sweeps => new()
+    {
+        { "asha (promotion)", Spec("{kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}") },
+        { "asha (stopping)", Spec("{kind: asha, variant: stopping, grace_period: 1, reduction_factor: 2}") },
+        { "hyperband", Spec("{kind: hyperband, min_resource: 1, reduction_factor: 2}") },
+        { "hyperband (synchronous)", Spec("{kind: hyperband_sync, min_resource: 1, reduction_factor: 2}") },
+        { "median, tpe", Spec("{kind: median, n_warmup_steps: 1, n_startup_trials: 2}", "tpe") },
+        { "pbt", Spec("{kind: pbt, perturbation_interval: 1, quantile_fraction: 0.34}") },
+    };
+
+    /// <summary>A trial leg being "trained": the next epoch it finishes, and whether it was told to stop.</summary>
+    private sealed class Leg(TrialAssignment assignment)
+    {
+        public TrialAssignment Assignment { get; } = assignment;
+
+        public int Epoch { get; set; } = assignment.FromEpoch;
+
+        public bool Stopped { get; set; }
+    }
+
+    /// <summary>Runs a sweep to its end; returns the journal and each entry's outcome.</summary>
+    private static (List<SweepInput> Journal, List<CoordinatorOutcome> Outcomes, byte[] Final) Simulate(string spec)
+    {
+        var coordinator = new SweepCoordinator(Id, Key);
+        var journal = new List<SweepInput>();
+        var outcomes = new List<CoordinatorOutcome>();
+        var legs = new List<Leg>();
+
+        CoordinatorOutcome Apply(SweepInput input)
+        {
+            var outcome = coordinator.Apply(input);
+            if (outcome.Changed)
+            {
+                journal.Add(input);
+                outcomes.Add(outcome);
+            }
+
+            foreach (var command in outcome.Commands)
+            {
+                switch (command)
+                {
+                    case StartTrial start:
+                        legs.Add(new Leg(start.Assignment));
+                        break;
+                    case StopTrial stop:
+                        foreach (var leg in legs.Where(l => l.Assignment.Trial == stop.Trial))
+                        {
+                            leg.Stopped = true;
+                        }
+
+                        break;
+                }
+            }
+
+            return outcome;
+        }
+
+        Apply(new SweepStarted(spec, "spec.yaml", "/tmp"));
+        for (var turn = 0; legs.Count > 0; turn++)
+        {
+            Assert.True(turn < 10_000, "the simulated sweep does not end");
+            var leg = legs[turn % legs.Count];   // round robin: trials interleave
+            if (leg.Stopped || leg.Epoch >= leg.Assignment.Epochs)
+            {
+                legs.Remove(leg);
+                Apply(new TrialLegEnded(leg.Assignment.Trial, leg.Stopped ? TrialState.Pruned : TrialState.Completed, null));
+                continue;
+            }
+
+            var epoch = ++leg.Epoch;
+            var a = leg.Assignment;
+            var lr = double.Parse(a.Hyperparameters["lr"], CultureInfo.InvariantCulture);
+            var folds = a.Folds.Select(f =>
+            {
+                var f1 = 0.3 + (0.04 * epoch) + (0.01 * f) - (0.03 * Math.Abs(Math.Log10(lr) + 3));
+                return new FoldEpochReport(a.Trial, f, epoch, f1, 0.6 + (f1 / 10), 1.0 / epoch, [f1], 1.5, Key(a.Trial, f, epoch), "local:" + Key(a.Trial, f, epoch), "sim");
+            }).ToArray();
+            foreach (var fold in folds)
+            {
+                Apply(new FoldEpochDelivered(fold));
+            }
+
+            var mean = folds.Average(f => f.MeanF1);
+            var directive = Apply(new TrialEpochReported(new TrialEpochReport(a.Trial, epoch, mean, mean, folds.Average(f => f.MeanAccuracy), folds))).Directive;
+            if (directive is TrialDirective.Stop or TrialDirective.Complete)
+            {
+                leg.Stopped = directive == TrialDirective.Stop;
+                legs.Remove(leg);
+                Apply(new TrialLegEnded(a.Trial, directive == TrialDirective.Stop ? TrialState.Pruned : TrialState.Completed, null));
+            }
+        }
+
+        Assert.NotEqual(SweepState.Running, coordinator.State);
+        return (journal, outcomes, coordinator.Snapshot());
+    }
+
+    [Theory]
+    [MemberData(nameof(Sweeps))]
+    public void A_crash_after_any_event_gives_the_same_later_decisions(string scheduler, string spec)
+    {
+        var (journal, outcomes, final) = Simulate(spec);
+        Assert.True(journal.Count > 50, $"{scheduler}: only {journal.Count} journal entries");
+        var finalStatus = new SweepCoordinator(Id, Key, final).Status(0);
+        Assert.Contains(finalStatus.Decisions, d => d.Kind is "stop" or "pause" or "promote" or "exploit");   // the scheduler did decide things
+
+        for (var crash = 0; crash <= journal.Count; crash++)
+        {
+            // What was stored before the crash: a snapshot after `crash` entries (through the journal codec, as storage holds it).
+            var before = new SweepCoordinator(Id, Key);
+            foreach (var entry in journal.Take(crash))
+            {
+                Assert.True(before.Apply(SweepJournalCodec.Decode(SweepJournalCodec.Encode(entry), "test")).Changed);
+            }
+
+            var restored = new SweepCoordinator(Id, Key, before.Snapshot());
+            Assert.Equal(crash, restored.Inputs);
+            for (var k = crash; k < journal.Count; k++)
+            {
+                var outcome = restored.Apply(journal[k]);
+                Assert.True(outcome.Changed, $"{scheduler}, crash after {crash}: entry {k} changed nothing");
+                Assert.Equal(outcomes[k].Directive, outcome.Directive);
+                Assert.Equal(Describe(outcomes[k].Commands), Describe(outcome.Commands));
+            }
+
+            Assert.True(final.AsSpan().SequenceEqual(restored.Snapshot()), $"{scheduler}: the state after a crash at entry {crash} differs at the end");
+        }
+    }
+
+    [Fact]
+    public void Inputs_that_change_nothing_are_not_journaled_and_a_different_spec_for_the_same_id_is_refused()
+    {
+        var coordinator = new SweepCoordinator(Id, Key);
+        Assert.False(coordinator.Apply(new SweepResumed()).Changed);   // no sweep yet
+        var spec = Spec("{kind: asha, grace_period: 1, reduction_factor: 2}");
+        var started = coordinator.Apply(new SweepStarted(spec, "spec.yaml", "/tmp"));
+        Assert.True(started.Changed);
+        Assert.Equal(3, started.Commands.OfType<StartTrial>().Count());   // max_concurrent_trials
+        Assert.False(coordinator.Apply(new SweepStarted(spec, "spec.yaml", "/tmp")).Changed);   // submitted twice: one sweep
+        Assert.Throws<InvalidOperationException>(() => coordinator.Apply(new SweepStarted(spec.Replace("seed: 11", "seed: 12"), "spec.yaml", "/tmp")));
+        Assert.False(coordinator.Apply(new TrialLegEnded(42, TrialState.Completed, null)).Changed);   // no such trial
+
+        var stop = coordinator.Apply(new SweepCancelled());
+        Assert.Equal([0, 1, 2], stop.Commands.OfType<StopTrial>().Select(s => s.Trial));
+        Assert.Equal(SweepState.Cancelled, coordinator.State);
+        var resumed = coordinator.Apply(new SweepResumed());
+        Assert.Equal([0, 1, 2], resumed.Commands.OfType<StartTrial>().Select(s => s.Assignment.Trial));
+    }
+
+    [Fact]
+    public void A_damaged_journal_entry_is_an_error_naming_where_it_is()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => SweepJournalCodec.Decode("{\"$kind\":\"fold-epoch\",\"Report\":", "segment 3 entry 7"));
+        Assert.StartsWith("segment 3 entry 7: not a sweep journal entry", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => SweepJournalCodec.Decode("{\"$kind\":\"no-such-kind\"}", "segment 0 entry 1"));
+        Assert.StartsWith("segment 0 entry 1: not a sweep journal entry", e.Message);
+    }
+
+    private static string Describe(IReadOnlyList<CoordinatorCommand> commands) => string.Join("; ", commands.Select(c => c switch
+    {
+        StartTrial s => $"start t{s.Assignment.Trial} {s.Assignment.FromEpoch}->{s.Assignment.Epochs} seed {s.Assignment.Seed} " +
+                        string.Join(",", s.Assignment.Hyperparameters.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")) +
+                        (s.Assignment.SeedCheckpointKeys is { } seeds ? " from " + string.Join(",", seeds) : "") +
+                        (s.Assignment.Delivered is { } d ? $" delivered {d.Length}" : ""),
+        StopTrial s => $"stop t{s.Trial}: {s.Reason}",
+        _ => c.ToString()!,
+    }));
+}
