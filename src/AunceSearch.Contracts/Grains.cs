@@ -38,6 +38,12 @@ public interface ISweepGrain : IGrainWithStringKey
     /// finished sweep is left as it is. Throws <see cref="KeyNotFoundException"/> when no sweep has this id.
     /// </summary>
     Task<SweepStatus> ResumeAsync();
+
+    /// <summary>
+    /// Makes sure every running trial is being trained: a trial or fold activation lost with its silo starts again (its
+    /// folds after their stored epochs). The sweep's reminder calls this every minute while it runs.
+    /// </summary>
+    Task RedriveAsync();
 }
 
 /// <summary>One configuration trained on every fold (key: "{sweep}/t{number:D3}").</summary>
@@ -52,6 +58,12 @@ public interface ITrialGrain : IGrainWithStringKey
 
     /// <summary>Stops all folds (pruning or cancellation).</summary>
     Task StopAsync(string reason);
+
+    /// <summary>
+    /// The sweep's re-drive: a new activation (the one that ran the leg was lost) starts <paramref name="assignment"/>; a
+    /// running one makes sure each fold it has not heard finish is training.
+    /// </summary>
+    Task EnsureRunningAsync(TrialAssignment assignment);
 }
 
 /// <summary>One fold of one trial, training on a trainer silo (key: "{sweep}/t{number:D3}/f{fold}").</summary>
@@ -62,6 +74,9 @@ public interface IFoldGrain : IGrainWithStringKey
 
     /// <summary>Stops training within one step.</summary>
     Task StopAsync();
+
+    /// <summary>Starts <paramref name="assignment"/> only if this activation has started nothing (the one that trained was lost).</summary>
+    Task EnsureRunningAsync(FoldAssignment assignment);
 }
 
 /// <summary>Grain keys, formatted in one place.</summary>

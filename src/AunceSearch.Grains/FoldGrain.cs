@@ -33,6 +33,11 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
     /// </summary>
     private int _delivered;
 
+    /// <summary>Whether this activation has started a leg (a lost activation's replacement has not).</summary>
+    private bool _started;
+
+    public Task EnsureRunningAsync(FoldAssignment assignment) => _started ? Task.CompletedTask : StartAsync(assignment);
+
     public Task StartAsync(FoldAssignment assignment)
     {
         if (_training)
@@ -41,6 +46,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         }
 
         _training = true;
+        _started = true;
         _delivered = Math.Max(assignment.Trial.FromEpoch,
             assignment.Trial.Delivered?.Where(r => r.Fold == assignment.Fold).Select(r => r.Epoch).DefaultIfEmpty(0).Max() ?? 0);
 
@@ -67,6 +73,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         activity?.SetTag("aunce.fold", a.Fold);
         string outcome;
         string? error = null;
+        var abandoned = false;
         try
         {
             (TrainingOutcome Outcome, Exception? Error) result = default;
@@ -145,6 +152,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                         LogUndeliverable(logger, e, this.GetPrimaryKeyString(), result.Epoch);
                         _cancel?.Cancel();
                         await training;
+                        abandoned = true;
                         throw;
                     }
                 }
@@ -196,6 +204,15 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             error = $"{e.GetType().Name}: {e.Message}";
             LogFailed(logger, e, this.GetPrimaryKeyString());
             activity?.SetStatus(ActivityStatusCode.Error, error);
+        }
+
+        if (abandoned)
+        {
+            // Its trial is out of reach: no end is reported (a new trial activation would take it for this leg's end). This
+            // activation goes; the sweep's re-drive (or resume) starts a new one after the last stored epoch.
+            _training = false;
+            DeactivateOnIdle();
+            return;
         }
 
         // Training is over before the trial hears of it: the trial may start the next leg (a promotion) at once.

@@ -19,8 +19,13 @@ namespace AunceSearch.Grains;
 /// </summary>
 [RequireSiloMetadata(TrainerSilo.CoordinatorKey, "true")]
 [Reentrant]
-public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepGrain> logger) : Grain, ISweepGrain
+public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
+    /// <summary>The reminder that re-drives a running sweep every minute: it also brings the sweep back after its silo died.</summary>
+    public const string RedriveReminder = "redrive";
+
+    private bool _reminderRegistered;
+
     private SweepCoordinator _coordinator = null!;
     private SweepLog _log = null!;
 
@@ -52,6 +57,7 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         _durableSequence = _coordinator.Sequence;
         if (_coordinator.State == SweepState.Running)
         {
+            await KeepRemindedAsync();
             LogResuming(logger, Id, _coordinator.RunningTrials().Count);
             await DispatchAsync(_coordinator.RunningTrials());
             if (_coordinator.Stalled)
@@ -106,6 +112,45 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
     public Task CancelAsync() => HandleAsync(new SweepCancelled());
 
+    public async Task RedriveAsync()
+    {
+        var running = _coordinator.RunningTrials();
+        foreach (var start in running.OfType<StartTrial>())
+        {
+            await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(Id, start.Assignment.Trial)).EnsureRunningAsync(start.Assignment);
+        }
+
+        await KeepRemindedAsync();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == RedriveReminder)
+        {
+            await RedriveAsync();
+        }
+    }
+
+    /// <summary>Registers the re-drive reminder while the sweep runs and removes it once it has ended.</summary>
+    private async Task KeepRemindedAsync()
+    {
+        var running = _coordinator.State == SweepState.Running;
+        if (running && !_reminderRegistered)
+        {
+            await this.RegisterOrUpdateReminder(RedriveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            _reminderRegistered = true;
+        }
+        else if (!running && _coordinator.Exists)
+        {
+            if (await this.GetReminder(RedriveReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminderRegistered = false;
+        }
+    }
+
     /// <summary>Applies an input, journals it (when it changed anything), then carries out the coordinator's commands.</summary>
     private async Task<TrialDirective> HandleAsync(SweepInput input)
     {
@@ -124,6 +169,11 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         _pending.Add((SweepJournalCodec.Encode(input), _coordinator.Sequence));
         await PersistAsync(++_applied);
         await DispatchAsync(outcome.Commands);
+        if (input is SweepStarted or SweepResumed || (_reminderRegistered && _coordinator.State != SweepState.Running))
+        {
+            await KeepRemindedAsync();
+        }
+
         return outcome.Directive;
     }
 

@@ -202,6 +202,25 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         }
     }
 
+    public async Task EnsureRunningAsync(TrialAssignment assignment)
+    {
+        if (_assignment is null)
+        {
+            LogRestarted(logger, this.GetPrimaryKeyString());
+            await StartLegAsync(assignment);   // the activation that ran this leg was lost: start it again from what is stored
+            return;
+        }
+
+        if (_state != TrialState.Running || _notified || assignment.Epochs != _assignment.Epochs)
+        {
+            return;   // ending (its report is on the way), or another leg: StartAsync handles legs
+        }
+
+        await Task.WhenAll(_assignment.Folds.Where(f => !_finished.ContainsKey(f)).Select(f =>
+            GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(_assignment.SweepId, _assignment.Trial, f))
+                .EnsureRunningAsync(new FoldAssignment(_assignment with { Delivered = [.. _reports[f].Values] }, f))));
+    }
+
     public async Task StopAsync(string reason)
     {
         if (_assignment is null || _state != TrialState.Running)
@@ -216,6 +235,9 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
     private Task StopFoldsAsync() => Task.WhenAll(_assignment!.Folds.Where(f => !_finished.ContainsKey(f)).Select(f =>
         GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(_assignment.SweepId, _assignment.Trial, f)).StopAsync()));
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Trial {TrialKey}: its running leg had no activation (lost with its silo); started again from the stored fold epochs")]
+    private static partial void LogRestarted(ILogger logger, string trialKey);
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Trial {TrialKey}: reporting the epochs its folds delivered before a restart failed")]
     private static partial void LogCatchUpFailed(ILogger logger, Exception exception, string trialKey);

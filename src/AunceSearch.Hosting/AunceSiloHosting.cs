@@ -138,6 +138,16 @@ public static class AunceSiloHosting
             orleans.AddMemoryGrainStorage(GrainStorageNames.Sweeps);
         }
 
+        // The sweep's re-drive reminder (SweepGrain): in Redis with a cluster, so it outlives any silo; in memory for one process.
+        if (silo.Redis is not null && (silo.GrainStorage == "redis" || silo.Clustering == "redis"))
+        {
+            orleans.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis));
+        }
+        else
+        {
+            orleans.UseInMemoryReminderService();
+        }
+
         orleans.UseSiloMetadata(new Dictionary<string, string>
         {
             [TrainerSilo.MetadataKey] = silo.Trainer ? "true" : "false",

@@ -1,0 +1,105 @@
+using AunceSearch.Checkpoints;
+using AunceSearch.Contracts;
+using AunceSearch.Hosting;
+using AunceSearch.Training;
+using AunceSearch.Training.Data;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.TestingHost;
+
+namespace AunceSearch.Grains.Tests;
+
+/// <summary>
+/// A trainer silo goes away while the sweep lives on: its fold activations are lost without a word to their trial. The
+/// sweep's re-drive (what its reminder runs every minute) notices and the folds train again on the trainer that is left,
+/// after their last stored epochs.
+/// </summary>
+public sealed class RedriveTests
+{
+    /// <summary>Fold epochs "train" at once, except on the doomed silo, where each fold finishes epoch 1 and then hangs.</summary>
+    private sealed class Trainer(bool doomed) : IFoldTrainingRunner
+    {
+        public static readonly System.Collections.Concurrent.ConcurrentQueue<(string Label, int Start, bool Doomed)> Starts = new();
+
+        public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+        {
+            var start = FakeEpochs.Start(request);
+            Starts.Enqueue((request.Label, start, doomed));
+            for (var epoch = start; epoch <= request.Epochs; epoch++)
+            {
+                if (doomed && epoch > 1)
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+
+                FakeEpochs.Report(request, epoch, 0.3 + (0.05 * epoch), onEpoch);
+            }
+
+            return (TrainingOutcome.Completed, null);
+        }
+    }
+
+    [Fact]
+    public async Task Folds_lost_with_their_silo_train_again_after_their_last_stored_epoch()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
+        SyntheticAuFaces.Generate(Path.Combine(root, "data"), new SyntheticOptions { Subjects = 3, ImagesPerSubject = 1, ImageSize = 32, Folds = 3 });
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((options, silo) =>
+        {
+            // Silo_0 coordinates and never trains; Silo_1 trains and will be stopped; a silo added later trains.
+            var coordinator = options.SiloName == "Silo_0";
+            silo.AddAunceSearch(new AunceSiloOptions
+            {
+                GrainStorage = "file", StatePath = Path.Combine(root, "state"), Trainer = !coordinator, Coordinator = coordinator,
+            });
+            silo.Services.AddAunceTraining(new CheckpointStoreOptions { Path = Path.Combine(root, "ckpt") }, new TrainingExecutorOptions { Slots = 4, TorchThreads = 1 });
+            silo.Services.AddSingleton<IFoldTrainingRunner>(new Trainer(doomed: options.SiloName == "Silo_1"));
+        });
+        await using var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var id = $"redrive-{Guid.NewGuid():N}";
+        var sweep = cluster.Client.GetGrain<ISweepGrain>(id);
+        await sweep.StartAsync("""
+            name: redrive
+            seed: 4
+            dataset: {root: data, folds: [1, 2], image_size: 32}
+            training: {epochs: 3, device: cpu}
+            search:
+              trials: 2
+              max_concurrent_trials: 2
+              sampler: random
+              scheduler: {kind: none}
+              space: {lr: {log_uniform: [1.0e-4, 1.0e-2]} }
+            """, "spec.yaml", root);
+
+        // Every fold has stored epoch 1 (the trials have reported it) and hangs in epoch 2 on Silo_1.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while ((await sweep.GetStatusAsync()).Trials.Count(t => t.LastEpoch == 1) < 2)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "the trials never reported epoch 1");
+            await Task.Delay(20);
+        }
+
+        var doomed = cluster.Silos.Single(s => s.Name == "Silo_1");
+        await cluster.StartAdditionalSiloAsync();
+        await cluster.StopSiloAsync(doomed);
+
+        // Nothing tells the trials that their folds are gone; the re-drive finds out.
+        await sweep.RedriveAsync();
+        SweepStatus status;
+        watch.Restart();
+        while ((status = await sweep.GetStatusAsync()).State == SweepState.Running)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "the sweep did not finish after the re-drive: " +
+                string.Join(", ", status.Trials.Select(t => $"t{t.Trial} {t.State} at {t.LastEpoch}")));
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.All(status.Trials, t => Assert.Equal((TrialState.Completed, 3), (t.State, t.LastEpoch)));
+        var restarts = Trainer.Starts.Where(s => s.Label.StartsWith(id, StringComparison.Ordinal) && !s.Doomed).ToList();
+        Assert.Equal(4, restarts.Count);                  // each fold of each trial once, on the new trainer
+        Assert.All(restarts, r => Assert.Equal(2, r.Start));   // after epoch 1, which was stored, not from scratch
+    }
+}
