@@ -166,4 +166,5 @@ public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>Options shared by <c>demo</c> and <c>sweep run</c>.</summary>
 /// <summary>Options shared by <c>demo</c>, <c>sweep run</c> and <c>ablation</c>; <paramref name="Id"/> names the sweep (default: a fresh unique id).</summary>
-public sealed record RunOptions(bool Verbose, int? Trials, IReadOnlyDictionary<string, string?> Config, string JournalDirectory, string? Id = null, bool Detach = false, bool Plain = false);
+public sealed record RunOptions(bool Verbose, int? Trials, IReadOnlyDictionary<string, string?> Config, string JournalDirectory, string? Id = null, bool Detach = false, bool Plain = false,
+    bool DetachOnInterrupt = false);

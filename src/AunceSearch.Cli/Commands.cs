@@ -34,6 +34,13 @@ internal static class Commands
     {
         public Option<bool> Plain { get; } = new("--plain") { Description = "one line per event even on a terminal (no live table)" };
 
+        public Option<string> OnInterrupt { get; } = new Option<string>("--on-interrupt")
+        {
+            Description = "what Ctrl-C or SIGTERM does: cancel the sweep, or detach (stop following; embedded, running folds stop at a step and aunce sweep resume ID continues)",
+            DefaultValueFactory = _ => "cancel",
+            HelpName = "cancel|detach",
+        }.AcceptOnlyFromAmong("cancel", "detach");
+
         public static RunSymbols Create()
         {
             var config = KeyValueOption("--config", "set a configuration value, e.g. Aunce:Checkpoints:Store=azure-blob (repeatable)", "");
@@ -63,6 +70,7 @@ internal static class Commands
             command.Options.Add(Config);
             command.Options.Add(Journal);
             command.Options.Add(Plain);
+            command.Options.Add(OnInterrupt);
             if (Id is not null)
             {
                 command.Options.Add(Id);
@@ -76,7 +84,8 @@ internal static class Commands
                 .ToDictionary(g => g.Key, g => (string?)g.Last()[1], StringComparer.OrdinalIgnoreCase),
             Path.GetFullPath(parse.GetValue(Journal) ?? Path.Combine(Directory.GetCurrentDirectory(), ".aunce", "sweeps")),
             Id is null ? null : parse.GetValue(Id),
-            Plain: parse.GetValue(Plain));
+            Plain: parse.GetValue(Plain),
+            DetachOnInterrupt: parse.GetValue(OnInterrupt) == "detach");
     }
 
     private static Command Demo(TextWriter stdout, TextWriter stderr)

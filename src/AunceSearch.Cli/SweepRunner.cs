@@ -148,7 +148,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     /// StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
     /// request from `aunce sweep cancel` on, and hands each batch of events with the current status to <paramref name="show"/>.
     /// </summary>
-    private static async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, Func<SweepEvent[], SweepStatus, Task> show)
+    private static async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach, Func<SweepEvent[], SweepStatus, Task> show)
     {
         Stopwatch? statusWritten = null;   // the first events write it at once
         while (true)
@@ -172,9 +172,9 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             }
 
             await show(events, status);
-            if (status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen)
+            if ((status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen) || detach.IsCancellationRequested)
             {
-                return status;
+                return status;   // ended (every event journaled), or detached (every event so far journaled)
             }
 
             await Task.Delay(250, CancellationToken.None);
@@ -312,7 +312,10 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 return ExitCodes.Ok;
             }
 
-            using var cancelRegistration = cancellationToken.Register(() => _ = sweep.CancelAsync());
+            // Ctrl-C / SIGTERM: cancel the sweep (the default), or detach — stop following and leave it running (on a cluster it
+            // runs on; embedded, the silo stops, its folds stop at a step boundary, and `sweep resume` continues it).
+            using var cancelRegistration = options.DetachOnInterrupt ? default : cancellationToken.Register(() => _ = sweep.CancelAsync());
+            var detachOn = options.DetachOnInterrupt ? cancellationToken : CancellationToken.None;
             spec ??= SweepSpecLoader.Parse(yaml!, specFile!, Path.GetDirectoryName(specFile!)!);
             SweepStatus status;
             if (LiveProgress.Usable(stdout, options.Plain))
@@ -320,7 +323,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 var recent = new List<SweepEvent>();
                 var parameters = spec.Search.Space.ParameterNames.ToList();
                 status = await AnsiConsole.Live(new Text($"sweep {sweepId}: starting")).AutoClear(false).StartAsync(ctx =>
-                    FollowAsync(sweep, journal, seen, (events, current) =>
+                    FollowAsync(sweep, journal, seen, detachOn, (events, current) =>
                     {
                         recent.AddRange(events);
                         ctx.UpdateTarget(LiveProgress.Render(current, recent, watch.Elapsed, parameters));
@@ -329,7 +332,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             }
             else
             {
-                status = await FollowAsync(sweep, journal, seen, async (events, _) =>
+                status = await FollowAsync(sweep, journal, seen, detachOn, async (events, _) =>
                 {
                     foreach (var e in events)
                     {
@@ -340,6 +343,14 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
             journal.WriteStatus(status);
             FinalStatus = status;
+            if (detachOn.IsCancellationRequested && status.State == SweepState.Running)
+            {
+                await stderr.WriteLineAsync($"interrupted: detached from sweep {sweepId} ({status.Trials.Count(t => t.State == TrialState.Running)} trial(s) running" +
+                                            (client ? $" on cluster '{settings.Cluster.ClusterId}')" : "; they stop at the next step, stored epochs are kept)") +
+                                            $"; aunce sweep resume {sweepId} --journal {options.JournalDirectory} continues it");
+                return ExitCodes.Failed;
+            }
+
             await stdout.WriteLineAsync();
             Leaderboard.Write(stdout, spec, status);
             await stdout.WriteLineAsync($"journal: {journal.Directory} (aunce sweep explain {sweepId} TRIAL)");

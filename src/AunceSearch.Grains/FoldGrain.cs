@@ -36,6 +36,35 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
     /// <summary>Whether this activation has started a leg (a lost activation's replacement has not).</summary>
     private bool _started;
 
+    /// <summary>The current leg's run (training, delivery, the end's report).</summary>
+    private Task? _run;
+
+    /// <summary>Set when the activation goes away while training (its silo drains): the leg is abandoned, not ended.</summary>
+    private bool _draining;
+
+    /// <summary>
+    /// A silo that stops (SIGTERM, a scale-down) deactivates its folds: training stops at the next step and the leg is
+    /// abandoned without a report — the epoch in progress is lost, every stored one is kept — and the sweep's re-drive
+    /// starts the fold on another trainer after its last stored epoch.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_training && _run is { } run)
+        {
+            _draining = true;
+            LogDraining(logger, this.GetPrimaryKeyString(), reason.Description);
+            _cancel?.Cancel();
+            try
+            {
+                await run.WaitAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+            {
+                // the silo's deactivation deadline came first
+            }
+        }
+    }
+
     public Task EnsureRunningAsync(FoldAssignment assignment) => _started ? Task.CompletedTask : StartAsync(assignment);
 
     public Task StartAsync(FoldAssignment assignment)
@@ -53,7 +82,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         // Keep the activation alive while it trains, however long no message arrives.
         DelayDeactivation(TimeSpan.FromDays(7));
         _cancel = new CancellationTokenSource();
-        _ = RunAsync(assignment, _cancel.Token);
+        _run = RunAsync(assignment, _cancel.Token);
         return Task.CompletedTask;
     }
 
@@ -149,7 +178,16 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                     {
                         // The checkpoint store or the trial is out of reach (e.g. the coordinator silo died): stop training
                         // at the next step instead of running on unseen; the restarted trial resumes from the checkpoints.
-                        LogUndeliverable(logger, e, this.GetPrimaryKeyString(), result.Epoch);
+                        if (_draining)
+                        {
+                            LogUndeliverableWhileDraining(logger, this.GetPrimaryKeyString(), result.Epoch);   // the silo is stopping: expected
+                        }
+                        else
+                        {
+                            LogUndeliverable(logger, this.GetPrimaryKeyString(), result.Epoch, e.Message.Split('\n')[0]);
+                            LogUndeliverableDetail(logger, e, this.GetPrimaryKeyString());
+                        }
+
                         _cancel?.Cancel();
                         await training;
                         abandoned = true;
@@ -206,7 +244,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             activity?.SetStatus(ActivityStatusCode.Error, error);
         }
 
-        if (abandoned)
+        if (abandoned || _draining)
         {
             // Its trial is out of reach: no end is reported (a new trial activation would take it for this leg's end). This
             // activation goes; the sweep's re-drive (or resume) starts a new one after the last stored epoch.
@@ -223,7 +261,8 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         }
         catch (Exception e)
         {
-            LogUndeliverable(logger, e, this.GetPrimaryKeyString(), 0);   // the sweep's resume restarts the trial
+            LogEndUndeliverable(logger, this.GetPrimaryKeyString(), e.Message.Split('\n')[0]);   // the sweep's re-drive restarts the trial
+            LogUndeliverableDetail(logger, e, this.GetPrimaryKeyString());
         }
 
         if (!_training)
@@ -232,8 +271,20 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         }
     }
 
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Fold {FoldKey}: cannot deliver epoch {Epoch} (checkpoint store or trial out of reach); training stops")]
-    private static partial void LogUndeliverable(ILogger logger, Exception exception, string foldKey, int epoch);
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Fold {FoldKey}: deactivated while training ({Reason}); training stops at the next step, the sweep restarts it elsewhere")]
+    private static partial void LogDraining(ILogger logger, string foldKey, string reason);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Debug, Message = "Fold {FoldKey}: epoch {Epoch} not delivered, the silo is stopping (its checkpoint is kept; the re-drive reports it)")]
+    private static partial void LogUndeliverableWhileDraining(ILogger logger, string foldKey, int epoch);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Fold {FoldKey}: cannot deliver epoch {Epoch} (checkpoint store or trial out of reach: {Reason}); training stops, the sweep's re-drive restarts it")]
+    private static partial void LogUndeliverable(ILogger logger, string foldKey, int epoch, string reason);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Fold {FoldKey}: its end cannot reach its trial ({Reason}); the sweep's re-drive restarts the trial")]
+    private static partial void LogEndUndeliverable(ILogger logger, string foldKey, string reason);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Fold {FoldKey}: the delivery failure in full")]
+    private static partial void LogUndeliverableDetail(ILogger logger, Exception exception, string foldKey);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Fold {FoldKey}: checkpoint {CheckpointKey} is damaged ({Reason}); kept as .damaged, falling back to the one before it")]
     private static partial void LogDamagedCheckpoint(ILogger logger, string foldKey, string checkpointKey, string reason);

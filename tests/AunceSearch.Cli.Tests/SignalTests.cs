@@ -13,8 +13,11 @@ public sealed class SignalTests
     [InlineData("TERM")]
     [InlineData("INT")]
     [InlineData("sweep cancel")]
+    [InlineData("INT detach")]
     public async Task A_signal_or_sweep_cancel_stops_a_foreground_sweep_writes_its_journal_and_exits_one(string signal)
     {
+        var detach = signal.EndsWith(" detach", StringComparison.Ordinal);
+        signal = signal.Replace(" detach", "", StringComparison.Ordinal);
         var work = CliHarness.TempDirectory();
         var data = CliHarness.SyntheticDataset();
         var spec = Path.Combine(work, "spec.yaml");
@@ -34,6 +37,12 @@ public sealed class SignalTests
             RedirectStandardError = true,
             ArgumentList = { Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "sweep", "run", spec, "--journal", journal, "--id", "sig" },
         };
+        if (detach)
+        {
+            start.ArgumentList.Add("--on-interrupt");
+            start.ArgumentList.Add("detach");
+        }
+
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
         var firstEpoch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -108,17 +117,27 @@ public sealed class SignalTests
         process.WaitForExit();   // drains the redirected streams
         var stdout = output.ToString();
         Assert.True(process.ExitCode == 1, $"exit {process.ExitCode}\n{stdout}\n{errors}");
-        Assert.Contains("sweep cancelled", stdout);
-        Assert.Contains("error: sweep cancelled", errors.ToString());
-        Assert.DoesNotContain(" at AunceSearch.", errors.ToString());
+        if (detach)
+        {
+            // Detached, not cancelled: the sweep is still running in its stored state; its folds stopped at a step.
+            Assert.Contains("interrupted: detached from sweep sig (1 trial(s) running; they stop at the next step", errors.ToString());
+            Assert.DoesNotContain("cancelled", stdout);
+        }
+        else
+        {
+            Assert.Contains("sweep cancelled", stdout);
+            Assert.Contains("error: sweep cancelled", errors.ToString());
+        }
+
+        Assert.False(errors.ToString().Contains(" at AunceSearch.", StringComparison.Ordinal), "a stack trace on stderr:\n" + errors);
         var sweepDir = Assert.Single(Directory.GetDirectories(journal));
         Assert.True(File.Exists(Path.Combine(sweepDir, "status.json")), "the journal's status.json was not written");
         using (var status = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(sweepDir, "status.json"))))
         {
-            Assert.Equal((int)Contracts.SweepState.Cancelled, status.RootElement.GetProperty("State").GetInt32());
+            Assert.Equal((int)(detach ? Contracts.SweepState.Running : Contracts.SweepState.Cancelled), status.RootElement.GetProperty("State").GetInt32());
         }
 
-        // A cancelled sweep is resumable: its interrupted trial continues from its checkpoints and the sweep completes.
+        // A cancelled (or detached) sweep is resumable: its interrupted trial continues from its checkpoints and the sweep completes.
         var (code, resumed, err) = await CliHarness.Run("sweep", "resume", "sig", "--journal", journal);
         Assert.True(code == 0, err + resumed);
         Assert.Contains("resumed", resumed);

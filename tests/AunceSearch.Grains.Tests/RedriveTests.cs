@@ -10,9 +10,9 @@ using Orleans.TestingHost;
 namespace AunceSearch.Grains.Tests;
 
 /// <summary>
-/// A trainer silo goes away while the sweep lives on: its fold activations are lost without a word to their trial. The
-/// sweep's re-drive (what its reminder runs every minute) notices and the folds train again on the trainer that is left,
-/// after their last stored epochs.
+/// A trainer silo stops (drains) while the sweep lives on: its folds stop training and are gone without a word to their
+/// trial. The sweep's re-drive (what its reminder runs every minute) notices and the folds train again on the trainer that
+/// is left, after their last stored epochs.
 /// </summary>
 public sealed class RedriveTests
 {
@@ -20,6 +20,9 @@ public sealed class RedriveTests
     private sealed class Trainer(bool doomed) : IFoldTrainingRunner
     {
         public static readonly System.Collections.Concurrent.ConcurrentQueue<(string Label, int Start, bool Doomed)> Starts = new();
+
+        /// <summary>Labels of folds whose training was stopped (the silo drained them).</summary>
+        public static readonly System.Collections.Concurrent.ConcurrentQueue<string> Stopped = new();
 
         public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
         {
@@ -29,7 +32,15 @@ public sealed class RedriveTests
             {
                 if (doomed && epoch > 1)
                 {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        Stopped.Enqueue(request.Label);
+                        return (TrainingOutcome.Cancelled, null);
+                    }
                 }
 
                 FakeEpochs.Report(request, epoch, 0.3 + (0.05 * epoch), onEpoch);
@@ -85,7 +96,8 @@ public sealed class RedriveTests
         await cluster.StartAdditionalSiloAsync();
         await cluster.StopSiloAsync(doomed);
 
-        // Nothing tells the trials that their folds are gone; the re-drive finds out.
+        // The stopping silo drained its folds (training stopped, nothing reported); nothing tells the trials, the re-drive finds out.
+        Assert.Equal(4, Trainer.Stopped.Count(l => l.StartsWith(id, StringComparison.Ordinal)));
         await sweep.RedriveAsync();
         SweepStatus status;
         watch.Restart();
