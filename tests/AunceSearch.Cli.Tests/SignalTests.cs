@@ -30,12 +30,18 @@ public sealed class SignalTests
             search: {trials: 2, max_concurrent_trials: 1, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} } }
             """);
         var journal = Path.Combine(work, "journal");
-        var start = new ProcessStartInfo("dotnet")
+        // Through perl (Debian's essential perl-base), which restores SIGINT's default before it execs dotnet (same pid): a test
+        // run started as a background job of a non-interactive shell inherits SIGINT ignored, and .NET honours an inherited ignore.
+        var start = new ProcessStartInfo("perl")
         {
             WorkingDirectory = work,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "sweep", "run", spec, "--journal", journal, "--id", "sig" },
+            ArgumentList =
+            {
+                "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\"", "dotnet",
+                Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "sweep", "run", spec, "--journal", journal, "--id", "sig",
+            },
         };
         if (detach)
         {
