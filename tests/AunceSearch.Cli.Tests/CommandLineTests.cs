@@ -44,6 +44,7 @@ public sealed class CommandLineTests
     [InlineData("data synth /tmp/x --size 8", "--size must be an integer >= 32", "aunce data synth --help")]
     [InlineData("train spec.yaml --set lr", "--set 'lr' must be KEY=VALUE, e.g. --set lr=0.0003", "aunce train --help")]
     [InlineData("sweep run spec.yaml --bogus", "Unrecognized command or argument '--bogus'", "aunce sweep run --help")]
+    [InlineData("sweep run spec.yaml --on-interrupt later", "Argument 'later' not recognized. Must be one of:", "aunce sweep run --help")]
     public async Task A_missing_or_bad_argument_is_named_with_the_help_to_read(string command, string message, string help)
     {
         var (code, output, err) = await Run(command.Split(' '));
