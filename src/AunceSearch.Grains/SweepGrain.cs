@@ -58,8 +58,9 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         if (_coordinator.State == SweepState.Running)
         {
             await KeepRemindedAsync();
-            LogResuming(logger, Id, _coordinator.RunningTrials().Count);
-            await DispatchAsync(_coordinator.RunningTrials());
+            var running = _coordinator.RunningTrials();
+            LogResuming(logger, Id, running.Count);
+            await DispatchAsync(running);
             if (_coordinator.Stalled)
             {
                 await HandleAsync(new SweepRecovered());   // it died between trials: start the next ones (or end the sweep)

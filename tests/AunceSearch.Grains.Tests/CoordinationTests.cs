@@ -1,12 +1,5 @@
-using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
-using AunceSearch.Hosting;
 using AunceSearch.Training;
-using AunceSearch.Training.Data;
-using AunceSearch.Training.Evaluation;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Orleans.TestingHost;
 
 namespace AunceSearch.Grains.Tests;
 
@@ -34,16 +27,8 @@ public sealed class CoordinationTests
     [Fact]
     public async Task Many_concurrent_trials_reporting_at_once_all_finish_with_every_report_persisted()
     {
-        var root = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
-        SyntheticAuFaces.Generate(Path.Combine(root, "data"), new SyntheticOptions { Subjects = 3, ImagesPerSubject = 1, ImageSize = 32, Folds = 3 });
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddAunceSearch(new AunceSiloOptions { GrainStorage = "file", StatePath = Path.Combine(root, "state") });
-            silo.Services.AddAunceTraining(new CheckpointStoreOptions { Path = Path.Combine(root, "ckpt") }, new TrainingExecutorOptions { Slots = 64, TorchThreads = 1 });
-            silo.Services.AddSingleton<IFoldTrainingRunner, InstantTrainer>();
-        });
-        await using var cluster = builder.Build();
+        var root = FakeTrainerClusters.DataRoot();
+        await using var cluster = FakeTrainerClusters.Build(root, _ => new InstantTrainer(), slots: 64);
         await cluster.DeployAsync();
         var sweep = cluster.Client.GetGrain<ISweepGrain>($"many-{Guid.NewGuid():N}");
         await sweep.StartAsync("""
@@ -58,15 +43,7 @@ public sealed class CoordinationTests
               scheduler: {kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}
               space: {lr: {log_uniform: [1.0e-4, 1.0e-2]} }
             """, "spec.yaml", root);
-        SweepStatus status;
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        do
-        {
-            await Task.Delay(50);
-            status = await sweep.GetStatusAsync();
-            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), $"still {status.State}: " + string.Join(", ", status.Trials.Select(t => $"t{t.Trial}={t.State}")));
-        }
-        while (status.State == SweepState.Running);
+        var status = await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(2));
 
         Assert.Equal(SweepState.Completed, status.State);
         Assert.Equal(60, status.Trials.Length);

@@ -1,12 +1,6 @@
 using System.Collections.Concurrent;
-using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
-using AunceSearch.Hosting;
 using AunceSearch.Training;
-using AunceSearch.Training.Data;
-using AunceSearch.Training.Evaluation;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Orleans.TestingHost;
 
 namespace AunceSearch.Grains.Tests;
@@ -60,39 +54,13 @@ public sealed class FoldEpochDurabilityTests
           space: {lr: {log_uniform: [1.0e-4, 1.0e-2]} }
         """;
 
-    private static InProcessTestCluster Cluster(string root, string name, GatedTrainer trainer)
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddAunceSearch(new AunceSiloOptions { GrainStorage = "file", StatePath = Path.Combine(root, name, "state") });
-            silo.Services.AddAunceTraining(new CheckpointStoreOptions { Path = Path.Combine(root, name, "ckpt") }, new TrainingExecutorOptions { Slots = 4, TorchThreads = 1 });
-            silo.Services.AddSingleton<IFoldTrainingRunner>(trainer);
-        });
-        return builder.Build();
-    }
-
-    private static async Task<SweepStatus> UntilEndedAsync(ISweepGrain sweep)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            var status = await sweep.GetStatusAsync();
-            if (status.State != SweepState.Running)
-            {
-                return status;
-            }
-
-            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "sweep still running: " + string.Join(", ", status.Trials.Select(t => $"t{t.Trial}={t.State}@{t.LastEpoch}")));
-            await Task.Delay(20);
-        }
-    }
+    private static InProcessTestCluster Cluster(string root, string name, GatedTrainer trainer) =>
+        FakeTrainerClusters.Build(Path.Combine(root, name), _ => trainer);
 
     [Fact]
     public async Task A_fold_epoch_reported_before_a_crash_is_neither_trained_nor_reported_again()
     {
-        var root = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
-        SyntheticAuFaces.Generate(Path.Combine(root, "data"), new SyntheticOptions { Subjects = 3, ImagesPerSubject = 1, ImageSize = 32, Folds = 3 });
+        var root = FakeTrainerClusters.DataRoot();
 
         // The run that never crashes.
         var clean = new GatedTrainer();
@@ -102,7 +70,7 @@ public sealed class FoldEpochDurabilityTests
             await cluster.DeployAsync();
             var sweep = cluster.Client.GetGrain<ISweepGrain>("clean");
             await sweep.StartAsync(Spec, "spec.yaml", root);
-            expected = await UntilEndedAsync(sweep);
+            expected = await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(1));
         }
 
         // The run that crashes after fold 1 of trial 0 reported epoch 1 and before fold 2 did.
@@ -132,7 +100,7 @@ public sealed class FoldEpochDurabilityTests
             await cluster.DeployAsync();
             var sweep = cluster.Client.GetGrain<ISweepGrain>("crashed");
             await sweep.ResumeAsync();
-            resumed = await UntilEndedAsync(sweep);
+            resumed = await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(1));
             events = await sweep.GetEventsAsync(0);
         }
 

@@ -1,11 +1,5 @@
-using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
-using AunceSearch.Hosting;
 using AunceSearch.Training;
-using AunceSearch.Training.Data;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Orleans.TestingHost;
 
 namespace AunceSearch.Grains.Tests;
 
@@ -53,21 +47,10 @@ public sealed class RedriveTests
     [Fact]
     public async Task Folds_lost_with_their_silo_train_again_after_their_last_stored_epoch()
     {
-        var root = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
-        SyntheticAuFaces.Generate(Path.Combine(root, "data"), new SyntheticOptions { Subjects = 3, ImagesPerSubject = 1, ImageSize = 32, Folds = 3 });
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((options, silo) =>
-        {
-            // Silo_0 coordinates and never trains; Silo_1 trains and will be stopped; a silo added later trains.
-            var coordinator = options.SiloName == "Silo_0";
-            silo.AddAunceSearch(new AunceSiloOptions
-            {
-                GrainStorage = "file", StatePath = Path.Combine(root, "state"), Trainer = !coordinator, Coordinator = coordinator,
-            });
-            silo.Services.AddAunceTraining(new CheckpointStoreOptions { Path = Path.Combine(root, "ckpt") }, new TrainingExecutorOptions { Slots = 4, TorchThreads = 1 });
-            silo.Services.AddSingleton<IFoldTrainingRunner>(new Trainer(doomed: options.SiloName == "Silo_1"));
-        });
-        await using var cluster = builder.Build();
+        var root = FakeTrainerClusters.DataRoot();
+
+        // Silo_0 coordinates and never trains; Silo_1 trains and will be stopped; a silo added later trains.
+        await using var cluster = FakeTrainerClusters.Build(root, silo => new Trainer(doomed: silo == "Silo_1"), silos: 2, coordinates: silo => silo == "Silo_0");
         await cluster.DeployAsync();
         var id = $"redrive-{Guid.NewGuid():N}";
         var sweep = cluster.Client.GetGrain<ISweepGrain>(id);
@@ -99,14 +82,7 @@ public sealed class RedriveTests
         // The stopping silo drained its folds (training stopped, nothing reported); nothing tells the trials, the re-drive finds out.
         Assert.Equal(4, Trainer.Stopped.Count(l => l.StartsWith(id, StringComparison.Ordinal)));
         await sweep.RedriveAsync();
-        SweepStatus status;
-        watch.Restart();
-        while ((status = await sweep.GetStatusAsync()).State == SweepState.Running)
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "the sweep did not finish after the re-drive: " +
-                string.Join(", ", status.Trials.Select(t => $"t{t.Trial} {t.State} at {t.LastEpoch}")));
-            await Task.Delay(20);
-        }
+        var status = await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(1));
 
         Assert.Equal(SweepState.Completed, status.State);
         Assert.All(status.Trials, t => Assert.Equal((TrialState.Completed, 3), (t.State, t.LastEpoch)));
