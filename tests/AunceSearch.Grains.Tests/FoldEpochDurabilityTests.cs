@@ -30,7 +30,16 @@ public sealed class FoldEpochDurabilityTests
             {
                 if (Hold && (fold == 2 || epoch > 1))
                 {
-                    await _release.Task;   // the "crash" comes first; what this leg does afterwards reaches no one
+                    try
+                    {
+                        // The "crash" comes first: the silo stops, and its fold (draining) stops this leg at once, as a
+                        // real trainer stops at its next step; what the leg does afterwards reaches no one.
+                        await _release.Task.WaitAsync(cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
                     return (TrainingOutcome.Cancelled, null);
                 }
 
