@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using AunceSearch.Contracts;
+using AunceSearch.Coordination;
 using AunceSearch.Search;
 using AunceSearch.Search.Schedulers;
 
@@ -26,6 +28,15 @@ public static class SearchQuality
         ("tpe + hyperband (sync)", "tpe", "hyperband_sync", 2),
         ("tpe + hyperband (async, Optuna's rule)", "tpe", "hyperband", 2),
     ];
+
+    /// <summary>A sweep's scheduler with the spec's defaults (grace period 1, Ray's small-rung rule) and reduction factor <paramref name="eta"/>.</summary>
+    private static SchedulerDefinition SchedulerOf(string kind, int eta) => kind switch
+    {
+        "asha" => new AshaScheduling(AshaVariant.Promotion, 1, eta, SmallRungRule.Ray, 0, []),
+        "hyperband" => new HyperbandScheduling(1, eta, 0),
+        "hyperband_sync" => new SynchronousHyperbandScheduling(1, eta),
+        _ => new FifoScheduling(),
+    };
 
     public static AnytimeResults RunTable(CurveTable table, int seeds, int budget)
     {
@@ -60,7 +71,7 @@ public static class SearchQuality
                 ISampler sampler = samplerKind == "tpe"
                     ? new TpeSampler((ulong)seed, new TpeOptions { Multivariate = true, ConstantLiar = true })
                     : new RandomSampler((ulong)seed);
-                var scheduler = new Spec.SchedulerSpec { Kind = schedulerKind, ReductionFactor = eta }.Create(epochs, Direction.Maximize, $"bench-{seed}");
+                var scheduler = SchedulerOf(schedulerKind, eta).Create(epochs, OptimizeDirection.Maximize, $"bench-{seed}");
                 var result = SweepSimulator.Run(scheduler, (t, history) =>
                 {
                     var config = sampler.Sample(space, t, history);

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using AunceSearch.Contracts;
 using AunceSearch.Grains;
 using AunceSearch.Hosting;
+using AunceSearch.Spec;
 using AunceSearch.Training;
 using AunceSearch.Training.Evaluation;
 using Microsoft.Extensions.Configuration;
@@ -85,7 +86,7 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
             """;
         var sweep = host.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>($"bench-{trials}-{Guid.NewGuid():N}");
         var watch = Stopwatch.StartNew();
-        await sweep.StartAsync(spec, "bench.yaml", work);
+        await sweep.StartAsync(SweepSpecLoader.Parse(spec, "bench.yaml", work).ToDefinition());
         SweepStatus status;
         do
         {

@@ -73,7 +73,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         {
             await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
                                         $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
-            await sweep.StartAsync(yaml, specFile, baseDirectory);
+            await sweep.StartAsync(spec.ToDefinition());
         }, cancellationToken);
     }
 

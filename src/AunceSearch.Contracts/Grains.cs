@@ -6,8 +6,12 @@ namespace AunceSearch.Contracts;
 /// </summary>
 public interface ISweepGrain : IGrainWithStringKey
 {
-    /// <summary>Starts the sweep from spec text (idempotent while running). Relative paths resolve against <paramref name="baseDirectory"/>.</summary>
-    Task<SweepStatus> StartAsync(string specYaml, string specFile, string baseDirectory);
+    /// <summary>
+    /// Starts the sweep (idempotent: the same definition again changes nothing). An invalid definition is an
+    /// <see cref="ArgumentException"/>; a different definition under an existing id an <see cref="InvalidOperationException"/>
+    /// naming the first difference. Neither changes anything.
+    /// </summary>
+    Task<SweepStatus> StartAsync(SweepDefinition definition);
 
     Task<SweepStatus> GetStatusAsync();
 

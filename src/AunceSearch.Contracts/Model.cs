@@ -34,30 +34,72 @@ public enum TrialDirective
     Pause = 3,
 }
 
-/// <summary>The dataset a fold trains on.</summary>
+/// <summary>The dataset layout: the AUNCE list files (BP4D/DISFA) or one label table with a header.</summary>
+public enum DatasetFormat
+{
+    AunceList = 0,
+    Table = 1,
+}
+
+/// <summary>How the dataset's subjects are split into folds.</summary>
+public enum DatasetSplit
+{
+    /// <summary>The layout's own per-fold list files.</summary>
+    Lists = 0,
+
+    /// <summary>The published BP4D parts.</summary>
+    Bp4d = 1,
+
+    /// <summary>The published DISFA parts.</summary>
+    Disfa = 2,
+
+    /// <summary>Subject ids per part, given in <see cref="DatasetRef.Parts"/>.</summary>
+    Parts = 3,
+
+    /// <summary>Round-robin subjects into <see cref="DatasetRef.SplitFolds"/> parts.</summary>
+    Subjects = 4,
+}
+
+/// <summary>Decoded images in memory, streamed from disk, or chosen by size.</summary>
+public enum DataCacheMode
+{
+    Auto = 0,
+    Memory = 1,
+    Stream = 2,
+}
+
+/// <summary>The training transform: the reference's image_train_enhance, a basic crop and flip, or none.</summary>
+public enum AugmentMode
+{
+    Enhance = 0,
+    Basic = 1,
+    None = 2,
+}
+
+/// <summary>The dataset a fold trains on. Paths are absolute and read by the trainer silos.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.dataset-ref")]
 public sealed record DatasetRef(
     [property: Id(0)] string Root,
     [property: Id(1)] string ListName,
     [property: Id(2)] int ImageSize,
     [property: Id(3)] string[]? AuNames,
-    [property: Id(4)] string Format = "aunce-list",
+    [property: Id(4)] DatasetFormat Format = DatasetFormat.AunceList,
     [property: Id(5)] string Labels = "labels.csv",
     [property: Id(6)] string Images = "",
-    [property: Id(7)] string Split = "lists",
+    [property: Id(7)] DatasetSplit Split = DatasetSplit.Lists,
     [property: Id(8)] string[][]? Parts = null,
     [property: Id(9)] int SplitFolds = 3,
     [property: Id(10)] string? FoldLists = null,
     [property: Id(11)] int CropSize = 0,
     [property: Id(12)] bool SkipBad = false,
-    [property: Id(13)] string Cache = "auto",
+    [property: Id(13)] DataCacheMode Cache = DataCacheMode.Auto,
     [property: Id(14)] int Workers = 0,
     [property: Id(15)] int Prefetch = 4);
 
 /// <summary>The training transform (aunce-reference §4.2).</summary>
 [GenerateSerializer, Immutable, Alias("aunce.augment-ref")]
 public sealed record AugmentRef(
-    [property: Id(0)] string Mode,
+    [property: Id(0)] AugmentMode Mode,
     [property: Id(1)] double Flip,
     [property: Id(2)] double Jitter,
     [property: Id(3)] double Brightness,
@@ -95,9 +137,9 @@ public sealed record TrialAssignment(
     [property: Id(6)] ModelRef Model,
     [property: Id(7)] int ProbeSteps,
     [property: Id(8)] double ProbeLr,
-    [property: Id(9)] string Device,
+    [property: Id(9)] TrainingDevice Device,
     [property: Id(10)] long Seed,
-    [property: Id(11)] string Metric,
+    [property: Id(11)] SweepMetric Metric,
     [property: Id(12)] int FromEpoch = 0,
     [property: Id(13)] AugmentRef? Augment = null,
     [property: Id(14)] bool PartialFolds = false,

@@ -1,21 +1,19 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using AunceSearch.Contracts;
 using AunceSearch.Search;
 using AunceSearch.Search.Pruners;
 using AunceSearch.Search.Schedulers;
-using AunceSearch.Spec;
 
 namespace AunceSearch.Coordination;
 
 /// <summary>The coordinator's state as plain data: what a snapshot holds.</summary>
 public sealed class CoordinatorState
 {
-    public string? SpecYaml { get; set; }
-
-    public string SpecFile { get; set; } = "";
-
-    public string BaseDirectory { get; set; } = "";
+    /// <summary>The sweep as submitted (null until it is started).</summary>
+    public SweepDefinition? Definition { get; set; }
 
     public SweepState State { get; set; }
 
@@ -57,7 +55,9 @@ public sealed class SweepCoordinator
     private readonly string _sweepId;
     private readonly Func<int, int, int, string> _checkpointKey;
     private readonly CoordinatorState _s;
-    private SweepSpec? _spec;
+    private SweepDefinition? _spec;
+    private SearchSpace? _space;
+    private Direction _direction;
     private ITrialScheduler? _scheduler;
     private SchedulerState? _schedulerState;
     private ISampler? _sampler;
@@ -72,13 +72,18 @@ public sealed class SweepCoordinator
         _checkpointKey = checkpointKey;
         _s = snapshot is null ? new CoordinatorState() : JsonSerializer.Deserialize<CoordinatorState>(snapshot, SweepJournalCodec.Options)
             ?? throw new InvalidDataException($"sweep {sweepId}: an empty snapshot");
-        if (_s.SpecYaml is not null)
+        if (_s.Definition is not null)
         {
             Load();
         }
+        else if (snapshot is not null && JsonNode.Parse(snapshot) is JsonObject { } old && old.ContainsKey("SpecYaml"))
+        {
+            throw new InvalidDataException($"sweep {sweepId}: its state was written by an AunceSearch before typed sweep definitions (it holds spec text); " +
+                                           "finish it with that version, or start it again");
+        }
     }
 
-    public bool Exists => _s.SpecYaml is not null;
+    public bool Exists => _s.Definition is not null;
 
     public SweepState State => _s.State;
 
@@ -88,7 +93,8 @@ public sealed class SweepCoordinator
     /// <summary>The sequence number of the last event.</summary>
     public long Sequence => _s.Sequence;
 
-    public string SpecYaml => _s.SpecYaml ?? "";
+    /// <summary>The sweep as submitted, or null before it is started.</summary>
+    public SweepDefinition? Definition => _s.Definition;
 
     /// <summary>The decisions made so far, in order (each with its evidence).</summary>
     public IReadOnlyList<DecisionRecord> Decisions => _s.Decisions;
@@ -105,8 +111,9 @@ public sealed class SweepCoordinator
     }
 
     /// <summary>
-    /// Applies one input. Throws <see cref="SpecException"/> (a bad spec) or <see cref="InvalidOperationException"/> (the id
-    /// exists with another spec) for a <see cref="SweepStarted"/> that must not be journaled; nothing changes then.
+    /// Applies one input. Throws <see cref="ArgumentException"/> (an invalid definition) or <see cref="InvalidOperationException"/>
+    /// (the id exists with another definition, the difference named) for a <see cref="SweepStarted"/> that must not be
+    /// journaled; nothing changes then.
     /// </summary>
     public CoordinatorOutcome Apply(SweepInput input)
     {
@@ -153,27 +160,34 @@ public sealed class SweepCoordinator
         Trials = [.. _s.Trials.Values.OrderBy(t => t.Trial)],
         Decisions = [.. _s.Decisions],
         BestTrial = Best()?.Trial,
-        Metric = _spec?.Search.Metric ?? "f1",
+        Metric = MetricName,
         Error = _s.Error,
         LastEventSequence = lastVisibleEvent,
     };
 
     private bool Start(SweepStarted start)
     {
-        if (_s.SpecYaml is not null)
+        if (start.Definition is null)
         {
-            return _s.SpecYaml == start.SpecYaml ? false
-                : throw new InvalidOperationException($"sweep '{_sweepId}' already exists with a different spec");
+            throw new ArgumentException($"sweep '{_sweepId}': started without a definition");
         }
 
-        _ = SweepSpecLoader.Parse(start.SpecYaml, start.SpecFile, start.BaseDirectory);   // a bad spec changes nothing
-        _s.SpecYaml = start.SpecYaml;
-        _s.SpecFile = start.SpecFile;
-        _s.BaseDirectory = start.BaseDirectory;
+        if (_s.Definition is not null)
+        {
+            return DefinitionDiff.First(_s.Definition, start.Definition) is not { } difference ? false
+                : throw new InvalidOperationException($"sweep '{_sweepId}' already exists with a different definition: {difference}");
+        }
+
+        // An invalid definition changes nothing: checked, and its space and scheduler built, before the state is touched.
+        start.Definition.Validate();
+        var space = start.Definition.Search.Space.ToSpace();
+        _ = start.Definition.Search.CreateSampler(start.Definition.Seed);
+        _ = start.Definition.CreateScheduler(_sweepId, space);
+        _s.Definition = start.Definition;
         _s.State = SweepState.Running;
         Load();
         AddEvent("sweep", -1, null, null, null, "running",
-            $"sweep {_sweepId} started: {_spec!.Search.Trials} trials x {_spec.Dataset.Folds.Length} folds x up to {_spec.Training.Epochs} epochs, scheduler {_scheduler!.Name}");
+            $"sweep {_sweepId} started: {_spec!.Search.Trials} trials x {_spec.Folds.Length} folds x up to {_spec.Training.Epochs} epochs, scheduler {_scheduler!.Name}");
         Fill();
         return true;
     }
@@ -186,7 +200,7 @@ public sealed class SweepCoordinator
         }
 
         var v = FoldValue(report);
-        var better = _spec.Search.Mode == Direction.Maximize ? Math.Max : (Func<double, double, double>)Math.Min;
+        var better = _direction == Direction.Maximize ? Math.Max : (Func<double, double, double>)Math.Min;
         _s.BestFoldValue[report.Epoch] = _s.BestFoldValue.TryGetValue(report.Epoch, out var old) ? better(old, v) : v;
         if (_s.Trials.TryGetValue(report.Trial, out var trial) && trial.State == TrialState.Running && report.Epoch > trial.LastEpoch)
         {
@@ -223,14 +237,13 @@ public sealed class SweepCoordinator
             PendingFolds = [.. trial.PendingFolds.Where(f => f.Epoch > report.Epoch)],
         };
 
-        var objectives = _spec.Search.Scheduler.Objectives;
-        double[]? vector = objectives.IsDefaultOrEmpty ? null : [.. objectives.Select(o => o.Name switch
+        double[]? vector = _spec.Search.Scheduler is AshaScheduling { Objectives.Length: > 0 } a ? [.. a.Objectives.Select(o => o.Metric switch
         {
-            "f1" => report.MeanF1,
-            "accuracy" => report.MeanAccuracy,
-            "seconds" => report.Folds.Average(f => f.Seconds),
+            ObjectiveMetric.F1 => report.MeanF1,
+            ObjectiveMetric.Accuracy => report.MeanAccuracy,
+            ObjectiveMetric.Seconds => report.Folds.Average(f => f.Seconds),
             _ => report.Folds.Average(f => f.TrainLoss),
-        })];
+        })] : null;
         var decision = _scheduler!.OnReport(_schedulerState!, new TrialReport(report.Trial, report.Epoch, report.Value, vector));
         var directive = decision.Kind switch
         {
@@ -251,7 +264,7 @@ public sealed class SweepCoordinator
 
         ApplyOutbox();
         AddEvent("trial-epoch", report.Trial, null, report.Epoch, report.Value, directive == TrialDirective.Stop ? "pruned" : "running",
-            $"trial {report.Trial} epoch {report.Epoch}: fold-mean {_spec.Search.Metric} {report.Value:0.0000}");
+            $"trial {report.Trial} epoch {report.Epoch}: fold-mean {MetricName} {report.Value:0.0000}");
         if (directive == TrialDirective.Stop)
         {
             _s.Trials[report.Trial] = _s.Trials[report.Trial] with { State = TrialState.Pruned };
@@ -262,15 +275,15 @@ public sealed class SweepCoordinator
 
     private (TrialDirective, bool) OnPartialEpoch(TrialEpochReport report, int totalFolds)
     {
-        if (_spec is not { Search.Scheduler.PartialFolds: true } || _s.State != SweepState.Running ||
+        if (_spec is not { Search.PartialFolds: true } || _s.State != SweepState.Running ||
             !_s.Trials.TryGetValue(report.Trial, out var trial) || trial.State != TrialState.Running || report.Folds.Length == 0)
         {
             return (TrialDirective.Continue, false);
         }
 
         var known = report.Folds.Select(FoldValue).ToArray();
-        var bound = _s.BestFoldValue.TryGetValue(report.Epoch, out var b) ? b : (_spec.Search.Mode == Direction.Maximize ? known.Max() : known.Min());
-        var decision = PartialFoldPruning.Decide(_scheduler!, _schedulerState!, report.Trial, report.Epoch, known, totalFolds, bound, _spec.Search.Mode);
+        var bound = _s.BestFoldValue.TryGetValue(report.Epoch, out var b) ? b : (_direction == Direction.Maximize ? known.Max() : known.Min());
+        var decision = PartialFoldPruning.Decide(_scheduler!, _schedulerState!, report.Trial, report.Epoch, known, totalFolds, bound, _direction);
         if (decision is null)
         {
             return (TrialDirective.Continue, false);
@@ -281,7 +294,10 @@ public sealed class SweepCoordinator
         return (TrialDirective.Stop, true);
     }
 
-    private double FoldValue(FoldEpochReport f) => _spec!.Search.Metric == "accuracy" ? f.MeanAccuracy : f.MeanF1;
+    private double FoldValue(FoldEpochReport f) => _spec!.Search.Metric == SweepMetric.Accuracy ? f.MeanAccuracy : f.MeanF1;
+
+    /// <summary>The metric's name as status and events show it.</summary>
+    private string MetricName => _spec?.Search.Metric == SweepMetric.Accuracy ? "accuracy" : "f1";
 
     private bool OnLegEnded(int trial, TrialState finalState, string? error)
     {
@@ -386,19 +402,19 @@ public sealed class SweepCoordinator
             if (job.IsNew)
             {
                 _s.NextTrial = Math.Max(_s.NextTrial, job.Trial + 1);
-                var sampled = _sampler!.Sample(spec.Search.Space, job.Trial, Observations());
+                var sampled = _sampler!.Sample(_space!, job.Trial, Observations());
                 if (job.Trial < spec.Search.Enqueued.Length)
                 {
                     // Warm start: an enqueued configuration; what it leaves out comes from the sampler.
                     sampled = sampled.SetItems(spec.Search.Enqueued[job.Trial]);
                 }
 
-                var config = spec.Resolve(sampled);
+                var config = spec.Training.Hyperparameters.ToImmutableSortedDictionary(StringComparer.Ordinal).SetItems(sampled);
                 hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
                 _scheduler.OnTrialConfig(_schedulerState!, job.Trial, hp);
                 _s.Trials[job.Trial] = new TrialSummary { Trial = job.Trial, State = TrialState.Running, Hyperparameters = hp, TargetEpoch = job.TargetStep };
                 AddEvent("trial", job.Trial, null, null, null, "running",
-                    $"trial {job.Trial} started (to epoch {job.TargetStep}): {string.Join(" ", spec.Search.Space.ParameterNames.Select(p => $"{p}={Short(hp[p])}"))}");
+                    $"trial {job.Trial} started (to epoch {job.TargetStep}): {string.Join(" ", _space!.ParameterNames.Select(p => $"{p}={Short(hp[p])}"))}");
             }
             else
             {
@@ -412,7 +428,7 @@ public sealed class SweepCoordinator
                     // checkpoint is kept), with the explored configuration.
                     hp = explored.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
                     fromEpoch = from;
-                    seeds = [.. spec.Dataset.Folds.Select(f => _checkpointKey(source, f, from))];
+                    seeds = [.. spec.Folds.Select(f => _checkpointKey(source, f, from))];
                 }
 
                 _s.Trials[job.Trial] = t with { State = TrialState.Running, TargetEpoch = job.TargetStep, Hyperparameters = hp, LastEpoch = fromEpoch, SeedCheckpointKeys = seeds, PendingFolds = [] };
@@ -456,7 +472,7 @@ public sealed class SweepCoordinator
     /// as an observation at its rung (as a pruned one does), so TPE learns from rung results under promotion ASHA. A failed
     /// trial (diverged, bad data, a crash) is no observation at all: its last value says nothing about its configuration.
     /// </summary>
-    private List<Observation> Observations() => [.. _spec!.Search.SeedResults.Select((r, i) => new Observation(-1 - i, r.Config, ObservationState.Complete, r.Value, _spec.Training.Epochs)),
+    private List<Observation> Observations() => [.. _spec!.Search.SeedResults.Select((r, i) => new Observation(-1 - i, r.Config.ToImmutableSortedDictionary(StringComparer.Ordinal), ObservationState.Complete, r.Value, _spec.Training.Epochs)),
         .. _s.Trials.Values.Where(t => t.State != TrialState.Failed).OrderBy(t => t.Trial).Select(t => new Observation(
         t.Trial, t.Hyperparameters,
         t.State switch
@@ -495,17 +511,18 @@ public sealed class SweepCoordinator
     private TrialAssignment Assignment(int number, Dictionary<string, string> hp, int targetEpoch, int fromEpoch, string[]? seedCheckpoints = null)
     {
         var spec = _spec!;
-        return new TrialAssignment(_sweepId, number, hp, [.. spec.Dataset.Folds], targetEpoch,
-            spec.Dataset.ToRef(), spec.Model.ToRef(),
+        return new TrialAssignment(_sweepId, number, hp, [.. spec.Folds], targetEpoch, spec.Dataset, spec.Model,
             spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric,
-            fromEpoch, spec.Training.Augment.ToRef(), spec.Search.Scheduler.PartialFolds, seedCheckpoints);
+            fromEpoch, spec.Training.Augment, spec.Search.PartialFolds, seedCheckpoints);
     }
 
     private void Load()
     {
-        _spec = SweepSpecLoader.Parse(_s.SpecYaml!, _s.SpecFile, _s.BaseDirectory);
+        _spec = _s.Definition!;
+        _space = _spec.Search.Space.ToSpace();
+        _direction = _spec.Search.Direction.ToSearch();
         _sampler = _spec.Search.CreateSampler(_spec.Seed);
-        _scheduler = _spec.Search.Scheduler.Create(_spec.Training.Epochs, _spec.Search.Mode, _sweepId, _spec.Search.Space, _spec.Seed);
+        _scheduler = _spec.CreateScheduler(_sweepId, _space);
         _schedulerState = string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState);
     }
 
@@ -517,7 +534,7 @@ public sealed class SweepCoordinator
             return null;
         }
 
-        var sign = _spec.Search.Mode == Direction.Maximize ? 1 : -1;
+        var sign = _direction == Direction.Maximize ? 1 : -1;
         return _s.Trials.Values.Where(t => t.State != TrialState.Failed && t.LastValue is not null && t.LastCheckpoints.Length > 0)
             .OrderByDescending(t => t.LastEpoch >= _spec.Training.Epochs)
             .ThenByDescending(t => sign * t.LastValue!.Value)

@@ -20,8 +20,8 @@ namespace AunceSearch.Coordination;
 [JsonDerivedType(typeof(SweepRecovered), "recovered")]
 public abstract record SweepInput;
 
-/// <summary>The sweep was submitted: its spec text, the file it came from and the directory its relative paths resolve against.</summary>
-public sealed record SweepStarted(string SpecYaml, string SpecFile, string BaseDirectory) : SweepInput;
+/// <summary>The sweep was submitted: its typed definition (the client parsed and resolved the spec).</summary>
+public sealed record SweepStarted(SweepDefinition Definition) : SweepInput;
 
 /// <summary>One fold finished an epoch (its checkpoint is stored).</summary>
 public sealed record FoldEpochDelivered(FoldEpochReport Report) : SweepInput;

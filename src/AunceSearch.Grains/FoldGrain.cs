@@ -155,7 +155,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                     Epochs = t.Epochs,
                     Probe = new ProbeOptions { Steps = t.ProbeSteps, LearningRate = t.ProbeLr },
                     Seed = (t.Seed * 1000) + a.Fold,
-                    Device = t.Device,
+                    Device = t.Device.ToOptions(),
                     ResumeFrom = resume,
                 };
 

@@ -2,7 +2,6 @@ using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
 using AunceSearch.Coordination;
 using AunceSearch.Grains.Placement;
-using AunceSearch.Spec;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -68,18 +67,9 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         }
     }
 
-    public async Task<SweepStatus> StartAsync(string specYaml, string specFile, string baseDirectory)
+    public async Task<SweepStatus> StartAsync(SweepDefinition definition)
     {
-        try
-        {
-            await HandleAsync(new SweepStarted(specYaml, specFile, baseDirectory));
-        }
-        catch (SpecException e)
-        {
-            // A bad spec changes nothing. (SpecException has no Orleans codec; ArgumentException does.)
-            throw new ArgumentException(e.Message, nameof(specYaml));
-        }
-
+        await HandleAsync(new SweepStarted(definition));   // an invalid definition (ArgumentException) or another sweep's id changes nothing
         return Status();
     }
 

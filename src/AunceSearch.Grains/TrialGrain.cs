@@ -148,7 +148,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     {
         var meanF1 = folds.Average(r => r.MeanF1);
         var meanAcc = folds.Average(r => r.MeanAccuracy);
-        return new TrialEpochReport(_assignment!.Trial, epoch, _assignment.Metric == "accuracy" ? meanAcc : meanF1, meanF1, meanAcc, folds);
+        return new TrialEpochReport(_assignment!.Trial, epoch, _assignment.Metric == SweepMetric.Accuracy ? meanAcc : meanF1, meanF1, meanAcc, folds);
     }
 
     public async Task OnFoldFinishedAsync(int fold, string outcome, string? error)

@@ -6,14 +6,14 @@ namespace AunceSearch.Grains;
 
 /// <summary>
 /// The one mapping wire records (what travels in a trial assignment; made from the spec by
-/// <see cref="Coordination.SpecToWire"/>) → trainer options. The CLI's <c>aunce train</c> goes through the same two steps,
+/// <c>AunceSearch.Spec.SpecToDefinition</c>) → trainer options. The CLI's <c>aunce train</c> goes through the same two steps,
 /// so a configuration trains identically inside and outside a sweep.
 /// </summary>
 public static class WireMapping
 {
     public static DatasetSource ToSource(this DatasetRef d, int fold) => new()
     {
-        Format = d.Format,
+        Format = d.Format == DatasetFormat.Table ? "table" : "aunce-list",
         Root = d.Root,
         ListName = d.ListName,
         Fold = fold,
@@ -24,16 +24,17 @@ public static class WireMapping
         ImagesDirectory = d.Images,
         Split = d.Split switch
         {
-            "bp4d" or "disfa" => new FoldSplit { Kind = FoldSplitKind.Parts, Parts = FoldSplit.Published(d.Split)! },
-            "parts" => new FoldSplit { Kind = FoldSplitKind.Parts, Parts = d.Parts ?? [] },
-            "subjects" => new FoldSplit { Kind = FoldSplitKind.Subjects, Folds = d.SplitFolds },
+            DatasetSplit.Bp4d => new FoldSplit { Kind = FoldSplitKind.Parts, Parts = FoldSplit.Published("bp4d")! },
+            DatasetSplit.Disfa => new FoldSplit { Kind = FoldSplitKind.Parts, Parts = FoldSplit.Published("disfa")! },
+            DatasetSplit.Parts => new FoldSplit { Kind = FoldSplitKind.Parts, Parts = d.Parts ?? [] },
+            DatasetSplit.Subjects => new FoldSplit { Kind = FoldSplitKind.Subjects, Folds = d.SplitFolds },
             _ => new FoldSplit { Kind = FoldSplitKind.Lists, ListPattern = d.FoldLists },
         },
         SkipBad = d.SkipBad,
         Cache = d.Cache switch
         {
-            "memory" => DataCache.Memory,
-            "stream" => DataCache.Stream,
+            DataCacheMode.Memory => DataCache.Memory,
+            DataCacheMode.Stream => DataCache.Stream,
             _ => DataCache.Auto,
         },
         Workers = d.Workers,
@@ -54,9 +55,22 @@ public static class WireMapping
         Pretrained = m.Pretrained,
     };
 
+    /// <summary>The trainer's device name.</summary>
+    public static string ToOptions(this TrainingDevice d) => d switch
+    {
+        TrainingDevice.Cpu => "cpu",
+        TrainingDevice.Cuda => "cuda",
+        _ => "auto",
+    };
+
     public static AugmentOptions ToOptions(this AugmentRef? a) => a is null ? new AugmentOptions() : new()
     {
-        Mode = a.Mode,
+        Mode = a.Mode switch
+        {
+            AugmentMode.Basic => "basic",
+            AugmentMode.None => "none",
+            _ => "enhance",
+        },
         FlipProbability = a.Flip,
         JitterProbability = a.Jitter,
         Brightness = a.Brightness,

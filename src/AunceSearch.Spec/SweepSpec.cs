@@ -42,7 +42,7 @@ public sealed record DatasetSpec
     /// <summary>"aunce-list": the AUNCE list-file layout (BP4D/DISFA) under <see cref="Root"/>; "table": one label table with a header.</summary>
     public string Format { get; init; } = "aunce-list";
 
-    /// <summary>table: the label table (absolute).</summary>
+    /// <summary>table: the label table, relative to <see cref="Root"/> (or absolute).</summary>
     public string Labels { get; init; } = "labels.csv";
 
     /// <summary>table: the folder image paths are relative to, relative to the root.</summary>
@@ -213,15 +213,6 @@ public sealed record SearchSpec
     /// <summary>Warm start: results of earlier sweeps that samplers learn from (complete observations).</summary>
     public ImmutableArray<(ImmutableSortedDictionary<string, string> Config, double Value)> SeedResults { get; init; } = [];
 
-    /// <summary>The configured sampler.</summary>
-    public ISampler CreateSampler(ulong seed) => Sampler switch
-    {
-        "grid" => new GridSampler(seed, GridPoints),
-        "sobol" => new SobolSampler(seed),
-        "tpe" => new TpeSampler(seed, Tpe with { Direction = Mode }),
-        _ => new RandomSampler(seed),
-    };
-
     public required SearchSpace Space { get; init; }
 
     public required SchedulerSpec Scheduler { get; init; }
@@ -278,32 +269,6 @@ public sealed record SchedulerSpec
 
     /// <summary>Stop a trial on partial folds when even an optimistic fold mean would be stopped (<c>PartialFoldPruning</c>).</summary>
     public bool PartialFolds { get; init; }
-
-    /// <summary>Builds the scheduler for a sweep (the sweep id names Hyperband's study for its bracket hash).</summary>
-    public Search.Schedulers.ITrialScheduler Create(int maxT, Direction direction, string sweepId, SearchSpace? space = null, ulong seed = 0)
-    {
-        var asha = new AshaOptions { GracePeriod = GracePeriod, ReductionFactor = ReductionFactor, MaxT = maxT, Direction = direction, SmallRungPolicy = SmallRungPolicy };
-        return Kind switch
-        {
-            "asha" when Variant == "stopping" && Objectives.Length >= 2 => new Search.Schedulers.MultiObjectiveAshaScheduler(
-                new Search.Schedulers.MultiObjectiveAsha(asha, [.. Objectives.Select(o => o.Direction)])),
-            "asha" when Variant == "stopping" => new Search.Schedulers.AshaStoppingScheduler(asha),
-            "asha" => new Search.Schedulers.AshaPromotionScheduler(asha, MinEarlyStoppingRate),
-            "successive_halving" => new Search.Schedulers.PrunerScheduler(
-                new Search.Pruners.SuccessiveHalvingPruner(GracePeriod, ReductionFactor, MinEarlyStoppingRate, BootstrapCount, direction), maxT, Kind),
-            "hyperband" => new Search.Schedulers.PrunerScheduler(
-                new Search.Pruners.HyperbandPruner(GracePeriod, Math.Max(maxT, GracePeriod + 1), ReductionFactor, BootstrapCount, sweepId, direction), maxT, Kind),
-            "hyperband_sync" => new Search.Schedulers.SynchronousHyperbandScheduler(maxT, ReductionFactor, GracePeriod, direction),
-            "median" => new Search.Schedulers.PrunerScheduler(
-                Search.Pruners.PercentilePruner.Median(StartupTrials, WarmupSteps, IntervalSteps, MinTrials, direction), maxT, Kind),
-            "percentile" => new Search.Schedulers.PrunerScheduler(
-                new Search.Pruners.PercentilePruner(Percentile, StartupTrials, WarmupSteps, IntervalSteps, MinTrials, direction), maxT, Kind),
-            "median_stopping" => new Search.Schedulers.PrunerScheduler(new Search.Pruners.MedianStoppingRule(GracePeriod, MinSamples, direction), maxT, Kind),
-            "pbt" => new Search.Schedulers.PbtTrialScheduler(maxT, new Search.Schedulers.PbtScheduler(
-                space ?? throw new ArgumentException("pbt needs the search space (to resample)"), Pbt with { Direction = direction }, seed)),
-            _ => new Search.Schedulers.FifoScheduler(maxT),
-        };
-    }
 }
 
 /// <summary>Names and defaults of the hyperparameters the trainer understands.</summary>

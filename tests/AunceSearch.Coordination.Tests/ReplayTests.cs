@@ -1,5 +1,6 @@
 using System.Globalization;
 using AunceSearch.Contracts;
+using AunceSearch.Spec;
 
 namespace AunceSearch.Coordination.Tests;
 
@@ -14,6 +15,9 @@ public sealed class ReplayTests
     private const string Id = "replay";
 
     private static string Key(int trial, int fold, int epoch) => $"{Id}/t{trial:D3}/f{fold}/e{epoch:D4}.ckpt";
+
+    /// <summary>What a client submits: the spec parsed, validated and resolved into the typed definition.</summary>
+    private static SweepDefinition Definition(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/tmp").ToDefinition();
 
     private static string Spec(string scheduler, string extra = "") => $$"""
         name: replay
@@ -85,7 +89,7 @@ public sealed class ReplayTests
             return outcome;
         }
 
-        Apply(new SweepStarted(spec, "spec.yaml", "/tmp"));
+        Apply(new SweepStarted(Definition(spec)));
         for (var turn = 0; legs.Count > 0; turn++)
         {
             Assert.True(turn < 10_000, "the simulated sweep does not end");
@@ -162,11 +166,12 @@ public sealed class ReplayTests
         var coordinator = new SweepCoordinator(Id, Key);
         Assert.False(coordinator.Apply(new SweepResumed()).Changed);   // no sweep yet
         var spec = Spec("{kind: asha, grace_period: 1, reduction_factor: 2}");
-        var started = coordinator.Apply(new SweepStarted(spec, "spec.yaml", "/tmp"));
+        var started = coordinator.Apply(new SweepStarted(Definition(spec)));
         Assert.True(started.Changed);
         Assert.Equal(3, started.Commands.OfType<StartTrial>().Count());   // max_concurrent_trials
-        Assert.False(coordinator.Apply(new SweepStarted(spec, "spec.yaml", "/tmp")).Changed);   // submitted twice: one sweep
-        Assert.Throws<InvalidOperationException>(() => coordinator.Apply(new SweepStarted(spec.Replace("seed: 11", "seed: 12"), "spec.yaml", "/tmp")));
+        Assert.False(coordinator.Apply(new SweepStarted(Definition(spec))).Changed);   // submitted twice: one sweep
+        var refused = Assert.Throws<InvalidOperationException>(() => coordinator.Apply(new SweepStarted(Definition(spec.Replace("seed: 11", "seed: 12")))));
+        Assert.Contains("Seed: 11 → 12", refused.Message);   // the difference named
         Assert.False(coordinator.Apply(new TrialLegEnded(42, TrialState.Completed, null)).Changed);   // no such trial
 
         var stop = coordinator.Apply(new SweepCancelled());

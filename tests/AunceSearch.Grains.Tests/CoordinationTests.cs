@@ -31,7 +31,7 @@ public sealed class CoordinationTests
         await using var cluster = FakeTrainerClusters.Build(root, _ => new InstantTrainer(), slots: 64);
         await cluster.DeployAsync();
         var sweep = cluster.Client.GetGrain<ISweepGrain>($"many-{Guid.NewGuid():N}");
-        await sweep.StartAsync("""
+        await sweep.StartSpecAsync("""
             name: many
             seed: 2
             dataset: {root: data, folds: [1, 2], image_size: 32}

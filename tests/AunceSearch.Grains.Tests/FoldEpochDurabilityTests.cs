@@ -78,7 +78,7 @@ public sealed class FoldEpochDurabilityTests
         {
             await cluster.DeployAsync();
             var sweep = cluster.Client.GetGrain<ISweepGrain>("clean");
-            await sweep.StartAsync(Spec, "spec.yaml", root);
+            await sweep.StartSpecAsync(Spec, "spec.yaml", root);
             expected = await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(1));
         }
 
@@ -88,7 +88,7 @@ public sealed class FoldEpochDurabilityTests
         {
             await cluster.DeployAsync();
             var sweep = cluster.Client.GetGrain<ISweepGrain>("crashed");
-            await sweep.StartAsync(Spec, "spec.yaml", root);
+            await sweep.StartSpecAsync(Spec, "spec.yaml", root);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             while (!(await sweep.GetEventsAsync(0)).Any(e => e is { Kind: "fold-epoch", Trial: 0, Fold: 1, Epoch: 1 }))
             {

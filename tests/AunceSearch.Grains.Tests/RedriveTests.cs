@@ -54,7 +54,7 @@ public sealed class RedriveTests
         await cluster.DeployAsync();
         var id = $"redrive-{Guid.NewGuid():N}";
         var sweep = cluster.Client.GetGrain<ISweepGrain>(id);
-        await sweep.StartAsync("""
+        await sweep.StartSpecAsync("""
             name: redrive
             seed: 4
             dataset: {root: data, folds: [1, 2], image_size: 32}

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AunceSearch.Contracts;
+using AunceSearch.Spec;
 using AunceSearch.Training;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -50,7 +51,7 @@ public sealed class SweepTests(ClusterFixture fixture)
     public async Task A_small_sweep_completes_prunes_and_reports_a_best_trial_with_a_loadable_checkpoint()
     {
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"it-{Guid.NewGuid():N}");
-        await sweep.StartAsync(Spec(6), "spec.yaml", fixture.Root);
+        await sweep.StartSpecAsync(Spec(6), "spec.yaml", fixture.Root);
         var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
 
         Assert.Equal(SweepState.Completed, status.State);
@@ -86,7 +87,7 @@ public sealed class SweepTests(ClusterFixture fixture)
     {
         var sweepId = $"promo-{Guid.NewGuid():N}";
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>(sweepId);
-        await sweep.StartAsync(Spec(5, "{kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}"), "spec.yaml", fixture.Root);
+        await sweep.StartSpecAsync(Spec(5, "{kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}"), "spec.yaml", fixture.Root);
         var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
 
         Assert.Equal(SweepState.Completed, status.State);
@@ -121,7 +122,7 @@ public sealed class SweepTests(ClusterFixture fixture)
         var spec = Spec(2, "{kind: pbt, perturbation_interval: 2, quantile_fraction: 0.5, resample_probability: 0}")
             .Replace("epochs: 3", "epochs: 4", StringComparison.Ordinal)
             .Replace("  space:", "  mode: min\n  enqueue: [{lr: 0.01, temperature: 0.3}, {lr: 1.0e-3, temperature: 0.3}]\n  space:", StringComparison.Ordinal);
-        await sweep.StartAsync(spec, "spec.yaml", fixture.Root);
+        await sweep.StartSpecAsync(spec, "spec.yaml", fixture.Root);
         var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
 
         Assert.Equal(SweepState.Completed, status.State);
@@ -153,7 +154,7 @@ public sealed class SweepTests(ClusterFixture fixture)
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"moasha-{Guid.NewGuid():N}");
         var spec = Spec(4, "{kind: asha, variant: stopping, grace_period: 1, reduction_factor: 2}")
             .Replace("  space:", "  objectives: {f1: max, seconds: min}\n  space:", StringComparison.Ordinal);
-        await sweep.StartAsync(spec, "spec.yaml", fixture.Root);
+        await sweep.StartSpecAsync(spec, "spec.yaml", fixture.Root);
         var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
 
         Assert.Equal(SweepState.Completed, status.State);
@@ -169,7 +170,7 @@ public sealed class SweepTests(ClusterFixture fixture)
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"warm-{Guid.NewGuid():N}");
         var yaml = Spec(2, "{kind: none}").Replace("epochs: 3", "epochs: 1", StringComparison.Ordinal)
             .Replace("  trials: 2", "  trials: 2\n  enqueue: [{lr: 0.0042, temperature: 0.33}]", StringComparison.Ordinal);
-        await sweep.StartAsync(yaml, "spec.yaml", fixture.Root);
+        await sweep.StartSpecAsync(yaml, "spec.yaml", fixture.Root);
         var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(2));
         Assert.Equal(SweepState.Completed, status.State);
         Assert.Equal("0.0042", status.Trials[0].Hyperparameters["lr"]);
@@ -178,12 +179,33 @@ public sealed class SweepTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_bad_spec_is_rejected_and_leaves_no_sweep_behind()
+    public async Task An_invalid_definition_is_refused_with_the_field_named_and_leaves_no_sweep_behind()
     {
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"bad-{Guid.NewGuid():N}");
-        var e = await Assert.ThrowsAnyAsync<Exception>(() => sweep.StartAsync("name: x\ndataset: {root: d}\nsearch: {trials: -1}\n", "bad.yaml", fixture.Root));
-        Assert.Contains("bad.yaml:3", e.Message);
+        var good = SweepSpecLoader.Parse(Spec(2), "spec.yaml", fixture.Root).ToDefinition();
+
+        // A client of another version, and one that skipped validation: both refused by the grain, nothing stored.
+        var newer = await Assert.ThrowsAnyAsync<ArgumentException>(() => sweep.StartAsync(good with { Version = SweepDefinition.CurrentVersion + 1 }));
+        Assert.Contains($"Version: {SweepDefinition.CurrentVersion + 1} is not a sweep definition version", newer.Message);
+        var empty = await Assert.ThrowsAnyAsync<ArgumentException>(() => sweep.StartAsync(good with { Search = good.Search with { Trials = 0 } }));
+        Assert.Contains("Search.Trials: 0", empty.Message);
+        var twice = await Assert.ThrowsAnyAsync<ArgumentException>(() => sweep.StartAsync(good with { Folds = [1, 1] }));
+        Assert.Contains("Folds: a fold is listed twice", twice.Message);
         Assert.Equal(SweepState.Pending, (await sweep.GetStatusAsync()).State);
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => sweep.ResumeAsync());
+    }
+
+    [Fact]
+    public async Task A_different_definition_under_a_running_sweeps_id_is_refused_with_the_difference_named()
+    {
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"same-id-{Guid.NewGuid():N}");
+        var definition = SweepSpecLoader.Parse(Spec(2, "{kind: none}"), "spec.yaml", fixture.Root).ToDefinition();
+        await sweep.StartAsync(definition);
+        await sweep.StartAsync(definition with { });   // the same definition again (a client retrying): one sweep
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() =>
+            sweep.StartAsync(definition with { Training = definition.Training with { Epochs = definition.Training.Epochs + 1 } }));
+        Assert.Contains($"Training.Epochs: {definition.Training.Epochs} → {definition.Training.Epochs + 1}", e.Message);
+        await sweep.CancelAsync();
     }
 
     [Fact]
@@ -191,7 +213,7 @@ public sealed class SweepTests(ClusterFixture fixture)
     {
         var id = $"cancel-{Guid.NewGuid():N}";
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>(id);
-        await sweep.StartAsync(Spec(3).Replace("epochs: 3", "epochs: 500", StringComparison.Ordinal), "spec.yaml", fixture.Root);
+        await sweep.StartSpecAsync(Spec(3).Replace("epochs: 3", "epochs: 500", StringComparison.Ordinal), "spec.yaml", fixture.Root);
         var watch = Stopwatch.StartNew();
         while ((await sweep.GetEventsAsync(0)).All(e => e.Kind != "fold-epoch"))
         {

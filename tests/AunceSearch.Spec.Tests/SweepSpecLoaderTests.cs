@@ -1,3 +1,5 @@
+using AunceSearch.Contracts;
+using AunceSearch.Coordination;
 using AunceSearch.Search;
 
 namespace AunceSearch.Spec.Tests;
@@ -31,8 +33,8 @@ public class SweepSpecLoaderTests
         Assert.Equal("t", spec.Name);
         Assert.Equal(Path.GetFullPath("/base/data"), spec.Dataset.Root);
         Assert.Equal(new[] { 1, 2 }, spec.Dataset.Folds.ToArray());
-        Assert.Equal(3, spec.Search.Scheduler.Create(spec.Training.Epochs, spec.Search.Mode, "s").MaxSteps);
-        Assert.Equal("asha (promotion)", spec.Search.Scheduler.Create(3, spec.Search.Mode, "s").Name);
+        Assert.Equal(3, spec.ToDefinition().Search.Scheduler.Create(spec.Training.Epochs, OptimizeDirection.Maximize, "s").MaxSteps);
+        Assert.Equal("asha (promotion)", spec.ToDefinition().Search.Scheduler.Create(3, OptimizeDirection.Maximize, "s").Name);
         Assert.Equal(new[] { "lr", "temperature", "p_max", "p_aug", "p_mix", "p_min" }, spec.Search.Space.ParameterNames.ToArray());
         var config = spec.Resolve(new RandomSampler(spec.Seed).Sample(spec.Search.Space, 0));
         Assert.Equal("1.2", config["lambda_min"]);
@@ -162,8 +164,8 @@ public class SweepSpecLoaderTests
     [InlineData("grid", "GridSampler")]
     public void Samplers_are_chosen_by_name_and_tpe_is_the_default(string name, string type)
     {
-        Assert.Equal(type, Parse(Valid.Replace("  trials: 4", $"  trials: 4\n  sampler: {name}", StringComparison.Ordinal)).Search.CreateSampler(1).GetType().Name);
-        Assert.Equal("TpeSampler", Parse(Valid).Search.CreateSampler(1).GetType().Name);
+        Assert.Equal(type, Parse(Valid.Replace("  trials: 4", $"  trials: 4\n  sampler: {name}", StringComparison.Ordinal)).ToDefinition().Search.CreateSampler(1).GetType().Name);
+        Assert.Equal("TpeSampler", Parse(Valid).ToDefinition().Search.CreateSampler(1).GetType().Name);
         Assert.Contains("'annealing' is not one of", Error(Valid.Replace("  trials: 4", "  trials: 4\n  sampler: annealing", StringComparison.Ordinal)));
     }
 
@@ -352,7 +354,7 @@ public class PbtSpecTests
         var o = spec.Search.Scheduler.Pbt;
         Assert.Equal((2, 0, 0.25, 0.25), (o.PerturbationInterval, o.BurnInPeriod, o.QuantileFraction, o.ResampleProbability));
         Assert.Equal([1.5, 0.5], o.PerturbationFactors.ToArray());
-        var scheduler = spec.Search.Scheduler.Create(6, spec.Search.Mode, "s", spec.Search.Space, 1);
+        var scheduler = spec.ToDefinition().Search.Scheduler.Create(6, OptimizeDirection.Maximize, "s", spec.Search.Space, 1);
         Assert.Equal("pbt", scheduler.Name);
     }
 
@@ -388,7 +390,7 @@ public class ObjectivesSpecTests
     {
         var spec = SweepSpecLoader.Parse(Spec("{kind: asha, variant: stopping}", "{f1: max, seconds: min}"), "spec.yaml", "/base");
         Assert.Equal([("f1", Direction.Maximize), ("seconds", Direction.Minimize)], spec.Search.Scheduler.Objectives.ToArray());
-        Assert.StartsWith("multi-objective asha", spec.Search.Scheduler.Create(4, Direction.Maximize, "s").Name);
+        Assert.StartsWith("multi-objective asha", spec.ToDefinition().Search.Scheduler.Create(4, OptimizeDirection.Maximize, "s").Name);
     }
 
     [Theory]

@@ -1,0 +1,107 @@
+using AunceSearch.Contracts;
+using AunceSearch.Spec;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+
+namespace AunceSearch.Coordination.Tests;
+
+/// <summary>The typed sweep definition: what the client resolves a spec into, what grains receive and what the journal keeps.</summary>
+public sealed class DefinitionTests
+{
+    private static string Spec(string scheduler, string search = "") => $$$"""
+        name: definition
+        seed: 5
+        dataset: {root: data, folds: [1, 2, 3], image_size: 32, split: subjects, split_folds: 3, format: table, labels: labels.csv}
+        model: {encoder: resnet18, width: 16, feature_dim: 24}
+        training: {epochs: 6, device: cpu, positives: paper, augment: {mode: basic, flip: 0.25}}
+        search:
+          trials: 7
+          max_concurrent_trials: 2
+          metric: accuracy
+          scheduler: {{{scheduler}}}
+          space:
+            lr: {log_uniform: [1.0e-4, 1.0e-2]}
+            batch_size: {choice: [16, 32]}
+            temperature: {uniform: [0.05, 0.5], when: {batch_size: [32]}}
+            probabilities: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0.1}}
+        {{{search}}}
+        """;
+
+    public static TheoryData<string, string, Type> Schedulers => new()
+    {
+        { "{kind: asha, variant: promotion, grace_period: 1, reduction_factor: 3}", "asha (promotion)", typeof(AshaScheduling) },
+        { "{kind: asha, variant: stopping, grace_period: 2, small_rung_policy: optuna}", "asha (stopping)", typeof(AshaScheduling) },
+        { "{kind: successive_halving, min_resource: 1, reduction_factor: 2}", "successive_halving", typeof(SuccessiveHalvingScheduling) },
+        { "{kind: hyperband, min_resource: 1, reduction_factor: 2}", "hyperband", typeof(HyperbandScheduling) },
+        { "{kind: hyperband_sync, min_resource: 1, reduction_factor: 2}", "hyperband (synchronous)", typeof(SynchronousHyperbandScheduling) },
+        { "{kind: median, n_warmup_steps: 1}", "median", typeof(MedianScheduling) },
+        { "{kind: percentile, percentile: 40}", "percentile", typeof(PercentileScheduling) },
+        { "{kind: median_stopping, grace_period: 1, min_samples: 2}", "median_stopping", typeof(MedianStoppingScheduling) },
+        { "{kind: pbt, perturbation_interval: 2, perturbation_factors: [1.5, 0.5]}", "pbt", typeof(PbtScheduling) },
+        { "{kind: none}", "none", typeof(FifoScheduling) },
+    };
+
+    private static SweepDefinition Resolve(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base").ToDefinition();
+
+    [Theory]
+    [MemberData(nameof(Schedulers))]
+    public void Every_scheduler_resolves_to_its_own_record_and_survives_the_wire_and_the_journal(string scheduler, string name, Type record)
+    {
+        var definition = Resolve(Spec(scheduler));
+        Assert.IsType(record, definition.Search.Scheduler);
+        definition.Validate();
+        Assert.StartsWith(name, definition.CreateScheduler("s", definition.Search.Space.ToSpace()).Name, StringComparison.Ordinal);
+
+        // Orleans' codec (what a grain call carries) and the journal's JSON both give back an equal definition.
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        var wired = serializer.Deserialize<SweepDefinition>(serializer.SerializeToArray(definition))!;
+        Assert.Null(DefinitionDiff.First(definition, wired));
+        var journaled = Assert.IsType<SweepStarted>(SweepJournalCodec.Decode(SweepJournalCodec.Encode(new SweepStarted(definition)), "test")).Definition;
+        Assert.Null(DefinitionDiff.First(definition, journaled));
+    }
+
+    [Fact]
+    public void A_spec_resolves_to_typed_values_with_absolute_paths_and_no_yaml()
+    {
+        var d = Resolve(Spec("{kind: none}", "  sampler: tpe\n  tpe: {n_startup_trials: 3}"));
+        Assert.Equal(SweepDefinition.CurrentVersion, d.Version);
+        Assert.Equal(Path.GetFullPath("/base/data"), d.Dataset.Root);
+        Assert.Equal("labels.csv", d.Dataset.Labels);   // relative to the (absolute) root
+        Assert.Equal((DatasetFormat.Table, DatasetSplit.Subjects, 3), (d.Dataset.Format, d.Dataset.Split, d.Dataset.SplitFolds));
+        Assert.Equal([1, 2, 3], d.Folds);
+        Assert.Equal(("resnet18", 16, 24), (d.Model.Encoder, d.Model.Width, d.Model.FeatureDim));
+        Assert.Equal((6, TrainingDevice.Cpu, AugmentMode.Basic, 0.25), (d.Training.Epochs, d.Training.Device, d.Training.Augment.Mode, d.Training.Augment.Flip));
+        Assert.Equal((SweepMetric.Accuracy, OptimizeDirection.Maximize, 7, 2), (d.Search.Metric, d.Search.Direction, d.Search.Trials, d.Search.MaxConcurrentTrials));
+        Assert.Equal(3, Assert.IsType<TpeSampling>(d.Search.Sampler).StartupTrials);
+
+        var space = d.Search.Space;
+        Assert.True(Assert.IsType<FloatParameter>(space.Single(p => p.Name == "lr")).Log);
+        Assert.Equal(["16", "32"], Assert.IsType<CategoricalParameter>(space.Single(p => p.Name == "batch_size")).Choices);
+        Assert.Equal(new ParameterCondition("batch_size", ["32"]).Parameter, space.Single(p => p.Name == "temperature").When?.Parameter);
+        var simplex = Assert.IsType<SimplexParameter>(space.Single(p => p.Name == "probabilities"));
+        Assert.Equal(["p_max", "p_aug", "p_mix", "p_min"], simplex.Components);
+        Assert.Equal(0.1, simplex.Fixed["p_min"]);
+        Assert.Equal("0.8", d.Training.Hyperparameters["lambda_maj"]);   // fixed values carried, defaults filled in
+    }
+
+    [Fact]
+    public void The_first_difference_between_two_definitions_is_named_with_both_values()
+    {
+        var d = Resolve(Spec("{kind: asha, reduction_factor: 2}"));
+        Assert.Null(DefinitionDiff.First(d, Resolve(Spec("{kind: asha, reduction_factor: 2}"))));
+        Assert.Equal("Search.Scheduler.ReductionFactor: 2 → 3", DefinitionDiff.First(d, Resolve(Spec("{kind: asha, reduction_factor: 3}"))));
+        Assert.Equal("Search.Scheduler.$kind: \"asha\" → \"none\"", DefinitionDiff.First(d, Resolve(Spec("{kind: none}"))));
+        Assert.Equal("Folds[2]: 3 → 4", DefinitionDiff.First(d, d with { Folds = [1, 2, 4] }));
+    }
+
+    [Fact]
+    public void Contracts_depend_on_no_AunceSearch_project_and_the_coordinator_on_no_Orleans_runtime_or_spec()
+    {
+        static string[] References(Type t) => [.. t.Assembly.GetReferencedAssemblies().Select(a => a.Name ?? "")];
+        Assert.DoesNotContain(References(typeof(SweepDefinition)), n => n.StartsWith("AunceSearch", StringComparison.Ordinal));
+        var coordinator = References(typeof(SweepCoordinator));
+        Assert.DoesNotContain("AunceSearch.Spec", coordinator);
+        Assert.DoesNotContain(coordinator, n => n.StartsWith("Orleans.Runtime", StringComparison.Ordinal) || n.StartsWith("TorchSharp", StringComparison.Ordinal));
+        Assert.Contains("AunceSearch.Search", coordinator);   // a reference that is there is found: the check can fail
+    }
+}
