@@ -16,24 +16,54 @@ using Orleans.Runtime;
 using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 
-// aunce-coordinator-bench [--trials 100,1000,10000] [--epochs 4] [--concurrency 64] [--seconds 60]
+// aunce-coordinator-bench [--trials 100,1000,10000] [--epochs 4] [--concurrency 64] [--seconds 60] [--scheduler asha|none] [--flush true|false]
 // One embedded silo exactly as `aunce sweep run` composes it (file grain storage, local checkpoint store), with the fold
 // trainer replaced by a synthetic one (no torch), so what is measured is the coordination: fold grains -> trial grains ->
 // the sweep grain's decisions and state writes. Per size: trial epoch reports handled per second, and the grain-state
 // bytes written per report (mean and last).
+// A fault nobody awaited is a defect (it found one: a fold ending a leg after a later leg had deactivated it); say so.
+var unobserved = 0;
+TaskScheduler.UnobservedTaskException += (_, e) =>
+{
+    if (Interlocked.Increment(ref unobserved) <= 3)
+    {
+        Console.Error.WriteLine("unobserved task exception: " + e.Exception.InnerException);
+    }
+};
 var trialsList = Arg("--trials", "100,1000,10000").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
 var epochs = int.Parse(Arg("--epochs", "4"), CultureInfo.InvariantCulture);
 var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
 var seconds = double.Parse(Arg("--seconds", "60"), CultureInfo.InvariantCulture);
-var flush = Arg("--flush", "true") == "true";   // false: state files are written but not flushed to disk (what the flush costs)
-Console.WriteLine($"coordinator bench: {Environment.ProcessorCount} cores, {epochs} epochs per trial, 1 fold, {concurrency} concurrent trials, ASHA (promotion), " +
+var flush = Arg("--flush", "true") == "true";
+var scheduler = Arg("--scheduler", "asha");   // asha: most reports end a leg (the rung); none: every trial reports every epoch
+// --direct: the sweep grain alone. Its folds start and idle (no trainer reports); the benchmark itself sends each trial's
+// fold epoch and trial epoch to the sweep grain, as trial grains do, from --concurrency tasks: what the coordinator can take.
+var direct = Array.IndexOf(args, "--direct") >= 0;
+if (direct)
+{
+    scheduler = "none";
+}
+
+var schedulerSpec = scheduler switch
+{
+    "asha" => "{kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}",
+    "none" => "{kind: none}",
+    _ => throw new ArgumentException($"--scheduler: '{scheduler}' is neither asha nor none"),
+};   // false: state files are written but not flushed to disk (what the flush costs)
+Console.WriteLine($"coordinator bench{(direct ? " (--direct: reports sent straight to the sweep grain)" : "")}: {Environment.ProcessorCount} cores, {epochs} epochs per trial, 1 fold, " +
+                  $"{concurrency} concurrent {(direct ? "senders" : "trials")}, {(scheduler == "asha" ? "ASHA (promotion)" : "no pruning")}, " +
                   $"random sampler, at most {seconds:0} s per size");
 Console.WriteLine($"{"trials",7} {"started",8} {"reports",8} {"seconds",8} {"reports/s",10} {"state writes",12} {"bytes/write mean",17} {"bytes/write last",17} {"bytes/report",13}");
 foreach (var trials in trialsList)
 {
-    var r = await RunAsync(trials, epochs, concurrency, TimeSpan.FromSeconds(seconds), !flush);
+    var r = await RunAsync(trials, epochs, concurrency, schedulerSpec, TimeSpan.FromSeconds(seconds), !flush, direct);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{trials,7} {r.Started,8} {r.Reports,8} {r.Seconds,8:0.0} {r.Reports / r.Seconds,10:0} {r.Writes,12} {r.Bytes / Math.Max(1, r.Writes),17:0} {r.LastWrite,17} {r.Bytes / Math.Max(1, r.Reports),13:0}"));
+}
+
+if (unobserved > 0)
+{
+    Console.Error.WriteLine($"{unobserved} unobserved task exception(s)");
 }
 
 return 0;
@@ -44,7 +74,7 @@ string Arg(string name, string fallback)
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
 
-static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite)> RunAsync(int trials, int epochs, int concurrency, TimeSpan cap, bool noFlush)
+static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite)> RunAsync(int trials, int epochs, int concurrency, string scheduler, TimeSpan cap, bool noFlush, bool direct)
 {
     var work = Path.Combine(Path.GetTempPath(), "aunce-coordinator-bench", Guid.NewGuid().ToString("N"));
     var data = Path.Combine(work, "data");
@@ -67,7 +97,15 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
     builder.Services.AddGrainStorage(GrainStorageNames.Sweeps, (sp, name) =>
         counter.Wrap(new FileGrainStorage(name, Path.Combine(work, "state"), sp.GetService<IGrainStorageSerializer>()
             ?? new OrleansGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.Serializer>()), flushToDisk: !noFlush)));
-    builder.Services.AddSingleton<IFoldTrainingRunner, SyntheticTrainer>();
+    if (direct)
+    {
+        builder.Services.AddSingleton<IFoldTrainingRunner, IdleTrainer>();
+    }
+    else
+    {
+        builder.Services.AddSingleton<IFoldTrainingRunner, SyntheticTrainer>();
+    }
+
     using var host = builder.Build();
     await host.StartAsync();
     try
@@ -79,12 +117,17 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
             training: {epochs: {{epochs}}, device: cpu}
             search:
               trials: {{trials}}
-              max_concurrent_trials: {{concurrency}}
+              max_concurrent_trials: {{(direct ? trials : concurrency)}}
               sampler: random
-              scheduler: {kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}
+              scheduler: {{scheduler}}
               space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}, temperature: {uniform: [0.05, 0.5]} }
             """;
         var sweep = host.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>($"bench-{trials}-{Guid.NewGuid():N}");
+        if (direct)
+        {
+            return await DirectAsync(sweep, SweepSpecLoader.Parse(spec, "bench.yaml", work).ToDefinition(), trials, epochs, concurrency, counter, () => Volatile.Write(ref stopping, true));
+        }
+
         var watch = Stopwatch.StartNew();
         await sweep.StartAsync(SweepSpecLoader.Parse(spec, "bench.yaml", work).ToDefinition());
         SweepStatus status;
@@ -122,6 +165,46 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
     }
 }
 
+// Starts every trial (their folds idle), then sends each trial's epochs — a fold epoch, then the trial epoch, as a trial
+// grain does — from `senders` tasks, trials interleaved; counts the journal writes from the first report to the last.
+static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite)> DirectAsync(
+    ISweepGrain sweep, SweepDefinition definition, int trials, int epochs, int senders, CountingStorage counter, Action stopping)
+{
+    var status = await sweep.StartAsync(definition);
+    while (status.Trials.Length < trials)
+    {
+        await Task.Delay(100);
+        status = await sweep.GetStatusAsync();
+    }
+
+    var (writes0, bytes0) = (counter.Writes, counter.Bytes);
+    var watch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, senders).Select(async sender =>
+    {
+        await Task.Yield();
+        for (var epoch = 1; epoch <= epochs; epoch++)
+        {
+            for (var trial = sender; trial < trials; trial += senders)
+            {
+                var f1 = 0.3 + (0.01 * epoch) + (trial % 7 * 0.001);
+                var fold = new FoldEpochReport(trial, 1, epoch, f1, 0.6, 1.0 / epoch, [f1, f1, f1], 0.001,
+                    $"bench/t{trial:D3}/f1/e{epoch:D4}.ckpt", $"bench/t{trial:D3}/f1/e{epoch:D4}.ckpt", "bench")
+                {
+                    AccuracyPerAu = [0.6, 0.6, 0.6], AllActiveF1PerAu = [0.3, 0.3, 0.3], MajorityAccuracyPerAu = [0.7, 0.7, 0.7], AuNames = ["AU1", "AU2", "AU4"],
+                };
+                await sweep.OnFoldEpochAsync(fold);
+                await sweep.ReportAsync(new TrialEpochReport(trial, epoch, f1, f1, 0.6, [fold]));
+            }
+        }
+    }));
+    var elapsed = watch.Elapsed.TotalSeconds;
+    status = await sweep.GetStatusAsync();
+    var reports = status.Trials.Sum(t => (long)t.History.Length);
+    stopping();
+    await sweep.CancelAsync();
+    return (status.Trials.Length, reports, elapsed, counter.Writes - writes0, counter.Bytes - bytes0, counter.Last);
+}
+
 static int FreePort()
 {
     using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -154,6 +237,23 @@ internal sealed class SyntheticTrainer : IFoldTrainingRunner
         }
 
         return Task.FromResult<(TrainingOutcome, Exception?)>((TrainingOutcome.Completed, null));
+    }
+}
+
+/// <summary>A trainer that never finishes an epoch: its fold idles until it is stopped (--direct sends the reports itself).</summary>
+internal sealed class IdleTrainer : IFoldTrainingRunner
+{
+    public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return (TrainingOutcome.Cancelled, null);
     }
 }
 

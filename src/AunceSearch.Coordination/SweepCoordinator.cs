@@ -382,16 +382,21 @@ public sealed class SweepCoordinator
     private void Fill()
     {
         var spec = _spec!;
+        List<int> RunningNow() => [.. _s.Trials.Values.Where(t => t.State == TrialState.Running).Select(t => t.Trial).OrderBy(t => t)];
+        var running = RunningNow();   // kept up to date below: one scan per Fill, not one per trial started
         while (_s.State == SweepState.Running)
         {
-            var running = _s.Trials.Values.Where(t => t.State == TrialState.Running).Select(t => t.Trial).ToList();
             if (running.Count >= spec.Search.MaxConcurrentTrials)
             {
                 return;
             }
 
             var job = _scheduler!.NextJob(_schedulerState!, _s.NextTrial < spec.Search.Trials, running);
-            ApplyOutbox();
+            if (ApplyOutbox())
+            {
+                running = RunningNow();
+            }
+
             if (job is null)
             {
                 break;
@@ -402,7 +407,7 @@ public sealed class SweepCoordinator
             if (job.IsNew)
             {
                 _s.NextTrial = Math.Max(_s.NextTrial, job.Trial + 1);
-                var sampled = _sampler!.Sample(_space!, job.Trial, Observations());
+                var sampled = _sampler!.Sample(_space!, job.Trial, new Deferred<Observation>(Observations));   // O(trials): built only by samplers that learn
                 if (job.Trial < spec.Search.Enqueued.Length)
                 {
                     // Warm start: an enqueued configuration; what it leaves out comes from the sampler.
@@ -439,9 +444,14 @@ public sealed class SweepCoordinator
             }
 
             _commands.Add(new StartTrial(Assignment(job.Trial, hp, job.TargetStep, fromEpoch, _s.Trials[job.Trial].SeedCheckpointKeys)));
+            var at = running.BinarySearch(job.Trial);
+            if (at < 0)
+            {
+                running.Insert(~at, job.Trial);
+            }
         }
 
-        if (_s.State == SweepState.Running && _s.Trials.Values.All(t => t.State != TrialState.Running))
+        if (_s.State == SweepState.Running && running.Count == 0)
         {
             foreach (var d in _scheduler!.Finish(_schedulerState!))
             {
@@ -484,8 +494,10 @@ public sealed class SweepCoordinator
         t.LastValue, t.LastEpoch))];
 
     /// <summary>Applies and records decisions the scheduler made about other trials (e.g. a synchronous rung cut).</summary>
-    private void ApplyOutbox()
+    /// <summary>Returns whether a running trial was stopped.</summary>
+    private bool ApplyOutbox()
     {
+        var stopped = false;
         foreach (var d in _schedulerState!.TakeOutbox())
         {
             Record(d);
@@ -495,9 +507,12 @@ public sealed class SweepCoordinator
                 if (t.State == TrialState.Running)
                 {
                     _commands.Add(new StopTrial(d.Trial, d.Reason));
+                    stopped = true;
                 }
             }
         }
+
+        return stopped;
     }
 
     private void Record(SchedulerDecision d)
@@ -555,4 +570,20 @@ public sealed class SweepCoordinator
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
             ? d.ToString("G4", CultureInfo.InvariantCulture)
             : v;
+}
+
+/// <summary>A list built on first use: samplers that ignore history (random, Sobol, grid) never pay for it.</summary>
+internal sealed class Deferred<T>(Func<List<T>> build) : IReadOnlyList<T>
+{
+    private List<T>? _items;
+
+    private List<T> Items => _items ??= build();
+
+    public T this[int index] => Items[index];
+
+    public int Count => Items.Count;
+
+    public IEnumerator<T> GetEnumerator() => Items.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -39,6 +39,9 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
     /// <summary>The current leg's run (training, delivery, the end's report).</summary>
     private Task? _run;
 
+    /// <summary>How many legs this activation started: a leg's run ends the activation only if no later leg started meanwhile.</summary>
+    private int _legs;
+
     /// <summary>Set when the activation goes away while training (its silo drains): the leg is abandoned, not ended.</summary>
     private bool _draining;
 
@@ -82,7 +85,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         // Keep the activation alive while it trains, however long no message arrives.
         DelayDeactivation(TimeSpan.FromDays(7));
         _cancel = new CancellationTokenSource();
-        _run = RunAsync(assignment, _cancel.Token);
+        _run = RunAsync(assignment, ++_legs, _cancel.Token);
         return Task.CompletedTask;
     }
 
@@ -92,7 +95,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         return Task.CompletedTask;
     }
 
-    private async Task RunAsync(FoldAssignment a, CancellationToken cancellationToken)
+    private async Task RunAsync(FoldAssignment a, int leg, CancellationToken cancellationToken)
     {
         var t = a.Trial;
         var trial = GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(t.SweepId, t.Trial));
@@ -249,7 +252,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             // Its trial is out of reach: no end is reported (a new trial activation would take it for this leg's end). This
             // activation goes; the sweep's re-drive (or resume) starts a new one after the last stored epoch.
             _training = false;
-            DeactivateOnIdle();
+            EndActivation();
             return;
         }
 
@@ -265,11 +268,32 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             LogUndeliverableDetail(logger, e, this.GetPrimaryKeyString());
         }
 
-        if (!_training)
+        // A promotion may have started the next leg while the end was out, and that leg may even have ended and deactivated
+        // this activation already: only the latest leg decides.
+        if (!_training && leg == _legs)
+        {
+            EndActivation();
+        }
+    }
+
+    /// <summary>
+    /// Asks for this activation to go once its leg's run is over. The run is nobody's call, so nothing would observe a
+    /// failure here: when the silo is already shutting down (the activation or the runtime is gone) there is nothing to end.
+    /// </summary>
+    private void EndActivation()
+    {
+        try
         {
             DeactivateOnIdle();
         }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            LogAlreadyGone(logger, this.GetPrimaryKeyString(), e.Message);
+        }
     }
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Debug, Message = "Fold {FoldKey}: its activation was already gone when its leg ended ({Reason})")]
+    private static partial void LogAlreadyGone(ILogger logger, string foldKey, string reason);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Fold {FoldKey}: deactivated while training ({Reason}); training stops at the next step, the sweep restarts it elsewhere")]
     private static partial void LogDraining(ILogger logger, string foldKey, string reason);

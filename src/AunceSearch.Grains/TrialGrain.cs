@@ -25,7 +25,10 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     /// <summary>Counts the legs this activation has started.</summary>
     private int _leg;
 
-    private ISweepGrain Sweep => GrainFactory.GetGrain<ISweepGrain>(_assignment!.SweepId);
+    /// <summary>The sweep this trial reports to (one reference per activation: a trial never changes sweeps).</summary>
+    private ISweepGrain Sweep => _sweep ??= GrainFactory.GetGrain<ISweepGrain>(_assignment!.SweepId);
+
+    private ISweepGrain? _sweep;
 
     /// <summary>A promotion's next leg that arrived before this leg's folds had all ended; it starts when they have.</summary>
     private TrialAssignment? _pending;

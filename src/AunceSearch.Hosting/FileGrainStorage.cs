@@ -41,21 +41,30 @@ public sealed class FileGrainStorage(string name, string directory, IGrainStorag
         grainState.RecordExists = true;
     }
 
+    /// <summary>
+    /// Serialises on the caller's (grain's) thread, then checks, writes, flushes and renames on the thread pool: the flush
+    /// blocks for as long as the disk takes, and a grain must not block its scheduler — a reentrant one (the sweep) goes
+    /// on accepting calls meanwhile, whose inputs share its next write.
+    /// </summary>
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var path = PathOf(stateName, grainId);
-        CheckETag(path, grainState.ETag, grainId);
+        var etag = grainState.ETag;
         var bytes = serializer.Serialize(grainState.State).ToArray();
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var tmp = $"{path}.tmp-{Guid.NewGuid():N}";
-        await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        grainState.ETag = await Task.Run(() =>
         {
-            await file.WriteAsync(bytes);
-            file.Flush(flushToDisk);
-        }
+            CheckETag(path, etag, grainId);
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var tmp = $"{path}.tmp-{Guid.NewGuid():N}";
+            using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                file.Write(bytes);
+                file.Flush(flushToDisk);
+            }
 
-        File.Move(tmp, path, overwrite: true);
-        grainState.ETag = Hash(bytes);
+            File.Move(tmp, path, overwrite: true);
+            return Hash(bytes);
+        });
         grainState.RecordExists = true;
     }
 
