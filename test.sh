@@ -19,6 +19,7 @@ command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)   # Orleans Redis clustering and grain storage (the cluster test)
 /usr/bin/python3 -c "import optuna" >/dev/null 2>&1 || missing+=(python3-optuna)
 /usr/bin/python3 -c "import torch" >/dev/null 2>&1 || missing+=(python3-torch)   # the PyTorch peer of bench/gpu/run.sh --dry-run-cpu
+/usr/bin/python3 -c "import torchvision" >/dev/null 2>&1 || missing+=(python3-torchvision)   # ExportTests: exports rebuilt as torchvision models
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -21,6 +21,7 @@ internal static class Commands
         root.Subcommands.Add(Demo(stdout, stderr));
         root.Subcommands.Add(Sweep(stdout, stderr));
         root.Subcommands.Add(Train(stdout, stderr));
+        root.Subcommands.Add(CheckpointCommands(stdout));
         root.Subcommands.Add(Ablation(stdout, stderr));
         root.Subcommands.Add(Scheduler(stdout, stderr));
         root.Subcommands.Add(Loss(stdout, stderr));
@@ -150,6 +151,52 @@ internal static class Commands
         explain.SetAction(parse => SweepJournal.Explain(parse.GetValue(id)!, parse.GetValue(trial), stdout, stderr));
         sweep.Subcommands.Add(explain);
         return sweep;
+    }
+
+    private static Command CheckpointCommands(TextWriter stdout)
+    {
+        var sweepId = new Argument<string>("SWEEP") { Description = "the sweep's id (its journal under --journal)" };
+        var trial = IntOption("--trial", 0, "this trial's checkpoint (default: the sweep's best trial)");
+        var best = new Option<bool>("--best") { Description = "the sweep's best trial (the default)" };
+        var fold = IntOption("--fold", 0, "this fold's checkpoint (default: the trial's best fold on its test split)");
+        var format = new Option<string>("--format")
+        {
+            Description = "pt: a PyTorch state dict (torch.load); safetensors; native: the checkpoint as stored",
+            DefaultValueFactory = _ => "pt",
+            HelpName = "pt|safetensors|native",
+        }.AcceptOnlyFromAmong("pt", "safetensors", "native");
+        var output = new Option<string>("--output", "-o") { Description = "the file to write", HelpName = "PATH", Required = true };
+        var config = KeyValueOption("--config", "a checkpoint-store setting for a sweep that ran on a cluster, e.g. Aunce:Checkpoints:ConnectionString=... (repeatable)", "");
+        var journal = JournalOption();
+        var download = new Command("download", "export a trial's latest checkpoint (the best trial by default) as a PyTorch state dict, safetensors or as stored; prints its SHA-256")
+        {
+            sweepId, trial, best, fold, format, output, config, journal,
+        };
+        download.Validators.Add(r =>
+        {
+            if (r.GetValue(best) && r.GetValue(trial) is not null)
+            {
+                r.AddError("--trial and --best are alternatives: give one");
+            }
+        });
+        download.SetAction((parse, ct) => CheckpointCommand.DownloadAsync(new DownloadOptions(
+            parse.GetValue(sweepId)!,
+            parse.GetValue(trial),
+            parse.GetValue(fold),
+            parse.GetValue(format) switch
+            {
+                "safetensors" => Training.Export.ExportFormat.Safetensors,
+                "native" => Training.Export.ExportFormat.Native,
+                _ => Training.Export.ExportFormat.Pt,
+            },
+            Path.GetFullPath(parse.GetValue(output)!),
+            JournalRoot(parse, journal),
+            (parse.GetValue(config) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(g => g.Key, g => (string?)g.Last()[1], StringComparer.OrdinalIgnoreCase)), stdout, ct));
+
+        var command = new Command("checkpoint", "take a sweep's trained models");
+        command.Subcommands.Add(download);
+        return command;
     }
 
     private static Command Train(TextWriter stdout, TextWriter stderr)

@@ -13,19 +13,7 @@ namespace AunceSearch.Cli.Tests;
 /// </summary>
 public sealed class DeploymentFilesTests
 {
-    private static string RepoRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AunceSearch.sln")))
-            {
-                dir = dir.Parent;
-            }
-
-            return dir?.FullName ?? throw new DirectoryNotFoundException("repository root (AunceSearch.sln) not found");
-        }
-    }
+    private static string RepoRoot => AunceSearch.Tests.TestFixtures.RepositoryRoot;
 
     private static YamlMappingNode Compose()
     {

@@ -1,0 +1,87 @@
+using System.Globalization;
+using AunceSearch.Checkpoints;
+using AunceSearch.Contracts;
+using AunceSearch.Hosting;
+using AunceSearch.Training.Export;
+using Microsoft.Extensions.Configuration;
+
+namespace AunceSearch.Cli;
+
+/// <summary>What <c>aunce checkpoint download</c> was asked for.</summary>
+public sealed record DownloadOptions(string SweepId, int? Trial, int? Fold, ExportFormat Format, string Output, string JournalRoot, IReadOnlyDictionary<string, string?> Config);
+
+/// <summary>
+/// <c>aunce checkpoint download SWEEP [--trial N | --best] [--fold K] [--format pt|safetensors|native] -o PATH</c>: the
+/// sweep's journal names the trial's latest checkpoint per fold (its status.json), the sweep's saved settings (with
+/// --config on top) name the checkpoint store; the checkpoint is checked, exported and its SHA-256 printed.
+/// </summary>
+public static class CheckpointCommand
+{
+    public static async Task<int> DownloadAsync(DownloadOptions o, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var (journal, _, saved, _) = SweepJournal.Open(o.JournalRoot, o.SweepId);
+        var status = SweepJournal.ReadStatus(journal.Directory);
+        CheckpointChoice choice;
+        try
+        {
+            choice = CheckpointChoice.Pick(status, o.Trial, o.Fold);
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        var (trialNumber, fold, key) = (choice.Trial.Trial, choice.Fold, choice.Key);
+        var metricIsAccuracy = status.Metric == "accuracy";
+
+        var store = Store(saved, o.Config);
+        var data = await store.LoadAsync(key, cancellationToken)
+            ?? throw new PreflightException($"checkpoint {key} of sweep '{o.SweepId}' is not in the checkpoint store (looked at {store.Locate(key)}) " +
+                                            "(moved, deleted, or the sweep ran on a cluster whose store needs --config Aunce:Checkpoints:…)");
+        var origin = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["sweep"] = o.SweepId,
+            ["trial"] = trialNumber.ToString(CultureInfo.InvariantCulture),
+            ["fold"] = fold.Fold.ToString(CultureInfo.InvariantCulture),
+            ["checkpoint"] = key,
+            ["sweep_metric"] = status.Metric,
+            ["fold_test_value"] = (metricIsAccuracy ? fold.MeanAccuracy : fold.MeanF1).ToString("R", CultureInfo.InvariantCulture),
+        };
+        ExportResult result;
+        try
+        {
+            result = CheckpointExport.Export(data, $"checkpoint {key}", o.Format, o.Output, origin);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new PreflightException(e.Message);   // damaged or weightless: named, and nothing written
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PreflightException($"-o {o.Output}: cannot write the export ({e.Message})");
+        }
+
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"sweep {o.SweepId} trial {trialNumber}{(o.Trial is null ? " (best)" : "")} fold {fold.Fold}{(o.Fold is null ? " (best on its test split)" : "")} " +
+            $"epoch {fold.Epoch}: {status.Metric} {(metricIsAccuracy ? fold.MeanAccuracy : fold.MeanF1):0.0000}"));
+        stdout.WriteLine($"{o.Format.ToString().ToLowerInvariant()}: {result.Path} ({result.Bytes} bytes{(result.Tensors > 0 ? $", {result.Tensors} tensors" : "")})");
+        stdout.WriteLine($"sha256: {result.Sha256}");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The store the sweep's silo wrote to: its saved settings, with this command's --config on top.</summary>
+    private static ICheckpointStore Store(IReadOnlyDictionary<string, string?> saved, IReadOnlyDictionary<string, string?> overrides)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (k, v) in saved.Concat(overrides))
+        {
+            if (k.StartsWith("Aunce:Checkpoints:", StringComparison.OrdinalIgnoreCase))
+            {
+                values[k] = v;
+            }
+        }
+
+        var config = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        return CheckpointStoreFactory.Create(AunceConfiguration.Read(config).Checkpoints);
+    }
+}

@@ -1,0 +1,43 @@
+namespace AunceSearch.Contracts;
+
+/// <summary>A trial's latest checkpoint of one fold, chosen from a sweep's status.</summary>
+public sealed record CheckpointChoice(TrialSummary Trial, FoldEpochReport Fold, string Key, bool BestTrial, bool BestFold)
+{
+    /// <summary>The fold's test-split value of the sweep's metric.</summary>
+    public double Value(string metric) => metric == "accuracy" ? Fold.MeanAccuracy : Fold.MeanF1;
+
+    /// <summary>
+    /// The checkpoint of <paramref name="trial"/> (default: the sweep's best trial) and <paramref name="fold"/> (default:
+    /// the fold whose test split scored best on the sweep's metric; ties go to the lower fold number). Throws
+    /// <see cref="KeyNotFoundException"/> naming what is missing.
+    /// </summary>
+    public static CheckpointChoice Pick(SweepStatus status, int? trial, int? fold)
+    {
+        var number = trial ?? status.BestTrial
+            ?? throw new KeyNotFoundException($"sweep '{status.SweepId}': no trial has a checkpoint yet (no epoch reported)");
+        var summary = status.Trials.FirstOrDefault(t => t.Trial == number)
+            ?? throw new KeyNotFoundException($"sweep '{status.SweepId}' has no trial {number} (trials: 0-{status.Trials.Length - 1})");
+        if (summary.LastFolds.Length == 0 || summary.LastCheckpointKeys.Length != summary.LastFolds.Length)
+        {
+            throw new KeyNotFoundException($"sweep '{status.SweepId}' trial {number}: no epoch reported yet, so no checkpoint");
+        }
+
+        var accuracy = status.Metric == "accuracy";
+        int index;
+        if (fold is { } wanted)
+        {
+            index = Array.FindIndex(summary.LastFolds, f => f.Fold == wanted);
+            if (index < 0)
+            {
+                throw new KeyNotFoundException($"sweep '{status.SweepId}' trial {number} has no fold {wanted} (folds: {string.Join(", ", summary.LastFolds.Select(f => f.Fold))})");
+            }
+        }
+        else
+        {
+            index = summary.LastFolds.Select((f, k) => (Value: accuracy ? f.MeanAccuracy : f.MeanF1, f.Fold, k))
+                .OrderByDescending(x => x.Value).ThenBy(x => x.Fold).First().k;
+        }
+
+        return new CheckpointChoice(summary, summary.LastFolds[index], summary.LastCheckpointKeys[index], trial is null, fold is null);
+    }
+}
