@@ -84,7 +84,20 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         return Status();
     }
 
-    public Task<SweepStatus> GetStatusAsync() => Task.FromResult(Status());
+    /// <summary>
+    /// The status once every input applied so far is stored: the coordinator's state runs ahead of storage while a write is
+    /// in flight (the grain is reentrant), and a status that showed, say, "cancelled" before the cancel's event was visible
+    /// would let a follower stop short of that event.
+    /// </summary>
+    public async Task<SweepStatus> GetStatusAsync()
+    {
+        while (_stored < _applied)
+        {
+            await PersistAsync(_applied);   // more inputs may have arrived meanwhile: until none is pending
+        }
+
+        return Status();
+    }
 
     public Task<SweepEvent[]> GetEventsAsync(long afterSequence) => Task.FromResult(_coordinator.Events(afterSequence, _durableSequence));
 

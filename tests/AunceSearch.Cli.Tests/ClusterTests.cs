@@ -15,88 +15,21 @@ public sealed class ClusterTests
     private static string Redis => Environment.GetEnvironmentVariable("AUNCE_TEST_REDIS")
         ?? throw new InvalidOperationException("AUNCE_TEST_REDIS is not set: run ./test.sh, which starts Redis on loopback for this test");
 
-    private sealed class Silo : IDisposable
+    /// <summary>An <c>aunce silo</c> process configured by Aunce__* environment variables.</summary>
+    private sealed class Silo(string name, string work, IReadOnlyDictionary<string, string> settings) : IDisposable
     {
-        private readonly Process _process;
-        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly System.Text.StringBuilder _log = new();
+        private readonly AunceProcess _process = AunceProcess.Start(work, ["silo"], settings);
 
-        public Silo(string name, string work, IReadOnlyDictionary<string, string> settings)
-        {
-            Name = name;
-            var start = new ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = work,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                ArgumentList = { Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "silo" },
-            };
-            foreach (var (key, value) in settings)
-            {
-                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-            }
+        public string Name { get; } = name;
 
-            _process = Process.Start(start)!;
-            void Read(object? _, DataReceivedEventArgs e)
-            {
-                if (e.Data is null)
-                {
-                    return;
-                }
+        public Task StartedAsync() =>
+            _process.WaitForLineAsync(l => l.Contains("Application started", StringComparison.Ordinal), TimeSpan.FromMinutes(2), $"silo {Name} starting");
 
-                lock (_log)
-                {
-                    _log.AppendLine(e.Data);
-                }
+        public string Log => _process.Log;
 
-                if (e.Data.Contains("Application started", StringComparison.Ordinal))
-                {
-                    _started.TrySetResult();
-                }
-            }
+        public void Kill() => _process.Kill();   // SIGKILL
 
-            _process.OutputDataReceived += Read;
-            _process.ErrorDataReceived += Read;
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        public string Name { get; }
-
-        public async Task StartedAsync()
-        {
-            var exited = _process.WaitForExitAsync();
-            if (await Task.WhenAny(_started.Task, exited, Task.Delay(TimeSpan.FromMinutes(2))) != _started.Task)
-            {
-                throw new InvalidOperationException($"silo {Name} did not start:\n{Log}");
-            }
-        }
-
-        public string Log
-        {
-            get
-            {
-                lock (_log)
-                {
-                    return _log.ToString();
-                }
-            }
-        }
-
-        public void Kill()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);   // SIGKILL
-                _process.WaitForExit();
-            }
-        }
-
-        public void Dispose()
-        {
-            Kill();
-            _process.Dispose();
-        }
+        public void Dispose() => _process.Dispose();
     }
 
     private static int FreePort()

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace AunceSearch.Cli.Tests;
 
@@ -30,58 +29,12 @@ public sealed class SignalTests
             search: {trials: 2, max_concurrent_trials: 1, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} } }
             """);
         var journal = Path.Combine(work, "journal");
-        // Through perl (Debian's essential perl-base), which restores SIGINT's default before it execs dotnet (same pid): a test
-        // run started as a background job of a non-interactive shell inherits SIGINT ignored, and .NET honours an inherited ignore.
-        var start = new ProcessStartInfo("perl")
-        {
-            WorkingDirectory = work,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList =
-            {
-                "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\"", "dotnet",
-                Path.Combine(AppContext.BaseDirectory, "aunce.dll"), "sweep", "run", spec, "--journal", journal, "--id", "sig",
-            },
-        };
-        if (detach)
-        {
-            start.ArgumentList.Add("--on-interrupt");
-            start.ArgumentList.Add("detach");
-        }
-
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var firstEpoch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (output)
-            {
-                output.AppendLine(e.Data);
-            }
-
-            if (e.Data.Contains(" epoch 1: F1", StringComparison.Ordinal))
-            {
-                firstEpoch.TrySetResult();
-            }
-        };
-        var errors = new StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (errors)
-            {
-                errors.AppendLine(e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        string[] args = ["sweep", "run", spec, "--journal", journal, "--id", "sig", .. (detach ? (string[])["--on-interrupt", "detach"] : [])];
+        using var aunce = AunceProcess.Start(work, args);
+        var process = aunce.Process;
         try
         {
-            await firstEpoch.Task.WaitAsync(TimeSpan.FromMinutes(3));
+            await aunce.WaitForLineAsync(l => l.Contains(" epoch 1: F1", StringComparison.Ordinal), TimeSpan.FromMinutes(3), "the first fold epoch");
 
             // status.json is kept current while the sweep runs (so `sweep explain` works even after kill -9).
             var deadline = Stopwatch.StartNew();
@@ -105,8 +58,7 @@ public sealed class SignalTests
             }
             else
             {
-                using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-                await kill.WaitForExitAsync();
+                await aunce.SignalAsync(signal);
             }
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -116,26 +68,27 @@ public sealed class SignalTests
         {
             if (!process.HasExited)
             {
-                process.Kill(entireProcessTree: true);
+                aunce.Kill();
             }
         }
 
         process.WaitForExit();   // drains the redirected streams
-        var stdout = output.ToString();
+        var stdout = aunce.Output;
+        var errors = aunce.Errors;
         Assert.True(process.ExitCode == 1, $"exit {process.ExitCode}\n{stdout}\n{errors}");
         if (detach)
         {
             // Detached, not cancelled: the sweep is still running in its stored state; its folds stopped at a step.
-            Assert.Contains("interrupted: detached from sweep sig (1 trial(s) running; they stop at the next step", errors.ToString());
+            Assert.Contains("interrupted: detached from sweep sig (1 trial(s) running; they stop at the next step", errors);
             Assert.DoesNotContain("cancelled", stdout);
         }
         else
         {
-            Assert.Contains("sweep cancelled", stdout);
-            Assert.Contains("error: sweep cancelled", errors.ToString());
+            Assert.True(stdout.Contains("sweep cancelled", StringComparison.Ordinal) && errors.Contains("error: sweep cancelled", StringComparison.Ordinal),
+                $"not reported as cancelled:\n{aunce.Log}");
         }
 
-        Assert.False(errors.ToString().Contains(" at AunceSearch.", StringComparison.Ordinal), "a stack trace on stderr:\n" + errors);
+        Assert.False(errors.Contains(" at AunceSearch.", StringComparison.Ordinal), "a stack trace on stderr:\n" + errors);
         var sweepDir = Assert.Single(Directory.GetDirectories(journal));
         Assert.True(File.Exists(Path.Combine(sweepDir, "status.json")), "the journal's status.json was not written");
         using (var status = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(sweepDir, "status.json"))))
