@@ -38,15 +38,7 @@ public static class CheckpointCommand
         var data = await store.LoadAsync(key, cancellationToken)
             ?? throw new PreflightException($"checkpoint {key} of sweep '{o.SweepId}' is not in the checkpoint store (looked at {store.Locate(key)}) " +
                                             "(moved, deleted, or the sweep ran on a cluster whose store needs --config Aunce:Checkpoints:…)");
-        var origin = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["sweep"] = o.SweepId,
-            ["trial"] = trialNumber.ToString(CultureInfo.InvariantCulture),
-            ["fold"] = fold.Fold.ToString(CultureInfo.InvariantCulture),
-            ["checkpoint"] = key,
-            ["sweep_metric"] = status.Metric,
-            ["fold_test_value"] = (metricIsAccuracy ? fold.MeanAccuracy : fold.MeanF1).ToString("R", CultureInfo.InvariantCulture),
-        };
+        var origin = choice.Origin(o.SweepId, status.Metric);
         ExportResult result;
         try
         {

@@ -27,6 +27,7 @@ internal static class Commands
         root.Subcommands.Add(Loss(stdout, stderr));
         root.Subcommands.Add(Data(stdout));
         root.Subcommands.Add(Silo());
+        root.Subcommands.Add(Serve(stdout));
         return root;
     }
 
@@ -305,6 +306,30 @@ internal static class Commands
             return CliApp.Synthesize(parse.GetValue(dir)!, o, stdout);
         });
         return new Command("data", "datasets") { synth };
+    }
+
+    private static Command Serve(TextWriter stdout)
+    {
+        var port = new Option<int>("--port") { Description = "the loopback port of the HTTP API (default 8080)", HelpName = "P", DefaultValueFactory = _ => 8080 };
+        port.Validators.Add(r =>
+        {
+            if (Value<int>(r) is < 1 or > 65535)
+            {
+                r.AddError("--port must be between 1 and 65535");
+            }
+        });
+        var config = KeyValueOption("--config", "set a configuration value, e.g. Aunce:Api:Token=... (repeatable)", "");
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "also print silo and request logs (stderr)" };
+        var command = new Command("serve", "serve the HTTP API (sweeps, trials, live events, checkpoint downloads) on loopback, with an embedded silo that this folder's sweep commands submit to")
+        {
+            port, config, verbose,
+        };
+        command.SetAction((parse, ct) => ServeCommand.RunAsync(
+            parse.GetValue(port),
+            (parse.GetValue(config) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(g => g.Key, g => (string?)g.Last()[1], StringComparer.OrdinalIgnoreCase),
+            parse.GetValue(verbose), stdout, ct));
+        return command;
     }
 
     private static Command Silo()

@@ -47,10 +47,7 @@ public sealed class SweepJournal
     }
 
     /// <summary>Letters, digits, '-', '_' and '.', 1–100 characters, not starting with '.' (a directory name and a checkpoint-key segment).</summary>
-    public static string? IdProblem(string id) =>
-        id.Length is >= 1 and <= 100 && id[0] != '.' && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
-            ? null
-            : $"sweep id '{id}' must be 1-100 letters, digits, '-', '_' or '.', not starting with '.'";
+    public static string? IdProblem(string id) => GrainKeys.SweepIdProblem(id);
 
     private static SweepJournal? TryCreate(string root, string sweepId, string specYaml)
     {

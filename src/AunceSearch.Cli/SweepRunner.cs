@@ -43,15 +43,14 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
         var builder = CreateBuilder(config);
         var settings = AunceConfiguration.Read(builder.Configuration);
-        if (settings.Cluster.IsSet)
+        if (UseClient(builder, settings))
         {
-            // Submitted to a cluster: the store, the devices and the trainers are the silos' own; only the journal is here.
+            // Submitted to a cluster (or this folder's aunce serve): the store, the devices and the trainers are the
+            // silos' own; only the journal is here.
             if (CheckpointStoreProbe.WritableDirectory("--journal", options.JournalDirectory) is { } unwritable)
             {
                 throw new PreflightException($"sweep journal: {unwritable}");
             }
-
-            UseCluster(builder, settings.Cluster);
         }
         else
         {
@@ -89,11 +88,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
         var builder = CreateBuilder(config);
         var settings = AunceConfiguration.Read(builder.Configuration);
-        if (settings.Cluster.IsSet)
-        {
-            UseCluster(builder, settings.Cluster);
-        }
-        else if (settings.Silo.GrainStorage == "memory")
+        if (!UseClient(builder, settings) && settings.Silo.GrainStorage == "memory")
         {
             throw new UsageException($"sweep '{sweepId}' kept its state in memory (Aunce:Silo:GrainStorage=memory), so it ended with its process and cannot be resumed");
         }
@@ -113,6 +108,31 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             await stdout.WriteLineAsync($"sweep {sweepId} resumed ({status.State.ToString().ToLowerInvariant()}): " +
                                         $"{status.Trials.Count(t => t.State == TrialState.Running)} trial(s) running, {status.Trials.Length} of {status.TotalTrials} started");
         }, cancellationToken, yaml, specFile);
+    }
+
+    /// <summary>The local server a command of this folder submits to (set by <see cref="UseClient"/>).</summary>
+    private LocalServer? _server;
+
+    /// <summary>
+    /// Makes the host an Orleans client when there is something to submit to — a cluster (<c>Aunce:Cluster:Redis</c>), or
+    /// this folder's running <c>aunce serve</c> — and says whether it did; otherwise the command hosts its own silo.
+    /// </summary>
+    private bool UseClient(HostApplicationBuilder builder, AunceSettings settings)
+    {
+        if (settings.Cluster.IsSet)
+        {
+            UseCluster(builder, settings.Cluster);
+            return true;
+        }
+
+        _server = LocalServer.Find(Directory.GetCurrentDirectory());
+        if (_server is not { } server)
+        {
+            return false;
+        }
+
+        builder.UseOrleansClient(client => client.UseLocalhostClustering(server.GatewayPort, server.ServiceId, server.ClusterId));
+        return true;
     }
 
     /// <summary>
@@ -212,11 +232,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             throw new PreflightException($"sweep '{sweepId}': process {owner} did not cancel it within 30 s");
         }
 
-        if (settings.Cluster.IsSet)
-        {
-            UseCluster(builder, settings.Cluster);
-        }
-        else
+        if (!UseClient(builder, settings))
         {
             builder.AddAunceSilo();
         }
@@ -279,7 +295,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     private async Task<int> HostAndFollowAsync(HostApplicationBuilder builder, AunceSettings settings, SweepSpec? spec, string sweepId, SweepJournal journal,
         long seen, Func<ISweepGrain, Task> begin, CancellationToken cancellationToken, string? yaml = null, string? specFile = null)
     {
-        var client = settings.Cluster.IsSet;
+        var client = settings.Cluster.IsSet || _server is not null;
         if (!client)
         {
             builder.AddAunceSilo();
@@ -293,10 +309,19 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         {
             await host.StartAsync(cancellationToken);
         }
+        catch (Exception e) when (_server is not null && e is not OperationCanceledException)
+        {
+            throw new PreflightException($"this folder's aunce serve (pid {_server.Pid}, gateway 127.0.0.1:{_server.GatewayPort}) not reachable: {e.Message.Split('\n')[0]}");
+        }
         catch (Exception e) when (client && e is not OperationCanceledException)
         {
             throw new PreflightException($"cluster '{settings.Cluster.ClusterId}' (membership in Redis {settings.Cluster.Redis}) not reachable within " +
                                          $"{settings.Cluster.ConnectTimeoutSeconds} s: {e.Message.Split('\n')[0]}");
+        }
+
+        if (_server is not null)
+        {
+            await stdout.WriteLineAsync($"submitting to this folder's aunce serve (pid {_server.Pid}); watch it at {_server.Url}/api/sweeps/{sweepId}");
         }
 
         var exit = ExitCodes.Failed;
@@ -307,8 +332,8 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             await begin(sweep);
             if (client && options.Detach)
             {
-                await stdout.WriteLineAsync($"sweep {sweepId} runs on cluster '{settings.Cluster.ClusterId}'; follow it with: aunce sweep resume {sweepId} " +
-                                            $"--journal {options.JournalDirectory}");
+                await stdout.WriteLineAsync($"sweep {sweepId} runs on {(_server is null ? $"cluster '{settings.Cluster.ClusterId}'" : $"this folder's aunce serve (pid {_server.Pid})")}; " +
+                                            $"follow it with: aunce sweep resume {sweepId} --journal {options.JournalDirectory}");
                 return ExitCodes.Ok;
             }
 

@@ -6,6 +6,17 @@ public sealed record CheckpointChoice(TrialSummary Trial, FoldEpochReport Fold, 
     /// <summary>The fold's test-split value of the sweep's metric.</summary>
     public double Value(string metric) => metric == "accuracy" ? Fold.MeanAccuracy : Fold.MeanF1;
 
+    /// <summary>Where an export came from, as its metadata says (the same from the CLI and the HTTP API).</summary>
+    public Dictionary<string, string> Origin(string sweepId, string metric) => new(StringComparer.Ordinal)
+    {
+        ["sweep"] = sweepId,
+        ["trial"] = Trial.Trial.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["fold"] = Fold.Fold.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["checkpoint"] = Key,
+        ["sweep_metric"] = metric,
+        ["fold_test_value"] = Value(metric).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     /// <summary>
     /// The checkpoint of <paramref name="trial"/> (default: the sweep's best trial) and <paramref name="fold"/> (default:
     /// the fold whose test split scored best on the sweep's metric; ties go to the lower fold number). Throws

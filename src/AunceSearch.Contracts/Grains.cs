@@ -89,4 +89,40 @@ public static class GrainKeys
     public static string Trial(string sweepId, int trial) => $"{sweepId}/t{trial:D3}";
 
     public static string Fold(string sweepId, int trial, int fold) => $"{Trial(sweepId, trial)}/f{fold}";
+
+    /// <summary>The one sweep directory of a cluster.</summary>
+    public const string Directory = "all";
+
+    /// <summary>
+    /// Why <paramref name="sweepId"/> is not a valid sweep id (letters, digits, '-', '_' and '.', 1–100 characters, not
+    /// starting with '.': a directory name and a checkpoint-key segment), or null when it is.
+    /// </summary>
+    public static string? SweepIdProblem(string sweepId) =>
+        sweepId.Length is >= 1 and <= 100 && sweepId[0] != '.' && sweepId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? null
+            : $"sweep id '{sweepId}' must be 1-100 letters, digits, '-', '_' or '.', not starting with '.'";
 }
+
+/// <summary>
+/// Every sweep the cluster has started (key: <see cref="GrainKeys.Directory"/>): what the HTTP API and dashboards list.
+/// A sweep registers itself once its start is stored.
+/// </summary>
+public interface ISweepDirectoryGrain : IGrainWithStringKey
+{
+    /// <summary>Adds (or keeps) a sweep; idempotent.</summary>
+    Task AddAsync(SweepListing sweep);
+
+    /// <summary>Every registered sweep, in the order they started.</summary>
+    Task<SweepListing[]> ListAsync();
+}
+
+/// <summary>A sweep as a list shows it before its status is read.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.sweep-listing")]
+public sealed record SweepListing(
+    [property: Id(0)] string SweepId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] int Trials,
+    [property: Id(3)] int Folds,
+    [property: Id(4)] int Epochs,
+    [property: Id(5)] string Scheduler,
+    [property: Id(6)] string Sampler);

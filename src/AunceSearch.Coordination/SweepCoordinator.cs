@@ -96,6 +96,17 @@ public sealed class SweepCoordinator
     /// <summary>The sweep as submitted, or null before it is started.</summary>
     public SweepDefinition? Definition => _s.Definition;
 
+    /// <summary>What a sweep list shows of it (null before it is started).</summary>
+    public SweepListing? Listing => _spec is null ? null : new SweepListing(
+        _sweepId, _spec.Name, _spec.Search.Trials, _spec.Folds.Length, _spec.Training.Epochs, _scheduler!.Name,
+        _spec.Search.Sampler switch
+        {
+            TpeSampling => "tpe",
+            GridSampling => "grid",
+            SobolSampling => "sobol",
+            _ => "random",
+        });
+
     /// <summary>The decisions made so far, in order (each with its evidence).</summary>
     public IReadOnlyList<DecisionRecord> Decisions => _s.Decisions;
 

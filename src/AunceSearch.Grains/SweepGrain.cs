@@ -54,6 +54,7 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
         _applied = _stored = _log.Count;
         _durableSequence = _coordinator.Sequence;
+        await RegisterAsync();
         if (_coordinator.State == SweepState.Running)
         {
             await KeepRemindedAsync();
@@ -70,8 +71,14 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
     public async Task<SweepStatus> StartAsync(SweepDefinition definition)
     {
         await HandleAsync(new SweepStarted(definition));   // an invalid definition (ArgumentException) or another sweep's id changes nothing
+        await RegisterAsync();
         return Status();
     }
+
+    /// <summary>Lists the sweep in the cluster's directory (idempotent; also on every activation, in case a crash came between).</summary>
+    private Task RegisterAsync() => _coordinator.Listing is { } listing
+        ? GrainFactory.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).AddAsync(listing)
+        : Task.CompletedTask;
 
     public async Task<SweepStatus> ResumeAsync()
     {

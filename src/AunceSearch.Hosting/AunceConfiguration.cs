@@ -16,7 +16,8 @@ public sealed record AunceSettings(
     CheckpointStoreOptions Checkpoints,
     TrainingExecutorOptions Training,
     AunceTelemetryOptions Telemetry,
-    AunceClusterOptions Cluster);
+    AunceClusterOptions Cluster,
+    Api.AunceApiOptions Api);
 
 /// <summary>
 /// Reads the <c>Aunce:*</c> configuration strictly: a key that names no setting is an error with the closest valid name
@@ -36,6 +37,7 @@ public static class AunceConfiguration
         ["Training"] = typeof(TrainingExecutorOptions),
         ["Telemetry"] = typeof(AunceTelemetryOptions),
         ["Cluster"] = typeof(AunceClusterOptions),
+        ["Api"] = typeof(Api.AunceApiOptions),
     };
 
     /// <summary>Checks every key and value under <c>Aunce</c>, binds and validates each section; throws <see cref="AunceConfigurationException"/> on the first problem.</summary>
@@ -47,12 +49,14 @@ public static class AunceConfiguration
             Bind<CheckpointStoreOptions>(config, CheckpointStoreOptions.SectionName),
             Bind<TrainingExecutorOptions>(config, TrainingExecutorOptions.SectionName),
             Bind<AunceTelemetryOptions>(config, AunceTelemetryOptions.SectionName),
-            Bind<AunceClusterOptions>(config, AunceClusterOptions.SectionName));
+            Bind<AunceClusterOptions>(config, AunceClusterOptions.SectionName),
+            Bind<Api.AunceApiOptions>(config, Api.AunceApiOptions.SectionName));
         Validate(settings.Silo.Validate);
         Validate(settings.Checkpoints.Validate);
         Validate(settings.Training.Validate);
         Validate(settings.Telemetry.Validate);
         Validate(settings.Cluster.Validate);
+        Validate(settings.Api.Validate);
         settings.Telemetry.OtlpEndpoint ??= config["OTEL_EXPORTER_OTLP_ENDPOINT"];
         return settings;
     }

@@ -11,6 +11,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Placement;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -29,12 +30,17 @@ public static class AunceSiloHosting
     public static IHostApplicationBuilder AddAunceSilo(this IHostApplicationBuilder builder)
     {
         var config = builder.Configuration;
-        var (silo, checkpoints, training, telemetry, _) = AunceConfiguration.Read(config);
+        var (silo, checkpoints, training, telemetry, _, api) = AunceConfiguration.Read(config);
         builder.Services.AddAunceOptions(config);
 
         builder.Services.AddAunceTraining(checkpoints, training);
         builder.UseOrleans(orleans =>
         {
+            if (api.Enabled)
+            {
+                orleans.AddDashboard();   // served by the API's Kestrel under /orleans (MapAunceWeb)
+            }
+
             if (silo.Clustering == "redis")
             {
                 orleans.UseRedisClustering(silo.Redis!);

@@ -1,0 +1,407 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AunceSearch.Checkpoints;
+using AunceSearch.Contracts;
+using AunceSearch.Training.Export;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AunceSearch.Api;
+
+/// <summary>Where the API listens and the token that guards what mutates or downloads.</summary>
+public sealed class AunceApiOptions
+{
+    public const string SectionName = "Aunce:Api";
+
+    /// <summary>Whether a silo serves the API (<c>aunce serve</c> always does).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Kestrel URLs; loopback only by default.</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>
+    /// Bearer token for cancel, resume and checkpoint downloads. Required when <see cref="Urls"/> binds anything but
+    /// loopback; when set, required on loopback too.
+    /// </summary>
+    public string? Token { get; set; }
+
+    public void Validate()
+    {
+        foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new InvalidOperationException($"{SectionName}:Urls: '{url}' is not an http(s) URL");
+            }
+
+            var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip));
+            if (!loopback && string.IsNullOrEmpty(Token))
+            {
+                throw new InvalidOperationException($"{SectionName}:Urls: '{url}' is not loopback; set {SectionName}:Token (cancel, resume and downloads then need it)");
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The HTTP API: read-only views of sweeps (paged, sorted, filtered trials with per-AU metrics, decisions with their
+/// evidence), live events over server-sent events (resumable with <c>Last-Event-ID</c>), checkpoint downloads (exported
+/// on the server, streamed, SHA-256 in a header) and cancel/resume. Ids and numbers are validated before any grain is
+/// touched; checkpoint keys come from the sweep's own status, never from the request.
+/// </summary>
+public static class AunceApi
+{
+    /// <summary>The dashboard page (vanilla HTML, JS and SVG over this API; nothing from a CDN).</summary>
+    private static readonly Lazy<string> Dashboard = new(() =>
+    {
+        using var stream = typeof(AunceApi).Assembly.GetManifestResourceStream("dashboard.index.html")
+            ?? throw new InvalidOperationException("the dashboard page is not embedded in this build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    private static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
+
+    public static IServiceCollection AddAunceApi(this IServiceCollection services, AunceApiOptions options)
+    {
+        options.Validate();
+        services.AddSingleton(options);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        });
+        services.AddOpenApi();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAunceApi(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapGet("/", () => Results.Content(Dashboard.Value, "text/html; charset=utf-8")).ExcludeFromDescription();
+        var api = app.MapGroup("/api");
+        api.MapGet("/sweeps", ListSweeps).WithSummary("every sweep the cluster has started, with its state and best trial");
+        api.MapGet("/sweeps/{id}", GetSweep).WithSummary("a sweep: state, trial counts by state, best trial, metric");
+        api.MapGet("/sweeps/{id}/trials", ListTrials).WithSummary("a page of trials: sort by trial, value, epoch or state; filter by state");
+        api.MapGet("/sweeps/{id}/trials/{trial}", GetTrial).WithSummary("one trial: configuration, history, per-fold and per-AU metrics with baselines, decisions");
+        api.MapGet("/sweeps/{id}/decisions", ListDecisions).WithSummary("the scheduler's decisions with their evidence, optionally for one trial");
+        api.MapGet("/sweeps/{id}/events", StreamEvents).WithSummary("server-sent events after a cursor (?after=N or Last-Event-ID); ends with an 'end' event");
+        api.MapGet("/sweeps/{id}/checkpoint", DownloadCheckpoint).AddEndpointFilter(RequireToken)
+            .WithSummary("a trial's checkpoint (default: the best trial's best fold) as pt, safetensors or native; X-Checksum-Sha256 header");
+        api.MapPost("/sweeps/{id}/cancel", Cancel).AddEndpointFilter(RequireToken).WithSummary("cancel a running sweep");
+        api.MapPost("/sweeps/{id}/resume", Resume).AddEndpointFilter(RequireToken).WithSummary("resume a cancelled or interrupted sweep");
+        return app;
+    }
+
+    /// <summary>A sweep as lists show it.</summary>
+    public sealed record SweepRow(string Id, string Name, SweepState State, int TotalTrials, int Started, int Folds, int Epochs, string Scheduler, string Sampler,
+        string Metric, int? BestTrial, double? BestValue);
+
+    /// <summary>A trial as the trial table shows it.</summary>
+    public sealed record TrialRow(int Trial, TrialState State, int LastEpoch, int TargetEpoch, double? Value, double? MeanF1, double? MeanAccuracy,
+        IReadOnlyDictionary<string, string> Hyperparameters);
+
+    public sealed record Page<T>(int Total, int Offset, int Limit, IReadOnlyList<T> Items);
+
+    public sealed record SweepDetail(SweepRow Sweep, IReadOnlyDictionary<string, int> TrialsByState, int Decisions, long LastEventSequence, string? Error);
+
+    public sealed record TrialDetail(TrialSummary Trial, IReadOnlyList<DecisionRecord> Decisions);
+
+    private static async Task<IResult> ListSweeps(IGrainFactory grains)
+    {
+        var listed = await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListAsync();
+        var rows = await Task.WhenAll(listed.Select(async l => Row(l, await grains.GetGrain<ISweepGrain>(l.SweepId).GetStatusAsync())));
+        return Results.Ok(rows);
+    }
+
+    private static async Task<IResult> GetSweep(string id, IGrainFactory grains)
+    {
+        if (await Load(id, grains) is not (SweepListing listing, SweepStatus status))
+        {
+            return NotFoundOrBad(id);
+        }
+
+        var byState = status.Trials.GroupBy(t => t.State).ToDictionary(g => JsonNamingPolicy.CamelCase.ConvertName(g.Key.ToString()), g => g.Count());
+        return Results.Ok(new SweepDetail(Row(listing, status), byState, status.Decisions.Length, status.LastEventSequence, status.Error));
+    }
+
+    private static async Task<IResult> ListTrials(string id, IGrainFactory grains, int? offset, int? limit, string? sort, string? order, string? state)
+    {
+        if (Paging(offset, limit) is { } bad)
+        {
+            return bad;
+        }
+
+        TrialState? filter = null;
+        if (state is not null)
+        {
+            if (!Enum.TryParse<TrialState>(state, ignoreCase: true, out var s) || int.TryParse(state, out _))
+            {
+                return Bad($"state: '{state}' is not one of {string.Join(", ", Enum.GetNames<TrialState>().Select(n => n.ToLowerInvariant()))}");
+            }
+
+            filter = s;
+        }
+
+        if (sort is not (null or "trial" or "value" or "epoch" or "state"))
+        {
+            return Bad($"sort: '{sort}' is not one of trial, value, epoch, state");
+        }
+
+        if (order is not (null or "asc" or "desc"))
+        {
+            return Bad($"order: '{order}' is not asc or desc");
+        }
+
+        if (await Load(id, grains) is not (_, SweepStatus status))
+        {
+            return NotFoundOrBad(id);
+        }
+
+        IEnumerable<TrialSummary> trials = status.Trials.Where(t => filter is null || t.State == filter);
+        var desc = order == "desc";
+        trials = (sort ?? "trial") switch
+        {
+            "value" => desc ? trials.OrderByDescending(t => t.LastValue ?? double.NegativeInfinity).ThenBy(t => t.Trial)
+                : trials.OrderBy(t => t.LastValue ?? double.PositiveInfinity).ThenBy(t => t.Trial),
+            "epoch" => desc ? trials.OrderByDescending(t => t.LastEpoch).ThenBy(t => t.Trial) : trials.OrderBy(t => t.LastEpoch).ThenBy(t => t.Trial),
+            "state" => desc ? trials.OrderByDescending(t => t.State).ThenBy(t => t.Trial) : trials.OrderBy(t => t.State).ThenBy(t => t.Trial),
+            _ => desc ? trials.OrderByDescending(t => t.Trial) : trials.OrderBy(t => t.Trial),
+        };
+        var all = trials.ToList();
+        var (from, take) = (offset ?? 0, limit ?? 100);
+        return Results.Ok(new Page<TrialRow>(all.Count, from, take, [.. all.Skip(from).Take(take).Select(t => new TrialRow(
+            t.Trial, t.State, t.LastEpoch, t.TargetEpoch, t.LastValue, t.LastMeanF1, t.LastMeanAccuracy, t.Hyperparameters))]));
+    }
+
+    private static async Task<IResult> GetTrial(string id, string trial, IGrainFactory grains)
+    {
+        if (!int.TryParse(trial, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return Bad($"trial: '{trial}' is not a trial number");
+        }
+
+        if (await Load(id, grains) is not (_, SweepStatus status))
+        {
+            return NotFoundOrBad(id);
+        }
+
+        return status.Trials.FirstOrDefault(t => t.Trial == number) is { } summary
+            ? Results.Ok(new TrialDetail(summary, [.. status.Decisions.Where(d => d.Trial == number)]))
+            : Results.NotFound(new { error = $"sweep '{id}' has no trial {number}" });
+    }
+
+    private static async Task<IResult> ListDecisions(string id, IGrainFactory grains, int? trial, int? offset, int? limit)
+    {
+        if (Paging(offset, limit) is { } bad)
+        {
+            return bad;
+        }
+
+        if (await Load(id, grains) is not (_, SweepStatus status))
+        {
+            return NotFoundOrBad(id);
+        }
+
+        var decisions = status.Decisions.Where(d => trial is null || d.Trial == trial).ToList();
+        var (from, take) = (offset ?? 0, limit ?? 100);
+        return Results.Ok(new Page<DecisionRecord>(decisions.Count, from, take, [.. decisions.Skip(from).Take(take)]));
+    }
+
+    /// <summary>
+    /// Server-sent events: each sweep event as <c>id: SEQ / event: KIND / data: JSON</c>, from the cursor on (a reconnecting
+    /// client's <c>Last-Event-ID</c>, else <c>?after=</c>, else the start). When the sweep has ended and every event is
+    /// sent, an <c>end</c> event carries its state and the stream closes. A comment line every 15 s keeps proxies open.
+    /// </summary>
+    private static async Task StreamEvents(HttpContext http, string id, IGrainFactory grains, long? after, CancellationToken cancellationToken)
+    {
+        var cursor = after ?? 0;
+        if (http.Request.Headers["Last-Event-ID"].FirstOrDefault() is { } last && !long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out cursor))
+        {
+            await NotFoundOrBad(id).ExecuteAsync(http);
+            return;
+        }
+
+        if (GrainKeys.SweepIdProblem(id) is not null || cursor < 0 || await Load(id, grains) is null)
+        {
+            await (cursor < 0 ? Bad("after: must be >= 0") : NotFoundOrBad(id)).ExecuteAsync(http);
+            return;
+        }
+
+        var sweep = grains.GetGrain<ISweepGrain>(id);
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        var heartbeat = DateTime.UtcNow;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var events = await sweep.GetEventsAsync(cursor);
+                var text = new StringBuilder();
+                foreach (var e in events)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"id: {e.Sequence}\nevent: {e.Kind}\ndata: {JsonSerializer.Serialize(e, EventJson)}\n\n");
+                    cursor = e.Sequence;
+                }
+
+                if (events.Length == 0)
+                {
+                    var status = await sweep.GetStatusAsync();
+                    if (status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= cursor)
+                    {
+                        await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(new { state = status.State }, EventJson)}\n\n", cancellationToken);
+                        return;
+                    }
+
+                    if (DateTime.UtcNow - heartbeat > TimeSpan.FromSeconds(15))
+                    {
+                        text.Append(": keep-alive\n\n");
+                    }
+                }
+
+                if (text.Length > 0)
+                {
+                    await http.Response.WriteAsync(text.ToString(), cancellationToken);
+                    await http.Response.Body.FlushAsync(cancellationToken);
+                    heartbeat = DateTime.UtcNow;
+                }
+
+                await Task.Delay(250, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the client went away
+        }
+    }
+
+    /// <summary>Exports the chosen checkpoint on the server into a temporary file that is deleted once streamed.</summary>
+    private static async Task<IResult> DownloadCheckpoint(HttpContext http, string id, IGrainFactory grains, ICheckpointStore store, int? trial, int? fold, string? format,
+        CancellationToken cancellationToken)
+    {
+        var kind = format switch
+        {
+            null or "pt" => ExportFormat.Pt,
+            "safetensors" => ExportFormat.Safetensors,
+            "native" => ExportFormat.Native,
+            _ => (ExportFormat?)null,
+        };
+        if (kind is null)
+        {
+            return Bad($"format: '{format}' is not one of pt, safetensors, native");
+        }
+
+        if (await Load(id, grains) is not (_, SweepStatus status))
+        {
+            return NotFoundOrBad(id);
+        }
+
+        CheckpointChoice choice;
+        try
+        {
+            choice = CheckpointChoice.Pick(status, trial, fold);
+        }
+        catch (KeyNotFoundException e)
+        {
+            return Results.NotFound(new { error = e.Message });
+        }
+
+        var data = await store.LoadAsync(choice.Key, cancellationToken);
+        if (data is null)
+        {
+            return Results.NotFound(new { error = $"checkpoint {choice.Key} is not in the checkpoint store" });
+        }
+
+        var extension = kind switch { ExportFormat.Safetensors => "safetensors", ExportFormat.Native => "ckpt", _ => "pt" };
+        var name = $"{id}-t{choice.Trial.Trial:D3}-f{choice.Fold.Fold}-e{choice.Fold.Epoch:D4}.{extension}";
+        var path = Path.Combine(Path.GetTempPath(), $"aunce-export-{Guid.NewGuid():N}.{extension}");
+        ExportResult result;
+        try
+        {
+            result = await Task.Run(() => CheckpointExport.Export(data, $"checkpoint {choice.Key}", kind.Value, path, choice.Origin(id, status.Metric)), cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+
+        http.Response.Headers["X-Checksum-Sha256"] = result.Sha256;
+        http.Response.Headers["X-Aunce-Trial"] = choice.Trial.Trial.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers["X-Aunce-Fold"] = choice.Fold.Fold.ToString(CultureInfo.InvariantCulture);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        return Results.File(stream, "application/octet-stream", name);
+    }
+
+    private static async Task<IResult> Cancel(string id, IGrainFactory grains)
+    {
+        if (await Load(id, grains) is null)
+        {
+            return NotFoundOrBad(id);
+        }
+
+        await grains.GetGrain<ISweepGrain>(id).CancelAsync();
+        return Results.Ok(new { state = (await grains.GetGrain<ISweepGrain>(id).GetStatusAsync()).State });
+    }
+
+    private static async Task<IResult> Resume(string id, IGrainFactory grains)
+    {
+        if (await Load(id, grains) is null)
+        {
+            return NotFoundOrBad(id);
+        }
+
+        return Results.Ok(new { state = (await grains.GetGrain<ISweepGrain>(id).ResumeAsync()).State });
+    }
+
+    /// <summary>Mutations and downloads: with a token configured, <c>Authorization: Bearer TOKEN</c> is required (compared in constant time).</summary>
+    private static async ValueTask<object?> RequireToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var options = context.HttpContext.RequestServices.GetRequiredService<AunceApiOptions>();
+        if (!string.IsNullOrEmpty(options.Token))
+        {
+            var header = context.HttpContext.Request.Headers.Authorization.FirstOrDefault() ?? "";
+            var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(options.Token)))
+            {
+                return Results.Json(new { error = "this needs Authorization: Bearer <Aunce:Api:Token>" }, statusCode: StatusCodes.Status401Unauthorized);
+            }
+        }
+
+        return await next(context);
+    }
+
+    /// <summary>The sweep's listing and status, or null when the id is malformed or no such sweep was started.</summary>
+    private static async Task<(SweepListing, SweepStatus)?> Load(string id, IGrainFactory grains)
+    {
+        if (GrainKeys.SweepIdProblem(id) is not null)
+        {
+            return null;
+        }
+
+        var listing = (await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListAsync()).FirstOrDefault(l => l.SweepId == id);
+        return listing is null ? null : (listing, await grains.GetGrain<ISweepGrain>(id).GetStatusAsync());
+    }
+
+    private static SweepRow Row(SweepListing l, SweepStatus s)
+    {
+        var best = s.BestTrial is { } b ? s.Trials.FirstOrDefault(t => t.Trial == b) : null;
+        return new SweepRow(l.SweepId, l.Name, s.State, s.TotalTrials, s.Trials.Length, l.Folds, l.Epochs, l.Scheduler, l.Sampler, s.Metric, s.BestTrial, best?.LastValue);
+    }
+
+    private static IResult? Paging(int? offset, int? limit) =>
+        offset is < 0 ? Bad("offset: must be >= 0")
+        : limit is < 1 or > 1000 ? Bad("limit: must be between 1 and 1000")
+        : null;
+
+    private static IResult NotFoundOrBad(string id) => GrainKeys.SweepIdProblem(id) is { } problem
+        ? Bad(problem)
+        : Results.NotFound(new { error = $"no sweep '{id}' in this cluster" });
+
+    private static IResult Bad(string message) => Results.BadRequest(new { error = message });
+}

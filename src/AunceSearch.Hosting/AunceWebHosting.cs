@@ -1,0 +1,24 @@
+using AunceSearch.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Dashboard;
+
+namespace AunceSearch.Hosting;
+
+/// <summary>What a silo with <c>Aunce:Api:Enabled</c> serves over HTTP: the API and dashboard, and Orleans' own dashboard.</summary>
+public static class AunceWebHosting
+{
+    /// <summary>The Orleans dashboard's path (cluster internals: silos, grain activations, method latencies).</summary>
+    public const string OrleansDashboardPrefix = "/orleans";
+
+    public static WebApplication MapAunceWeb(this WebApplication app)
+    {
+        app.MapAunceApi();
+        if (AunceConfiguration.Read(app.Configuration).Api.Enabled)
+        {
+            app.MapOrleansDashboard(routePrefix: OrleansDashboardPrefix);
+        }
+
+        return app;
+    }
+}

@@ -1,0 +1,290 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AunceSearch.Api;
+using AunceSearch.Contracts;
+using AunceSearch.Spec;
+using AunceSearch.Training;
+using AunceSearch.Training.Evaluation;
+using AunceSearch.Training.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AunceSearch.Api.Tests;
+
+/// <summary>
+/// One embedded silo (as <c>aunce serve</c> composes it) with a synthetic trainer that writes real checkpoints, the API
+/// on Kestrel on a loopback port, and one finished 4-trial sweep: what the API and the dashboard show of it.
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    public const string Token = "test-token";
+
+    public const string SweepId = "api-sweep";
+
+    public WebApplication App { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public string Work { get; } = Path.Combine(Path.GetTempPath(), "aunce-api-tests", Guid.NewGuid().ToString("N"));
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        BaseUrl = $"http://127.0.0.1:{FreePort()}";
+        builder.WebHost.UseUrls(BaseUrl);   // a real loopback port: the browser tests load the dashboard from it
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Aunce:Checkpoints:Path"] = Path.Combine(Work, "checkpoints"),
+            ["Aunce:Silo:GrainStorage"] = "memory",
+            ["Aunce:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Aunce:Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        });
+        builder.Logging.ClearProviders();
+        builder.AddAunceSilo();
+        builder.Services.AddSingleton<IFoldTrainingRunner, CheckpointingTrainer>();   // after the silo's: the one resolved
+        builder.Services.AddAunceApi(new AunceApiOptions { Token = Token });
+        App = builder.Build();
+        App.MapAunceApi();
+        await App.StartAsync();
+        Client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+
+        var data = Path.Combine(Work, "data");
+        Training.Data.SyntheticAuFaces.Generate(data, new Training.Data.SyntheticOptions { Subjects = 4, ImagesPerSubject = 2, ImageSize = 32, Folds = 2 });
+        var spec = $$$"""
+            name: api
+            seed: 3
+            dataset: {root: {{{data}}}, folds: [1, 2], image_size: 32}
+            model: {encoder: small-cnn, width: 4, feature_dim: 8}
+            training: {epochs: 3, device: cpu}
+            search:
+              trials: 4
+              max_concurrent_trials: 2
+              sampler: random
+              scheduler: {kind: none}
+              space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}
+            """;
+        var sweep = App.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>(SweepId);
+        await sweep.StartAsync(SweepSpecLoader.Parse(spec, "api.yaml", Work).ToDefinition());
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while ((await sweep.GetStatusAsync()).State == SweepState.Running)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the API test sweep did not finish within 2 minutes");
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Epoch metrics from lr and epoch, and a real small-cnn checkpoint per epoch (so downloads export real weights).</summary>
+    private sealed class CheckpointingTrainer : IFoldTrainingRunner
+    {
+        private static readonly string[] Aus = ["AU1", "AU2", "AU4"];
+
+        public Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+        {
+            var lr = double.Parse(request.Hyperparameters["lr"], CultureInfo.InvariantCulture);
+            var start = request.ResumeFrom is { } resume ? Checkpoint.ReadHeader(resume, request.Label).Epoch + 1 : 1;
+            for (var epoch = start; epoch <= request.Epochs; epoch++)
+            {
+                var f1 = 0.3 + (0.05 * epoch) - (0.02 * Math.Abs(Math.Log10(lr) + 3)) + (0.01 * request.Dataset.Fold);
+                using var encoder = EncoderFactory.Create(request.Model, Aus.Length);
+                var checkpoint = Checkpoint.Write(new CheckpointHeader
+                {
+                    Label = request.Label, Epoch = epoch, Seed = request.Seed, AuNames = Aus, Model = request.Model, Hyperparameters = request.Hyperparameters,
+                }, encoder, (Action<BinaryWriter>?)null);
+                onEpoch(new EpochResult(epoch, 1.0 / epoch, new AuMetrics(Aus, [f1, f1 + 0.01, f1 - 0.01], [0.6, 0.6, 0.6]), 1, 0.01), checkpoint);
+            }
+
+            return Task.FromResult<(TrainingOutcome, Exception?)>((TrainingOutcome.Completed, null));
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "one served sweep";
+}
+
+[Collection(ApiCollection.Name)]
+public sealed class ApiTests(ApiFixture fixture)
+{
+    private HttpClient Client => fixture.Client;
+
+    private static async Task<JsonNode> Json(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    [Fact]
+    public async Task Sweeps_are_listed_with_state_and_best_trial_and_one_sweep_has_counts_by_state()
+    {
+        var sweeps = (await Json(await Client.GetAsync("/api/sweeps"))).AsArray();
+        var row = sweeps.Single(s => s!["id"]!.GetValue<string>() == ApiFixture.SweepId)!;
+        Assert.Equal("completed", row["state"]!.GetValue<string>());
+        Assert.Equal(4, row["started"]!.GetValue<int>());
+        Assert.Equal(2, row["folds"]!.GetValue<int>());
+        Assert.Equal("random", row["sampler"]!.GetValue<string>());
+        Assert.NotNull(row["bestTrial"]);
+
+        var detail = await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}"));
+        Assert.Equal(4, detail["trialsByState"]!["completed"]!.GetValue<int>());
+        Assert.True(detail["lastEventSequence"]!.GetValue<long>() > 10);
+    }
+
+    [Fact]
+    public async Task Trials_page_sorts_and_filters_on_the_server()
+    {
+        var page = await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials?sort=value&order=desc&limit=2&offset=1"));
+        Assert.Equal(4, page["total"]!.GetValue<int>());
+        var items = page["items"]!.AsArray();
+        Assert.Equal(2, items.Count);
+        var all = (await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials?sort=value&order=desc")))["items"]!.AsArray();
+        var values = all.Select(t => t!["value"]!.GetValue<double>()).ToList();
+        Assert.Equal(values.OrderByDescending(v => v), values);
+        Assert.Equal(all[1]!["trial"]!.GetValue<int>(), items[0]!["trial"]!.GetValue<int>());
+        Assert.Equal(0, (await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials?state=running")))["total"]!.GetValue<int>());
+        Assert.Equal(4, (await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials?state=completed")))["total"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_trial_has_per_fold_per_AU_metrics_with_baselines_history_and_decisions()
+    {
+        var trial = await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials/1"));
+        var summary = trial["trial"]!;
+        Assert.Equal(3, summary["history"]!.AsArray().Count);
+        var fold = summary["lastFolds"]!.AsArray()[0]!;
+        Assert.Equal(3, fold["f1PerAu"]!.AsArray().Count);
+        Assert.Equal(["AU1", "AU2", "AU4"], fold["auNames"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(3, fold["accuracyPerAu"]!.AsArray().Count);
+        Assert.NotNull(fold["allActiveF1PerAu"]?.AsArray());   // the test split's baselines (this synthetic trainer reports none)
+        Assert.Contains(trial["decisions"]!.AsArray(), d => d!["kind"]!.GetValue<string>() == "complete");
+    }
+
+    [Fact]
+    public async Task Events_stream_as_server_sent_events_and_resume_after_the_last_event_id()
+    {
+        var all = await ReadEvents(new HttpRequestMessage(HttpMethod.Get, $"/api/sweeps/{ApiFixture.SweepId}/events"));
+        Assert.Equal("end", all[^1].Event);
+        var ids = all.Where(e => e.Id is not null).Select(e => e.Id!.Value).ToList();
+        Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => (long)i), ids);   // every event, in order, none missed
+        Assert.Contains(all, e => e.Event == "trial-epoch");
+
+        var reconnect = new HttpRequestMessage(HttpMethod.Get, $"/api/sweeps/{ApiFixture.SweepId}/events");
+        reconnect.Headers.Add("Last-Event-ID", "7");
+        var later = await ReadEvents(reconnect);
+        Assert.Equal(8, later[0].Id);
+        Assert.Equal(ids.Count - 7, later.Count(e => e.Id is not null));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_downloads_with_the_token_and_its_sha256_matches()
+    {
+        var url = $"/api/sweeps/{ApiFixture.SweepId}/checkpoint?format=pt";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.GetAsync(url)).StatusCode);
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.Token);
+        var response = await Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(response.Headers.GetValues("X-Checksum-Sha256").Single(), Convert.ToHexStringLower(SHA256.HashData(body)));
+        Assert.Equal("PK", System.Text.Encoding.ASCII.GetString(body[..2]));   // PyTorch's zip container (ExportTests loads it in PyTorch)
+        Assert.EndsWith(".pt", response.Content.Headers.ContentDisposition!.FileName!.Trim('"'), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api/sweeps/..%2F..%2Fetc", HttpStatusCode.BadRequest, "sweep id")]
+    [InlineData("/api/sweeps/no-such-sweep", HttpStatusCode.NotFound, "no sweep 'no-such-sweep'")]
+    [InlineData("/api/sweeps/api-sweep/trials?limit=0", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("/api/sweeps/api-sweep/trials?offset=-1", HttpStatusCode.BadRequest, "offset")]
+    [InlineData("/api/sweeps/api-sweep/trials?state=sleeping", HttpStatusCode.BadRequest, "state: 'sleeping'")]
+    [InlineData("/api/sweeps/api-sweep/trials?sort=name", HttpStatusCode.BadRequest, "sort: 'name'")]
+    [InlineData("/api/sweeps/api-sweep/trials/99", HttpStatusCode.NotFound, "no trial 99")]
+    [InlineData("/api/sweeps/api-sweep/trials/x", HttpStatusCode.BadRequest, "not a trial number")]
+    public async Task Bad_requests_are_refused_naming_what_is_wrong(string url, HttpStatusCode status, string message)
+    {
+        var response = await Client.GetAsync(url);
+        Assert.Equal(status, response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_bad_download_format_and_a_missing_fold_are_refused()
+    {
+        foreach (var (query, status) in new[] { ("format=onnx", HttpStatusCode.BadRequest), ("fold=9", HttpStatusCode.NotFound) })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, $"/api/sweeps/{ApiFixture.SweepId}/checkpoint?{query}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.Token);
+            Assert.Equal(status, (await Client.SendAsync(request)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Cancel_needs_the_token_and_the_OpenAPI_document_lists_the_endpoints()
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.PostAsync($"/api/sweeps/{ApiFixture.SweepId}/cancel", null)).StatusCode);
+        var openApi = await Client.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("/api/sweeps/{id}/trials", openApi);
+        Assert.Contains("/api/sweeps/{id}/events", openApi);
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:8080", null, "not loopback; set Aunce:Api:Token")]
+    [InlineData("ftp://127.0.0.1:8080", null, "is not an http(s) URL")]
+    public void Binding_beyond_loopback_without_a_token_is_refused(string urls, string? token, string message)
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new AunceApiOptions { Urls = urls, Token = token }.Validate());
+        Assert.Contains(message, e.Message);
+        new AunceApiOptions { Urls = urls.Replace("ftp", "http", StringComparison.Ordinal), Token = "t" }.Validate();   // with a token: accepted
+    }
+
+    private sealed record Sse(long? Id, string Event, string Data);
+
+    private async Task<List<Sse>> ReadEvents(HttpRequestMessage request)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        var text = await response.Content.ReadAsStringAsync(cts.Token);   // the stream ends after the 'end' event
+        var events = new List<Sse>();
+        foreach (var block in text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+        {
+            var lines = block.Split('\n').Where(l => !l.StartsWith(':')).ToList();
+            if (lines.Count == 0)
+            {
+                continue;
+            }
+
+            string Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ": ", StringComparison.Ordinal))?[(name.Length + 2)..] ?? "";
+            var id = Field("id");
+            events.Add(new Sse(id.Length > 0 ? long.Parse(id, CultureInfo.InvariantCulture) : null, Field("event"), Field("data")));
+        }
+
+        return events;
+    }
+}
