@@ -204,9 +204,18 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                 {
                     var key = CheckpointKeys.ForEpoch(t.SweepId, t.Trial, a.Fold, result.Epoch);
                     var location = await store.SaveAsync(key, checkpoint, CancellationToken.None);
-                    AunceTelemetry.FoldEpochs.Add(1);
-                    AunceTelemetry.FoldEpochSeconds.Record(result.Seconds);
-                    AunceTelemetry.FoldMetric.Record(result.Metrics.MeanF1);
+                    var sweepTag = new KeyValuePair<string, object?>("aunce.sweep", t.SweepId);
+                    var deviceTag = new KeyValuePair<string, object?>("aunce.device", t.Device.ToOptions());
+                    AunceTelemetry.FoldEpochs.Add(1, sweepTag, deviceTag);
+                    AunceTelemetry.FoldEpochSeconds.Record(result.Seconds, sweepTag, deviceTag);
+                    AunceTelemetry.FoldMetric.Record(result.Metrics.MeanF1, sweepTag);
+                    using (var epochSpan = AunceTelemetry.Source.StartActivity("fold.epoch", ActivityKind.Internal, activity?.Context ?? default,
+                               startTime: DateTimeOffset.UtcNow - TimeSpan.FromSeconds(result.Seconds)))
+                    {
+                        epochSpan?.SetTag("aunce.sweep", t.SweepId).SetTag("aunce.trial", t.Trial).SetTag("aunce.fold", a.Fold).SetTag("aunce.epoch", result.Epoch)
+                            .SetTag("aunce.f1", result.Metrics.MeanF1).SetTag("aunce.accuracy", result.Metrics.MeanAccuracy).SetTag("aunce.loss", result.TrainLoss)
+                            .SetTag("aunce.checkpoint.bytes", checkpoint.Length);
+                    }
                     LogEpoch(logger, this.GetPrimaryKeyString(), result.Epoch, result.Metrics.MeanF1, result.TrainLoss, result.Seconds);
                     await trial.OnFoldEpochAsync(new FoldEpochReport(t.Trial, a.Fold, result.Epoch, result.Metrics.MeanF1,
                         result.Metrics.MeanAccuracy, result.TrainLoss, result.Metrics.F1, result.Seconds, key, location, silo.Name)

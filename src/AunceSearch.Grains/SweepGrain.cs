@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
 using AunceSearch.Coordination;
@@ -174,7 +175,15 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
         for (var k = decisions; k < _coordinator.Decisions.Count; k++)
         {
-            AunceTelemetry.Decisions.Add(1, new KeyValuePair<string, object?>("decision", _coordinator.Decisions[k].Kind));
+            var d = _coordinator.Decisions[k];
+            AunceTelemetry.Decisions.Add(1, new KeyValuePair<string, object?>("decision", d.Kind), new KeyValuePair<string, object?>("aunce.sweep", Id));
+
+            // In the reporting trial's trace (its call carries the leg's span): the decision with its evidence.
+            Activity.Current?.AddEvent(new ActivityEvent("aunce.decision", tags: new ActivityTagsCollection
+            {
+                ["aunce.trial"] = d.Trial, ["aunce.epoch"] = d.Epoch, ["aunce.decision"] = d.Kind, ["aunce.value"] = d.Value,
+                ["aunce.rung"] = d.Rung, ["aunce.cutoff"] = d.Cutoff, ["aunce.rank"] = d.Rank, ["aunce.reason"] = d.Reason,
+            }));
         }
 
         _pending.Add((SweepJournalCodec.Encode(input), _coordinator.Sequence));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AunceSearch.Contracts;
 using AunceSearch.Grains.Placement;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,9 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     private ISweepGrain Sweep => _sweep ??= GrainFactory.GetGrain<ISweepGrain>(_assignment!.SweepId);
 
     private ISweepGrain? _sweep;
+
+    /// <summary>The current leg's span ("trial.leg", the root of the leg's trace): fold spans and the sweep's decisions join it.</summary>
+    private Activity? _span;
 
     /// <summary>A promotion's next leg that arrived before this leg's folds had all ended; it starts when they have.</summary>
     private TrialAssignment? _pending;
@@ -74,8 +78,10 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             }
         }
 
-        await Task.WhenAll(assignment.Folds.Select(f =>
-            GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(assignment.SweepId, assignment.Trial, f)).StartAsync(new FoldAssignment(assignment, f))));
+        _span?.Stop();   // the previous leg's, if its end was not seen (a promotion straight into this leg)
+        _span = LegSpan(assignment);
+        await InSpan(() => Task.WhenAll(assignment.Folds.Select(f =>
+            GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(assignment.SweepId, assignment.Trial, f)).StartAsync(new FoldAssignment(assignment, f)))));
         if (assignment.Delivered is { Length: > 0 })
         {
             // Every fold may have delivered an epoch before the crash: report it, in a turn of its own — the sweep calls
@@ -105,7 +111,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         }
 
         byEpoch[report.Epoch] = report;
-        await Sweep.OnFoldEpochAsync(report);
+        await InSpan(() => Sweep.OnFoldEpochAsync(report));
         if (_assignment.PartialFolds && _state == TrialState.Running && report.Epoch > _reportedEpoch)
         {
             // Pruning on partial folds: the folds that have finished this epoch so far (all of them is the normal report below).
@@ -136,7 +142,12 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             }
 
             _reportedEpoch = next;
-            var directive = await Sweep.ReportAsync(FoldMean(next, [.. live.Select(f => _reports[f][next])]));
+            var report = FoldMean(next, [.. live.Select(f => _reports[f][next])]);
+            var directive = await InSpan(() => Sweep.ReportAsync(report));
+            _span?.AddEvent(new ActivityEvent("aunce.directive", tags: new ActivityTagsCollection
+            {
+                ["aunce.epoch"] = next, ["aunce.value"] = report.Value, ["aunce.directive"] = directive.ToString().ToLowerInvariant(),
+            }));
             if (directive == TrialDirective.Stop && _state == TrialState.Running)
             {
                 _state = TrialState.Pruned;
@@ -194,7 +205,15 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             _state = _finished.Values.All(o => o == "Completed") ? TrialState.Completed : TrialState.Failed;
         }
 
-        AunceTelemetry.Trials.Add(1, new KeyValuePair<string, object?>("state", _state.ToString()));
+        AunceTelemetry.Trials.Add(1, new KeyValuePair<string, object?>("state", _state.ToString()), new KeyValuePair<string, object?>("aunce.sweep", _assignment.SweepId));
+        _span?.SetTag("aunce.state", _state.ToString().ToLowerInvariant());
+        if (_state == TrialState.Failed)
+        {
+            _span?.SetStatus(ActivityStatusCode.Error, string.Join("; ", _errors));
+        }
+
+        _span?.Stop();
+        _span = null;
         var leg = _leg;
         await Sweep.OnTrialFinishedAsync(_assignment.Trial, _state, _errors.Count > 0 ? string.Join("; ", _errors) : null);
         if (_state != TrialState.Running && _leg == leg)
@@ -235,6 +254,47 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         LogStopped(logger, this.GetPrimaryKeyString(), reason);
         await StopFoldsAsync();
     }
+
+    /// <summary>A root span per trial leg (a trace of its own), tagged with the sweep, trial, leg, epochs and configuration.</summary>
+    private Activity? LegSpan(TrialAssignment assignment)
+    {
+        var previous = Activity.Current;
+        Activity.Current = null;   // not a child of the sweep's call that started it: one trace per leg
+        var span = AunceTelemetry.Source.StartActivity("trial.leg");
+        Activity.Current = previous;
+        if (span is not null)
+        {
+            span.SetTag("aunce.sweep", assignment.SweepId).SetTag("aunce.trial", assignment.Trial).SetTag("aunce.leg", _leg)
+                .SetTag("aunce.from_epoch", assignment.FromEpoch).SetTag("aunce.target_epoch", assignment.Epochs).SetTag("aunce.folds", assignment.Folds.Length);
+            foreach (var (name, value) in assignment.Hyperparameters)
+            {
+                span.SetTag($"aunce.hp.{name}", value);
+            }
+        }
+
+        return span;
+    }
+
+    /// <summary>Runs a call with the leg's span current, so the callee's spans (folds, the sweep's decisions) join its trace.</summary>
+    private async Task<T> InSpan<T>(Func<Task<T>> call)
+    {
+        var previous = Activity.Current;
+        Activity.Current = _span ?? previous;
+        try
+        {
+            return await call();
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    private Task InSpan(Func<Task> call) => InSpan(async () =>
+    {
+        await call();
+        return true;
+    });
 
     private Task StopFoldsAsync() => Task.WhenAll(_assignment!.Folds.Where(f => !_finished.ContainsKey(f)).Select(f =>
         GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(_assignment.SweepId, _assignment.Trial, f)).StopAsync()));

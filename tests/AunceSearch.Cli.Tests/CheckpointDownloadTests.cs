@@ -12,8 +12,16 @@ namespace AunceSearch.Cli.Tests;
 /// trial and its best fold by default, the trial and fold asked for otherwise, and a clear error (exit 2, nothing
 /// written) for each kind of bad request. (That PyTorch reads the exports is ExportTests' part.)
 /// </summary>
+[Collection(Name)]
 public sealed class CheckpointDownloadTests
 {
+    /// <summary>
+    /// Run alone: these tests build and export libtorch models on xunit's threads, outside the training executor's
+    /// threads and dispose scopes; a full run once saw an in-process training test fail inside libtorch (a corrupted
+    /// scalar in add) while they ran beside it.
+    /// </summary>
+    public const string Name = "checkpoint exports, alone";
+
     private static readonly string[] Aus = ["AU1", "AU2", "AU4"];
 
     /// <summary>A journal for sweep <c>dl</c>: trial 0 (F1 0.50) and trial 1 (the best, F1 0.60; fold 2 0.65 beats fold 1 0.55).</summary>
@@ -144,3 +152,6 @@ public sealed class CheckpointDownloadTests
         }
     }
 }
+
+[CollectionDefinition(CheckpointDownloadTests.Name, DisableParallelization = true)]
+public sealed class CheckpointExportsAlone;
