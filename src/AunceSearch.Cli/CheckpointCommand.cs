@@ -32,7 +32,6 @@ public static class CheckpointCommand
         }
 
         var (trialNumber, fold, key) = (choice.Trial.Trial, choice.Fold, choice.Key);
-        var metricIsAccuracy = status.Metric == "accuracy";
 
         var store = Store(saved, o.Config);
         var data = await store.LoadAsync(key, cancellationToken)
@@ -55,7 +54,7 @@ public static class CheckpointCommand
 
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"sweep {o.SweepId} trial {trialNumber}{(o.Trial is null ? " (best)" : "")} fold {fold.Fold}{(o.Fold is null ? " (best on its test split)" : "")} " +
-            $"epoch {fold.Epoch}: {status.Metric} {(metricIsAccuracy ? fold.MeanAccuracy : fold.MeanF1):0.0000}"));
+            $"epoch {fold.Epoch}: {status.Metric} {choice.Value(status.Metric):0.0000}"));
         stdout.WriteLine($"{o.Format.ToString().ToLowerInvariant()}: {result.Path} ({result.Bytes} bytes{(result.Tensors > 0 ? $", {result.Tensors} tensors" : "")})");
         stdout.WriteLine($"sha256: {result.Sha256}");
         return ExitCodes.Ok;

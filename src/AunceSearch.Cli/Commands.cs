@@ -82,8 +82,7 @@ internal static class Commands
         public RunOptions Read(ParseResult parse, int? trials = null) => new(
             parse.GetValue(Verbose),
             trials,
-            (parse.GetValue(Config) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)
-                .ToDictionary(g => g.Key, g => (string?)g.Last()[1], StringComparer.OrdinalIgnoreCase),
+            ConfigValues(parse, Config),
             Path.GetFullPath(parse.GetValue(Journal) ?? Path.Combine(Directory.GetCurrentDirectory(), ".aunce", "sweeps")),
             Id is null ? null : parse.GetValue(Id),
             Plain: parse.GetValue(Plain),
@@ -192,8 +191,7 @@ internal static class Commands
             },
             Path.GetFullPath(parse.GetValue(output)!),
             JournalRoot(parse, journal),
-            (parse.GetValue(config) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)
-                .ToDictionary(g => g.Key, g => (string?)g.Last()[1], StringComparer.OrdinalIgnoreCase)), stdout, ct));
+            ConfigValues(parse, config)), stdout, ct));
 
         var command = new Command("checkpoint", "take a sweep's trained models");
         command.Subcommands.Add(download);
@@ -326,8 +324,7 @@ internal static class Commands
         };
         command.SetAction((parse, ct) => ServeCommand.RunAsync(
             parse.GetValue(port),
-            (parse.GetValue(config) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)
-                .ToDictionary(g => g.Key, g => (string?)g.Last()[1], StringComparer.OrdinalIgnoreCase),
+            ConfigValues(parse, config),
             parse.GetValue(verbose), stdout, ct));
         return command;
     }
@@ -379,6 +376,11 @@ internal static class Commands
     };
 
     /// <summary>A repeatable KEY=VALUE option; <paramref name="example"/> ends the error for a value without '='.</summary>
+    /// <summary>A --config option's KEY=VALUE pairs (keys case-insensitive, as configuration keys are; the last of a key wins).</summary>
+    private static Dictionary<string, string?> ConfigValues(ParseResult parse, Option<string[]> option) =>
+        (parse.GetValue(option) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => (string?)g.Last()[1], StringComparer.OrdinalIgnoreCase);
+
     private static Option<string[]> KeyValueOption(string name, string description, string example)
     {
         var option = new Option<string[]>(name)

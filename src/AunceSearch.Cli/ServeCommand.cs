@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using AunceSearch.Api;
 using AunceSearch.Hosting;
@@ -60,13 +58,13 @@ public static class ServeCommand
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "aunce" });
-        var gateway = FreePort();
+        var gateway = SweepRunner.FreePort();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Aunce:Checkpoints:Path"] = Path.Combine(cwd, ".aunce", "checkpoints"),
             ["Aunce:Silo:GrainStorage"] = "file",
             ["Aunce:Silo:StatePath"] = Path.Combine(cwd, ".aunce", "state"),
-            ["Aunce:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Aunce:Silo:SiloPort"] = SweepRunner.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Aunce:Silo:GatewayPort"] = gateway.ToString(CultureInfo.InvariantCulture),
             ["Aunce:Api:Urls"] = $"http://127.0.0.1:{port}",
             ["Aunce:Api:Enabled"] = "true",
@@ -117,12 +115,5 @@ public static class ServeCommand
         }
 
         return ExitCodes.Ok;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -402,7 +402,8 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         return exit;
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free right now (the silo and gateway ports of an embedded silo).</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace AunceSearch.Cli.Tests;
 
@@ -32,13 +30,6 @@ public sealed class ClusterTests
         public void Dispose() => _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static string[] Rows(string output) =>
         [.. output.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+\d+\s+\d+ (completed|pruned|failed|running)"))];
 
@@ -56,8 +47,8 @@ public sealed class ClusterTests
             ["Aunce:Silo:Redis"] = redis,
             ["Aunce:Silo:ClusterId"] = cluster,
             ["Aunce:Silo:ServiceId"] = cluster,
-            ["Aunce:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Aunce:Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Aunce:Silo:SiloPort"] = CliHarness.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Aunce:Silo:GatewayPort"] = CliHarness.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Aunce:Silo:FastFailureDetection"] = "true",
             ["Aunce:Silo:Trainer"] = trainer ? "true" : "false",
             ["Aunce:Silo:Coordinator"] = trainer ? "false" : "true",

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 
 namespace AunceSearch.Cli.Tests;
@@ -12,13 +11,6 @@ namespace AunceSearch.Cli.Tests;
 /// </summary>
 public sealed class ServeTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task A_sweep_run_beside_aunce_serve_runs_on_the_server_and_its_API_shows_it()
     {
@@ -38,7 +30,7 @@ public sealed class ServeTests
               space:
                 lr: {log_uniform: [1.0e-4, 1.0e-2]}
             """);
-        var port = FreePort();
+        var port = CliHarness.FreePort();
         using var server = AunceProcess.Start(work, ["serve", "--port", port.ToString(CultureInfo.InvariantCulture)]);
         try
         {
