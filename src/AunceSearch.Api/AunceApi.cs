@@ -91,6 +91,7 @@ public static class AunceApi
         api.MapGet("/sweeps/{id}/trials", ListTrials).WithSummary("a page of trials: sort by trial, value, epoch or state; filter by state");
         api.MapGet("/sweeps/{id}/trials/{trial}", GetTrial).WithSummary("one trial: configuration, history, per-fold and per-AU metrics with baselines, decisions");
         api.MapGet("/sweeps/{id}/decisions", ListDecisions).WithSummary("the scheduler's decisions with their evidence, optionally for one trial");
+        api.MapGet("/sweeps/{id}/points", ListPoints).WithSummary("trials as points in parameter space for parallel coordinates (all, or the best and an even sample of the rest: ?max=N)");
         api.MapGet("/sweeps/{id}/events", StreamEvents).WithSummary("server-sent events after a cursor (?after=N or Last-Event-ID); ends with an 'end' event");
         api.MapGet("/sweeps/{id}/checkpoint", DownloadCheckpoint).AddEndpointFilter(RequireToken)
             .WithSummary("a trial's checkpoint (default: the best trial's best fold) as pt, safetensors or native; X-Checksum-Sha256 header");
@@ -103,35 +104,30 @@ public static class AunceApi
     public sealed record SweepRow(string Id, string Name, SweepState State, int TotalTrials, int Started, int Folds, int Epochs, string Scheduler, string Sampler,
         string Metric, int? BestTrial, double? BestValue);
 
-    /// <summary>A trial as the trial table shows it.</summary>
-    public sealed record TrialRow(int Trial, TrialState State, int LastEpoch, int TargetEpoch, double? Value, double? MeanF1, double? MeanAccuracy,
-        IReadOnlyDictionary<string, string> Hyperparameters);
-
-    public sealed record Page<T>(int Total, int Offset, int Limit, IReadOnlyList<T> Items);
-
-    public sealed record SweepDetail(SweepRow Sweep, IReadOnlyDictionary<string, int> TrialsByState, int Decisions, long LastEventSequence, string? Error);
-
-    public sealed record TrialDetail(TrialSummary Trial, IReadOnlyList<DecisionRecord> Decisions);
+    /// <summary>A sweep in full at a glance: its row, trial counts by state, the searched parameters (with simplex groups) for charts.</summary>
+    public sealed record SweepDetail(SweepRow Sweep, IReadOnlyDictionary<string, int> TrialsByState, int Decisions, long LastEventSequence, string? Error,
+        string Mode, IReadOnlyList<ParameterAxis> Parameters, IReadOnlyList<SimplexGroup> Simplexes);
 
     private static async Task<IResult> ListSweeps(IGrainFactory grains)
     {
         var listed = await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListAsync();
-        var rows = await Task.WhenAll(listed.Select(async l => Row(l, await grains.GetGrain<ISweepGrain>(l.SweepId).GetStatusAsync())));
-        return Results.Ok(rows);
+        var overviews = await Task.WhenAll(listed.Select(l => grains.GetGrain<ISweepGrain>(l.SweepId).GetOverviewAsync()));
+        return Results.Ok(overviews.OfType<SweepOverview>().Select(Row).ToArray());
     }
 
     private static async Task<IResult> GetSweep(string id, IGrainFactory grains)
     {
-        if (await Load(id, grains) is not (SweepListing listing, SweepStatus status))
+        if (await Load(id, grains) is not { } o)
         {
             return NotFoundOrBad(id);
         }
 
-        var byState = status.Trials.GroupBy(t => t.State).ToDictionary(g => JsonNamingPolicy.CamelCase.ConvertName(g.Key.ToString()), g => g.Count());
-        return Results.Ok(new SweepDetail(Row(listing, status), byState, status.Decisions.Length, status.LastEventSequence, status.Error));
+        var byState = o.TrialsByState.OrderBy(p => p.Key).ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Key.ToString()), p => p.Value);
+        return Results.Ok(new SweepDetail(Row(o), byState, o.Decisions, o.LastEventSequence, o.Error, o.Mode, o.Parameters, o.Simplexes));
     }
 
-    private static async Task<IResult> ListTrials(string id, IGrainFactory grains, int? offset, int? limit, string? sort, string? order, string? state)
+    private static async Task<IResult> ListTrials(string id, IGrainFactory grains, int? offset, int? limit, string? sort, string? order, string? state,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "min_value")] double? minValue)
     {
         if (Paging(offset, limit) is { } bad)
         {
@@ -149,35 +145,38 @@ public static class AunceApi
             filter = s;
         }
 
-        if (sort is not (null or "trial" or "value" or "epoch" or "state"))
-        {
-            return Bad($"sort: '{sort}' is not one of trial, value, epoch, state");
-        }
-
         if (order is not (null or "asc" or "desc"))
         {
             return Bad($"order: '{order}' is not asc or desc");
         }
 
-        if (await Load(id, grains) is not (_, SweepStatus status))
+        if (minValue is { } m && !double.IsFinite(m))
+        {
+            return Bad("min_value: must be a finite number");
+        }
+
+        if (await Load(id, grains) is not { } overview)
         {
             return NotFoundOrBad(id);
         }
 
-        IEnumerable<TrialSummary> trials = status.Trials.Where(t => filter is null || t.State == filter);
-        var desc = order == "desc";
-        trials = (sort ?? "trial") switch
+        var query = new TrialQuery { Offset = offset ?? 0, Limit = limit ?? 100, Descending = order == "desc", State = filter, MinValue = minValue };
+        query = sort switch
         {
-            "value" => desc ? trials.OrderByDescending(t => t.LastValue ?? double.NegativeInfinity).ThenBy(t => t.Trial)
-                : trials.OrderBy(t => t.LastValue ?? double.PositiveInfinity).ThenBy(t => t.Trial),
-            "epoch" => desc ? trials.OrderByDescending(t => t.LastEpoch).ThenBy(t => t.Trial) : trials.OrderBy(t => t.LastEpoch).ThenBy(t => t.Trial),
-            "state" => desc ? trials.OrderByDescending(t => t.State).ThenBy(t => t.Trial) : trials.OrderBy(t => t.State).ThenBy(t => t.Trial),
-            _ => desc ? trials.OrderByDescending(t => t.Trial) : trials.OrderBy(t => t.Trial),
+            null or "trial" => query,
+            "value" => query with { Sort = TrialSort.Value },
+            "epoch" => query with { Sort = TrialSort.Epoch },
+            "state" => query with { Sort = TrialSort.State },
+            _ when sort.StartsWith("param:", StringComparison.Ordinal) && overview.Parameters.Any(p => p.Name == sort["param:".Length..]) =>
+                query with { Sort = TrialSort.Parameter, Parameter = sort["param:".Length..] },
+            _ => null!,
         };
-        var all = trials.ToList();
-        var (from, take) = (offset ?? 0, limit ?? 100);
-        return Results.Ok(new Page<TrialRow>(all.Count, from, take, [.. all.Skip(from).Take(take).Select(t => new TrialRow(
-            t.Trial, t.State, t.LastEpoch, t.TargetEpoch, t.LastValue, t.LastMeanF1, t.LastMeanAccuracy, t.Hyperparameters))]));
+        if (query is null)
+        {
+            return Bad($"sort: '{sort}' is not one of trial, value, epoch, state or param:NAME for a searched parameter ({string.Join(", ", overview.Parameters.Select(p => p.Name))})");
+        }
+
+        return Results.Ok(await grains.GetGrain<ISweepGrain>(id).GetTrialsAsync(query));
     }
 
     private static async Task<IResult> GetTrial(string id, string trial, IGrainFactory grains)
@@ -187,13 +186,13 @@ public static class AunceApi
             return Bad($"trial: '{trial}' is not a trial number");
         }
 
-        if (await Load(id, grains) is not (_, SweepStatus status))
+        if (await Load(id, grains) is null)
         {
             return NotFoundOrBad(id);
         }
 
-        return status.Trials.FirstOrDefault(t => t.Trial == number) is { } summary
-            ? Results.Ok(new TrialDetail(summary, [.. status.Decisions.Where(d => d.Trial == number)]))
+        return await grains.GetGrain<ISweepGrain>(id).GetTrialAsync(number) is { } detail
+            ? Results.Ok(detail)
             : Results.NotFound(new { error = $"sweep '{id}' has no trial {number}" });
     }
 
@@ -204,14 +203,27 @@ public static class AunceApi
             return bad;
         }
 
-        if (await Load(id, grains) is not (_, SweepStatus status))
+        if (await Load(id, grains) is null)
         {
             return NotFoundOrBad(id);
         }
 
-        var decisions = status.Decisions.Where(d => trial is null || d.Trial == trial).ToList();
-        var (from, take) = (offset ?? 0, limit ?? 100);
-        return Results.Ok(new Page<DecisionRecord>(decisions.Count, from, take, [.. decisions.Skip(from).Take(take)]));
+        return Results.Ok(await grains.GetGrain<ISweepGrain>(id).GetDecisionsAsync(trial, offset ?? 0, limit ?? 100));
+    }
+
+    private static async Task<IResult> ListPoints(string id, IGrainFactory grains, int? max)
+    {
+        if (max is < 1 or > 20_000)
+        {
+            return Bad("max: must be between 1 and 20000");
+        }
+
+        if (await Load(id, grains) is null)
+        {
+            return NotFoundOrBad(id);
+        }
+
+        return Results.Ok(await grains.GetGrain<ISweepGrain>(id).GetPointsAsync(max ?? 2000));
     }
 
     /// <summary>
@@ -252,7 +264,7 @@ public static class AunceApi
 
                 if (events.Length == 0)
                 {
-                    var status = await sweep.GetStatusAsync();
+                    var status = (await sweep.GetOverviewAsync())!;
                     if (status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= cursor)
                     {
                         await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(new { state = status.State }, EventJson)}\n\n", cancellationToken);
@@ -297,7 +309,7 @@ public static class AunceApi
             return Bad($"format: '{format}' is not one of pt, safetensors, native");
         }
 
-        if (await Load(id, grains) is not (_, SweepStatus status))
+        if (await Load(id, grains) is not { } overview)
         {
             return NotFoundOrBad(id);
         }
@@ -305,7 +317,9 @@ public static class AunceApi
         CheckpointChoice choice;
         try
         {
-            choice = CheckpointChoice.Pick(status, trial, fold);
+            var number = trial ?? overview.BestTrial ?? throw CheckpointChoice.NoneYet(id);
+            var detail = await grains.GetGrain<ISweepGrain>(id).GetTrialAsync(number);
+            choice = CheckpointChoice.Pick(id, overview.Metric, number, detail?.Trial, $"trials: 0-{overview.Started - 1}", trial is null, fold);
         }
         catch (KeyNotFoundException e)
         {
@@ -324,7 +338,7 @@ public static class AunceApi
         ExportResult result;
         try
         {
-            result = await Task.Run(() => CheckpointExport.Export(data, $"checkpoint {choice.Key}", kind.Value, path, choice.Origin(id, status.Metric)), cancellationToken);
+            result = await Task.Run(() => CheckpointExport.Export(data, $"checkpoint {choice.Key}", kind.Value, path, choice.Origin(id, overview.Metric)), cancellationToken);
         }
         catch (InvalidDataException e)
         {
@@ -346,7 +360,7 @@ public static class AunceApi
         }
 
         await grains.GetGrain<ISweepGrain>(id).CancelAsync();
-        return Results.Ok(new { state = (await grains.GetGrain<ISweepGrain>(id).GetStatusAsync()).State });
+        return Results.Ok(new { state = (await grains.GetGrain<ISweepGrain>(id).GetOverviewAsync())!.State });
     }
 
     private static async Task<IResult> Resume(string id, IGrainFactory grains)
@@ -376,23 +390,12 @@ public static class AunceApi
         return await next(context);
     }
 
-    /// <summary>The sweep's listing and status, or null when the id is malformed or no such sweep was started.</summary>
-    private static async Task<(SweepListing, SweepStatus)?> Load(string id, IGrainFactory grains)
-    {
-        if (GrainKeys.SweepIdProblem(id) is not null)
-        {
-            return null;
-        }
+    /// <summary>The sweep's overview, or null when the id is malformed or no sweep was started under it (O(1) in sweeps and trials to send).</summary>
+    private static async Task<SweepOverview?> Load(string id, IGrainFactory grains) =>
+        GrainKeys.SweepIdProblem(id) is not null ? null : await grains.GetGrain<ISweepGrain>(id).GetOverviewAsync();
 
-        var listing = (await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListAsync()).FirstOrDefault(l => l.SweepId == id);
-        return listing is null ? null : (listing, await grains.GetGrain<ISweepGrain>(id).GetStatusAsync());
-    }
-
-    private static SweepRow Row(SweepListing l, SweepStatus s)
-    {
-        var best = s.BestTrial is { } b ? s.Trials.FirstOrDefault(t => t.Trial == b) : null;
-        return new SweepRow(l.SweepId, l.Name, s.State, s.TotalTrials, s.Trials.Length, l.Folds, l.Epochs, l.Scheduler, l.Sampler, s.Metric, s.BestTrial, best?.LastValue);
-    }
+    private static SweepRow Row(SweepOverview o) =>
+        new(o.SweepId, o.Name, o.State, o.TotalTrials, o.Started, o.Folds, o.Epochs, o.Scheduler, o.Sampler, o.Metric, o.BestTrial, o.BestValue);
 
     private static IResult? Paging(int? offset, int? limit) =>
         offset is < 0 ? Bad("offset: must be >= 0")

@@ -24,23 +24,37 @@ public sealed record CheckpointChoice(TrialSummary Trial, FoldEpochReport Fold, 
     /// </summary>
     public static CheckpointChoice Pick(SweepStatus status, int? trial, int? fold)
     {
-        var number = trial ?? status.BestTrial
-            ?? throw new KeyNotFoundException($"sweep '{status.SweepId}': no trial has a checkpoint yet (no epoch reported)");
-        var summary = status.Trials.FirstOrDefault(t => t.Trial == number)
-            ?? throw new KeyNotFoundException($"sweep '{status.SweepId}' has no trial {number} (trials: 0-{status.Trials.Length - 1})");
-        if (summary.LastFolds.Length == 0 || summary.LastCheckpointKeys.Length != summary.LastFolds.Length)
+        var number = trial ?? status.BestTrial ?? throw NoneYet(status.SweepId);
+        return Pick(status.SweepId, status.Metric, number, status.Trials.FirstOrDefault(t => t.Trial == number), $"trials: 0-{status.Trials.Length - 1}", trial is null, fold);
+    }
+
+    /// <summary>"No trial has a checkpoint yet", for a sweep with no best trial.</summary>
+    public static KeyNotFoundException NoneYet(string sweepId) => new($"sweep '{sweepId}': no trial has a checkpoint yet (no epoch reported)");
+
+    /// <summary>
+    /// The checkpoint of trial <paramref name="number"/> (<paramref name="summary"/>, null when the sweep has no such trial)
+    /// and <paramref name="fold"/> (default: the best fold on the sweep's metric), as <see cref="Pick(SweepStatus, int?, int?)"/>.
+    /// </summary>
+    public static CheckpointChoice Pick(string sweepId, string metric, int number, TrialSummary? summary, string trialsHint, bool bestTrial, int? fold)
+    {
+        if (summary is null)
         {
-            throw new KeyNotFoundException($"sweep '{status.SweepId}' trial {number}: no epoch reported yet, so no checkpoint");
+            throw new KeyNotFoundException($"sweep '{sweepId}' has no trial {number} ({trialsHint})");
         }
 
-        var accuracy = status.Metric == "accuracy";
+        if (summary.LastFolds.Length == 0 || summary.LastCheckpointKeys.Length != summary.LastFolds.Length)
+        {
+            throw new KeyNotFoundException($"sweep '{sweepId}' trial {number}: no epoch reported yet, so no checkpoint");
+        }
+
+        var accuracy = metric == "accuracy";
         int index;
         if (fold is { } wanted)
         {
             index = Array.FindIndex(summary.LastFolds, f => f.Fold == wanted);
             if (index < 0)
             {
-                throw new KeyNotFoundException($"sweep '{status.SweepId}' trial {number} has no fold {wanted} (folds: {string.Join(", ", summary.LastFolds.Select(f => f.Fold))})");
+                throw new KeyNotFoundException($"sweep '{sweepId}' trial {number} has no fold {wanted} (folds: {string.Join(", ", summary.LastFolds.Select(f => f.Fold))})");
             }
         }
         else
@@ -49,6 +63,6 @@ public sealed record CheckpointChoice(TrialSummary Trial, FoldEpochReport Fold, 
                 .OrderByDescending(x => x.Value).ThenBy(x => x.Fold).First().k;
         }
 
-        return new CheckpointChoice(summary, summary.LastFolds[index], summary.LastCheckpointKeys[index], trial is null, fold is null);
+        return new CheckpointChoice(summary, summary.LastFolds[index], summary.LastCheckpointKeys[index], bestTrial, fold is null);
     }
 }

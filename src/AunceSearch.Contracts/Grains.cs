@@ -15,6 +15,21 @@ public interface ISweepGrain : IGrainWithStringKey
 
     Task<SweepStatus> GetStatusAsync();
 
+    /// <summary>The sweep at a glance (no trial list), or null when no sweep has this id.</summary>
+    Task<SweepOverview?> GetOverviewAsync();
+
+    /// <summary>A sorted, filtered page of trials (an invalid query is an <see cref="ArgumentException"/>).</summary>
+    Task<TrialPage> GetTrialsAsync(TrialQuery query);
+
+    /// <summary>One trial in full with the decisions about it, or null when there is no such trial.</summary>
+    Task<TrialDetail?> GetTrialAsync(int trial);
+
+    /// <summary>A page of the scheduler's decisions, optionally about one trial.</summary>
+    Task<DecisionPage> GetDecisionsAsync(int? trial, int offset, int limit);
+
+    /// <summary>At most <paramref name="max"/> trials as points in parameter space (the best and an even sample of the rest).</summary>
+    Task<ParameterPoints> GetPointsAsync(int max);
+
     /// <summary>Progress events with a sequence number greater than <paramref name="afterSequence"/>.</summary>
     Task<SweepEvent[]> GetEventsAsync(long afterSequence);
 

@@ -259,6 +259,9 @@ public sealed record TrialSummary
     /// yet), durable in the sweep's state: a leg restarted after a crash keeps them, and those fold epochs are not trained again.
     /// </summary>
     [Id(14)] public FoldEpochReport[] PendingFolds { get; init; } = [];
+
+    /// <summary>Each fold's test value of the sweep's metric after each reported epoch (fold order): the per-fold learning curves.</summary>
+    [Id(15)] public double[][] FoldHistory { get; init; } = [];
 }
 
 /// <summary>A snapshot of a sweep.</summary>

@@ -47,7 +47,7 @@ public sealed class CoordinatorState
 /// a fold over the journal of inputs: replaying a journal (from a snapshot) gives the same state and the same later
 /// decisions as the run that wrote it. No clock, no randomness but the spec's seed.
 /// </summary>
-public sealed class SweepCoordinator
+public sealed partial class SweepCoordinator
 {
     /// <summary>How many progress events the state keeps.</summary>
     public const int MaxEvents = 20_000;
@@ -244,6 +244,7 @@ public sealed class SweepCoordinator
             LastCheckpoints = [.. ordered.Select(f => f.CheckpointLocation)],
             LastCheckpointKeys = [.. ordered.Select(f => f.CheckpointKey)],
             History = [.. trial.History, report.Value],
+            FoldHistory = [.. ordered.Select((f, k) => (double[])[.. k < trial.FoldHistory.Length ? trial.FoldHistory[k] : [], FoldValue(f)])],
             LastFolds = ordered,
             PendingFolds = [.. trial.PendingFolds.Where(f => f.Epoch > report.Epoch)],
         };
@@ -560,12 +561,31 @@ public sealed class SweepCoordinator
             return null;
         }
 
+        // One pass (no sort): the overview asks on every dashboard request, and a sweep may have 100,000 trials.
         var sign = _direction == Direction.Maximize ? 1 : -1;
-        return _s.Trials.Values.Where(t => t.State != TrialState.Failed && t.LastValue is not null && t.LastCheckpoints.Length > 0)
-            .OrderByDescending(t => t.LastEpoch >= _spec.Training.Epochs)
-            .ThenByDescending(t => sign * t.LastValue!.Value)
-            .ThenBy(t => t.Trial)
-            .FirstOrDefault();
+        TrialSummary? best = null;
+        foreach (var t in _s.Trials.Values)
+        {
+            if (t.State == TrialState.Failed || t.LastValue is null || t.LastCheckpoints.Length == 0)
+            {
+                continue;
+            }
+
+            if (best is null || Better(t, best))
+            {
+                best = t;
+            }
+        }
+
+        return best;
+
+        bool Better(TrialSummary a, TrialSummary b)
+        {
+            var (ca, cb) = (a.LastEpoch >= _spec.Training.Epochs, b.LastEpoch >= _spec.Training.Epochs);
+            return ca != cb ? ca
+                : sign * a.LastValue!.Value != sign * b.LastValue!.Value ? sign * a.LastValue!.Value > sign * b.LastValue!.Value
+                : a.Trial < b.Trial;
+        }
     }
 
     private void AddEvent(string kind, int trial, int? fold, int? epoch, double? value, string stateName, string message)

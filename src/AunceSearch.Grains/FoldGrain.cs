@@ -203,8 +203,22 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                 async Task DeliverAsync(EpochResult result, byte[] checkpoint)
                 {
                     var key = CheckpointKeys.ForEpoch(t.SweepId, t.Trial, a.Fold, result.Epoch);
-                    var location = await store.SaveAsync(key, checkpoint, CancellationToken.None);
                     var sweepTag = new KeyValuePair<string, object?>("aunce.sweep", t.SweepId);
+                    var writing = Stopwatch.GetTimestamp();
+                    string location;
+                    try
+                    {
+                        AunceTelemetry.CheckpointFailures.Add(0, sweepTag);   // the series exists (at 0) before any failure
+                        location = await store.SaveAsync(key, checkpoint, CancellationToken.None);
+                    }
+                    catch
+                    {
+                        AunceTelemetry.CheckpointFailures.Add(1, sweepTag);
+                        throw;
+                    }
+
+                    AunceTelemetry.CheckpointSeconds.Record(Stopwatch.GetElapsedTime(writing).TotalSeconds, sweepTag);
+                    AunceTelemetry.CheckpointBytes.Add(checkpoint.Length, sweepTag);
                     var deviceTag = new KeyValuePair<string, object?>("aunce.device", t.Device.ToOptions());
                     AunceTelemetry.FoldEpochs.Add(1, sweepTag, deviceTag);
                     AunceTelemetry.FoldEpochSeconds.Record(result.Seconds, sweepTag, deviceTag);

@@ -55,6 +55,7 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
         _applied = _stored = _log.Count;
         _durableSequence = _coordinator.Sequence;
+        PublishGauges(force: true);
         await RegisterAsync();
         if (_coordinator.State == SweepState.Running)
         {
@@ -99,12 +100,47 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
     /// </summary>
     public async Task<SweepStatus> GetStatusAsync()
     {
+        await DurableAsync();
+        return Status();
+    }
+
+    /// <summary>Waits until every input applied so far is stored: views never run ahead of storage.</summary>
+    private async Task DurableAsync()
+    {
         while (_stored < _applied)
         {
             await PersistAsync(_applied);   // more inputs may have arrived meanwhile: until none is pending
         }
+    }
 
-        return Status();
+    public async Task<SweepOverview?> GetOverviewAsync()
+    {
+        await DurableAsync();
+        return _coordinator.Overview(_durableSequence);
+    }
+
+    public async Task<TrialPage> GetTrialsAsync(TrialQuery query)
+    {
+        await DurableAsync();
+        return _coordinator.Trials(query);
+    }
+
+    public async Task<TrialDetail?> GetTrialAsync(int trial)
+    {
+        await DurableAsync();
+        return _coordinator.Trial(trial);
+    }
+
+    public async Task<DecisionPage> GetDecisionsAsync(int? trial, int offset, int limit)
+    {
+        await DurableAsync();
+        return _coordinator.DecisionPage(trial, offset, limit);
+    }
+
+    public async Task<ParameterPoints> GetPointsAsync(int max)
+    {
+        await DurableAsync();
+        return _coordinator.Points(max);
     }
 
     public Task<SweepEvent[]> GetEventsAsync(long afterSequence) => Task.FromResult(_coordinator.Events(afterSequence, _durableSequence));
@@ -247,6 +283,29 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
         _stored = through;
         _durableSequence = Math.Max(_durableSequence, batch[^1].Sequence);
+        PublishGauges(force: _coordinator.State != SweepState.Running);
+    }
+
+    /// <summary>Tick (ms) of the last gauge publication: at most one a second while the sweep runs (an overview is O(trials)).</summary>
+    private long _gaugesAt = long.MinValue;
+
+    private void PublishGauges(bool force)
+    {
+        var now = Environment.TickCount64;
+        if ((!force && now - _gaugesAt < 1000) || _coordinator.Overview(_durableSequence) is not { } o)
+        {
+            return;
+        }
+
+        _gaugesAt = now;
+        AunceTelemetry.PublishSweep(Id, new AunceTelemetry.SweepGauge(
+            o.TrialsByState.ToDictionary(p => p.Key.ToString().ToLowerInvariant(), p => p.Value), o.BestValue, o.Metric));
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        AunceTelemetry.ForgetSweep(Id);
+        return Task.CompletedTask;
     }
 
     private async Task DispatchAsync(IReadOnlyList<CoordinatorCommand> commands)

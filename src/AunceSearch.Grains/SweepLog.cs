@@ -92,6 +92,7 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId)
     /// <summary>Appends <paramref name="entries"/>: the open segment is rewritten (and a new one begun when it fills).</summary>
     public async Task AppendAsync(IReadOnlyList<string> entries)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var dirty = false;
         foreach (var entry in entries)
         {
@@ -118,7 +119,11 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId)
         }
 
         Count += entries.Count;
+        AunceTelemetry.JournalAppends.Add(entries.Count, SweepTag);
+        AunceTelemetry.JournalSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, SweepTag);
     }
+
+    private KeyValuePair<string, object?> SweepTag => new("aunce.sweep", sweepId);
 
     /// <summary>Whether the entries since the last snapshot outweigh it: time for a new one.</summary>
     public bool SnapshotDue => _bytesSinceSnapshot >= Math.Max(MinSnapshotInterval, _lastSnapshotBytes);
@@ -129,6 +134,7 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId)
         _snapshot.State = new SweepSnapshot { Data = data, Inputs = inputs };
         await storage.WriteStateAsync(SnapshotState, SnapshotId(), _snapshot);
         BytesWritten += data.Length;
+        AunceTelemetry.JournalBytes.Add(data.Length, SweepTag);
         Writes++;
         _lastSnapshotBytes = data.Length;
         _bytesSinceSnapshot = 0;
@@ -137,7 +143,9 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId)
     private async Task WriteOpenAsync()
     {
         await storage.WriteStateAsync(SegmentState, SegmentId(_openIndex), _open);
-        BytesWritten += _open.State.Entries.Sum(e => (long)e.Length);
+        var bytes = _open.State.Entries.Sum(e => (long)e.Length);
+        BytesWritten += bytes;
+        AunceTelemetry.JournalBytes.Add(bytes, SweepTag);
         Writes++;
     }
 

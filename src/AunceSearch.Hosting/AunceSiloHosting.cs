@@ -73,6 +73,7 @@ public static class AunceSiloHosting
             otel.WithTracing(t =>
             {
                 t.AddSource(AunceTelemetry.ActivitySourceName, "Microsoft.Orleans.Application", "Microsoft.Orleans.Runtime");
+                t.AddAspNetCoreInstrumentation();   // HTTP API requests: a traceparent header continues the caller's trace into the grain calls
                 if (!string.IsNullOrWhiteSpace(telemetry.OtlpEndpoint))
                 {
                     t.AddOtlpExporter(o => o.Endpoint = new Uri(telemetry.OtlpEndpoint));
@@ -106,7 +107,13 @@ public static class AunceSiloHosting
         services.AddSingleton(checkpoints);
         services.AddSingleton(CheckpointStoreFactory.Create(checkpoints));
         services.AddSingleton(training);
-        services.AddSingleton(_ => new TrainingExecutor(training));
+        services.AddSingleton(_ =>
+        {
+            var executor = new TrainingExecutor(training);
+            var device = TorchRuntime.CudaAvailable ? "cuda" : "cpu";
+            AunceTelemetry.ObserveSlots(() => (executor.Busy, training.Slots, device));
+            return executor;
+        });
         services.AddSingleton<IFoldTrainingRunner>(sp => sp.GetRequiredService<TrainingExecutor>());
         return services;
     }

@@ -103,12 +103,17 @@ public sealed class ApiFixture : IAsyncLifetime
     {
         private static readonly string[] Aus = ["AU1", "AU2", "AU4"];
 
-        public Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+        public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
         {
             var lr = double.Parse(request.Hyperparameters["lr"], CultureInfo.InvariantCulture);
             var start = request.ResumeFrom is { } resume ? Checkpoint.ReadHeader(resume, request.Label).Epoch + 1 : 1;
             for (var epoch = start; epoch <= request.Epochs; epoch++)
             {
+                if (Gates.TryGetValue(request.Label.Split('/')[0], out var gate))
+                {
+                    await gate.Task.WaitAsync(cancellationToken);   // a live test holds its sweep here until the page is watching
+                }
+
                 var f1 = 0.3 + (0.05 * epoch) - (0.02 * Math.Abs(Math.Log10(lr) + 3)) + (0.01 * request.Dataset.Fold);
                 using var encoder = EncoderFactory.Create(request.Model, Aus.Length);
                 var checkpoint = Checkpoint.Write(new CheckpointHeader
@@ -118,9 +123,57 @@ public sealed class ApiFixture : IAsyncLifetime
                 onEpoch(new EpochResult(epoch, 1.0 / epoch, new AuMetrics(Aus, [f1, f1 + 0.01, f1 - 0.01], [0.6, 0.6, 0.6]), 1, 0.01), checkpoint);
             }
 
-            return Task.FromResult<(TrainingOutcome, Exception?)>((TrainingOutcome.Completed, null));
+            return (TrainingOutcome.Completed, null);
         }
     }
+
+    /// <summary>Sweeps whose folds wait before each epoch until their gate opens (by sweep id).</summary>
+    public static System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> Gates { get; } = new();
+
+    /// <summary>Starts a 2-trial, 2-epoch sweep whose training waits for <paramref name="gate"/>.</summary>
+    public async Task StartGatedAsync(string sweepId, TaskCompletionSource gate)
+    {
+        Gates[sweepId] = gate;
+        var spec = $$$"""
+            name: live
+            seed: 4
+            dataset: {root: {{{Path.Combine(Work, "data")}}}, folds: [1, 2], image_size: 32}
+            model: {encoder: small-cnn, width: 4, feature_dim: 8}
+            training: {epochs: 2, device: cpu}
+            search:
+              trials: 2
+              max_concurrent_trials: 2
+              sampler: random
+              scheduler: {kind: none}
+              space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}
+            """;
+        await App.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>(sweepId).StartAsync(SweepSpecLoader.Parse(spec, "live.yaml", Work).ToDefinition());
+    }
+
+    private Task<SweepOverview>? _large;
+
+    /// <summary>The synthetic 100,000-trial sweep (written once, on first use): what the scale tests measure.</summary>
+    public Task<SweepOverview> LargeAsync() => _large ??= Grains.SyntheticSweeps.WriteAsync(App.Services, SweepSpecLoader.Parse($$$"""
+        name: large
+        seed: 21
+        dataset: {root: {{{Path.Combine(Work, "data")}}}, folds: [1, 2, 3], image_size: 32}
+        training: {epochs: 8, device: cpu}
+        search:
+          trials: 10
+          sampler: random
+          scheduler: {kind: asha, grace_period: 1, reduction_factor: 2}
+          space:
+            lr: {log_uniform: [1.0e-4, 1.0e-2]}
+            temperature: {log_uniform: [0.03, 0.3]}
+            lambda_min: {uniform: [0.8, 1.6]}
+            lambda_maj: {uniform: [0.2, 1.0]}
+            batch_size: {choice: [32, 64, 128]}
+            positives: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0}}
+        """, "large.yaml", Work).ToDefinition(), LargeId, LargeTrials);
+
+    public const string LargeId = "large-100k";
+
+    public const int LargeTrials = 100_000;
 }
 
 [CollectionDefinition(Name)]
@@ -170,6 +223,31 @@ public sealed class ApiTests(ApiFixture fixture)
         Assert.Equal(all[1]!["trial"]!.GetValue<int>(), items[0]!["trial"]!.GetValue<int>());
         Assert.Equal(0, (await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials?state=running")))["total"]!.GetValue<int>());
         Assert.Equal(4, (await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials?state=completed")))["total"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Trials_sort_by_a_parameter_filter_by_value_and_carry_fold_values_and_curves()
+    {
+        var byLr = (await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials?sort=param:lr&order=desc")))["items"]!.AsArray();
+        var lrs = byLr.Select(t => double.Parse(t!["hyperparameters"]!["lr"]!.GetValue<string>(), CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(lrs.OrderDescending(), lrs);
+        Assert.All(byLr, t => Assert.Equal(2, t!["foldValues"]!.AsArray().Count));
+        Assert.All(byLr, t => Assert.Equal(3, t!["history"]!.AsArray().Count));
+
+        var values = byLr.Select(t => t!["value"]!.GetValue<double>()).Order().ToList();
+        var cut = values[2];
+        var good = await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials?min_value={cut.ToString("R", CultureInfo.InvariantCulture)}"));
+        Assert.Equal(2, good["total"]!.GetValue<int>());
+
+        var detail = await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}"));
+        Assert.Equal("max", detail["mode"]!.GetValue<string>());
+        Assert.Equal("lr", Assert.Single(detail["parameters"]!.AsArray())!["name"]!.GetValue<string>());
+        var points = await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/points"));
+        Assert.Equal(4, points["shown"]!.GetValue<int>());
+        Assert.Equal(["lr"], points["parameters"]!.AsArray().Select(p => p!.GetValue<string>()));
+        var trial = await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials/0"));
+        Assert.Equal(2, trial["trial"]!["foldHistory"]!.AsArray().Count);   // a learning curve per fold
+        Assert.All(trial["trial"]!["foldHistory"]!.AsArray(), h => Assert.Equal(3, h!.AsArray().Count));
     }
 
     [Fact]
@@ -226,6 +304,12 @@ public sealed class ApiTests(ApiFixture fixture)
     [InlineData("/api/sweeps/api-sweep/trials?sort=name", HttpStatusCode.BadRequest, "sort: 'name'")]
     [InlineData("/api/sweeps/api-sweep/trials/99", HttpStatusCode.NotFound, "no trial 99")]
     [InlineData("/api/sweeps/api-sweep/trials/x", HttpStatusCode.BadRequest, "not a trial number")]
+    [InlineData("/api/sweeps/api-sweep/trials?sort=param:momentum", HttpStatusCode.BadRequest, "sort: 'param:momentum'")]
+    [InlineData("/api/sweeps/api-sweep/trials?min_value=NaN", HttpStatusCode.BadRequest, "min_value")]
+    [InlineData("/api/sweeps/api-sweep/trials?limit=1001", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("/api/sweeps/api-sweep/decisions?limit=0", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("/api/sweeps/api-sweep/points?max=0", HttpStatusCode.BadRequest, "max")]
+    [InlineData("/api/sweeps/no-such-sweep/points", HttpStatusCode.NotFound, "no sweep 'no-such-sweep'")]
     public async Task Bad_requests_are_refused_naming_what_is_wrong(string url, HttpStatusCode status, string message)
     {
         var response = await Client.GetAsync(url);

@@ -1,58 +1,211 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace AunceSearch.Api.Tests;
 
 /// <summary>
 /// The dashboard in a real browser (Microsoft.Playwright driving Debian's /usr/bin/chromium, which ./test.sh installs):
-/// it loads with no console errors, lists the served sweep, shows its trial table (sortable on the server), learning
-/// curves and the best trial's per-AU bars. A screenshot is kept next to the test binaries (dashboard.png).
+/// it loads with no console errors and shows the served sweep (trial table sorted on the server, learning curves per
+/// trial and fold, per-AU bars, parallel coordinates, decisions); a running sweep updates live; the download button
+/// saves a checkpoint whose SHA-256 the page verified; and a 100,000-trial sweep scrolls and filters within 200 ms per
+/// interaction. Screenshots are kept next to the test binaries (dashboard*.png).
 /// </summary>
 [Collection(ApiCollection.Name)]
-public sealed class DashboardTests(ApiFixture fixture)
+public sealed class DashboardTests(ApiFixture fixture, ITestOutputHelper output)
 {
-    [Fact]
-    public async Task The_dashboard_shows_the_sweep_its_trials_and_charts_with_no_console_errors()
+    private sealed class Browser : IAsyncDisposable
+    {
+        public required IPlaywright Playwright { get; init; }
+
+        public required IBrowser Chromium { get; init; }
+
+        public required IPage Page { get; init; }
+
+        public List<string> Errors { get; } = [];
+
+        public async ValueTask DisposeAsync()
+        {
+            await Chromium.DisposeAsync();
+            Playwright.Dispose();
+        }
+    }
+
+    private static async Task<Browser> OpenAsync()
     {
         Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is missing: ./test.sh installs it (apt-get install chromium)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        var chromium = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
-        var errors = new List<string>();
+        var page = await chromium.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 }, AcceptDownloads = true });
+        var browser = new Browser { Playwright = playwright, Chromium = chromium, Page = page };
         page.Console += (_, m) =>
         {
+            if (Environment.GetEnvironmentVariable("AUNCE_BROWSER_LOG") is not null)
+            {
+                Console.WriteLine($"browser: {m.Text}");
+            }
+
             if (m.Type == "error")
             {
-                errors.Add(m.Text);
+                browser.Errors.Add(m.Text);
             }
         };
-        page.PageError += (_, e) => errors.Add(e);
+        page.PageError += (_, e) => browser.Errors.Add(e);
+        return browser;
+    }
 
+    [Fact]
+    public async Task The_dashboard_shows_the_sweep_its_trials_and_charts_with_no_console_errors()
+    {
+        await using var browser = await OpenAsync();
+        var page = browser.Page;
         await page.GotoAsync(fixture.BaseUrl + "/");
         var sweep = page.Locator($"#sweeps li[data-id='{ApiFixture.SweepId}']");
         await sweep.WaitForAsync(new LocatorWaitForOptions { Timeout = 20_000 });
         await sweep.ClickAsync();
         await Assertions.Expect(page.Locator("#summary")).ToContainTextAsync("completed");
-        await Assertions.Expect(page.Locator("#trials tbody tr")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator("#trials tbody tr[data-row]")).ToHaveCountAsync(4);
         await Assertions.Expect(page.Locator("#curves polyline.curve")).ToHaveCountAsync(4);
         await Assertions.Expect(page.Locator("#per-au rect.au-bar")).ToHaveCountAsync(3);
         await Assertions.Expect(page.Locator("#decisions")).ToContainTextAsync("trial");
+        await Assertions.Expect(page.Locator("#parallel polyline.pc-line")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator("#parallel line.pc-axis")).ToHaveCountAsync(2);   // lr and the metric
 
         // Sorting by value, descending (two clicks), puts the best trial first.
-        var best = JsonTrial((await fixture.Client.GetStringAsync($"/api/sweeps/{ApiFixture.SweepId}")));
+        var best = JsonTrial(await fixture.Client.GetStringAsync($"/api/sweeps/{ApiFixture.SweepId}"));
         await page.Locator("#trials th[data-key='value']").ClickAsync();
         await Assertions.Expect(page.Locator("#trials th[data-key='value']")).ToContainTextAsync("▲");
         await page.Locator("#trials th[data-key='value']").ClickAsync();
-        await Assertions.Expect(page.Locator("#trials tbody tr").First.Locator("td").First).ToHaveTextAsync(best);
+        await Assertions.Expect(page.Locator("#trials tbody tr[data-row]").First.Locator("td").First).ToHaveTextAsync(best);
+
+        // A row's folds: its learning curve per fold, dashed, and the decisions about it.
+        await page.Locator("#trials tbody tr[data-row]").First.ClickAsync();
+        await Assertions.Expect(page.Locator("#curves polyline.fold-curve")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#decisions")).ToContainTextAsync($"trial {best}");
 
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "dashboard.png"), FullPage = true });
-        Assert.True(errors.Count == 0, "console errors:\n" + string.Join("\n", errors));
+        Assert.True(browser.Errors.Count == 0, "console errors:\n" + string.Join("\n", browser.Errors));
+    }
+
+    [Fact]
+    public async Task A_running_sweep_updates_live_without_a_reload()
+    {
+        const string id = "live-1";
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await fixture.StartGatedAsync(id, gate);
+        try
+        {
+            await using var browser = await OpenAsync();
+            var page = browser.Page;
+            await page.GotoAsync($"{fixture.BaseUrl}/#sweep={id}");
+            await Assertions.Expect(page.Locator("#summary")).ToContainTextAsync("running", new() { Timeout = 20_000 });
+            await Assertions.Expect(page.Locator("#trials tbody tr[data-row] td.state-running")).ToHaveCountAsync(2);
+            await page.EvaluateAsync("() => { window.sameDocument = true; }");
+
+            gate.SetResult();   // the folds train now; only server-sent events tell the page
+
+            await Assertions.Expect(page.Locator("#summary h2")).ToContainTextAsync("completed", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.Locator("#trials tbody tr[data-row] td.state-completed")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.Locator("#events div").First).ToContainTextAsync("#");
+            await Assertions.Expect(page.Locator("#curves polyline.curve")).ToHaveCountAsync(2);
+            Assert.True(await page.EvaluateAsync<bool>("() => window.sameDocument === true && window.aunce.renders > 1"), "the page was reloaded or never redrawn");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-live.png"), FullPage = true });
+            Assert.True(browser.Errors.Count == 0, "console errors:\n" + string.Join("\n", browser.Errors));
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task The_download_button_saves_the_best_checkpoint_after_checking_its_sha256()
+    {
+        await using var browser = await OpenAsync();
+        var page = browser.Page;
+        await page.GotoAsync($"{fixture.BaseUrl}/#sweep={ApiFixture.SweepId}");
+        await Assertions.Expect(page.Locator("#summary")).ToContainTextAsync("completed", new() { Timeout = 20_000 });
+
+        // Without the token the server refuses, and the page says so.
+        await page.Locator("#download").ClickAsync();
+        await Assertions.Expect(page.Locator("#download-status")).ToContainTextAsync("download failed: 401");
+
+        await page.Locator("#token").FillAsync(ApiFixture.Token);
+        await page.Locator("#token").DispatchEventAsync("change");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#download").ClickAsync());
+        var saved = Path.Combine(fixture.Work, "downloaded-" + download.SuggestedFilename);
+        await download.SaveAsAsync(saved);
+        var bytes = await File.ReadAllBytesAsync(saved);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        Assert.StartsWith($"{ApiFixture.SweepId}-t", download.SuggestedFilename);
+        Assert.EndsWith(".pt", download.SuggestedFilename);
+        Assert.Equal("PK"u8.ToArray(), bytes[..2]);   // PyTorch's zip format
+        await Assertions.Expect(page.Locator("#download-status")).ToContainTextAsync($"verified sha256 {sha}");
+        Assert.True(browser.Errors.Count(e => !e.Contains("401", StringComparison.Ordinal)) == 0, "console errors:\n" + string.Join("\n", browser.Errors));
+    }
+
+    [Fact]
+    public async Task At_100000_trials_the_table_scrolls_and_filters_within_200_ms_per_interaction()
+    {
+        var large = await fixture.LargeAsync();
+        await using var browser = await OpenAsync();
+        var page = browser.Page;
+        await page.GotoAsync($"{fixture.BaseUrl}/#sweep={ApiFixture.LargeId}");
+        await Assertions.Expect(page.Locator("#count")).ToContainTextAsync($"of {ApiFixture.LargeTrials} trials", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#parallel polyline.pc-line")).ToHaveCountAsync(2000, new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#simplex circle.simplex-dot")).ToHaveCountAsync(2000);
+        var load = await page.EvaluateAsync<double>("() => performance.now()");   // since navigation began: table, curves, charts all drawn
+        Assert.True(await page.Locator("#trials tbody tr[data-row]").CountAsync() < 100, "the table is not virtualised");
+
+        // Scrolling: jump to rows never fetched; the interaction ends when those rows are drawn.
+        var scrolls = new List<double>();
+        foreach (var row in new[] { 50_000, 75_000, 12_345, 99_950, 33_333, 66_666, 500 })
+        {
+            scrolls.Add(await page.EvaluateAsync<double>(@"async row => {
+                const vp = document.getElementById('trial-viewport'), t0 = performance.now();
+                vp.scrollTop = row * 24;
+                await new Promise(done => { const check = () => document.querySelector(`#trials tr[data-row='${row}']`) ? done() : requestAnimationFrame(check); check(); });
+                const t = performance.now() - t0; console.log(`scroll ${row}: ${t.toFixed(1)} ms, fetch ${window.aunce.fetchMs?.toFixed(1)} ms, draw ${window.aunce.drawMs?.toFixed(1)} ms`); return t; }", row));
+            Assert.Equal(row.ToString(CultureInfo.InvariantCulture), await page.Locator($"#trials tr[data-row='{row}'] td").First.InnerTextAsync());   // sorted by trial: row n is trial n
+        }
+
+        // Filtering: by state, then by a minimum value; the interaction ends when the filtered rows and count are drawn.
+        var completed = large.TrialsByState[Contracts.TrialState.Completed];
+        var filters = new List<double>();
+        foreach (var (selector, value, expected) in new[] { ("#state-filter", "completed", completed), ("#state-filter", "pruned", large.TrialsByState[Contracts.TrialState.Pruned]),
+                     ("#state-filter", "", ApiFixture.LargeTrials), ("#min-value", "0.55", -1) })
+        {
+            filters.Add(await page.EvaluateAsync<double>(@"async ([selector, value, expected]) => {
+                const input = document.querySelector(selector), t0 = performance.now(), before = window.aunce.renders;
+                input.value = value; input.dispatchEvent(new Event('change'));
+                await new Promise(done => { const check = () => window.aunce.renders > before && (expected < 0 || document.getElementById('count').textContent.endsWith(`of ${expected} trials`)) ? done() : requestAnimationFrame(check); check(); });
+                return performance.now() - t0; }", new object[] { selector, value, expected }));
+        }
+
+        var values = await page.Locator("#trials tbody tr[data-row] td:nth-child(4)").AllInnerTextsAsync();
+        Assert.All(values, v => Assert.True(double.Parse(v, CultureInfo.InvariantCulture) >= 0.55, $"{v} < 0.55 shown"));
+
+        var report = new JsonObject
+        {
+            ["trials"] = ApiFixture.LargeTrials,
+            ["page_load_ms"] = Math.Round(load),
+            ["scroll_ms"] = new JsonArray([.. scrolls.Select(s => (JsonNode)Math.Round(s, 1))]),
+            ["filter_ms"] = new JsonArray([.. filters.Select(s => (JsonNode)Math.Round(s, 1))]),
+        };
+        await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "dashboard-100k.json"), report.ToJsonString());
+        output.WriteLine(report.ToJsonString());
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-100k.png"), FullPage = true });
+        Assert.True(browser.Errors.Count == 0, "console errors:\n" + string.Join("\n", browser.Errors));
+        Assert.True(scrolls.Concat(filters).All(t => t <= 200), $"an interaction took over 200 ms at 100,000 trials: {report.ToJsonString()}");
     }
 
     private static string JsonTrial(string sweepJson) =>
-        System.Text.Json.Nodes.JsonNode.Parse(sweepJson)!["sweep"]!["bestTrial"]!.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        JsonNode.Parse(sweepJson)!["sweep"]!["bestTrial"]!.GetValue<int>().ToString(CultureInfo.InvariantCulture);
 }

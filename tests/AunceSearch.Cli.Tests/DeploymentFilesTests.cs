@@ -50,7 +50,13 @@ public sealed class DeploymentFilesTests
     {
         var services = (YamlMappingNode)Compose().Children[new YamlScalarNode("services")];
         var names = services.Children.Keys.Select(k => ((YamlScalarNode)k).Value).ToList();
-        Assert.Equal(["redis", "azurite", "silo-coordinator", "silo-gpu"], names);
+        Assert.Equal(["redis", "azurite", "silo-coordinator", "silo-gpu", "prometheus", "grafana"], names);
+        var prometheus = Serialize((YamlMappingNode)services.Children[new YamlScalarNode("prometheus")]);
+        Assert.Contains("./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml", prometheus);
+        foreach (var mounted in new[] { "deploy/prometheus/prometheus.yml", "deploy/grafana/provisioning/datasources/prometheus.yml", "deploy/grafana/provisioning/dashboards/aunce.yml", "dashboards/aunce-sweeps.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(RepoRoot, mounted)), $"{mounted} is mounted by docker-compose.yml but missing");
+        }
         var gpu = (YamlMappingNode)services.Children[new YamlScalarNode("silo-gpu")];
         Assert.Equal("true", Environment(gpu)["Aunce__Silo__Trainer"]);
         Assert.Contains("driver: nvidia", Serialize(gpu));
@@ -109,7 +115,7 @@ public sealed class DeploymentFilesTests
         {
             "Namespace/aunce", "ServiceAccount/aunce-silo", "Role/aunce-silo", "RoleBinding/aunce-silo", "Secret/aunce-storage",
             "StatefulSet/redis", "Service/redis", "PersistentVolumeClaim/aunce-data", "Deployment/aunce-coordinator", "Deployment/aunce-trainer",
-            "PodDisruptionBudget/aunce-coordinator", "PodDisruptionBudget/aunce-trainer",
+            "PodDisruptionBudget/aunce-coordinator", "PodDisruptionBudget/aunce-trainer", "Service/aunce-metrics",
         })
         {
             Assert.Contains(expected, kinds);
