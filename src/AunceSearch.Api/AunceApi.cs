@@ -332,6 +332,11 @@ public static class AunceApi
             return Results.NotFound(new { error = $"checkpoint {choice.Key} is not in the checkpoint store" });
         }
 
+        if (choice.Mismatch(data) is { } mismatch)
+        {
+            return Results.Problem(mismatch, statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+
         var extension = kind switch { ExportFormat.Safetensors => "safetensors", ExportFormat.Native => "ckpt", _ => "pt" };
         var name = $"{id}-t{choice.Trial.Trial:D3}-f{choice.Fold.Fold}-e{choice.Fold.Epoch:D4}.{extension}";
         var path = Path.Combine(Path.GetTempPath(), $"aunce-export-{Guid.NewGuid():N}.{extension}");

@@ -6,7 +6,7 @@ namespace AunceSearch.Checkpoints;
 
 /// <summary>
 /// Checkpoints as block blobs in one container (created on first use). A block blob upload commits atomically,
-/// so readers never see a partial checkpoint. Works against Azure Storage and Azurite. The client pins the
+/// so readers never see a partial checkpoint; transfers are checked with MD5 both ways. Works against Azure Storage and Azurite. The client pins the
 /// service API version to 2026-06-06, which both real Azure and Azurite 3.37 accept.
 /// </summary>
 public sealed class BlobCheckpointStore : ICheckpointStore
@@ -17,7 +17,14 @@ public sealed class BlobCheckpointStore : ICheckpointStore
 
     public BlobCheckpointStore(string connectionString, string container)
     {
-        var service = new BlobServiceClient(connectionString, new BlobClientOptions(BlobClientOptions.ServiceVersion.V2026_06_06));
+        var options = new BlobClientOptions(BlobClientOptions.ServiceVersion.V2026_06_06);
+
+        // Transfer validation: every upload and download request carries an MD5 the service (or this client) checks, so
+        // bytes changed in transit are refused, not stored or loaded. (Checkpoints carry their own SHA-256 as well.)
+        options.TransferValidation.Upload.ChecksumAlgorithm = Azure.Storage.StorageChecksumAlgorithm.MD5;
+        options.TransferValidation.Download.ChecksumAlgorithm = Azure.Storage.StorageChecksumAlgorithm.MD5;
+        options.TransferValidation.Download.AutoValidateChecksum = true;
+        var service = new BlobServiceClient(connectionString, options);
         _container = service.GetBlobContainerClient(container);
     }
 

@@ -39,7 +39,10 @@ public static class CheckpointKeys
     }
 
     /// <summary>The prefix under which all of a fold's checkpoints live.</summary>
-    public static string FoldPrefix(string sweep, int trial, int fold) => $"{sweep}/t{trial:D3}/f{fold}/";
+    public static string FoldPrefix(string sweep, int trial, int fold) => $"{TrialPrefix(sweep, trial)}f{fold}/";
+
+    /// <summary>Every checkpoint of a trial (all folds) starts with this.</summary>
+    public static string TrialPrefix(string sweep, int trial) => $"{sweep}/t{trial:D3}/";
 
     /// <summary>The fold number of a key made by <see cref="ForEpoch"/> (its "f&lt;n&gt;" segment), or null.</summary>
     public static int? FoldOf(string key)

@@ -37,6 +37,11 @@ public static class CheckpointCommand
         var data = await store.LoadAsync(key, cancellationToken)
             ?? throw new PreflightException($"checkpoint {key} of sweep '{o.SweepId}' is not in the checkpoint store (looked at {store.Locate(key)}) " +
                                             "(moved, deleted, or the sweep ran on a cluster whose store needs --config Aunce:Checkpoints:…)");
+        if (choice.Mismatch(data) is { } mismatch)
+        {
+            throw new PreflightException(mismatch);   // not the checkpoint the sweep wrote: nothing exported
+        }
+
         var origin = choice.Origin(o.SweepId, status.Metric);
         ExportResult result;
         try

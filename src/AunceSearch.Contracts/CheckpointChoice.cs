@@ -6,6 +6,22 @@ public sealed record CheckpointChoice(TrialSummary Trial, FoldEpochReport Fold, 
     /// <summary>The fold's test-split value of the sweep's metric.</summary>
     public double Value(string metric) => metric == "accuracy" ? Fold.MeanAccuracy : Fold.MeanF1;
 
+    /// <summary>
+    /// Why <paramref name="data"/> (loaded from the store under <see cref="Key"/>) is not the checkpoint the sweep recorded
+    /// (its SHA-256 differs), or null when it is or the sweep recorded none (checkpoints written before digests were kept).
+    /// </summary>
+    public string? Mismatch(byte[] data)
+    {
+        if (string.IsNullOrEmpty(Fold.CheckpointSha256))
+        {
+            return null;
+        }
+
+        var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+        return actual == Fold.CheckpointSha256 ? null
+            : $"checkpoint {Key}: its SHA-256 is {actual}, but the sweep recorded {Fold.CheckpointSha256} when it was written (changed or replaced in the store)";
+    }
+
     /// <summary>Where an export came from, as its metadata says (the same from the CLI and the HTTP API).</summary>
     public Dictionary<string, string> Origin(string sweepId, string metric) => new(StringComparer.Ordinal)
     {

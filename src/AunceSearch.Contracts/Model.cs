@@ -180,6 +180,9 @@ public sealed record FoldEpochReport(
 
     /// <summary>Data entries this fold skipped so far (bad label rows, missing or undecodable images; dataset.skip_bad).</summary>
     [Id(15)] public int Skipped { get; init; }
+
+    /// <summary>SHA-256 (lower-case hex) of the checkpoint's bytes as written: downloads and exports check what they load against it.</summary>
+    [Id(16)] public string CheckpointSha256 { get; init; } = "";
 }
 
 /// <summary>A trial's fold-averaged metric at an epoch.</summary>
@@ -262,6 +265,11 @@ public sealed record TrialSummary
 
     /// <summary>Each fold's test value of the sweep's metric after each reported epoch (fold order): the per-fold learning curves.</summary>
     [Id(15)] public double[][] FoldHistory { get; init; } = [];
+
+    /// <summary>PBT: the trial and epoch whose checkpoints the current leg started from (kept while this trial runs).</summary>
+    [Id(16)] public int? SeedTrial { get; init; }
+
+    [Id(17)] public int? SeedEpoch { get; init; }
 }
 
 /// <summary>A snapshot of a sweep.</summary>

@@ -67,6 +67,9 @@ public sealed record SweepDefinition(
 
     [Id(7)] public int Version { get; init; } = CurrentVersion;
 
+    /// <summary>Which checkpoints the sweep keeps (all of them unless the spec says otherwise).</summary>
+    [Id(8)] public CheckpointRetention Retention { get; init; } = CheckpointRetention.All;
+
     /// <summary>
     /// What a grain checks before it accepts a definition (the client's spec loader checked everything else with the YAML's
     /// line numbers): the version, and the invariants the coordinator relies on. Throws <see cref="ArgumentException"/>
@@ -88,6 +91,7 @@ public sealed record SweepDefinition(
         Require(Search.MaxConcurrentTrials >= 1, $"Search.MaxConcurrentTrials: {Search.MaxConcurrentTrials} (at least 1)");
         Require(Search.Space is not null && Search.Sampler is not null && Search.Scheduler is not null, "Search: the space, sampler and scheduler are all required");
         Require(Search.Scheduler is not AshaScheduling { Objectives.Length: 1 }, "Search.Scheduler.Objectives: one objective (use the sweep's metric, or give two or more)");
+        Require(Retention is not null && (Retention.Keep == RetentionKind.All || Retention.K >= 1), "Retention.K: best-k needs k >= 1");
 
         static void Require(bool condition, string message)
         {
@@ -109,6 +113,21 @@ public sealed record TrainingDefinition(
     [property: Id(4)] double ProbeLr,
     [property: Id(5)] TrainingDevice Device,
     [property: Id(6)] AugmentRef Augment);
+
+/// <summary>Checkpoint retention: keep everything, or only what can still matter.</summary>
+public enum RetentionKind
+{
+    All = 0,
+
+    /// <summary>The latest checkpoints of the best K ended trials; the two latest epochs of running and paused trials; what PBT legs start from.</summary>
+    BestK = 1,
+}
+
+[GenerateSerializer, Immutable, Alias("aunce.checkpoint-retention")]
+public sealed record CheckpointRetention([property: Id(0)] RetentionKind Keep, [property: Id(1)] int K)
+{
+    public static readonly CheckpointRetention All = new(RetentionKind.All, 0);
+}
 
 /// <summary>How many trials, what they optimise, and how configurations are proposed and pruned.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.search-definition")]

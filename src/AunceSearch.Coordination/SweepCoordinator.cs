@@ -39,6 +39,9 @@ public sealed class CoordinatorState
 
     /// <summary>How many journaled inputs this state has applied.</summary>
     public long Inputs { get; set; }
+
+    /// <summary>Best-k retention: the ended trials whose latest checkpoints are kept.</summary>
+    public List<int> Retained { get; set; } = [];
 }
 
 /// <summary>
@@ -220,6 +223,10 @@ public sealed partial class SweepCoordinator
                 PendingFolds = [.. trial.PendingFolds.Where(f => f.Fold != report.Fold || f.Epoch != report.Epoch), report],
             };
         }
+        else if (trial is { State: TrialState.Completed or TrialState.Pruned or TrialState.Failed })
+        {
+            PruneEnded(report.Trial);   // a fold that finished its epoch after its trial ended: its checkpoint is not kept either
+        }
 
         AddEvent("fold-epoch", report.Trial, report.Fold, report.Epoch, report.MeanF1, "running",
             $"trial {report.Trial} fold {report.Fold} epoch {report.Epoch}: F1 {report.MeanF1:0.0000} acc {report.MeanAccuracy:0.0000} loss {report.TrainLoss:0.0000} ({report.Seconds:0.0} s on {report.Silo})" +
@@ -272,6 +279,11 @@ public sealed partial class SweepCoordinator
         if (directive == TrialDirective.Pause)
         {
             _s.Trials[report.Trial] = _s.Trials[report.Trial] with { State = TrialState.Paused };
+        }
+
+        if (_spec.Search.Scheduler is not PbtScheduling)
+        {
+            Prune(report.Trial, report.Epoch - 1);   // a running trial keeps its two latest epochs (one to fall back on)
         }
 
         ApplyOutbox();
@@ -330,6 +342,7 @@ public sealed partial class SweepCoordinator
         _s.Trials[trial] = summary with { State = final, Error = error };
         if (final != TrialState.Paused)
         {
+            Ended(trial);
             _scheduler!.OnTrialEnded(_schedulerState!, trial, final == TrialState.Completed ? TrialPhase.Complete : TrialPhase.Pruned);
             AddEvent("trial", trial, null, summary.LastEpoch, summary.LastValue, final.ToString().ToLowerInvariant(),
                 error is null ? $"trial {trial} {final.ToString().ToLowerInvariant()}" : $"trial {trial} {final.ToString().ToLowerInvariant()}: {error}");
@@ -448,7 +461,11 @@ public sealed partial class SweepCoordinator
                     seeds = [.. spec.Folds.Select(f => _checkpointKey(source, f, from))];
                 }
 
-                _s.Trials[job.Trial] = t with { State = TrialState.Running, TargetEpoch = job.TargetStep, Hyperparameters = hp, LastEpoch = fromEpoch, SeedCheckpointKeys = seeds, PendingFolds = [] };
+                _s.Trials[job.Trial] = t with
+                {
+                    State = TrialState.Running, TargetEpoch = job.TargetStep, Hyperparameters = hp, LastEpoch = fromEpoch, SeedCheckpointKeys = seeds, PendingFolds = [],
+                    SeedTrial = seeds is null ? null : job.Source, SeedEpoch = seeds is null ? null : job.FromStep,
+                };
                 if (job.Decision is { } d)
                 {
                     Record(d);
@@ -471,6 +488,7 @@ public sealed partial class SweepCoordinator
                 if (_s.Trials.TryGetValue(d.Trial, out var t) && t.State == TrialState.Paused)
                 {
                     _s.Trials[d.Trial] = t with { State = TrialState.Pruned };
+                    Ended(d.Trial);
                 }
             }
 
@@ -478,6 +496,7 @@ public sealed partial class SweepCoordinator
             foreach (var t in _s.Trials.Values.Where(t => t.State == TrialState.Paused).ToList())
             {
                 _s.Trials[t.Trial] = t with { State = TrialState.Pruned };
+                Ended(t.Trial);
             }
 
             var anyFinished = _s.Trials.Values.Any(t => t.State is TrialState.Completed or TrialState.Pruned);
@@ -516,6 +535,7 @@ public sealed partial class SweepCoordinator
             if (d.Kind == DecisionKind.Stop && _s.Trials.TryGetValue(d.Trial, out var t) && t.State is TrialState.Paused or TrialState.Running)
             {
                 _s.Trials[d.Trial] = t with { State = TrialState.Pruned };
+                Ended(d.Trial);
                 if (t.State == TrialState.Running)
                 {
                     _commands.Add(new StopTrial(d.Trial, d.Reason));
@@ -585,6 +605,89 @@ public sealed partial class SweepCoordinator
             return ca != cb ? ca
                 : sign * a.LastValue!.Value != sign * b.LastValue!.Value ? sign * a.LastValue!.Value > sign * b.LastValue!.Value
                 : a.Trial < b.Trial;
+        }
+    }
+
+    /// <summary>
+    /// Best-k retention when <paramref name="trial"/> has ended (every path that ends a trial calls this; again is
+    /// harmless): the best K ended trials (ordered as <see cref="Best"/>; failed ones never) keep their latest epoch; the
+    /// trial that drops out of them, or never enters, loses every checkpoint. O(K log K) a call: no scan of the sweep.
+    /// </summary>
+    private void Ended(int trial)
+    {
+        if (_spec!.Retention.Keep != RetentionKind.BestK || !_s.Trials.TryGetValue(trial, out var ended))
+        {
+            return;
+        }
+
+        if (ended.State == TrialState.Failed || ended.LastValue is null)
+        {
+            _s.Retained.Remove(trial);
+            Prune(trial, int.MaxValue);
+            return;
+        }
+
+        var sign = _direction == Direction.Maximize ? 1 : -1;
+        var ranked = _s.Retained.Append(trial).Distinct().Select(t => _s.Trials[t])
+            .OrderByDescending(t => t.LastEpoch >= _spec.Training.Epochs).ThenByDescending(t => sign * t.LastValue!.Value).ThenBy(t => t.Trial).ToList();
+        var kept = ranked.Take(_spec.Retention.K).Select(t => t.Trial).ToList();
+        foreach (var t in ranked.Skip(_spec.Retention.K))
+        {
+            Prune(t.Trial, int.MaxValue);
+        }
+
+        _s.Retained = [.. kept.Order()];
+        if (kept.Contains(trial))
+        {
+            PruneEnded(trial);
+        }
+
+        if (ended.SeedTrial is { } source && _s.Trials.TryGetValue(source, out var s) && s.State is TrialState.Completed or TrialState.Pruned or TrialState.Failed)
+        {
+            PruneEnded(source);   // this leg no longer needs what it started from
+        }
+    }
+
+    /// <summary>An ended trial's checkpoints: its latest epoch if it is among the best K, else none.</summary>
+    private void PruneEnded(int trial)
+    {
+        if (_spec!.Retention.Keep != RetentionKind.BestK)
+        {
+            return;
+        }
+
+        var last = _s.Trials[trial].LastEpoch;
+        if (_s.Retained.Contains(trial))
+        {
+            Prune(trial, last, last);
+        }
+        else
+        {
+            Prune(trial, int.MaxValue);
+        }
+    }
+
+    /// <summary>Deletes a trial's checkpoints before <paramref name="keepFrom"/>, sparing what a running or paused PBT leg started from.</summary>
+    private void Prune(int trial, int keepFrom, int keepThrough = int.MaxValue)
+    {
+        if (_spec!.Retention.Keep != RetentionKind.BestK)
+        {
+            return;
+        }
+
+        var all = keepFrom == int.MaxValue;   // delete everything: then the kept range is just the seeds'
+        foreach (var t in _s.Trials.Values)
+        {
+            if (t.SeedTrial == trial && t.SeedEpoch is { } epoch && t.State is TrialState.Running or TrialState.Paused)
+            {
+                (keepFrom, keepThrough) = all ? (epoch, epoch) : (Math.Min(keepFrom, epoch), Math.Max(keepThrough, epoch));
+                all = false;
+            }
+        }
+
+        if (keepFrom > 1 || keepThrough != int.MaxValue)
+        {
+            _commands.Add(new PruneCheckpoints(trial, keepFrom, keepThrough));
         }
     }
 

@@ -50,6 +50,12 @@ public abstract record CoordinatorCommand;
 /// <summary>Start (or restart) a trial's leg.</summary>
 public sealed record StartTrial(TrialAssignment Assignment) : CoordinatorCommand;
 
+/// <summary>
+/// Delete a trial's checkpoints (every fold) of epochs outside [<paramref name="KeepFromEpoch"/>, <paramref name="KeepThroughEpoch"/>]
+/// (KeepFromEpoch int.MaxValue: all of them).
+/// </summary>
+public sealed record PruneCheckpoints(int Trial, int KeepFromEpoch, int KeepThroughEpoch = int.MaxValue) : CoordinatorCommand;
+
 /// <summary>Stop a running trial's folds.</summary>
 public sealed record StopTrial(int Trial, string Reason) : CoordinatorCommand;
 

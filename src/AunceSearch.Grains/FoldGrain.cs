@@ -239,6 +239,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                         MajorityAccuracyPerAu = result.Baseline?.MajorityAccuracy ?? [],
                         AuNames = [.. result.Metrics.AuNames],
                         Skipped = result.Skipped,
+                        CheckpointSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(checkpoint)),
                     });
                 }
             }

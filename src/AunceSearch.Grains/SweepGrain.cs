@@ -317,6 +317,17 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
                 case StartTrial start:
                     await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(Id, start.Assignment.Trial)).StartAsync(start.Assignment);
                     break;
+                case PruneCheckpoints prune:
+                    // Off the grain's turn: deleting is slow on a blob store, and nothing waits for it (it is idempotent; a
+                    // later prune of the same trial deletes what a failed one left).
+                    var store = services.GetService<ICheckpointStore>();
+                    if (store is not null)
+                    {
+                        var (sweepId, log) = (Id, logger);
+                        _ = Task.Run(() => PruneAsync(store, sweepId, prune, log));
+                    }
+
+                    break;
                 case StopTrial stop:
                     // Not awaited: the trial may be waiting on this sweep (its report) while its folds stop.
                     _ = GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(Id, stop.Trial)).StopAsync(stop.Reason)
@@ -328,6 +339,32 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
     }
 
     private SweepStatus Status() => _coordinator.Status(_durableSequence);
+
+    /// <summary>Deletes a trial's checkpoints (every fold) of epochs before the prune's bound; keys with no epoch (damaged copies) too.</summary>
+    private static async Task PruneAsync(ICheckpointStore store, string sweepId, PruneCheckpoints prune, ILogger log)
+    {
+        try
+        {
+            var deleted = 0;
+            foreach (var key in await store.ListAsync(CheckpointKeys.TrialPrefix(sweepId, prune.Trial)))
+            {
+                if (CheckpointKeys.EpochOf(key) is not { } epoch || epoch < prune.KeepFromEpoch || epoch > prune.KeepThroughEpoch)
+                {
+                    await store.DeleteAsync(key);
+                    deleted++;
+                }
+            }
+
+            AunceTelemetry.CheckpointsDeleted.Add(deleted, new KeyValuePair<string, object?>("aunce.sweep", sweepId));
+        }
+        catch (Exception e)
+        {
+            LogPruneFailed(log, e, sweepId, prune.Trial);
+        }
+    }
+
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Sweep {SweepId}: deleting trial {Trial}'s old checkpoints failed; a later prune retries")]
+    private static partial void LogPruneFailed(ILogger logger, Exception exception, string sweepId, int trial);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Sweep {SweepId} resumes with {Running} running trials")]
     private static partial void LogResuming(ILogger logger, string sweepId, int running);

@@ -37,6 +37,8 @@ public static class AunceTelemetry
     public static readonly Histogram<double> CheckpointSeconds = Meter.CreateHistogram("aunce.checkpoint.write.duration", "s", "Time to write one checkpoint to the store",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Seconds });
 
+    public static readonly Counter<long> CheckpointsDeleted = Meter.CreateCounter<long>("aunce.checkpoint.deleted", description: "Checkpoints deleted by the retention policy");
+
     public static readonly Counter<long> CheckpointFailures = Meter.CreateCounter<long>("aunce.checkpoint.failures", description: "Checkpoint writes that failed");
 
     public static readonly Counter<long> JournalAppends = Meter.CreateCounter<long>("aunce.journal.appends", description: "Sweep journal entries stored");

@@ -32,7 +32,10 @@ public static class SpecToDefinition
         {
             Enqueued = [.. spec.Search.Enqueued.Select(c => c.ToDictionary(StringComparer.Ordinal))],
             SeedResults = [.. spec.Search.SeedResults.Select(r => new SeedResult(r.Config.ToDictionary(StringComparer.Ordinal), r.Value))],
-        });
+        })
+    {
+        Retention = spec.Retention,
+    };
 
     public static DatasetRef ToRef(this DatasetSpec d) => new(
         d.Root, d.ListName, d.ImageSize, d.Aus is { } a ? [.. a] : null,

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using AunceSearch.Contracts;
 using AunceSearch.Search;
 using YamlDotNet.RepresentationModel;
 
@@ -42,8 +43,29 @@ public static class SweepSpecLoader
         var model = ReadModel(root.Map("model"), baseDirectory);
         var training = ReadTraining(root.Map("training"));
         var search = ReadSearch(root.RequiredMap("search"), training);
+        var retention = ReadRetention(root.Map("checkpoints"));
         root.EnsureNoUnknownKeys();
-        return new SweepSpec { Name = name, Seed = (ulong)seed, Dataset = dataset, Model = model, Training = training, Search = search };
+        return new SweepSpec { Name = name, Seed = (ulong)seed, Dataset = dataset, Model = model, Training = training, Search = search, Retention = retention };
+    }
+
+    /// <summary><c>checkpoints: {keep: all}</c> (the default) or <c>{keep: best-k, k: 3}</c>.</summary>
+    private static CheckpointRetention ReadRetention(YamlMap? map)
+    {
+        if (map is null)
+        {
+            return CheckpointRetention.All;
+        }
+
+        var keep = map.Choice("keep", "all", "best-k") ?? "all";
+        var k = map.Int("k", 1, 100_000);
+        if (keep == "all" && k is not null)
+        {
+            map.TryNode("k", out var n);
+            throw map.Error(n, "k", "only applies to keep: best-k");
+        }
+
+        map.EnsureNoUnknownKeys();
+        return keep == "all" ? CheckpointRetention.All : new CheckpointRetention(RetentionKind.BestK, k ?? 3);
     }
 
     private static DatasetSpec ReadDataset(YamlMap map, string baseDirectory)

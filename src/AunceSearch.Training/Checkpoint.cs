@@ -126,12 +126,18 @@ public sealed record CheckpointHeader
 }
 
 /// <summary>
-/// The checkpoint file: magic <c>AUNCECK1</c>, then length-prefixed sections — a JSON header, the model's
-/// TorchSharp state dict, the optimizer's state. Everything needed to resume training or to use the encoder.
+/// The checkpoint file: magic <c>AUNCECK2</c>, then length-prefixed sections — a JSON header, the model's
+/// TorchSharp state dict, the optimizer's state — and the SHA-256 of everything before it (32 bytes), checked on every
+/// read: a flipped bit anywhere is found, not only a cut. Everything needed to resume training or to use the encoder.
+/// Files written before the digest (magic <c>AUNCECK1</c>, no trailer) are still read.
 /// </summary>
 public static class Checkpoint
 {
-    private static readonly byte[] Magic = "AUNCECK1"u8.ToArray();
+    private static readonly byte[] Magic = "AUNCECK2"u8.ToArray();
+
+    private static readonly byte[] MagicV1 = "AUNCECK1"u8.ToArray();
+
+    private const int DigestLength = 32;
 
     public static byte[] Write(CheckpointHeader header, torch.nn.Module model, OptimizerHelper? optimizer) =>
         Write(header, model, optimizer is null ? null : w => optimizer.save_state_dict(w));
@@ -163,6 +169,14 @@ public static class Checkpoint
             WriteSection(ms, SaveModule(classifier));
         }
 
+        return Sealed(ms);
+    }
+
+    /// <summary>Appends the SHA-256 of what the stream holds and returns the bytes.</summary>
+    private static byte[] Sealed(MemoryStream ms)
+    {
+        var digest = System.Security.Cryptography.SHA256.HashData(ms.GetBuffer().AsSpan(0, (int)ms.Length));
+        ms.Write(digest);
         return ms.ToArray();
     }
 
@@ -179,7 +193,7 @@ public static class Checkpoint
         WriteSection(ms, JsonSerializer.SerializeToUtf8Bytes(header));
         WriteSection(ms, [0]);   // a state dict of zero tensors
         WriteSection(ms, []);
-        return ms.ToArray();
+        return Sealed(ms);
     }
 
     private static CheckpointHeader ParseHeader(ReadOnlyMemory<byte> header, string source)
@@ -374,9 +388,30 @@ public static class Checkpoint
         s.Write(bytes);
     }
 
-    private static (ReadOnlyMemory<byte> Header, ReadOnlyMemory<byte> Model, ReadOnlyMemory<byte> Optimizer, ReadOnlyMemory<byte> Classifier) Sections(byte[] data, string source)
+    private static (ReadOnlyMemory<byte> Header, ReadOnlyMemory<byte> Model, ReadOnlyMemory<byte> Optimizer, ReadOnlyMemory<byte> Classifier) Sections(byte[] whole, string source)
     {
-        if (data.Length < Magic.Length || !data.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        ReadOnlyMemory<byte> data;
+        if (whole.Length >= Magic.Length && whole.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            if (whole.Length < Magic.Length + DigestLength)
+            {
+                throw new InvalidDataException($"{source}: truncated checkpoint");
+            }
+
+            data = whole.AsMemory(0, whole.Length - DigestLength);
+            var stored = whole.AsSpan(whole.Length - DigestLength);
+            var computed = System.Security.Cryptography.SHA256.HashData(data.Span);
+            if (!computed.AsSpan().SequenceEqual(stored))
+            {
+                throw new InvalidDataException($"{source}: SHA-256 mismatch (stored {Convert.ToHexStringLower(stored)}, computed {Convert.ToHexStringLower(computed)}): " +
+                                               "its bytes changed after it was written (truncated, or corrupted in storage or transfer)");
+            }
+        }
+        else if (whole.Length >= MagicV1.Length && whole.AsSpan(0, MagicV1.Length).SequenceEqual(MagicV1))
+        {
+            data = whole;   // written before checkpoints carried a digest
+        }
+        else
         {
             throw new InvalidDataException($"{source}: not an AunceSearch checkpoint (bad magic)");
         }
@@ -389,13 +424,13 @@ public static class Checkpoint
                 throw new InvalidDataException($"{source}: truncated checkpoint");
             }
 
-            var n = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(offset, 8));
+            var n = BinaryPrimitives.ReadInt64LittleEndian(data.Span.Slice(offset, 8));
             if (n < 0 || n > data.Length - offset - 8)
             {
                 throw new InvalidDataException($"{source}: truncated checkpoint");
             }
 
-            var section = new ReadOnlyMemory<byte>(data, offset + 8, (int)n);
+            var section = data.Slice(offset + 8, (int)n);
             offset += 8 + (int)n;
             return section;
         }

@@ -53,6 +53,10 @@ public sealed class ApiFixture : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.AddAunceSilo();
         builder.Services.AddSingleton<IFoldTrainingRunner, CheckpointingTrainer>();   // after the silo's: the one resolved
+
+        // The synthetic 100,000-trial sweep's first activation reads and parses its whole state (~10 s on an idle 2-core
+        // machine, several times that under a loaded CI runner): calls wait for it instead of failing at Orleans' 30 s.
+        builder.Services.Configure<Orleans.Configuration.SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(5));
         builder.Services.AddAunceApi(new AunceApiOptions { Token = Token });
         App = builder.Build();
         App.MapAunceApi();

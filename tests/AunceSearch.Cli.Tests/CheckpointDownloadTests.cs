@@ -50,7 +50,10 @@ public sealed class CheckpointDownloadTests
             }
 
             store.SaveAsync(key, bytes).GetAwaiter().GetResult();
-            return new FoldEpochReport(trial, fold, 2, f1, 0.7, 0.1, [f1, f1, f1], 1.0, key, store.Locate(key), "test");
+            return new FoldEpochReport(trial, fold, 2, f1, 0.7, 0.1, [f1, f1, f1], 1.0, key, store.Locate(key), "test")
+            {
+                CheckpointSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),   // as the fold grain records it
+            };
         }
 
         TrialSummary Trial(int trial, params FoldEpochReport[] folds) => new()
@@ -136,6 +139,21 @@ public sealed class CheckpointDownloadTests
         (code, _, stderr) = await CliHarness.Run("checkpoint", "download", "dl", "--trial", "0", "--fold", "2", "-o", output, "--journal", journal);
         Assert.Equal(2, code);
         Assert.Contains("is not in the checkpoint store", stderr);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_that_is_sound_but_not_the_one_the_sweep_recorded_is_refused()
+    {
+        var (journal, store, work) = Sweep();
+        var local = new LocalDirectoryCheckpointStore(store);
+        var other = await local.LoadAsync(CheckpointKeys.ForEpoch("dl", 0, 1, 2));
+        await local.SaveAsync(CheckpointKeys.ForEpoch("dl", 1, 2, 2), other!);   // another fold's checkpoint put in its place
+        var output = Path.Combine(work, "x.pt");
+        var (code, _, stderr) = await CliHarness.Run("checkpoint", "download", "dl", "-o", output, "--journal", journal);
+        Assert.Equal(2, code);
+        Assert.Contains($"checkpoint {CheckpointKeys.ForEpoch("dl", 1, 2, 2)}: its SHA-256 is", stderr);
+        Assert.Contains("but the sweep recorded", stderr);
         Assert.False(File.Exists(output));
     }
 

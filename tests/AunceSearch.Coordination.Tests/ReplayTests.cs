@@ -30,6 +30,7 @@ public sealed class ReplayTests
           sampler: {{(extra.Length > 0 ? extra : "random")}}
           scheduler: {{scheduler}}
           space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}, temperature: {uniform: [0.05, 0.5]} }
+        checkpoints: {keep: best-k, k: 2}
         """;
 
     public static TheoryData<string, string> Sweeps => new()
@@ -126,6 +127,47 @@ public sealed class ReplayTests
 
         Assert.NotEqual(SweepState.Running, coordinator.State);
         return (journal, outcomes, coordinator.Snapshot());
+    }
+
+    /// <summary>
+    /// Best-k retention, followed through a whole sweep against a model of the checkpoint store (a key per fold epoch the
+    /// journal holds; each prune command deletes the trial's keys before its bound): what is left at the end is exactly
+    /// the latest epoch of the 2 best ended trials and the two latest epochs of paused ones.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Sweeps))]
+    public void Best_k_retention_leaves_exactly_what_the_policy_keeps(string scheduler, string spec)
+    {
+        var (journal, outcomes, final) = Simulate(spec);
+        var store = new HashSet<(int Trial, int Fold, int Epoch)>();
+        var prunes = 0;
+        for (var i = 0; i < journal.Count; i++)
+        {
+            if (journal[i] is FoldEpochDelivered d)
+            {
+                store.Add((d.Report.Trial, d.Report.Fold, d.Report.Epoch));
+            }
+
+            foreach (var p in outcomes[i].Commands.OfType<PruneCheckpoints>())
+            {
+                store.RemoveWhere(k => k.Trial == p.Trial && (k.Epoch < p.KeepFromEpoch || k.Epoch > p.KeepThroughEpoch));
+                prunes++;
+            }
+        }
+
+        var state = new SweepCoordinator(Id, Key, final);
+        var status = state.Status(0);
+        var ended = status.Trials.Where(t => t.State is TrialState.Completed or TrialState.Pruned).ToList();
+        var kept = System.Text.Json.Nodes.JsonNode.Parse(final)!["Retained"]!.AsArray().Select(n => n!.GetValue<int>()).ToHashSet();
+        Assert.Equal(Math.Min(2, ended.Count), kept.Count);
+        Assert.Contains(state.Best()!.Trial, kept);
+        var expected = status.Trials.SelectMany(t =>
+        {
+            var (from, through) = kept.Contains(t.Trial) ? (t.LastEpoch, t.LastEpoch) : t.State == TrialState.Paused ? (t.LastEpoch - 1, int.MaxValue) : (int.MaxValue, 0);
+            return store.Where(k => k.Trial == t.Trial && k.Epoch >= from && k.Epoch <= through);
+        }).ToHashSet();
+        Assert.True(prunes > 0, $"{scheduler}: no prune command");
+        Assert.True(store.SetEquals(expected), $"{scheduler}: left {string.Join(" ", store.Order().Select(k => $"t{k.Trial}f{k.Fold}e{k.Epoch}"))}; the policy keeps {string.Join(" ", expected.Order().Select(k => $"t{k.Trial}f{k.Fold}e{k.Epoch}"))}");
     }
 
     [Theory]

@@ -38,4 +38,37 @@ public sealed class ResumePointTests
         Assert.Equal(CheckpointKeys.ForEpoch("s", 0, 1, 3), (await ResumePoint.FindAsync(store, keys, 3, CancellationToken.None)).Key);
         Assert.Null((await ResumePoint.FindAsync(store, keys, 0, CancellationToken.None)).Key);
     }
+
+    [Fact]
+    public async Task A_latest_checkpoint_with_one_flipped_bit_fails_its_sha256_and_the_fold_falls_back_to_the_previous_one()
+    {
+        var store = new LocalDirectoryCheckpointStore(Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N")));
+        await store.SaveAsync(CheckpointKeys.ForEpoch("s", 2, 1, 1), RealCheckpoint(1));
+        var flipped = RealCheckpoint(2);
+        flipped[flipped.Length / 2] ^= 0x10;   // inside the tensor data: the structure still parses
+        await store.SaveAsync(CheckpointKeys.ForEpoch("s", 2, 1, 2), flipped);
+
+        var point = await ResumePoint.FindAsync(store, await store.ListAsync(CheckpointKeys.FoldPrefix("s", 2, 1)), 2, CancellationToken.None);
+        Assert.Equal(CheckpointKeys.ForEpoch("s", 2, 1, 1), point.Key);
+        var (damaged, reason) = Assert.Single(point.Damaged);
+        Assert.Equal(CheckpointKeys.ForEpoch("s", 2, 1, 2), damaged);
+        Assert.Contains("SHA-256 mismatch", reason);
+    }
+
+    [Fact]
+    public void Checkpoints_written_before_digests_still_read_and_a_sealed_one_reads_back_whole()
+    {
+        var sealedBytes = RealCheckpoint(4);
+        Assert.Equal(4, Checkpoint.Inspect(sealedBytes, "sealed").Header.Epoch);
+
+        // The earlier format: magic AUNCECK1 and no trailer.
+        var v1 = sealedBytes[..^32];
+        "AUNCECK1"u8.CopyTo(v1);
+        Assert.Equal(4, Checkpoint.Inspect(v1, "v1").Header.Epoch);
+
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => Checkpoint.Inspect(sealedBytes[..^40], "cut")).Message, StringComparison.Ordinal);
+        var tail = (byte[])sealedBytes.Clone();
+        tail[^1] ^= 1;   // the digest itself damaged
+        Assert.Contains("SHA-256 mismatch", Assert.Throws<InvalidDataException>(() => Checkpoint.Inspect(tail, "tail")).Message, StringComparison.Ordinal);
+    }
 }

@@ -83,6 +83,35 @@ public sealed class SweepTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Best_k_retention_deletes_every_checkpoint_but_the_best_trials_latest_from_the_store()
+    {
+        var sweepId = $"keep-{Guid.NewGuid():N}";
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>(sweepId);
+        await sweep.StartSpecAsync(Spec(4) + "\ncheckpoints: {keep: best-k, k: 1}\n", "spec.yaml", fixture.Root);
+        var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
+        Assert.Equal(SweepState.Completed, status.State);
+        var best = status.BestTrial!.Value;
+        var expected = new[] { 1, 2 }.Select(f => Path.Combine(fixture.CheckpointRoot, sweepId, $"t{best:D3}", $"f{f}", "e0003.ckpt")).ToArray();
+
+        // Deleting runs beside the sweep: wait for the store to settle on what the policy keeps.
+        string[] left = [];
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            left = [.. Directory.GetFiles(Path.Combine(fixture.CheckpointRoot, sweepId), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
+            if (left.SequenceEqual(expected))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(expected, left);
+        Assert.All(status.Trials.Where(t => t.Trial != best), t => Assert.True(t.LastEpoch >= 1));   // the others did write checkpoints
+    }
+
+    [Fact]
     public async Task Promotion_asha_pauses_trials_at_rungs_and_resumes_promoted_ones_from_their_checkpoints()
     {
         var sweepId = $"promo-{Guid.NewGuid():N}";

@@ -114,6 +114,26 @@ public class SweepSpecLoaderTests
         Assert.Equal($"spec.yaml:8:{line.IndexOf(':', StringComparison.Ordinal) + 3}: {expected}", msg);
     }
 
+    [Fact]
+    public void Checkpoint_retention_reads_all_by_default_and_best_k_with_its_k()
+    {
+        Assert.Equal(CheckpointRetention.All, Parse(Valid).ToDefinition().Retention);
+        Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 5), Parse(Valid + "\ncheckpoints: {keep: best-k, k: 5}").ToDefinition().Retention);
+        Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 3), Parse(Valid + "\ncheckpoints: {keep: best-k}").Retention);
+    }
+
+    [Theory]
+    [InlineData("checkpoints: {keep: newest}", "checkpoints.keep")]
+    [InlineData("checkpoints: {keep: best-k, k: 0}", "checkpoints.k")]
+    [InlineData("checkpoints: {keep: all, k: 2}", "only applies to keep: best-k")]
+    [InlineData("checkpoints: {keep: best-k, count: 2}", "count")]
+    public void Bad_checkpoint_retention_is_refused_naming_the_field(string line, string expected)
+    {
+        var msg = Error(Valid + "\n" + line);
+        Assert.Contains(expected, msg);
+        Assert.StartsWith("spec.yaml:", msg);
+    }
+
     [Theory]
     [InlineData("    temperature: {uniform: [-0.5, 1.0]}", "temperature must be > 0")]
     [InlineData("    lambda_min: {uniform: [-1, 1.5]}", "lambda_min must be >= 0")]
