@@ -126,12 +126,22 @@ public sealed partial class SweepCoordinator
                 _ => t.Trial,
             }, Row: t)).ToArray();
         var sign = q.Descending ? -1 : 1;
-        Array.Sort(keyed, (a, b) => (double.IsNaN(a.Key), double.IsNaN(b.Key)) switch
+        Comparison<(double Key, TrialSummary Row)> order = (a, b) => (double.IsNaN(a.Key), double.IsNaN(b.Key)) switch
         {
             (true, false) => 1,   // no value: last, either way
             (false, true) => -1,
             _ => a.Key.CompareTo(b.Key) is var c && c != 0 && !double.IsNaN(a.Key) ? sign * c : a.Row.Trial.CompareTo(b.Row.Trial),
-        });
+        };
+        var sorted = true;   // trials are stored in trial order: the default ordering (and a filter on it) needs no sort
+        for (var i = 1; i < keyed.Length && sorted; i++)
+        {
+            sorted = order(keyed[i - 1], keyed[i]) <= 0;
+        }
+
+        if (!sorted)
+        {
+            Array.Sort(keyed, order);
+        }
         var rows = keyed.Select(k => k.Row).ToList();
         _ordered = (_s.Inputs, q.Sort, q.Descending, q.State, q.MinValue, q.Parameter, rows);
         return rows;
