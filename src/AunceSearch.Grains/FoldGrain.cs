@@ -209,7 +209,15 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                     try
                     {
                         AunceTelemetry.CheckpointFailures.Add(0, sweepTag);   // the series exists (at 0) before any failure
-                        location = await store.SaveAsync(key, checkpoint, CancellationToken.None);
+                        var label = this.GetPrimaryKeyString();
+
+                        // The store may be out for a while (a restart, a network cut): training goes on meanwhile (finished
+                        // epochs wait in the channel), and this write is tried again with backoff for up to two minutes.
+                        location = await StorageRetry.RunAsync(() => store.SaveAsync(key, checkpoint, CancellationToken.None), (attempt, delay, e) =>
+                        {
+                            AunceTelemetry.CheckpointFailures.Add(1, sweepTag);
+                            LogCheckpointRetry(logger, label, key, attempt, delay.TotalSeconds, e.Message.Split('\n')[0]);
+                        });
                     }
                     catch
                     {
@@ -348,6 +356,9 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Fold {FoldKey} failed in libtorch; retry {Attempt} of {MaxRetries} from its latest checkpoint")]
     private static partial void LogRetrying(ILogger logger, Exception exception, string foldKey, int attempt, int maxRetries);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Fold {FoldKey}: writing checkpoint {CheckpointKey} failed (attempt {Attempt}); trying again in {Seconds} s: {Reason}")]
+    private static partial void LogCheckpointRetry(ILogger logger, string foldKey, string checkpointKey, int attempt, double seconds, string reason);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Fold {FoldKey} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string foldKey);

@@ -1,0 +1,34 @@
+using System.Diagnostics;
+
+namespace AunceSearch.Grains;
+
+/// <summary>
+/// Rides out a storage outage: a failed write is tried again after 0.25 s, then twice as long each time up to 8 s, until
+/// it succeeds or the budget is spent (then the last error is thrown). Bad arguments and cancellation are not retried.
+/// </summary>
+public static class StorageRetry
+{
+    /// <summary>How long a write may keep failing before it is given up: longer than a store restart.</summary>
+    public static readonly TimeSpan DefaultBudget = TimeSpan.FromMinutes(2);
+
+    public static async Task<T> RunAsync<T>(Func<Task<T>> write, Action<int, TimeSpan, Exception> onRetry, TimeSpan? budget = null,
+        CancellationToken cancellationToken = default)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        var started = Stopwatch.GetTimestamp();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await write();
+            }
+            catch (Exception e) when (e is not (OperationCanceledException or ArgumentException) &&
+                                      Stopwatch.GetElapsedTime(started) + delay <= (budget ?? DefaultBudget))
+            {
+                onRetry(attempt, delay, e);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(8).Ticks));
+            }
+        }
+    }
+}

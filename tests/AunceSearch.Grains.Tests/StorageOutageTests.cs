@@ -1,0 +1,110 @@
+using AunceSearch.Checkpoints;
+using AunceSearch.Contracts;
+using AunceSearch.Hosting;
+using AunceSearch.Spec;
+using AunceSearch.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.TestingHost;
+
+namespace AunceSearch.Grains.Tests;
+
+/// <summary>
+/// The checkpoint store goes away mid-sweep (every write fails for a while, as when Azurite or a blob endpoint restarts):
+/// folds keep their finished epochs, try each write again with backoff, and the sweep completes with every checkpoint
+/// stored and no trial failed. Without the retry the first failed write stops the fold (a trial restart at best).
+/// </summary>
+public sealed class StorageOutageTests
+{
+    /// <summary>A local store whose writes fail with an I/O error from the Nth write until the outage is over.</summary>
+    private sealed class OutageStore(ICheckpointStore inner, int failFromWrite, TimeSpan outage) : ICheckpointStore
+    {
+        private int _writes;
+        private long _until;
+
+        public int Refused;
+
+        public string Locate(string key) => inner.Locate(key);
+
+        public Task<string> SaveAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _writes) == failFromWrite)
+            {
+                Interlocked.Exchange(ref _until, Environment.TickCount64 + (long)outage.TotalMilliseconds);
+            }
+
+            if (Environment.TickCount64 < Interlocked.Read(ref _until))
+            {
+                Interlocked.Increment(ref Refused);
+                throw new IOException("the checkpoint store is unreachable (simulated outage)");
+            }
+
+            return inner.SaveAsync(key, data, cancellationToken);
+        }
+
+        public Task<byte[]?> LoadAsync(string key, CancellationToken cancellationToken = default) => inner.LoadAsync(key, cancellationToken);
+
+        public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+    }
+
+    private sealed class QuickTrainer : IFoldTrainingRunner
+    {
+        public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+        {
+            for (var epoch = FakeEpochs.Start(request); epoch <= request.Epochs; epoch++)
+            {
+                await Task.Delay(50, cancellationToken);
+                FakeEpochs.Report(request, epoch, 0.3 + (0.05 * epoch) - (0.02 * Math.Abs(Math.Log10(FakeEpochs.Lr(request)) + 3)), onEpoch);
+            }
+
+            return (TrainingOutcome.Completed, null);
+        }
+    }
+
+    [Fact]
+    public async Task Checkpoint_writes_ride_out_a_store_outage_and_the_sweep_loses_nothing()
+    {
+        var dir = FakeTrainerClusters.DataRoot();
+        OutageStore? store = null;
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddAunceSearch(new AunceSiloOptions { GrainStorage = "file", StatePath = Path.Combine(dir, "state") });
+            silo.Services.AddAunceTraining(new CheckpointStoreOptions { Path = Path.Combine(dir, "ckpt") }, new TrainingExecutorOptions { Slots = 4, TorchThreads = 1 });
+            silo.Services.AddSingleton<IFoldTrainingRunner>(new QuickTrainer());
+            silo.Services.AddSingleton<ICheckpointStore>(_ =>
+                store = new OutageStore(new LocalDirectoryCheckpointStore(Path.Combine(dir, "ckpt")), failFromWrite: 3, outage: TimeSpan.FromSeconds(2)));
+        });
+        await using var cluster = builder.Build();
+        await cluster.DeployAsync();
+
+        var sweepId = $"outage-{Guid.NewGuid():N}";
+        var sweep = cluster.Client.GetGrain<ISweepGrain>(sweepId);
+        await sweep.StartAsync(SweepSpecLoader.Parse("""
+            name: outage
+            dataset: {root: data, folds: [1, 2], image_size: 32}
+            training: {epochs: 4, device: cpu}
+            search: {trials: 2, max_concurrent_trials: 2, sampler: random, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}
+            """, "spec.yaml", dir).ToDefinition());
+        var status = await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(2));
+
+        Assert.True(store!.Refused >= 2, $"the outage refused {store.Refused} writes: it did not happen mid-sweep");
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.All(status.Trials, t => Assert.Equal((TrialState.Completed, 4), (t.State, t.LastEpoch)));
+        for (var trial = 0; trial < 2; trial++)
+        {
+            for (var fold = 1; fold <= 2; fold++)
+            {
+                for (var epoch = 1; epoch <= 4; epoch++)
+                {
+                    Assert.True(File.Exists(Path.Combine(dir, "ckpt", CheckpointKeys.ForEpoch(sweepId, trial, fold, epoch))), $"t{trial} f{fold} e{epoch} was lost");
+                }
+            }
+        }
+
+        var folds = (await sweep.GetEventsAsync(0)).Where(e => e.Kind == "fold-epoch").ToList();
+        Assert.Equal(2 * 2 * 4, folds.Count);   // every fold epoch reported once: none trained twice, none lost
+    }
+}
