@@ -23,9 +23,11 @@ internal static class FakeTrainerClusters
     /// <summary>
     /// <paramref name="silos"/> silos keeping grain state under DIR/state and checkpoints under DIR/ckpt; each silo's folds train
     /// with <paramref name="runner"/>(its name). With <paramref name="coordinates"/>, a silo for which it holds only
-    /// coordinates and the others only train; without it every silo does both.
+    /// coordinates and the others only train; without it every silo does both. <paramref name="replace"/> registers services
+    /// that replace the silo's own (a gated grain storage, a failing checkpoint store).
     /// </summary>
-    public static InProcessTestCluster Build(string dir, Func<string, IFoldTrainingRunner> runner, int silos = 1, int slots = 4, Func<string, bool>? coordinates = null)
+    public static InProcessTestCluster Build(string dir, Func<string, IFoldTrainingRunner> runner, int silos = 1, int slots = 4, Func<string, bool>? coordinates = null,
+        Action<IServiceCollection>? replace = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((options, silo) =>
@@ -37,6 +39,7 @@ internal static class FakeTrainerClusters
             });
             silo.Services.AddAunceTraining(new CheckpointStoreOptions { Path = Path.Combine(dir, "ckpt") }, new TrainingExecutorOptions { Slots = slots, TorchThreads = 1 });
             silo.Services.AddSingleton(runner(options.SiloName));
+            replace?.Invoke(silo.Services);
         });
         return builder.Build();
     }

@@ -64,16 +64,8 @@ public sealed class StatusDurabilityTests
     {
         var dir = FakeTrainerClusters.DataRoot();
         GatedStorage? gated = null;
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddAunceSearch(new AunceSiloOptions { GrainStorage = "file", StatePath = Path.Combine(dir, "state") });
-            silo.Services.AddAunceTraining(new CheckpointStoreOptions { Path = Path.Combine(dir, "ckpt") }, new TrainingExecutorOptions { Slots = 2, TorchThreads = 1 });
-            silo.Services.AddSingleton<IFoldTrainingRunner>(new IdleTrainer());
-            silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Sweeps, (sp, _) =>
-                gated = new GatedStorage(new FileGrainStorage(GrainStorageNames.Sweeps, Path.Combine(dir, "state"), new JsonStorageSerializer())));
-        });
-        await using var cluster = builder.Build();
+        await using var cluster = FakeTrainerClusters.Build(dir, _ => new IdleTrainer(), slots: 2, replace: services => services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Sweeps,
+            (sp, _) => gated = new GatedStorage(new FileGrainStorage(GrainStorageNames.Sweeps, Path.Combine(dir, "state"), new JsonStorageSerializer()))));
         await cluster.DeployAsync();
 
         var sweep = cluster.Client.GetGrain<ISweepGrain>($"status-{Guid.NewGuid():N}");

@@ -68,16 +68,8 @@ public sealed class StorageOutageTests
     {
         var dir = FakeTrainerClusters.DataRoot();
         OutageStore? store = null;
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddAunceSearch(new AunceSiloOptions { GrainStorage = "file", StatePath = Path.Combine(dir, "state") });
-            silo.Services.AddAunceTraining(new CheckpointStoreOptions { Path = Path.Combine(dir, "ckpt") }, new TrainingExecutorOptions { Slots = 4, TorchThreads = 1 });
-            silo.Services.AddSingleton<IFoldTrainingRunner>(new QuickTrainer());
-            silo.Services.AddSingleton<ICheckpointStore>(_ =>
-                store = new OutageStore(new LocalDirectoryCheckpointStore(Path.Combine(dir, "ckpt")), failFromWrite: 3, outage: TimeSpan.FromSeconds(2)));
-        });
-        await using var cluster = builder.Build();
+        await using var cluster = FakeTrainerClusters.Build(dir, _ => new QuickTrainer(), replace: services => services.AddSingleton<ICheckpointStore>(_ =>
+            store = new OutageStore(new LocalDirectoryCheckpointStore(Path.Combine(dir, "ckpt")), failFromWrite: 3, outage: TimeSpan.FromSeconds(2))));
         await cluster.DeployAsync();
 
         var sweepId = $"outage-{Guid.NewGuid():N}";
