@@ -44,10 +44,15 @@ rm -rf "$optuna_traces"
 export AUNCE_TEST_OPTUNA_TRACES="$optuna_traces"
 
 # --- servers on loopback --------------------------------------------------------------------------------------
+# Every temporary file of the run (test datasets, checkpoints, silo state, browser profiles) goes under one folder,
+# removed at the end: a run leaves nothing behind in /tmp (a few hundred MB per run otherwise, which filled a disk).
+tmp_root=$(mktemp -d "${TMPDIR:-/tmp}/aunce-test.XXXXXX") || { log "cannot create a temporary folder"; exit 1; }
+export TMPDIR="$tmp_root"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  rm -rf "$tmp_root"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -44,6 +44,8 @@ for dir in "$@"; do
   find "$dir" -name libLibTorchSharp.so -type f | while read -r so; do
     [ -f "$(dirname "$so")/$shim" ] || cp "$cache/$shim" "$(dirname "$so")/$shim"
     if patchelf --print-needed "$so" | grep -qx "$shim"; then continue; fi
+    # The build hard-links copied files (Directory.Build.props): patch a private copy, never the NuGet cache's file.
+    if [ "$(stat -c %h "$so")" -gt 1 ]; then cp -p "$so" "$so.unlinked" && mv -f "$so.unlinked" "$so"; fi
     "$cache/elf-weaken-version" "$so" "$version" "$symbol" >/dev/null
     patchelf --add-needed "$shim" "$so"
     echo "torchsharp-compat: patched $so" >&2

@@ -347,7 +347,13 @@ public static class AunceApi
         }
         catch (InvalidDataException e)
         {
+            File.Delete(path);
             return Results.Problem(e.Message, statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
         }
 
         http.Response.Headers["X-Checksum-Sha256"] = result.Sha256;

@@ -93,6 +93,10 @@ public sealed class ApiFixture : IAsyncLifetime
         Client.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
+        if (Directory.Exists(Work))
+        {
+            Directory.Delete(Work, recursive: true);
+        }
     }
 
     private static int FreePort()

@@ -38,6 +38,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();
+        Directory.Delete(Root, recursive: true);
     }
 }
 
