@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using AunceSearch.Contracts;
 using AunceSearch.Checkpoints;
+using AunceSearch.Grains;
 using AunceSearch.Hosting;
 using AunceSearch.Spec;
 using Microsoft.Extensions.Configuration;
@@ -98,7 +99,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             SweepStatus status;
             try
             {
-                status = await sweep.ResumeAsync();
+                status = await ClusterCallAsync(sweep.ResumeAsync, ClusterRetry);
             }
             catch (KeyNotFoundException)
             {
@@ -168,19 +169,24 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     /// StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
     /// request from `aunce sweep cancel` on, and hands each batch of events with the current status to <paramref name="show"/>.
     /// </summary>
-    private static async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach, Func<SweepEvent[], SweepStatus, Task> show)
+    private async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach, Func<SweepEvent[], SweepStatus, Task> show)
     {
         Stopwatch? statusWritten = null;   // the first events write it at once
         while (true)
         {
             if (journal.TakeCancelRequest())
             {
-                await sweep.CancelAsync();
+                await ClusterCallAsync(async () =>
+                {
+                    await sweep.CancelAsync();
+                    return true;
+                }, ClusterRetry);
             }
 
-            var events = await sweep.GetEventsAsync(seen);
+            var after = seen;
+            var events = await ClusterCallAsync(() => sweep.GetEventsAsync(after), ClusterRetry);
             journal.Append(events);
-            var status = await sweep.GetStatusAsync();
+            var status = await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry);
             if (events.Length > 0)
             {
                 seen = events[^1].Sequence;
@@ -290,6 +296,17 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
         return builder;
     }
+
+    /// <summary>
+    /// A call to the sweep, tried again (0.25 s, doubling to 8 s, for up to a minute) while the cluster settles after a silo
+    /// died or hung: a placement that briefly knows no live coordinator, a call that timed out against a hung silo. These
+    /// calls are idempotent. Anything else (an unknown sweep, a refused definition) is thrown at once.
+    /// </summary>
+    private static Task<T> ClusterCallAsync<T>(Func<Task<T>> call, Action<int, TimeSpan, Exception> onRetry) =>
+        StorageRetry.RunAsync(call, onRetry, TimeSpan.FromMinutes(1), permanent: e => e is not (OrleansException or TimeoutException));
+
+    private void ClusterRetry(int attempt, TimeSpan delay, Exception e) =>
+        stderr.WriteLine($"the cluster did not answer ({e.GetType().Name}: {e.Message.Split('\n')[0]}); trying again in {delay.TotalSeconds:0.##} s");
 
     /// <summary>Starts the silo, runs <paramref name="begin"/>, then follows the sweep's events into the journal until it ends.</summary>
     private async Task<int> HostAndFollowAsync(HostApplicationBuilder builder, AunceSettings settings, SweepSpec? spec, string sweepId, SweepJournal journal,

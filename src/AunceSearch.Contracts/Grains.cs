@@ -129,6 +129,12 @@ public interface ISweepDirectoryGrain : IGrainWithStringKey
 
     /// <summary>Every registered sweep, in the order they started.</summary>
     Task<SweepListing[]> ListAsync();
+
+    /// <summary>Marks a sweep running or not (idempotent; a sweep calls it as it starts, resumes, reactivates and ends).</summary>
+    Task SetRunningAsync(string sweepId, bool running);
+
+    /// <summary>The ids of the sweeps marked running.</summary>
+    Task<string[]> ListRunningAsync();
 }
 
 /// <summary>A sweep as a list shows it before its status is read.</summary>

@@ -144,7 +144,8 @@ public sealed record TrialAssignment(
     [property: Id(13)] AugmentRef? Augment = null,
     [property: Id(14)] bool PartialFolds = false,
     [property: Id(15)] string[]? SeedCheckpointKeys = null,
-    [property: Id(16)] FoldEpochReport[]? Delivered = null);
+    [property: Id(16)] FoldEpochReport[]? Delivered = null,
+    [property: Id(17)] int MaxAttempts = TrainingDefinition.DefaultMaxAttempts);
 
 /// <summary>One fold of a trial.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.fold-assignment")]

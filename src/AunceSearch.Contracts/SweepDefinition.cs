@@ -86,6 +86,7 @@ public sealed record SweepDefinition(
         Require(Training is not null, "Training: missing");
         Require(Training!.Epochs >= 1, $"Training.Epochs: {Training.Epochs} (at least 1)");
         Require(Training.Hyperparameters is not null, "Training.Hyperparameters: missing");
+        Require(Training.MaxAttempts is >= 0 and <= 100, $"Training.MaxAttempts: {Training.MaxAttempts} (1 to 100; 0 means the default, {TrainingDefinition.DefaultMaxAttempts})");
         Require(Search is not null, "Search: missing");
         Require(Search!.Trials >= 1, $"Search.Trials: {Search.Trials} (at least 1)");
         Require(Search.MaxConcurrentTrials >= 1, $"Search.MaxConcurrentTrials: {Search.MaxConcurrentTrials} (at least 1)");
@@ -112,7 +113,12 @@ public sealed record TrainingDefinition(
     [property: Id(3)] int ProbeSteps,
     [property: Id(4)] double ProbeLr,
     [property: Id(5)] TrainingDevice Device,
-    [property: Id(6)] AugmentRef Augment);
+    [property: Id(6)] AugmentRef Augment,
+    [property: Id(7)] int MaxAttempts = TrainingDefinition.DefaultMaxAttempts)
+{
+    /// <summary>Attempts per fold for failures of its own training (a definition stored before the setting existed reads 0: this).</summary>
+    public const int DefaultMaxAttempts = 2;
+}
 
 /// <summary>Checkpoint retention: keep everything, or only what can still matter.</summary>
 public enum RetentionKind

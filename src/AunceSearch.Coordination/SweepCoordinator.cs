@@ -560,7 +560,10 @@ public sealed partial class SweepCoordinator
         var spec = _spec!;
         return new TrialAssignment(_sweepId, number, hp, [.. spec.Folds], targetEpoch, spec.Dataset, spec.Model,
             spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric,
-            fromEpoch, spec.Training.Augment, spec.Search.PartialFolds, seedCheckpoints);
+            fromEpoch, spec.Training.Augment, spec.Search.PartialFolds, seedCheckpoints)
+        {
+            MaxAttempts = spec.Training.MaxAttempts > 0 ? spec.Training.MaxAttempts : TrainingDefinition.DefaultMaxAttempts,
+        };
     }
 
     private void Load()
@@ -582,7 +585,6 @@ public sealed partial class SweepCoordinator
         }
 
         // One pass (no sort): the overview asks on every dashboard request, and a sweep may have 100,000 trials.
-        var sign = _direction == Direction.Maximize ? 1 : -1;
         TrialSummary? best = null;
         foreach (var t in _s.Trials.Values)
         {
@@ -591,21 +593,26 @@ public sealed partial class SweepCoordinator
                 continue;
             }
 
-            if (best is null || Better(t, best))
+            if (best is null || Rank(t, best) < 0)
             {
                 best = t;
             }
         }
 
         return best;
+    }
 
-        bool Better(TrialSummary a, TrialSummary b)
-        {
-            var (ca, cb) = (a.LastEpoch >= _spec.Training.Epochs, b.LastEpoch >= _spec.Training.Epochs);
-            return ca != cb ? ca
-                : sign * a.LastValue!.Value != sign * b.LastValue!.Value ? sign * a.LastValue!.Value > sign * b.LastValue!.Value
-                : a.Trial < b.Trial;
-        }
+    /// <summary>
+    /// How trials with a value rank (negative: <paramref name="a"/> first): those that trained every epoch first, then by
+    /// value in the sweep's direction, then the lower trial number. The best trial and best-k retention both rank so.
+    /// </summary>
+    private int Rank(TrialSummary a, TrialSummary b)
+    {
+        var (ca, cb) = (a.LastEpoch >= _spec!.Training.Epochs, b.LastEpoch >= _spec.Training.Epochs);
+        var sign = _direction == Direction.Maximize ? 1 : -1;
+        return ca != cb ? (ca ? -1 : 1)
+            : a.LastValue!.Value != b.LastValue!.Value ? -sign * a.LastValue.Value.CompareTo(b.LastValue.Value)
+            : a.Trial.CompareTo(b.Trial);
     }
 
     /// <summary>
@@ -627,9 +634,8 @@ public sealed partial class SweepCoordinator
             return;
         }
 
-        var sign = _direction == Direction.Maximize ? 1 : -1;
-        var ranked = _s.Retained.Append(trial).Distinct().Select(t => _s.Trials[t])
-            .OrderByDescending(t => t.LastEpoch >= _spec.Training.Epochs).ThenByDescending(t => sign * t.LastValue!.Value).ThenBy(t => t.Trial).ToList();
+        var ranked = _s.Retained.Append(trial).Distinct().Select(t => _s.Trials[t]).ToList();
+        ranked.Sort(Rank);
         var kept = ranked.Take(_spec.Retention.K).Select(t => t.Trial).ToList();
         foreach (var t in ranked.Skip(_spec.Retention.K))
         {

@@ -108,17 +108,23 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         var abandoned = false;
         try
         {
+            // A failure of the fold's own training (diverged, out of memory, libtorch, bad data) is tried again from the fold's
+            // latest delivered checkpoint, up to the sweep's training.max_attempts in all. Infrastructure failures never get
+            // here: a lost silo or a drain abandons the leg (the sweep re-drives it), and nothing counts them.
             (TrainingOutcome Outcome, Exception? Error) result = default;
-            for (var attempt = 0; attempt <= MaxRetries; attempt++)
+            var attempts = t.MaxAttempts > 0 ? t.MaxAttempts : TrainingDefinition.DefaultMaxAttempts;
+            var attempt = 0;
+            while (true)
             {
+                attempt++;
                 result = await RunOnceAsync();
-                if (result.Outcome != TrainingOutcome.Failed || result.Error is not System.Runtime.InteropServices.ExternalException || cancellationToken.IsCancellationRequested)
+                if (result.Outcome != TrainingOutcome.Failed || result.Error is null || cancellationToken.IsCancellationRequested || attempt >= attempts)
                 {
                     break;
                 }
 
-                // A native (libtorch) failure: retry from the fold's latest checkpoint, as after a silo failure.
-                LogRetrying(logger, result.Error, this.GetPrimaryKeyString(), attempt + 1, MaxRetries);
+                LogRetrying(logger, result.Error, this.GetPrimaryKeyString(), attempt, attempts, result.Error.Message.Split('\n')[0]);
+                AunceTelemetry.FoldRetries.Add(1, new KeyValuePair<string, object?>("aunce.sweep", t.SweepId));
             }
 
             async Task<(TrainingOutcome, Exception?)> RunOnceAsync()
@@ -261,6 +267,11 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                 Training.Data.DataFormatException => $"bad data: {e.Message}",
                 _ => $"{e.GetType().Name}: {e.Message}",
             };
+            if (e is not null && attempts > 1)
+            {
+                error += $" (failed {attempt} of {attempts} attempts)";
+            }
+
             if (e is not null)
             {
                 LogFailed(logger, e, this.GetPrimaryKeyString());
@@ -351,11 +362,8 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Fold {FoldKey} resumes from {CheckpointKey}")]
     private static partial void LogResuming(ILogger logger, string foldKey, string checkpointKey);
 
-    /// <summary>How often a fold that failed inside libtorch is restarted from its latest checkpoint.</summary>
-    private const int MaxRetries = 2;
-
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Fold {FoldKey} failed in libtorch; retry {Attempt} of {MaxRetries} from its latest checkpoint")]
-    private static partial void LogRetrying(ILogger logger, Exception exception, string foldKey, int attempt, int maxRetries);
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Fold {FoldKey}: attempt {Attempt} of {MaxAttempts} failed ({Reason}); trying again from its latest checkpoint")]
+    private static partial void LogRetrying(ILogger logger, Exception exception, string foldKey, int attempt, int maxAttempts, string reason);
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Fold {FoldKey}: writing checkpoint {CheckpointKey} failed (attempt {Attempt}); trying again in {Seconds} s: {Reason}")]
     private static partial void LogCheckpointRetry(ILogger logger, string foldKey, string checkpointKey, int attempt, double seconds, string reason);

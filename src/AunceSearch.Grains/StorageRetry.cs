@@ -11,8 +11,9 @@ public static class StorageRetry
     /// <summary>How long a write may keep failing before it is given up: longer than a store restart.</summary>
     public static readonly TimeSpan DefaultBudget = TimeSpan.FromMinutes(2);
 
+    /// <param name="permanent">Errors that no retry can mend (beyond bad arguments and cancellation), thrown at once.</param>
     public static async Task<T> RunAsync<T>(Func<Task<T>> write, Action<int, TimeSpan, Exception> onRetry, TimeSpan? budget = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Func<Exception, bool>? permanent = null)
     {
         var delay = TimeSpan.FromMilliseconds(250);
         var started = Stopwatch.GetTimestamp();
@@ -22,7 +23,7 @@ public static class StorageRetry
             {
                 return await write();
             }
-            catch (Exception e) when (e is not (OperationCanceledException or ArgumentException) &&
+            catch (Exception e) when (e is not (OperationCanceledException or ArgumentException) && permanent?.Invoke(e) != true &&
                                       Stopwatch.GetElapsedTime(started) + delay <= (budget ?? DefaultBudget))
             {
                 onRetry(attempt, delay, e);

@@ -8,6 +8,9 @@ namespace AunceSearch.Grains;
 public sealed class SweepDirectoryState
 {
     [Id(0)] public List<SweepListing> Sweeps { get; set; } = [];
+
+    /// <summary>The sweeps that are running (a silo's death re-drives them).</summary>
+    [Id(1)] public HashSet<string> Running { get; set; } = [];
 }
 
 /// <summary>One per cluster (key <see cref="GrainKeys.Directory"/>): sweeps register when their start is stored.</summary>
@@ -27,4 +30,14 @@ public sealed class SweepDirectoryGrain([PersistentState("sweep-directory", Grai
     }
 
     public Task<SweepListing[]> ListAsync() => Task.FromResult(state.State.Sweeps.ToArray());
+
+    public async Task SetRunningAsync(string sweepId, bool running)
+    {
+        if (running ? state.State.Running.Add(sweepId) : state.State.Running.Remove(sweepId))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    public Task<string[]> ListRunningAsync() => Task.FromResult(state.State.Running.Order(StringComparer.Ordinal).ToArray());
 }

@@ -42,7 +42,11 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _log = new SweepLog(services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Sweeps), Id);
+        _log = new SweepLog(services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Sweeps), Id, (attempt, delay, e) =>
+        {
+            LogJournalRetry(logger, Id, attempt, delay.TotalSeconds, e.Message.Split('\n')[0]);
+            AunceTelemetry.JournalRetries.Add(1, new KeyValuePair<string, object?>("aunce.sweep", Id));
+        });
         var (snapshot, entries) = await _log.ReadAsync();
         _coordinator = new SweepCoordinator(Id, (trial, fold, epoch) => CheckpointKeys.ForEpoch(Id, trial, fold, epoch), snapshot);
         foreach (var entry in entries)
@@ -59,14 +63,26 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         await RegisterAsync();
         if (_coordinator.State == SweepState.Running)
         {
-            await KeepRemindedAsync();
-            var running = _coordinator.RunningTrials();
-            LogResuming(logger, Id, running.Count);
-            await DispatchAsync(running);
-            if (_coordinator.Stalled)
-            {
-                await HandleAsync(new SweepRecovered());   // it died between trials: start the next ones (or end the sweep)
-            }
+            // The running trials restart just after the activation, not within it: a trial or fold that cannot answer yet
+            // (its silo just died or hangs, its directory entry is moving) must not hold the activation past Orleans'
+            // activation timeout, which would fail every call waiting on this sweep.
+            _restart = this.RegisterGrainTimer(RestartRunningAsync, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
+        }
+    }
+
+    private IGrainTimer? _restart;
+
+    private async Task RestartRunningAsync(CancellationToken cancellationToken)
+    {
+        _restart?.Dispose();
+        _restart = null;
+        await KeepRemindedAsync();
+        var running = _coordinator.RunningTrials();
+        LogResuming(logger, Id, running.Count);
+        await DispatchAsync(running);
+        if (_coordinator.Stalled)
+        {
+            await HandleAsync(new SweepRecovered());   // it died between trials: start the next ones (or end the sweep)
         }
     }
 
@@ -162,12 +178,10 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
     public async Task RedriveAsync()
     {
+        // All at once: one trial whose fold cannot answer yet does not hold up the others.
         var running = _coordinator.RunningTrials();
-        foreach (var start in running.OfType<StartTrial>())
-        {
-            await GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(Id, start.Assignment.Trial)).EnsureRunningAsync(start.Assignment);
-        }
-
+        await Task.WhenAll(running.OfType<StartTrial>().Select(start =>
+            GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(Id, start.Assignment.Trial)).EnsureRunningAsync(start.Assignment)));
         await KeepRemindedAsync();
     }
 
@@ -179,10 +193,19 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         }
     }
 
-    /// <summary>Registers the re-drive reminder while the sweep runs and removes it once it has ended.</summary>
+    /// <summary>
+    /// While the sweep runs: registers the re-drive reminder and lists the sweep as running in the cluster's directory (the
+    /// coordinator silos' <see cref="SiloLossWatcher"/> re-drives the running sweeps when a silo dies). Once it has ended:
+    /// removes both.
+    /// </summary>
     private async Task KeepRemindedAsync()
     {
         var running = _coordinator.State == SweepState.Running;
+        if (_coordinator.Exists)
+        {
+            await GrainFactory.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).SetRunningAsync(Id, running);
+        }
+
         if (running && !_reminderRegistered)
         {
             await this.RegisterOrUpdateReminder(RedriveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -362,6 +385,9 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
             LogPruneFailed(log, e, sweepId, prune.Trial);
         }
     }
+
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Sweep {SweepId}: writing its journal failed (attempt {Attempt}); trying again in {Seconds} s: {Reason}")]
+    private static partial void LogJournalRetry(ILogger logger, string sweepId, int attempt, double seconds, string reason);
 
     [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Sweep {SweepId}: deleting trial {Trial}'s old checkpoints failed; a later prune retries")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception, string sweepId, int trial);

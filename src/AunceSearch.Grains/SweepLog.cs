@@ -26,8 +26,15 @@ public sealed class SweepSnapshot
 /// written since the last one outweigh it (so snapshots cost at most as much again, amortised) and bounds the replay.
 /// Concurrency is the storage's ETag: a second activation of the sweep that writes in between is refused.
 /// </summary>
-public sealed class SweepLog(IGrainStorage storage, string sweepId)
+public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, TimeSpan, Exception>? onRetry = null)
 {
+    /// <summary>
+    /// How long one journal write may keep failing (a Redis restart, a full disk being cleared) before the sweep gives up:
+    /// inside Orleans' 30 s call timeout, so a report waiting on the write fails cleanly instead of timing out. A write
+    /// whose ETag no longer matches (another activation wrote) is never retried.
+    /// </summary>
+    public static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(20);
+
     public const int SegmentSize = 16;
 
     /// <summary>Below this many bytes of entries since the last snapshot, none is taken (a small sweep replays from the start).</summary>
@@ -132,7 +139,7 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId)
     public async Task WriteSnapshotAsync(byte[] data, long inputs)
     {
         _snapshot.State = new SweepSnapshot { Data = data, Inputs = inputs };
-        await storage.WriteStateAsync(SnapshotState, SnapshotId(), _snapshot);
+        await WriteAsync(() => storage.WriteStateAsync(SnapshotState, SnapshotId(), _snapshot));
         BytesWritten += data.Length;
         AunceTelemetry.JournalBytes.Add(data.Length, SweepTag);
         Writes++;
@@ -142,7 +149,7 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId)
 
     private async Task WriteOpenAsync()
     {
-        await storage.WriteStateAsync(SegmentState, SegmentId(_openIndex), _open);
+        await WriteAsync(() => storage.WriteStateAsync(SegmentState, SegmentId(_openIndex), _open));
         var bytes = _open.State.Entries.Sum(e => (long)e.Length);
         BytesWritten += bytes;
         AunceTelemetry.JournalBytes.Add(bytes, SweepTag);
@@ -150,6 +157,13 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId)
     }
 
     /// <summary>One record of the journal as grain storage sees it; its state is never null (a provider that finds no record may leave none).</summary>
+    /// <summary>One storage write, tried again with backoff while the store is out (the same state and ETag each time).</summary>
+    private Task WriteAsync(Func<Task> write) => StorageRetry.RunAsync(async () =>
+    {
+        await write();
+        return true;
+    }, (attempt, delay, e) => onRetry?.Invoke(attempt, delay, e), RetryBudget, permanent: e => e is InconsistentStateException);
+
     private sealed class Stored<T>(T state) : IGrainState<T?>
         where T : class, new()
     {

@@ -37,6 +37,12 @@ public static class AunceTelemetry
     public static readonly Histogram<double> CheckpointSeconds = Meter.CreateHistogram("aunce.checkpoint.write.duration", "s", "Time to write one checkpoint to the store",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Seconds });
 
+    public static readonly Counter<long> JournalRetries = Meter.CreateCounter<long>("aunce.journal.retries", description: "Sweep journal writes tried again while grain storage was out");
+
+    public static readonly Counter<long> FoldRetries = Meter.CreateCounter<long>("aunce.fold.retries", description: "Fold trainings that failed on their own and were tried again (training.max_attempts)");
+
+    public static readonly Counter<long> SilosLost = Meter.CreateCounter<long>("aunce.silo.lost", description: "Silos a running sweep saw declared dead (each re-drives its running trials)");
+
     public static readonly Counter<long> CheckpointsDeleted = Meter.CreateCounter<long>("aunce.checkpoint.deleted", description: "Checkpoints deleted by the retention policy");
 
     public static readonly Counter<long> CheckpointFailures = Meter.CreateCounter<long>("aunce.checkpoint.failures", description: "Checkpoint writes that failed");

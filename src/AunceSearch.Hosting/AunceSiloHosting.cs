@@ -136,6 +136,24 @@ public static class AunceSiloHosting
                 o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
             });
         }
+        else
+        {
+            // A hung trainer (SIGSTOP, a wedged driver) must be declared dead within 10 s so its folds move (issue 12).
+            // Orleans' defaults (5 s probes adapting up to 20 s, 3 misses, 60 s table refresh) take 15 s to over a minute.
+            // Here: probes every 1.2 s adapting between 0.8 and 2 s, 3 misses, 2 votes. Orleans also withholds a vote while
+            // the suspect's connection carried a message within 5 probe periods, so a hang is declared about 6-9 s after it
+            // starts, and SiloLossWatcher re-drives the sweeps at once. The price: a silo whose process stalls that long
+            // (swap, a long GC pause) is declared dead too; its folds resume elsewhere from their checkpoints.
+            orleans.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1.2);
+                o.MinProbeTimeout = TimeSpan.FromSeconds(0.8);
+                o.MaxProbeTimeout = TimeSpan.FromSeconds(2);
+                o.NumMissedProbesLimit = 3;
+                o.NumVotesForDeathDeclaration = 2;
+                o.TableRefreshTimeout = TimeSpan.FromSeconds(10);
+            });
+        }
 
         if (silo.GrainStorage == "redis")
         {
@@ -167,6 +185,11 @@ public static class AunceSiloHosting
             [TrainerSilo.DeviceKey] = silo.Trainer ? (TorchRuntime.CudaAvailable ? "cuda" : "cpu") : "none",
             [TrainerSilo.CoordinatorKey] = silo.Coordinator ? "true" : "false",
         });
+        if (silo.Coordinator)
+        {
+            orleans.Services.AddHostedService<SiloLossWatcher>();   // a dead silo's folds move at once, not at the next reminder
+        }
+
         orleans.AddActivityPropagation();
         return orleans;
     }

@@ -19,7 +19,8 @@ public static class SpecToDefinition
             spec.Training.ProbeSteps,
             spec.Training.ProbeLr,
             Device(spec.Training.Device),
-            spec.Training.Augment.ToRef()),
+            spec.Training.Augment.ToRef(),
+            spec.Training.MaxAttempts),
         new SearchDefinition(
             spec.Search.Trials,
             spec.Search.MaxConcurrentTrials,

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using AunceSearch.Contracts;
 using AunceSearch.Search;
 using AunceSearch.Search.Schedulers;
 
@@ -156,6 +157,12 @@ public sealed record TrainingSpec
     public ImmutableSortedDictionary<string, string> Modes { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     public int ProbeSteps { get; init; } = 60;
+
+    /// <summary>
+    /// Attempts a fold gets when its training fails on its own (diverged, out of memory, a libtorch error, bad data), each
+    /// from the fold's latest stored checkpoint, before its trial fails. Lost silos and drains never count.
+    /// </summary>
+    public int MaxAttempts { get; init; } = TrainingDefinition.DefaultMaxAttempts;
 
     public AugmentSpec Augment { get; init; } = new();
 

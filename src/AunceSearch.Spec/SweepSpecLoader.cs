@@ -323,6 +323,7 @@ public static class SweepSpecLoader
             Positives = map.Choice("positives", "reference", "paper") ?? "reference",
             Modes = SpecDefaults.TrainingModes.ToImmutableSortedDictionary(kv => kv.Key, kv => map.Choice(kv.Key, kv.Value) ?? kv.Value[0], StringComparer.Ordinal),
             ProbeSteps = map.Int("probe_steps", 1, 100_000) ?? 60,
+            MaxAttempts = map.Int("max_attempts", 1, 100) ?? TrainingDefinition.DefaultMaxAttempts,
             Augment = ReadAugment(map.Map("augment")),
             ProbeLr = map.Double("probe_lr") ?? 0.05,
             Device = map.Choice("device", "auto", "cpu", "cuda") ?? "auto",

@@ -25,13 +25,122 @@ public sealed class ClusterTests
 
         public string Log => _process.Log;
 
+        public Task WaitForAsync(Func<string, bool> matches, string what, TimeSpan? timeout = null) =>
+            _process.WaitForLineAsync(matches, timeout ?? TimeSpan.FromMinutes(3), $"silo {Name}: {what}");
+
+        public Task SignalAsync(string signal) => _process.SignalAsync(signal);
+
         public void Kill() => _process.Kill();   // SIGKILL
 
         public void Dispose() => _process.Dispose();
     }
 
+    private static string FoldLines(string log) =>
+        string.Join('\n', log.Split('\n').Where(l => l.Contains("Fold ", StringComparison.Ordinal)).Select(l => l.Trim()));
+
     private static string[] Rows(string output) =>
         [.. output.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+\d+\s+\d+ (completed|pruned|failed|running)"))];
+
+    /// <summary>An <c>aunce silo</c>'s settings in cluster <paramref name="cluster"/> on Redis: a trainer-only or a coordinator-only silo.</summary>
+    private static Dictionary<string, string> SiloSettings(string redis, string cluster, string checkpoints, bool trainer, bool fastFailureDetection, int slots = 1) => new()
+    {
+        ["Aunce:Silo:Clustering"] = "redis",
+        ["Aunce:Silo:GrainStorage"] = "redis",
+        ["Aunce:Silo:Redis"] = redis,
+        ["Aunce:Silo:ClusterId"] = cluster,
+        ["Aunce:Silo:ServiceId"] = cluster,
+        ["Aunce:Silo:SiloPort"] = CliHarness.FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Aunce:Silo:GatewayPort"] = CliHarness.FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Aunce:Silo:FastFailureDetection"] = fastFailureDetection ? "true" : "false",
+        ["Aunce:Silo:Trainer"] = trainer ? "true" : "false",
+        ["Aunce:Silo:Coordinator"] = trainer ? "false" : "true",
+        ["Aunce:Checkpoints:Path"] = checkpoints,
+        ["Aunce:Training:Slots"] = slots.ToString(CultureInfo.InvariantCulture),
+        ["Aunce:Training:TorchThreads"] = "1",
+    };
+
+    /// <summary>
+    /// A trainer silo killed (SIGKILL), hung (SIGSTOP) or drained (SIGTERM: a scale-down, a pre-emption notice) mid-fold: the
+    /// sweep hears of it from membership, and the fold resumes on the other trainer from its stored epoch.
+    /// </summary>
+    [Theory]
+    [InlineData("KILL")]
+    [InlineData("STOP")]
+    [InlineData("TERM")]
+    public async Task A_trainer_silo_killed_hung_or_drained_mid_fold_is_declared_dead_and_its_folds_resume_on_the_other_trainer(string signal)
+    {
+        var redis = Redis;
+        var work = CliHarness.TempDirectory();
+        var cluster = $"c{Guid.NewGuid():N}"[..12];
+        var checkpoints = Path.Combine(work, "checkpoints");
+
+        // Orleans' default failure detection as AunceSearch tunes it (not the tests' fast one): a hang must be found within 10 s.
+        Dictionary<string, string> Settings(bool trainer) => SiloSettings(redis, cluster, checkpoints, trainer, fastFailureDetection: false, slots: 2);
+        var spec = Path.Combine(work, "spec.yaml");
+        await File.WriteAllTextAsync(spec, $$"""
+            name: tk
+            seed: 5
+            dataset: {root: {{CliHarness.SyntheticDataset()}}, folds: [1, 2], image_size: 32}
+            model: {width: 4, feature_dim: 8}
+            training: {epochs: 8, batch_size: 8, probe_steps: 5, device: cpu}
+            search:
+              trials: 2
+              max_concurrent_trials: 2
+              sampler: random
+              scheduler: {kind: none}
+              space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} }
+            """);
+        var journal = Path.Combine(work, "journal");
+        string[] client = ["--journal", journal, "--config", $"Aunce:Cluster:Redis={redis}", "--config", $"Aunce:Cluster:ClusterId={cluster}",
+            "--config", $"Aunce:Cluster:ServiceId={cluster}"];
+
+        using var trainer1 = new Silo("trainer-1", work, Settings(trainer: true));
+        using var trainer2 = new Silo("trainer-2", work, Settings(trainer: true));
+        using var coordinator = new Silo("coordinator", work, Settings(trainer: false));
+        await Task.WhenAll(trainer1.StartedAsync(), trainer2.StartedAsync(), coordinator.StartedAsync());
+
+        var id = $"tk-{signal.ToLowerInvariant()}";
+        var (code, output, err) = await CliHarness.Run(["sweep", "run", spec, "--id", id, .. client, "--detach"]);
+        Assert.True(code == 0, err + output);
+
+        // The victim: the first trainer to finish a fold's second epoch. A fold reports its epochs in order, each stored by the
+        // sweep before the next is reported, so that fold's first epoch is stored; it is killed while training further epochs.
+        var finished = new System.Text.RegularExpressions.Regex($@"Fold ({System.Text.RegularExpressions.Regex.Escape(id)}/t\d+/f\d) epoch ([2-9]):");
+        async Task<Silo> SecondEpoch(Silo silo)
+        {
+            await silo.WaitForAsync(finished.IsMatch, "a fold's second epoch");
+            return silo;
+        }
+
+        var victim = await await Task.WhenAny(SecondEpoch(trainer1), SecondEpoch(trainer2));
+        var survivor = victim == trainer1 ? trainer2 : trainer1;
+        await victim.SignalAsync(signal);
+        var hit = Stopwatch.StartNew();
+        var stored = finished.Match(victim.Log).Groups[1].Value;
+
+        // The sweep hears of the death: its membership watch re-drives its trials, or, when the dead silo held the sweep's
+        // directory entry, Orleans deactivates the sweep and its next activation restarts them.
+        await coordinator.WaitForAsync(l => l.Contains("declared dead; re-driving", StringComparison.Ordinal) || l.Contains($"Sweep {id} resumes with", StringComparison.Ordinal),
+            "the trainer's death", TimeSpan.FromSeconds(60));
+        var detected = hit.Elapsed;
+        (code, output, err) = await CliHarness.Run(["sweep", "resume", id, .. client]);
+        Assert.True(code == 0, err + output + coordinator.Log[^Math.Min(4000, coordinator.Log.Length)..]);
+        var resumed = Rows(output);
+        Assert.Equal(2, resumed.Length);
+        Assert.All(resumed, r => Assert.Contains(" completed", r));
+
+        // The victim's fold with a stored epoch resumed on the survivor from a checkpoint, not from scratch.
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(survivor.Log, $@"Fold {System.Text.RegularExpressions.Regex.Escape(stored)} resumes from \S+/e0*[1-9]"),
+            $"{stored} did not resume on the survivor from a stored epoch.\nvictim:\n{FoldLines(victim.Log)}\nsurvivor:\n{FoldLines(survivor.Log)}");
+
+        // And the results are those of a run with no failure.
+        (code, output, err) = await CliHarness.Run(["sweep", "run", spec, "--id", $"{id}-clean", .. client]);
+        Assert.True(code == 0, err + output);
+        Assert.True(Rows(output).SequenceEqual(resumed), $"SIG{signal}: the results differ from a run with no failure.\nclean:\n{string.Join('\n', Rows(output))}\n" +
+            $"after the failure:\n{string.Join('\n', resumed)}\nvictim:\n{FoldLines(victim.Log)}\nsurvivor:\n{FoldLines(survivor.Log)}");
+        Console.WriteLine($"ClusterTests: trainer SIG{signal}: declared dead and re-driven {detected.TotalSeconds:0.0} s later");
+        Assert.True(detected < TimeSpan.FromSeconds(20), $"SIG{signal}: detected after {detected.TotalSeconds:0.0} s");
+    }
 
     [Fact]
     public async Task Killing_the_coordinator_silo_mid_sweep_loses_nothing()
@@ -40,22 +149,7 @@ public sealed class ClusterTests
         var work = CliHarness.TempDirectory();
         var cluster = $"c{Guid.NewGuid():N}"[..12];
         var checkpoints = Path.Combine(work, "checkpoints");
-        Dictionary<string, string> Settings(bool trainer) => new()
-        {
-            ["Aunce:Silo:Clustering"] = "redis",
-            ["Aunce:Silo:GrainStorage"] = "redis",
-            ["Aunce:Silo:Redis"] = redis,
-            ["Aunce:Silo:ClusterId"] = cluster,
-            ["Aunce:Silo:ServiceId"] = cluster,
-            ["Aunce:Silo:SiloPort"] = CliHarness.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Aunce:Silo:GatewayPort"] = CliHarness.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Aunce:Silo:FastFailureDetection"] = "true",
-            ["Aunce:Silo:Trainer"] = trainer ? "true" : "false",
-            ["Aunce:Silo:Coordinator"] = trainer ? "false" : "true",
-            ["Aunce:Checkpoints:Path"] = checkpoints,
-            ["Aunce:Training:Slots"] = "1",
-            ["Aunce:Training:TorchThreads"] = "1",
-        };
+        Dictionary<string, string> Settings(bool trainer) => SiloSettings(redis, cluster, checkpoints, trainer, fastFailureDetection: true);
 
         var spec = Path.Combine(work, "spec.yaml");
         await File.WriteAllTextAsync(spec, $$"""

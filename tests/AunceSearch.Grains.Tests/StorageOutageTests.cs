@@ -5,28 +5,28 @@ using AunceSearch.Spec;
 using AunceSearch.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace AunceSearch.Grains.Tests;
 
 /// <summary>
-/// The checkpoint store goes away mid-sweep (every write fails for a while, as when Azurite or a blob endpoint restarts):
-/// folds keep their finished epochs, try each write again with backoff, and the sweep completes with every checkpoint
-/// stored and no trial failed. Without the retry the first failed write stops the fold (a trial restart at best).
+/// The checkpoint store or the grain storage goes away mid-sweep (every write fails for a while, as when Azurite, a blob
+/// endpoint or Redis restarts): folds keep their finished epochs and the sweep its inputs, each write is tried again with
+/// backoff, and the sweep completes with every checkpoint and every fold epoch stored and no trial failed. Without the
+/// retries the first failed write stops the fold or deactivates the sweep (a trial restart at best).
 /// </summary>
 public sealed class StorageOutageTests
 {
-    /// <summary>A local store whose writes fail with an I/O error from the Nth write until the outage is over.</summary>
-    private sealed class OutageStore(ICheckpointStore inner, int failFromWrite, TimeSpan outage) : ICheckpointStore
+    /// <summary>An outage that starts at the Nth write it sees and lasts a while: every write in it is refused with an I/O error.</summary>
+    private sealed class OutageWindow(int failFromWrite, TimeSpan outage, string what)
     {
         private int _writes;
         private long _until;
 
         public int Refused;
 
-        public string Locate(string key) => inner.Locate(key);
-
-        public Task<string> SaveAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        public void Write()
         {
             if (Interlocked.Increment(ref _writes) == failFromWrite)
             {
@@ -36,9 +36,21 @@ public sealed class StorageOutageTests
             if (Environment.TickCount64 < Interlocked.Read(ref _until))
             {
                 Interlocked.Increment(ref Refused);
-                throw new IOException("the checkpoint store is unreachable (simulated outage)");
+                throw new IOException($"{what} is unreachable (simulated outage)");
             }
+        }
+    }
 
+    /// <summary>A local store whose writes fail from the Nth write until the outage is over.</summary>
+    private sealed class OutageStore(ICheckpointStore inner, int failFromWrite, TimeSpan outage) : ICheckpointStore
+    {
+        public readonly OutageWindow Outage = new(failFromWrite, outage, "the checkpoint store");
+
+        public string Locate(string key) => inner.Locate(key);
+
+        public Task<string> SaveAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        {
+            Outage.Write();
             return inner.SaveAsync(key, data, cancellationToken);
         }
 
@@ -47,6 +59,52 @@ public sealed class StorageOutageTests
         public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
 
         public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+    }
+
+    /// <summary>Grain storage whose sweep-journal writes fail from the Nth one until the outage is over.</summary>
+    private sealed class OutageGrainStorage(IGrainStorage inner, int failFromWrite, TimeSpan outage) : IGrainStorage
+    {
+        public readonly OutageWindow Outage = new(failFromWrite, outage, "grain storage");
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            if (stateName == "sweep-log")
+            {
+                Outage.Write();
+            }
+
+            return inner.WriteStateAsync(stateName, grainId, grainState);
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+
+    [Fact]
+    public async Task Journal_writes_ride_out_a_grain_storage_outage_and_the_sweep_loses_nothing()
+    {
+        var dir = FakeTrainerClusters.DataRoot();
+        OutageGrainStorage? storage = null;
+        await using var cluster = FakeTrainerClusters.Build(dir, _ => new QuickTrainer(), replace: services => services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Sweeps,
+            (sp, _) => storage = new OutageGrainStorage(new FileGrainStorage(GrainStorageNames.Sweeps, Path.Combine(dir, "state"), new JsonStorageSerializer()), failFromWrite: 6,
+                outage: TimeSpan.FromSeconds(3))));
+        await cluster.DeployAsync();
+
+        var sweep = cluster.Client.GetGrain<ISweepGrain>($"journal-outage-{Guid.NewGuid():N}");
+        await sweep.StartAsync(SweepSpecLoader.Parse("""
+            name: journal-outage
+            dataset: {root: data, folds: [1, 2], image_size: 32}
+            training: {epochs: 4, device: cpu}
+            search: {trials: 2, max_concurrent_trials: 2, sampler: random, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}
+            """, "spec.yaml", dir).ToDefinition());
+        var status = await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(2));
+
+        Assert.True(storage!.Outage.Refused >= 2, $"the outage refused {storage.Outage.Refused} journal writes: it did not happen mid-sweep");
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.All(status.Trials, t => Assert.Equal((TrialState.Completed, 4, 4), (t.State, t.LastEpoch, t.History.Length)));
+        var folds = (await sweep.GetEventsAsync(0)).Where(e => e.Kind == "fold-epoch").ToList();
+        Assert.Equal(2 * 2 * 4, folds.Count);   // every fold epoch stored once: none trained twice, none lost
     }
 
     private sealed class QuickTrainer : IFoldTrainingRunner
@@ -82,7 +140,7 @@ public sealed class StorageOutageTests
             """, "spec.yaml", dir).ToDefinition());
         var status = await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(2));
 
-        Assert.True(store!.Refused >= 2, $"the outage refused {store.Refused} writes: it did not happen mid-sweep");
+        Assert.True(store!.Outage.Refused >= 2, $"the outage refused {store.Outage.Refused} writes: it did not happen mid-sweep");
         Assert.Equal(SweepState.Completed, status.State);
         Assert.All(status.Trials, t => Assert.Equal((TrialState.Completed, 4), (t.State, t.LastEpoch)));
         for (var trial = 0; trial < 2; trial++)

@@ -115,6 +115,24 @@ public class SweepSpecLoaderTests
     }
 
     [Fact]
+    public void Max_attempts_defaults_to_two_and_travels_in_the_definition()
+    {
+        Assert.Equal(2, Parse(Valid).ToDefinition().Training.MaxAttempts);
+        Assert.Equal(5, Parse(Valid.Replace("  epochs: 3", "  epochs: 3\n  max_attempts: 5", StringComparison.Ordinal)).ToDefinition().Training.MaxAttempts);
+    }
+
+    [Theory]
+    [InlineData("  max_attempts: 0", "training.max_attempts")]
+    [InlineData("  max_attempts: 101", "training.max_attempts")]
+    [InlineData("  max_attempts: often", "training.max_attempts: expected an integer, got 'often'")]
+    public void Max_attempts_out_of_range_or_not_a_number_is_rejected_naming_it(string line, string expected)
+    {
+        var msg = Error(Valid.Replace("  epochs: 3", "  epochs: 3\n" + line, StringComparison.Ordinal));
+        Assert.StartsWith("spec.yaml:8:", msg);
+        Assert.Contains(expected, msg);
+    }
+
+    [Fact]
     public void Checkpoint_retention_reads_all_by_default_and_best_k_with_its_k()
     {
         Assert.Equal(CheckpointRetention.All, Parse(Valid).ToDefinition().Retention);

@@ -1,0 +1,72 @@
+using AunceSearch.Contracts;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AunceSearch.Grains;
+
+/// <summary>
+/// Runs on every coordinator silo. It follows the cluster's membership and, as soon as a silo is declared dead (killed,
+/// hung past the probes, or stopped), re-drives every running sweep: each trial restarts the folds it has not heard
+/// finish on a live trainer, from their last stored epoch. Without it a lost trainer's folds would wait for the sweep's
+/// reminder (a minute). It also brings back a sweep or trial that Orleans deactivated because the dead silo held its
+/// directory entry: the re-drive call activates it again, and the activation restarts its running trials.
+/// Several coordinator silos each re-drive: harmless, a re-drive only starts what is not running.
+/// </summary>
+public sealed partial class SiloLossWatcher(IClusterMembershipService membership, IGrainFactory grains, ILogger<SiloLossWatcher> logger) : BackgroundService
+{
+    /// <summary>Tries of one re-drive round (the directory grain may itself be moving while membership settles).</summary>
+    private const int Attempts = 5;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        HashSet<SiloAddress>? dead = null;
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+            {
+                var now = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+                var lost = dead is null ? [] : now.Where(s => !dead.Contains(s)).Select(s => snapshot.Members[s]).ToList();
+                dead = now;   // the first snapshot is the baseline: deaths before this silo started were its predecessors' to handle
+                if (lost.Count > 0)
+                {
+                    await RedriveAsync(string.Join(", ", lost.Select(m => string.IsNullOrEmpty(m.Name) ? m.SiloAddress.ToString() : $"{m.Name} ({m.SiloAddress})")), lost.Count, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // the silo is stopping
+        }
+    }
+
+    private async Task RedriveAsync(string silos, int count, CancellationToken stoppingToken)
+    {
+        AunceTelemetry.SilosLost.Add(count);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var running = await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListRunningAsync();
+                LogSilosLost(logger, silos, running.Length);
+                await Task.WhenAll(running.Select(id => grains.GetGrain<ISweepGrain>(id).RedriveAsync()));
+                return;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                if (attempt == Attempts)
+                {
+                    LogRedriveFailed(logger, e, silos, attempt);   // the sweeps' reminders still re-drive within a minute
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(attempt), stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Silo {Silos} declared dead; re-driving {Running} running sweeps (folds that trained there resume elsewhere from their last stored epoch)")]
+    private static partial void LogSilosLost(ILogger logger, string silos, int running);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Error, Message = "Re-driving the running sweeps after silo {Silos} died failed {Attempts} times; their reminders re-drive them within a minute")]
+    private static partial void LogRedriveFailed(ILogger logger, Exception exception, string silos, int attempts);
+}
