@@ -26,7 +26,7 @@ internal static class Commands
         root.Subcommands.Add(Scheduler(stdout, stderr));
         root.Subcommands.Add(Loss(stdout, stderr));
         root.Subcommands.Add(Data(stdout));
-        root.Subcommands.Add(Silo());
+        root.Subcommands.Add(Silo(stdout, stderr));
         root.Subcommands.Add(Serve(stdout));
         return root;
     }
@@ -329,13 +329,20 @@ internal static class Commands
         return command;
     }
 
-    private static Command Silo()
+    private static Command Silo(TextWriter stdout, TextWriter stderr)
     {
         var command = new Command("silo", "run a silo host (a cluster member), configured by Aunce__* environment variables")
         {
             TreatUnmatchedTokensAsErrors = false,   // host arguments (e.g. --Aunce:Silo:SiloPort=11112) go to the host's configuration
         };
         command.SetAction((parse, ct) => SiloHost.RunAsync([.. parse.UnmatchedTokens], ct));
+
+        var address = new Argument<string>("ADDRESS") { Description = "the silo: its name, IP:PORT, or full Orleans address (as the Orleans dashboard shows them)" };
+        var run = RunSymbols.Create();
+        var drain = new Command("drain", "drain one silo of a cluster (Aunce:Cluster:Redis) as on SIGTERM: its folds stop at the next step and resume on other trainers; waits until it has left") { address };
+        run.AddTo(drain);
+        drain.SetAction((parse, ct) => new SweepRunner(stdout, stderr, run.Read(parse)).DrainSiloAsync(parse.GetValue(address)!, ct));
+        command.Subcommands.Add(drain);
         return command;
     }
 

@@ -111,6 +111,68 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         }, cancellationToken, yaml, specFile);
     }
 
+    /// <summary>
+    /// <c>aunce silo drain ADDRESS</c>: asks one silo of the cluster (named by its silo name, IP:PORT or full address) to
+    /// drain as on SIGTERM, over Orleans' control channel, and waits until it has left membership. Its folds stop at the next
+    /// step and resume on other trainers from their last stored epoch; nothing counts as a failure.
+    /// </summary>
+    public async Task<int> DrainSiloAsync(string address, CancellationToken cancellationToken)
+    {
+        var builder = CreateBuilder(WithOverrides(new Dictionary<string, string?>()));
+        var settings = AunceConfiguration.Read(builder.Configuration);
+        if (!settings.Cluster.IsSet)
+        {
+            throw new UsageException("silo drain: no cluster given; set Aunce:Cluster:Redis (--config Aunce:Cluster:Redis=HOST:PORT, or Aunce__Cluster__Redis)");
+        }
+
+        UseCluster(builder, settings.Cluster);
+        using var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new PreflightException($"cluster '{settings.Cluster.ClusterId}' (membership in Redis {settings.Cluster.Redis}) not reachable within " +
+                                         $"{settings.Cluster.ConnectTimeoutSeconds} s: {e.Message.Split('\n')[0]}");
+        }
+
+        try
+        {
+            var management = host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+            var active = await management.GetDetailedHosts(onlyActive: true);
+            var matches = active.Where(h => h.SiloName == address || h.SiloAddress.ToParsableString() == address || h.SiloAddress.ToString() == address ||
+                                            h.SiloAddress.Endpoint.ToString() == address).ToList();
+            if (matches.Count != 1)
+            {
+                throw new UsageException($"silo drain: '{address}' names {(matches.Count == 0 ? "no active silo" : $"{matches.Count} silos")} of cluster " +
+                                         $"'{settings.Cluster.ClusterId}'; its active silos: " +
+                                         string.Join(", ", active.OrderBy(h => h.SiloName, StringComparer.Ordinal).Select(h => $"{h.SiloName} ({h.SiloAddress.Endpoint})")));
+            }
+
+            var target = matches[0];
+            var watch = Stopwatch.StartNew();
+            await management.SendControlCommandToProvider<SiloDrain>(SiloDrain.ProviderName, SiloDrain.DrainCommand, target.SiloAddress.ToParsableString());
+            await stdout.WriteLineAsync($"draining silo {target.SiloName} ({target.SiloAddress.Endpoint}): its folds stop at the next step and resume on other trainers");
+            while ((await management.GetDetailedHosts(onlyActive: true)).Any(h => h.SiloAddress.Equals(target.SiloAddress)))
+            {
+                if (watch.Elapsed > TimeSpan.FromMinutes(2))
+                {
+                    throw new TimeoutException($"silo {target.SiloName} ({target.SiloAddress.Endpoint}) is still active 2 minutes after the drain request");
+                }
+
+                await Task.Delay(250, cancellationToken);
+            }
+
+            await stdout.WriteLineAsync($"silo {target.SiloName} left the cluster {watch.Elapsed.TotalSeconds:0.0} s after the request");
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
     /// <summary>The local server a command of this folder submits to (set by <see cref="UseClient"/>).</summary>
     private LocalServer? _server;
 
@@ -146,6 +208,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         builder.UseOrleansClient(client =>
         {
             client.UseRedisClustering(cluster.Redis!);
+            client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.AddAllowedType(typeof(SiloDrain)));   // aunce silo drain's control call
             client.Configure<Orleans.Configuration.ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;

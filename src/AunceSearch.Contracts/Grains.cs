@@ -63,6 +63,12 @@ public interface ISweepGrain : IGrainWithStringKey
     /// folds after their stored epochs). The sweep's reminder calls this every minute while it runs.
     /// </summary>
     Task RedriveAsync();
+
+    /// <summary>
+    /// The leg a running trial is on, with the fold epochs the sweep stored beyond its last reported epoch; null when the
+    /// trial is not running. A trial activation that finds itself without its leg (the old one was lost) asks for it.
+    /// </summary>
+    Task<TrialAssignment?> GetRunningLegAsync(int trial);
 }
 
 /// <summary>One configuration trained on every fold (key: "{sweep}/t{number:D3}").</summary>

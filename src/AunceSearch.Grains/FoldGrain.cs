@@ -178,6 +178,15 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
 
                 await foreach (var (result, checkpoint) in epochs.Reader.ReadAllAsync(CancellationToken.None))
                 {
+                    if (_draining)
+                    {
+                        // The silo is stopping: report nothing more. The deactivation waits for this run, and a report could
+                        // wait on a trial that is itself waiting to start this fold again (it restarts after its last stored
+                        // epoch, so this epoch is trained again there).
+                        LogUndeliverableWhileDraining(logger, this.GetPrimaryKeyString(), result.Epoch);
+                        continue;
+                    }
+
                     try
                     {
                         await DeliverAsync(result, checkpoint);

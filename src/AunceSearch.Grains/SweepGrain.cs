@@ -76,10 +76,11 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
     {
         _restart?.Dispose();
         _restart = null;
-        await KeepRemindedAsync();
-        var running = _coordinator.RunningTrials();
-        LogResuming(logger, Id, running.Count);
-        await DispatchAsync(running);
+        LogResuming(logger, Id, _coordinator.RunningTrials().Count);
+
+        // Ensure, not start: a trial whose activation outlived this sweep's (Orleans deactivated only the sweep, its directory
+        // entry having been on a dead silo) is mid-leg, and a start would read as a promotion to its last stored epoch.
+        await RedriveAsync();
         if (_coordinator.Stalled)
         {
             await HandleAsync(new SweepRecovered());   // it died between trials: start the next ones (or end the sweep)
@@ -175,6 +176,12 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
     }
 
     public Task CancelAsync() => HandleAsync(new SweepCancelled());
+
+    public async Task<TrialAssignment?> GetRunningLegAsync(int trial)
+    {
+        await DurableAsync();
+        return _coordinator.RunningTrials().OfType<StartTrial>().FirstOrDefault(s => s.Assignment.Trial == trial)?.Assignment;
+    }
 
     public async Task RedriveAsync()
     {

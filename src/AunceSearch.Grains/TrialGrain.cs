@@ -105,6 +105,11 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
     public async Task OnFoldEpochAsync(FoldEpochReport report)
     {
+        if (_assignment is null)
+        {
+            await RestoreLegAsync(null);   // a fresh activation: take the leg from the sweep rather than drop the report
+        }
+
         if (_assignment is null || !_reports.TryGetValue(report.Fold, out var byEpoch))
         {
             return;
@@ -169,6 +174,11 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     {
         if (_assignment is null)
         {
+            await RestoreLegAsync(null);
+        }
+
+        if (_assignment is null)
+        {
             return;
         }
 
@@ -228,19 +238,67 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
     {
         if (_assignment is null)
         {
-            LogRestarted(logger, this.GetPrimaryKeyString());
-            await StartLegAsync(assignment);   // the activation that ran this leg was lost: start it again from what is stored
+            await RestoreLegAsync(assignment);   // the activation that ran this leg was lost: start it again from what is stored
             return;
         }
 
-        if (_state != TrialState.Running || _notified || assignment.Epochs != _assignment.Epochs)
+        if (assignment.Epochs != _assignment.Epochs)
         {
-            return;   // ending (its report is on the way), or another leg: StartAsync handles legs
+            await StartAsync(assignment);   // a leg the sweep started that this activation never heard of (the sweep died in between)
+            return;
+        }
+
+        if (_state != TrialState.Running || _notified)
+        {
+            return;   // ending: its report is on the way
         }
 
         await Task.WhenAll(_assignment.Folds.Where(f => !_finished.ContainsKey(f)).Select(f =>
             GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(_assignment.SweepId, _assignment.Trial, f))
                 .EnsureRunningAsync(new FoldAssignment(_assignment with { Delivered = [.. _reports[f].Values] }, f))));
+    }
+
+    /// <summary>The one restore of this activation's leg (concurrent callers share it; a failed one may be tried again).</summary>
+    private Task? _restoring;
+
+    /// <summary>
+    /// A fresh activation of a trial whose old activation was lost (with its silo, or because a dead silo held its directory
+    /// entry) while its folds trained on: it takes its leg from <paramref name="known"/> or the sweep, with the fold epochs
+    /// the sweep stored, before it handles anything else. A fold report that reached it first would otherwise be dropped,
+    /// and the trial would wait forever for that epoch.
+    /// </summary>
+    private async Task RestoreLegAsync(TrialAssignment? known)
+    {
+        _restoring ??= RestoreCoreAsync(known);
+        try
+        {
+            await _restoring;
+        }
+        catch
+        {
+            _restoring = null;
+            throw;
+        }
+
+        if (_assignment is null)
+        {
+            _restoring = null;   // the sweep had no running leg for it (a stale report): a later one is asked again
+        }
+
+        async Task RestoreCoreAsync(TrialAssignment? assignment)
+        {
+            var key = this.GetPrimaryKeyString();
+            var cut = key.LastIndexOf("/t", StringComparison.Ordinal);
+            assignment ??= await GrainFactory.GetGrain<ISweepGrain>(key[..cut])
+                .GetRunningLegAsync(int.Parse(key[(cut + 2)..], System.Globalization.CultureInfo.InvariantCulture));
+            if (assignment is null || _assignment is not null)
+            {
+                return;   // not running any more, or a start won the race
+            }
+
+            LogRestarted(logger, key);
+            await StartLegAsync(assignment);
+        }
     }
 
     public async Task StopAsync(string reason)

@@ -185,6 +185,8 @@ public static class AunceSiloHosting
             [TrainerSilo.DeviceKey] = silo.Trainer ? (TorchRuntime.CudaAvailable ? "cuda" : "cpu") : "none",
             [TrainerSilo.CoordinatorKey] = silo.Coordinator ? "true" : "false",
         });
+        orleans.Services.AddKeyedSingleton<Orleans.Providers.IControllable, SiloDrain>(SiloDrain.ProviderName);   // aunce silo drain
+        orleans.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.AddAllowedType(typeof(SiloDrain)));   // named in the control call
         if (silo.Coordinator)
         {
             orleans.Services.AddHostedService<SiloLossWatcher>();   // a dead silo's folds move at once, not at the next reminder

@@ -24,7 +24,8 @@ public sealed class CommandLineTests
     [InlineData("data synth", "data synth <DIR> [options]", "--noise <P>")]
     [InlineData("loss check", "loss check [options]", "--vectors <FILE>")]
     [InlineData("scheduler replay", "scheduler replay <TRACE> [options]", "--check")]
-    [InlineData("silo", " silo [options]", "")]
+    [InlineData("silo", " silo [command] [options]", "")]
+    [InlineData("silo drain", "silo drain <ADDRESS> [options]", "--config <KEY=VALUE>")]
     public async Task Every_command_has_help_and_help_does_nothing_else(string command, string usage, string option)
     {
         var cwd = Directory.GetCurrentDirectory();
