@@ -14,8 +14,8 @@ namespace AunceSearch.Grains;
 /// </summary>
 public sealed partial class SiloLossWatcher(IClusterMembershipService membership, IGrainFactory grains, ILogger<SiloLossWatcher> logger) : BackgroundService
 {
-    /// <summary>Tries of one re-drive round (the directory grain may itself be moving while membership settles).</summary>
-    private const int Attempts = 5;
+    /// <summary>How long one re-drive round keeps trying (the directory grain may itself be moving while membership settles).</summary>
+    private static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(10);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -42,25 +42,20 @@ public sealed partial class SiloLossWatcher(IClusterMembershipService membership
     private async Task RedriveAsync(string silos, int count, CancellationToken stoppingToken)
     {
         AunceTelemetry.SilosLost.Add(count);
-        for (var attempt = 1; ; attempt++)
+        var attempts = 1;
+        try
         {
-            try
+            await StorageRetry.RunAsync(async () =>
             {
                 var running = await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListRunningAsync();
                 LogSilosLost(logger, silos, running.Length);
                 await Task.WhenAll(running.Select(id => grains.GetGrain<ISweepGrain>(id).RedriveAsync()));
-                return;
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                if (attempt == Attempts)
-                {
-                    LogRedriveFailed(logger, e, silos, attempt);   // the sweeps' reminders still re-drive within a minute
-                    return;
-                }
-
-                await Task.Delay(TimeSpan.FromSeconds(attempt), stoppingToken);
-            }
+                return true;
+            }, (attempt, _, _) => attempts = attempt + 1, RetryBudget, stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogRedriveFailed(logger, e, silos, attempts);   // the sweeps' reminders still re-drive within a minute
         }
     }
 

@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace AunceSearch.Grains;
 
 /// <summary>
-/// Rides out a storage outage: a failed write is tried again after 0.25 s, then twice as long each time up to 8 s, until
-/// it succeeds or the budget is spent (then the last error is thrown). Bad arguments and cancellation are not retried.
+/// Rides out an outage (a store restarting, a cluster settling after a silo died): a failed call is tried again after
+/// 0.25 s, then twice as long each time up to 8 s, until it succeeds or the budget is spent (then the last error is
+/// thrown). Bad arguments and cancellation are not retried.
 /// </summary>
 public static class StorageRetry
 {
