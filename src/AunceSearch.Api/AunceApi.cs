@@ -408,10 +408,7 @@ public static class AunceApi
     private static SweepRow Row(SweepOverview o) =>
         new(o.SweepId, o.Name, o.State, o.TotalTrials, o.Started, o.Folds, o.Epochs, o.Scheduler, o.Sampler, o.Metric, o.BestTrial, o.BestValue);
 
-    private static IResult? Paging(int? offset, int? limit) =>
-        offset is < 0 ? Bad("offset: must be >= 0")
-        : limit is < 1 or > 1000 ? Bad("limit: must be between 1 and 1000")
-        : null;
+    private static IResult? Paging(int? offset, int? limit) => TrialQuery.PagingProblem(offset, limit) is { } problem ? Bad(problem) : null;
 
     private static IResult NotFoundOrBad(string id) => GrainKeys.SweepIdProblem(id) is { } problem
         ? Bad(problem)

@@ -102,10 +102,15 @@ public sealed record TrialQuery
     /// <summary>The largest page a query may ask for.</summary>
     public const int MaxLimit = 1000;
 
+    /// <summary>What is wrong with a page's offset and limit, of trials or decisions (unset: the view's default), or null.</summary>
+    public static string? PagingProblem(int? offset, int? limit) =>
+        offset < 0 ? "offset: must be >= 0"
+        : limit is < 1 or > MaxLimit ? $"limit: must be between 1 and {MaxLimit}"
+        : null;
+
     /// <summary>What is wrong with this query (named as the HTTP API's parameters), or null.</summary>
     public string? Problem() =>
-        Offset < 0 ? "offset: must be >= 0"
-        : Limit is < 1 or > MaxLimit ? $"limit: must be between 1 and {MaxLimit}"
+        PagingProblem(Offset, Limit) is { } paging ? paging
         : Sort == TrialSort.Parameter && string.IsNullOrEmpty(Parameter) ? "sort: a parameter sort needs the parameter's name"
         : MinValue is { } v && !double.IsFinite(v) ? "min_value: must be a finite number"
         : null;
