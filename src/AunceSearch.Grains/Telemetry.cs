@@ -68,9 +68,9 @@ public static class AunceTelemetry
         Meter.CreateObservableGauge("aunce.sweep.best", () => Sweeps.Where(s => s.Value.Best is not null).Select(s =>
             new Measurement<double>(s.Value.Best!.Value, new KeyValuePair<string, object?>("aunce.sweep", s.Key), new KeyValuePair<string, object?>("metric", s.Value.Metric))),
             description: "Best fold-mean value of each active sweep so far");
-        Meter.CreateObservableGauge("aunce.slots.busy", () => _slots is { } f ? [Slot(f().Busy, f().Device)] : Array.Empty<Measurement<int>>(),
+        Meter.CreateObservableGauge("aunce.slots.busy", () => _slots?.Invoke() is { } s ? [Slot(s.Busy, s.Device)] : Array.Empty<Measurement<int>>(),
             description: "Fold trainings running on this silo");
-        Meter.CreateObservableGauge("aunce.slots.capacity", () => _slots is { } f ? [Slot(f().Capacity, f().Device)] : Array.Empty<Measurement<int>>(),
+        Meter.CreateObservableGauge("aunce.slots.capacity", () => _slots?.Invoke() is { } s ? [Slot(s.Capacity, s.Device)] : Array.Empty<Measurement<int>>(),
             description: "Fold trainings this silo runs at once");
         Meter.CreateObservableGauge("aunce.device.memory.used", () => _slots is { } f
                 ? [new Measurement<long>(Environment.WorkingSet, new KeyValuePair<string, object?>("aunce.device", f().Device))]
