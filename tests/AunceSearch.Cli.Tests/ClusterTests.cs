@@ -53,6 +53,29 @@ public sealed class ClusterTests
     private static string[] Rows(string output) =>
         [.. output.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+\d+\s+\d+ (completed|pruned|failed|running)"))];
 
+    /// <summary>The cluster of the tests: two trainer-only silos and a coordinator-only one, started together.</summary>
+    private sealed class Silos(string work, Func<bool, Dictionary<string, string>> settings) : IDisposable
+    {
+        public Silo Trainer1 { get; } = new("trainer-1", work, settings(true));
+
+        public Silo Trainer2 { get; } = new("trainer-2", work, settings(true));
+
+        public Silo Coordinator { get; } = new("coordinator", work, settings(false));
+
+        public Task StartedAsync() => Task.WhenAll(Trainer1.StartedAsync(), Trainer2.StartedAsync(), Coordinator.StartedAsync());
+
+        public void Dispose()
+        {
+            Trainer1.Dispose();
+            Trainer2.Dispose();
+            Coordinator.Dispose();
+        }
+    }
+
+    /// <summary>The options that make a CLI command an Orleans client of the test cluster, journaling under <paramref name="journal"/>.</summary>
+    private static string[] ClientArgs(string journal, string redis, string cluster) =>
+        ["--journal", journal, "--config", $"Aunce:Cluster:Redis={redis}", "--config", $"Aunce:Cluster:ClusterId={cluster}", "--config", $"Aunce:Cluster:ServiceId={cluster}"];
+
     /// <summary>An <c>aunce silo</c>'s settings in cluster <paramref name="cluster"/> on Redis: a trainer-only or a coordinator-only silo.</summary>
     private static Dictionary<string, string> SiloSettings(string redis, string cluster, string checkpoints, bool trainer, bool fastFailureDetection, int slots = 1) => new()
     {
@@ -106,13 +129,10 @@ public sealed class ClusterTests
               space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} }
             """);
         var journal = Path.Combine(work, "journal");
-        string[] client = ["--journal", journal, "--config", $"Aunce:Cluster:Redis={redis}", "--config", $"Aunce:Cluster:ClusterId={cluster}",
-            "--config", $"Aunce:Cluster:ServiceId={cluster}"];
-
-        using var trainer1 = new Silo("trainer-1", work, Settings(trainer: true));
-        using var trainer2 = new Silo("trainer-2", work, Settings(trainer: true));
-        using var coordinator = new Silo("coordinator", work, Settings(trainer: false));
-        await Task.WhenAll(trainer1.StartedAsync(), trainer2.StartedAsync(), coordinator.StartedAsync());
+        string[] client = ClientArgs(journal, redis, cluster);
+        using var silos = new Silos(work, Settings);
+        var (trainer1, trainer2, coordinator) = (silos.Trainer1, silos.Trainer2, silos.Coordinator);
+        await silos.StartedAsync();
 
         var id = $"tk-{signal.ToLowerInvariant()}";
         var (code, output, err) = await CliHarness.Run(["sweep", "run", spec, "--id", id, .. client, "--detach"]);
@@ -207,13 +227,10 @@ public sealed class ClusterTests
               space: {lr: {log_uniform: [1.0e-3, 1.0e-2]} }
             """);
         var journal = Path.Combine(work, "journal");
-        string[] client = ["--journal", journal, "--config", $"Aunce:Cluster:Redis={redis}", "--config", $"Aunce:Cluster:ClusterId={cluster}",
-            "--config", $"Aunce:Cluster:ServiceId={cluster}"];
-
-        using var trainer1 = new Silo("trainer-1", work, Settings(trainer: true));
-        using var trainer2 = new Silo("trainer-2", work, Settings(trainer: true));
-        using var coordinator = new Silo("coordinator", work, Settings(trainer: false));
-        await Task.WhenAll(trainer1.StartedAsync(), trainer2.StartedAsync(), coordinator.StartedAsync());
+        string[] client = ClientArgs(journal, redis, cluster);
+        using var silos = new Silos(work, Settings);
+        var (trainer1, trainer2, coordinator) = (silos.Trainer1, silos.Trainer2, silos.Coordinator);
+        await silos.StartedAsync();
         Silo? replacement = null;
         try
         {
