@@ -12,7 +12,8 @@ namespace AunceSearch.Grains;
 /// directory entry: the re-drive call activates it again, and the activation restarts its running trials.
 /// Several coordinator silos each re-drive: harmless, a re-drive only starts what is not running.
 /// </summary>
-public sealed partial class SiloLossWatcher(IClusterMembershipService membership, IGrainFactory grains, ILogger<SiloLossWatcher> logger) : BackgroundService
+public sealed partial class SiloLossWatcher(IClusterMembershipService membership, IGrainFactory grains, ILocalSiloDetails local, ILogger<SiloLossWatcher> logger)
+    : BackgroundService
 {
     /// <summary>How long one re-drive round keeps trying (the directory grain may itself be moving while membership settles).</summary>
     private static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(10);
@@ -25,7 +26,10 @@ public sealed partial class SiloLossWatcher(IClusterMembershipService membership
             await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
             {
                 var now = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
-                var lost = dead is null ? [] : now.Where(s => !dead.Contains(s)).Select(s => snapshot.Members[s]).ToList();
+                // Never for this silo's own end: as it shuts down it sees itself dead, and a re-drive then would wait on grain
+                // calls that its stopping runtime no longer answers (up to the response timeout) and hold up the shutdown.
+                var stopping = stoppingToken.IsCancellationRequested || snapshot.GetSiloStatus(local.SiloAddress) != SiloStatus.Active;
+                var lost = dead is null || stopping ? [] : now.Where(s => !dead.Contains(s)).Select(s => snapshot.Members[s]).ToList();
                 dead = now;   // the first snapshot is the baseline: deaths before this silo started were its predecessors' to handle
                 if (lost.Count > 0)
                 {
