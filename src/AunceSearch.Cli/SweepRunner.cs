@@ -261,12 +261,45 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             }
 
             await show(events, status);
+            await SayWhyFoldsWaitAsync(sweep.GetPrimaryKeyString(), status);
             if ((status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen) || detach.IsCancellationRequested)
             {
                 return status;   // ended (every event journaled), or detached (every event so far journaled)
             }
 
             await Task.Delay(250, CancellationToken.None);
+        }
+    }
+
+    private Stopwatch? _slotsAsked;
+    private IGrainFactory? _grains;
+    private string? _waitingSaid;
+
+    /// <summary>
+    /// Every few seconds while the sweep runs: asks the slot director whether this sweep's folds wait, and says so on
+    /// stderr when that changes (no trainer in the cluster, or every slot busy) — a sweep that waits says why.
+    /// </summary>
+    private async Task SayWhyFoldsWaitAsync(string sweepId, SweepStatus status)
+    {
+        if (status.State != SweepState.Running || _slotsAsked?.Elapsed < TimeSpan.FromSeconds(2) || _grains is null)
+        {
+            return;
+        }
+
+        _slotsAsked = Stopwatch.StartNew();
+        try
+        {
+            var slots = await _grains.GetGrain<ISlotDirectorGrain>(GrainKeys.SlotDirector).GetStatusAsync();
+            var said = slots.QueuedFor(sweepId) > 0 && slots.Trainers.Length == 0 ? slots.Waiting : null;
+            if (said != _waitingSaid)
+            {
+                await stderr.WriteLineAsync(said is null ? $"sweep {sweepId}: a trainer joined; its folds are starting" : $"sweep {sweepId}: {said}");
+                _waitingSaid = said;
+            }
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            // the cluster is settling: asked again next time
         }
     }
 
@@ -408,6 +441,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         try
         {
             var grains = host.Services.GetRequiredService<IGrainFactory>();
+            _grains = grains;
             var sweep = grains.GetGrain<ISweepGrain>(sweepId);
             await begin(sweep);
             if (client && options.Detach)

@@ -114,6 +114,9 @@ public static class GrainKeys
     /// <summary>The one sweep directory of a cluster.</summary>
     public const string Directory = "all";
 
+    /// <summary>The one slot director of a cluster.</summary>
+    public const string SlotDirector = "slots";
+
     /// <summary>
     /// Why <paramref name="sweepId"/> is not a valid sweep id (letters, digits, '-', '_' and '.', 1–100 characters, not
     /// starting with '.': a directory name and a checkpoint-key segment), or null when it is.

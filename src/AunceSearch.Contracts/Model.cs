@@ -147,11 +147,21 @@ public sealed record TrialAssignment(
     [property: Id(16)] FoldEpochReport[]? Delivered = null,
     [property: Id(17)] int MaxAttempts = TrainingDefinition.DefaultMaxAttempts);
 
-/// <summary>One fold of a trial.</summary>
+/// <summary>
+/// One fold of a trial. <see cref="Device"/> is the index of the device it trains on (the slot director's choice);
+/// <see cref="TraceParent"/> the W3C id of its trial leg's span, so the fold's spans join the leg's trace however long it
+/// waited for a slot and whoever started it.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("aunce.fold-assignment")]
 public sealed record FoldAssignment(
     [property: Id(0)] TrialAssignment Trial,
-    [property: Id(1)] int Fold);
+    [property: Id(1)] int Fold,
+    [property: Id(2)] int Device = 0,
+    [property: Id(3)] string? TraceParent = null)
+{
+    /// <summary>The fold grain's key.</summary>
+    public string Key => GrainKeys.Fold(Trial.SweepId, Trial.Trial, Fold);
+}
 
 /// <summary>A fold finished an epoch: its test metrics and where its checkpoint is.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.fold-epoch-report")]

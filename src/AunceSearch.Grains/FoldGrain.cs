@@ -19,7 +19,7 @@ namespace AunceSearch.Grains;
 /// </summary>
 [RequireSiloMetadata(TrainerSilo.MetadataKey, "true")]
 [Orleans.Placement.RandomPlacement]
-public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointStore store, ILocalSiloDetails silo, ILogger<FoldGrain> logger)
+public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointStore store, ILocalSiloDetails silo, LocalFolds local, ILogger<FoldGrain> logger)
     : Grain, IFoldGrain
 {
     private CancellationTokenSource? _cancel;
@@ -84,6 +84,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
 
         // Keep the activation alive while it trains, however long no message arrives.
         DelayDeactivation(TimeSpan.FromDays(7));
+        local.Add(this.GetPrimaryKeyString(), assignment.Trial.SweepId, assignment.Device);   // listed in this silo's slot adverts
         _cancel = new CancellationTokenSource();
         _run = RunAsync(assignment, ++_legs, _cancel.Token);
         return Task.CompletedTask;
@@ -99,7 +100,9 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
     {
         var t = a.Trial;
         var trial = GrainFactory.GetGrain<ITrialGrain>(GrainKeys.Trial(t.SweepId, t.Trial));
-        using var activity = AunceTelemetry.Source.StartActivity("fold.train");
+        using var activity = a.TraceParent is { } parent
+            ? AunceTelemetry.Source.StartActivity("fold.train", ActivityKind.Internal, parent)
+            : AunceTelemetry.Source.StartActivity("fold.train");
         activity?.SetTag("aunce.sweep", t.SweepId);
         activity?.SetTag("aunce.trial", t.Trial);
         activity?.SetTag("aunce.fold", a.Fold);
@@ -165,6 +168,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                     Probe = new ProbeOptions { Steps = t.ProbeSteps, LearningRate = t.ProbeLr },
                     Seed = (t.Seed * 1000) + a.Fold,
                     Device = t.Device.ToOptions(),
+                    DeviceIndex = a.Device,
                     ResumeFrom = resume,
                 };
 
@@ -299,6 +303,8 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             activity?.SetStatus(ActivityStatusCode.Error, error);
         }
 
+        // The slot is free before the trial hears of the end: the trial may queue the next leg (a promotion) at once.
+        await ReleaseSlotAsync();
         if (abandoned || _draining)
         {
             // Its trial is out of reach: no end is reported (a new trial activation would take it for this leg's end). This
@@ -327,6 +333,30 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             EndActivation();
         }
     }
+
+    /// <summary>Tells the slot director this fold's slot is free (if that fails, the silo's next advert, without it, frees it).</summary>
+    private async Task ReleaseSlotAsync()
+    {
+        var key = this.GetPrimaryKeyString();
+        local.Remove(key);
+        if (_draining)
+        {
+            return;   // the silo is going: the director ends its leases when membership says so, and no call holds the drain up
+        }
+
+        try
+        {
+            await GrainFactory.GetGrain<ISlotDirectorGrain>(GrainKeys.SlotDirector).ReleaseAsync(key, silo.SiloAddress.ToParsableString())
+                .WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e)
+        {
+            LogReleaseFailed(logger, key, e.Message.Split('\n')[0]);
+        }
+    }
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Debug, Message = "Fold {FoldKey}: releasing its slot failed ({Reason}); the silo's next advert frees it")]
+    private static partial void LogReleaseFailed(ILogger logger, string foldKey, string reason);
 
     /// <summary>
     /// Asks for this activation to go once its leg's run is over. The run is nobody's call, so nothing would observe a

@@ -77,6 +77,15 @@ public static class AunceTelemetry
                 : Array.Empty<Measurement<long>>(),
             "By", "Memory in use for training: the process's working set on CPU silos (libtorch's CUDA allocator is not exposed by TorchSharp 0.107)");
 
+        Meter.CreateObservableGauge("aunce.cluster.folds.queued", () => _queue?.Invoke() is { } q ? [new Measurement<int>(q.Queued)] : Array.Empty<Measurement<int>>(),
+            description: "Folds waiting for a training slot in the cluster (on the silo hosting the slot director)");
+        Meter.CreateObservableGauge("aunce.cluster.slots.busy", () => _queue?.Invoke() is { } q ? [new Measurement<int>(q.Busy)] : Array.Empty<Measurement<int>>(),
+            description: "Training slots held by folds across the cluster");
+        Meter.CreateObservableGauge("aunce.cluster.slots.capacity", () => _queue?.Invoke() is { } q ? [new Measurement<int>(q.Total)] : Array.Empty<Measurement<int>>(),
+            description: "Training slots advertised by the cluster's trainer silos");
+        Meter.CreateObservableGauge("aunce.cluster.trainers", () => _queue?.Invoke() is { } q ? [new Measurement<int>(q.Trainers)] : Array.Empty<Measurement<int>>(),
+            description: "Trainer silos advertising slots");
+
         static Measurement<int> Slot(int value, string device) => new(value, new KeyValuePair<string, object?>("aunce.device", device));
     }
 
@@ -88,6 +97,12 @@ public static class AunceTelemetry
 
     /// <summary>Stops showing a sweep (its grain deactivated).</summary>
     public static void ForgetSweep(string sweepId) => Sweeps.TryRemove(sweepId, out _);
+
+    /// <summary>The slot director's numbers (null: the director is not on this silo).</summary>
+    private static volatile Func<(int Queued, int Busy, int Total, int Trainers)>? _queue;
+
+    /// <summary>Shows (or, with null, stops showing) the cluster's fold queue and slots: the slot director calls this.</summary>
+    public static void ObserveQueue(Func<(int Queued, int Busy, int Total, int Trainers)>? queue) => _queue = queue;
 
     /// <summary>Shows this silo's training slots (the host calls this once it has a training executor).</summary>
     public static void ObserveSlots(Func<(int Busy, int Capacity, string Device)> slots) => _slots = slots;

@@ -80,8 +80,8 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
 
         _span?.Stop();   // the previous leg's, if its end was not seen (a promotion straight into this leg)
         _span = LegSpan(assignment);
-        await InSpan(() => Task.WhenAll(assignment.Folds.Select(f =>
-            GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(assignment.SweepId, assignment.Trial, f)).StartAsync(new FoldAssignment(assignment, f)))));
+        // The folds wait for training slots in the cluster's queue; the slot director starts each where a slot is free.
+        await InSpan(() => Director.EnqueueAsync([.. assignment.Folds.Select(f => new FoldAssignment(assignment, f, TraceParent: _span?.Id))]));
         if (assignment.Delivered is { Length: > 0 })
         {
             // Every fold may have delivered an epoch before the crash: report it, in a turn of its own — the sweep calls
@@ -253,9 +253,8 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
             return;   // ending: its report is on the way
         }
 
-        await Task.WhenAll(_assignment.Folds.Where(f => !_finished.ContainsKey(f)).Select(f =>
-            GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(_assignment.SweepId, _assignment.Trial, f))
-                .EnsureRunningAsync(new FoldAssignment(_assignment with { Delivered = [.. _reports[f].Values] }, f))));
+        await Director.EnsureAsync([.. _assignment.Folds.Where(f => !_finished.ContainsKey(f))
+            .Select(f => new FoldAssignment(_assignment with { Delivered = [.. _reports[f].Values] }, f, TraceParent: _span?.Id))]);
     }
 
     /// <summary>The one restore of this activation's leg (concurrent callers share it; a failed one may be tried again).</summary>
@@ -354,8 +353,24 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         return true;
     });
 
-    private Task StopFoldsAsync() => Task.WhenAll(_assignment!.Folds.Where(f => !_finished.ContainsKey(f)).Select(f =>
-        GrainFactory.GetGrain<IFoldGrain>(GrainKeys.Fold(_assignment.SweepId, _assignment.Trial, f)).StopAsync()));
+    /// <summary>
+    /// Stops the folds that have not finished. Those still waiting for a slot leave the queue and end here, as cancelled
+    /// (they never started, so no end of theirs will come); the others stop within a step and report their end.
+    /// </summary>
+    private async Task StopFoldsAsync()
+    {
+        var a = _assignment!;
+        var unstarted = await Director.CancelAsync(a.SweepId, a.Trial, [.. a.Folds.Where(f => !_finished.ContainsKey(f))]);
+        foreach (var fold in unstarted)
+        {
+            if (ReferenceEquals(a, _assignment) && !_finished.ContainsKey(fold))
+            {
+                await OnFoldFinishedAsync(fold, nameof(Training.TrainingOutcome.Cancelled), null);
+            }
+        }
+    }
+
+    private ISlotDirectorGrain Director => GrainFactory.GetGrain<ISlotDirectorGrain>(GrainKeys.SlotDirector);
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Trial {TrialKey}: its running leg had no activation (lost with its silo); started again from the stored fold epochs")]
     private static partial void LogRestarted(ILogger logger, string trialKey);

@@ -107,14 +107,32 @@ public static class AunceSiloHosting
         services.AddSingleton(checkpoints);
         services.AddSingleton(CheckpointStoreFactory.Create(checkpoints));
         services.AddSingleton(training);
-        services.AddSingleton(_ =>
+        services.AddSingleton(_ => TrainerDeviceDetection.Detect(training));
+        services.AddSingleton(sp =>
         {
-            var executor = new TrainingExecutor(training);
+            // As many concurrent trainings as the silo advertises slots (devices × trials per device on CUDA).
+            var slots = sp.GetRequiredService<TrainerDevices>().Slots;
+            var executor = new TrainingExecutor(training with { Slots = slots });
             var device = TorchRuntime.CudaAvailable ? "cuda" : "cpu";
-            AunceTelemetry.ObserveSlots(() => (executor.Busy, training.Slots, device));
+            AunceTelemetry.ObserveSlots(() => (executor.Busy, slots, device));
             return executor;
         });
-        services.AddSingleton<IFoldTrainingRunner>(sp => sp.GetRequiredService<TrainingExecutor>());
+        if (training.SimulatedEpochSeconds > 0)
+        {
+            // The fixed-cost trainer of the benchmarks: folds sleep through their epochs on as many slots as advertised.
+            services.AddSingleton(sp =>
+            {
+                var slots = sp.GetRequiredService<TrainerDevices>().Slots;
+                var trainer = new FixedCostTrainer(TimeSpan.FromSeconds(training.SimulatedEpochSeconds), slots);
+                AunceTelemetry.ObserveSlots(() => (trainer.Busy, slots, "simulated"));
+                return trainer;
+            });
+            services.AddSingleton<IFoldTrainingRunner>(sp => sp.GetRequiredService<FixedCostTrainer>());
+        }
+        else
+        {
+            services.AddSingleton<IFoldTrainingRunner>(sp => sp.GetRequiredService<TrainingExecutor>());
+        }
         return services;
     }
 
@@ -187,6 +205,12 @@ public static class AunceSiloHosting
         });
         orleans.Services.AddKeyedSingleton<Orleans.Providers.IControllable, SiloDrain>(SiloDrain.ProviderName);   // aunce silo drain
         orleans.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.AddAllowedType(typeof(SiloDrain)));   // named in the control call
+        orleans.Services.AddSingleton<LocalFolds>();
+        if (silo.Trainer)
+        {
+            orleans.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TrainerSlotAdvertiser>();   // slots to the director
+        }
+
         if (silo.Coordinator)
         {
             orleans.Services.AddHostedService<SiloLossWatcher>();   // a dead silo's folds move at once, not at the next reminder

@@ -36,6 +36,9 @@ public sealed record FoldTrainingRequest
     /// <summary>"cpu", "cuda" or "auto".</summary>
     public string Device { get; init; } = "auto";
 
+    /// <summary>Which CUDA device ("cuda:N") when training on CUDA: the slot the fold was given. Ignored on the CPU.</summary>
+    public int DeviceIndex { get; init; }
+
     /// <summary>A checkpoint to resume from (training continues at its epoch + 1).</summary>
     public byte[]? ResumeFrom { get; init; }
 }
@@ -64,7 +67,7 @@ public static class FoldTrainer
     public static void Run(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
     {
         TorchRuntime.EnsureInitialized();
-        var device = TorchRuntime.ResolveDevice(request.Device);
+        var device = TorchRuntime.ResolveDevice(request.Device, request.DeviceIndex);
         if (device.type == DeviceType.CPU && TorchRuntime.VerifyCpuKernels() is { Usable: false } kernels)
         {
             throw new InvalidOperationException(kernels.Describe());

@@ -10,6 +10,18 @@ public sealed record TrainingExecutorOptions
     /// <summary>Concurrent fold trainings (one dedicated thread each).</summary>
     public int Slots { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>
+    /// On a CUDA silo: folds that train at once on each device (its slots are devices × this). Small trials pack several
+    /// per GPU; large ones want 1. A CPU silo has one device with <see cref="Slots"/> slots.
+    /// </summary>
+    public int TrialsPerDevice { get; set; } = 1;
+
+    /// <summary>
+    /// Greater than 0: the silo trains nothing and every fold epoch takes exactly this many seconds instead
+    /// (<see cref="FixedCostTrainer"/>, for the scale and chaos benchmarks). 0, the default: real training.
+    /// </summary>
+    public double SimulatedEpochSeconds { get; set; }
+
     /// <summary>libtorch intra-op threads (process-wide); 0 = cores / slots.</summary>
     public int TorchThreads { get; set; }
 
@@ -19,6 +31,16 @@ public sealed record TrainingExecutorOptions
         if (Slots is < 1 or > 1024)
         {
             throw new InvalidOperationException($"{SectionName}:Slots is {Slots}; it must be between 1 and 1024 (concurrent fold trainings on this silo)");
+        }
+
+        if (TrialsPerDevice is < 1 or > 64)
+        {
+            throw new InvalidOperationException($"{SectionName}:TrialsPerDevice is {TrialsPerDevice}; it must be between 1 and 64 (folds training at once on one CUDA device)");
+        }
+
+        if (!double.IsFinite(SimulatedEpochSeconds) || SimulatedEpochSeconds is < 0 or > 86400)
+        {
+            throw new InvalidOperationException($"{SectionName}:SimulatedEpochSeconds is {SimulatedEpochSeconds}; it must be 0 (real training) or seconds per simulated epoch up to 86400");
         }
 
         if (TorchThreads is < 0 or > 4096)

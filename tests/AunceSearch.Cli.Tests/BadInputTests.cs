@@ -225,6 +225,8 @@ public sealed class BadInputTests
     [InlineData("Aunce:Training:TorchThreads=-5", "Aunce:Training:TorchThreads is -5")]
     [InlineData("Aunce:Training:Slots=0", "Aunce:Training:Slots is 0; it must be between 1 and 1024")]
     [InlineData("Aunce:Training:Slots=abc", "Aunce:Training:Slots 'abc' is not a whole number")]
+    [InlineData("Aunce:Training:TrialsPerDevice=0", "Aunce:Training:TrialsPerDevice is 0; it must be between 1 and 64")]
+    [InlineData("Aunce:Training:SimulatedEpochSeconds=-1", "Aunce:Training:SimulatedEpochSeconds is -1; it must be 0 (real training)")]
     [InlineData("Aunce:Silo:FastFailureDetection=maybe", "Aunce:Silo:FastFailureDetection 'maybe' is not true or false")]
     [InlineData("Aunce:Telemetry:OtlpEndpoint=localhost:4317", "Aunce:Telemetry:OtlpEndpoint 'localhost:4317' is not an http(s) URL")]
     [InlineData("Aunce:Silo:Trainer=false", "Aunce:Silo:Trainer is false, but this command's embedded silo is the only silo")]

@@ -73,17 +73,28 @@ public static unsafe class TorchRuntime
         }
     }
 
-    /// <summary>"cpu", "cuda" (fails if there is none) or "auto" (CUDA when available).</summary>
-    public static Device ResolveDevice(string preference)
+    /// <summary>How many CUDA devices libtorch sees (0 without CUDA).</summary>
+    public static int CudaDeviceCount => CudaAvailable ? torch.cuda.device_count() : 0;
+
+    /// <summary>
+    /// "cpu", "cuda" (fails if there is none) or "auto" (CUDA when available); on CUDA, device <paramref name="index"/>
+    /// (fails naming the devices there are when it is out of range).
+    /// </summary>
+    public static Device ResolveDevice(string preference, int index = 0)
     {
         EnsureInitialized();
+        if (index < 0 || (index > 0 && _cuda && index >= torch.cuda.device_count() && preference is "cuda" or "auto"))
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"CUDA device {index} does not exist: this machine has {(_cuda ? torch.cuda.device_count() : 0)}");
+        }
+
         return preference switch
         {
             "cpu" => torch.CPU,
-            "cuda" when _cuda => torch.CUDA,
+            "cuda" when _cuda => torch.device(DeviceType.CUDA, index),
             "cuda" => throw new InvalidOperationException(
                 $"device 'cuda' requested but CUDA is not available (set {LibTorchDirectoryVariable} to a CUDA libtorch directory)"),
-            "auto" => _cuda ? torch.CUDA : torch.CPU,
+            "auto" => _cuda ? torch.device(DeviceType.CUDA, index) : torch.CPU,
             _ => throw new ArgumentException($"unknown device '{preference}' (cpu, cuda or auto)", nameof(preference)),
         };
     }

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using AunceSearch.Training.Evaluation;
+
+namespace AunceSearch.Training;
+
+/// <summary>
+/// The fixed-cost trainer (<c>Aunce:Training:SimulatedEpochSeconds</c> &gt; 0): every epoch takes exactly that long (a
+/// sleep: it uses no CPU, so a benchmark on a small machine measures the platform, not libtorch) and yields a metric that
+/// depends only on the hyperparameters, the fold and the epoch. Checkpoints carry a header and no weights, so resuming,
+/// retention and checksums behave as with real training. For the scale and chaos benchmarks, not for results.
+/// </summary>
+public sealed class FixedCostTrainer(TimeSpan epochTime, int slots) : IFoldTrainingRunner, IDisposable
+{
+    private readonly SemaphoreSlim _slots = new(slots, slots);
+    private int _busy;
+
+    /// <summary>Trainings running now.</summary>
+    public int Busy => Volatile.Read(ref _busy);
+
+    public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return (TrainingOutcome.Cancelled, null);
+        }
+
+        Interlocked.Increment(ref _busy);
+        try
+        {
+            var start = request.ResumeFrom is { } resume ? Checkpoint.ReadHeader(resume, request.Label).Epoch + 1 : 1;
+            var quality = Quality(request.Hyperparameters, request.Seed);
+            for (var epoch = start; epoch <= request.Epochs; epoch++)
+            {
+                await Task.Delay(epochTime, cancellationToken).ConfigureAwait(false);
+                var f1 = Math.Round(quality * (1 - Math.Exp(-epoch / 3.0)), 6);
+                var metrics = new AuMetrics(["AU1"], [f1], [0.5 + (f1 / 2)]);
+                var checkpoint = Checkpoint.WithoutWeights(new CheckpointHeader
+                {
+                    Label = request.Label, Epoch = epoch, Seed = request.Seed, AuNames = ["AU1"], Model = request.Model,
+                    Hyperparameters = request.Hyperparameters, MeanF1 = f1, MeanAccuracy = metrics.MeanAccuracy,
+                });
+                onEpoch(new EpochResult(epoch, 1.0 / epoch, metrics, 1, epochTime.TotalSeconds, Baseline: new AuBaselines(["AU1"], [0.3], [0.5])), checkpoint);
+            }
+
+            return (TrainingOutcome.Completed, null);
+        }
+        catch (OperationCanceledException)
+        {
+            return (TrainingOutcome.Cancelled, null);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _busy);
+            _slots.Release();
+        }
+    }
+
+    /// <summary>A value in [0.4, 0.9] fixed by the hyperparameters and the fold's seed (a stable hash, the same on every machine).</summary>
+    public static double Quality(IReadOnlyDictionary<string, string> hyperparameters, long seed)
+    {
+        var text = string.Join(";", hyperparameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")) +
+                   $";seed={seed.ToString(CultureInfo.InvariantCulture)}";
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
+        return 0.4 + (0.5 * BitConverter.ToUInt32(hash, 0) / uint.MaxValue);
+    }
+
+    public void Dispose() => _slots.Dispose();
+}
