@@ -133,8 +133,16 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             async Task<(TrainingOutcome, Exception?)> RunOnceAsync()
             {
                 var prefix = CheckpointKeys.FoldPrefix(t.SweepId, t.Trial, a.Fold);
-                var existing = await store.ListAsync(prefix, cancellationToken);
-                var point = await ResumePoint.FindAsync(store, existing, _delivered, cancellationToken);
+                var label = this.GetPrimaryKeyString();
+
+                // The store may be out (a restart, a network cut) as the fold starts: an infrastructure failure, not the
+                // trial's, so reading where to resume is tried again with backoff (up to two minutes), as writes are.
+                var point = await StorageRetry.RunAsync(async () => await ResumePoint.FindAsync(store, await store.ListAsync(prefix, cancellationToken), _delivered, cancellationToken),
+                    (attempt, delay, e) =>
+                    {
+                        AunceTelemetry.CheckpointFailures.Add(1, new KeyValuePair<string, object?>("aunce.sweep", t.SweepId));
+                        LogStoreReadRetry(logger, label, attempt, delay.TotalSeconds, e.Message.Split('\n')[0]);
+                    }, cancellationToken: cancellationToken);
                 foreach (var (key, reason) in point.Damaged)
                 {
                     LogDamagedCheckpoint(logger, this.GetPrimaryKeyString(), key, reason);
@@ -147,7 +155,9 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                     // wrote checkpoints of its own past it, after a failure).
                     latest = seeds.FirstOrDefault(k => CheckpointKeys.FoldOf(k) == a.Fold)
                         ?? throw new InvalidOperationException($"{this.GetPrimaryKeyString()}: no seed checkpoint for fold {a.Fold} among {string.Join(", ", seeds)}");
-                    resume = await store.LoadAsync(latest, cancellationToken)
+                    var seed = latest;
+                    resume = await StorageRetry.RunAsync(() => store.LoadAsync(seed, cancellationToken),
+                                 (attempt, delay, e) => LogStoreReadRetry(logger, label, attempt, delay.TotalSeconds, e.Message.Split('\n')[0]), cancellationToken: cancellationToken)
                         ?? throw new InvalidOperationException($"{this.GetPrimaryKeyString()}: PBT seed checkpoint {latest} is missing from the checkpoint store");
                     _ = Checkpoint.Inspect(resume, latest);   // a damaged seed fails the leg with its name and reason
                 }
@@ -354,6 +364,9 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             LogReleaseFailed(logger, key, e.Message.Split('\n')[0]);
         }
     }
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Fold {FoldKey}: reading its checkpoints failed (attempt {Attempt}); trying again in {Seconds} s: {Reason}")]
+    private static partial void LogStoreReadRetry(ILogger logger, string foldKey, int attempt, double seconds, string reason);
 
     [LoggerMessage(EventId = 1013, Level = LogLevel.Debug, Message = "Fold {FoldKey}: releasing its slot failed ({Reason}); the silo's next advert frees it")]
     private static partial void LogReleaseFailed(ILogger logger, string foldKey, string reason);

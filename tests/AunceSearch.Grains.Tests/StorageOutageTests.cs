@@ -41,8 +41,11 @@ public sealed class StorageOutageTests
         }
     }
 
-    /// <summary>A local store whose writes fail from the Nth write until the outage is over.</summary>
-    private sealed class OutageStore(ICheckpointStore inner, int failFromWrite, TimeSpan outage) : ICheckpointStore
+    /// <summary>
+    /// A local store whose writes fail from the Nth write until the outage is over; with <paramref name="reads"/>, its lists
+    /// and loads count and fail too (the store is down, not only full).
+    /// </summary>
+    private sealed class OutageStore(ICheckpointStore inner, int failFromWrite, TimeSpan outage, bool reads = false) : ICheckpointStore
     {
         public readonly OutageWindow Outage = new(failFromWrite, outage, "the checkpoint store");
 
@@ -54,9 +57,25 @@ public sealed class StorageOutageTests
             return inner.SaveAsync(key, data, cancellationToken);
         }
 
-        public Task<byte[]?> LoadAsync(string key, CancellationToken cancellationToken = default) => inner.LoadAsync(key, cancellationToken);
+        public Task<byte[]?> LoadAsync(string key, CancellationToken cancellationToken = default)
+        {
+            if (reads)
+            {
+                Outage.Write();
+            }
 
-        public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+            return inner.LoadAsync(key, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default)
+        {
+            if (reads)
+            {
+                Outage.Write();
+            }
+
+            return inner.ListAsync(prefix, cancellationToken);
+        }
 
         public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
     }
@@ -156,5 +175,31 @@ public sealed class StorageOutageTests
 
         var folds = (await sweep.GetEventsAsync(0)).Where(e => e.Kind == "fold-epoch").ToList();
         Assert.Equal(2 * 2 * 4, folds.Count);   // every fold epoch reported once: none trained twice, none lost
+    }
+
+    [Fact]
+    public async Task Folds_that_start_while_the_store_is_down_wait_for_it_and_no_trial_fails()
+    {
+        // The store is down from the first fold's first look for checkpoints, for 3 s: every fold starts inside the outage.
+        // Before, a fold took the failed list for its own failure, tried again at once (training.max_attempts: 2) and its
+        // trial failed — what the chaos benchmark caught when Azurite stopped as folds started.
+        var dir = FakeTrainerClusters.DataRoot();
+        OutageStore? store = null;
+        await using var cluster = FakeTrainerClusters.Build(dir, _ => new QuickTrainer(), replace: services => services.AddSingleton<ICheckpointStore>(_ =>
+            store = new OutageStore(new LocalDirectoryCheckpointStore(Path.Combine(dir, "ckpt")), failFromWrite: 1, outage: TimeSpan.FromSeconds(3), reads: true)));
+        await cluster.DeployAsync();
+
+        var sweep = cluster.Client.GetGrain<ISweepGrain>($"read-outage-{Guid.NewGuid():N}");
+        await sweep.StartAsync(SweepSpecLoader.Parse("""
+            name: read-outage
+            dataset: {root: data, folds: [1, 2], image_size: 32}
+            training: {epochs: 2, device: cpu}
+            search: {trials: 2, max_concurrent_trials: 2, sampler: random, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}
+            """, "spec.yaml", dir).ToDefinition());
+        var status = await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(2));
+
+        Assert.True(store!.Outage.Refused >= 4, $"the outage refused {store.Outage.Refused} store calls: the folds did not start inside it");
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.All(status.Trials, t => Assert.Equal((TrialState.Completed, 2, null), (t.State, t.LastEpoch, t.Error)));
     }
 }
