@@ -204,7 +204,7 @@ def one_run(aunce, work, redis, azurite, spec, a, run, clean_rows, clean_resumes
     present = set(azurite.blobs(CONTAINER, f"{sweep_id}/"))
     result = {
         "run": run,
-        "trials_total": a.trials,
+        "trials_total": len(clean_rows) if clean_rows is not None else len(rows),   # Hyperband's brackets fix their own count
         "trials_completed": sum(s in ("completed", "pruned") for s in states),
         "trials_failed": sum(s == "failed" for s in states),
         "folds_resumed": resumes(logs, sweep_id) - (clean_resumes or 0),
