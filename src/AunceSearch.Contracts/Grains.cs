@@ -46,7 +46,8 @@ public interface ISweepGrain : IGrainWithStringKey
     Task OnFoldEpochAsync(FoldEpochReport report);
 
     /// <summary>All folds of a trial have ended.</summary>
-    Task OnTrialFinishedAsync(int trial, TrialState state, string? error);
+    /// <remarks><paramref name="legEpochs"/>: the epoch the ending leg trained to, naming the leg (a late end of a leg the sweep has moved past changes nothing).</remarks>
+    Task OnTrialFinishedAsync(int trial, TrialState state, string? error, int legEpochs);
 
     /// <summary>Stops every running trial and ends the sweep.</summary>
     Task CancelAsync();

@@ -138,7 +138,7 @@ public sealed partial class SweepCoordinator
             FoldEpochDelivered f => (TrialDirective.Continue, OnFoldEpoch(f.Report)),
             TrialEpochReported r => OnTrialEpoch(r.Report),
             PartialEpochReported p => OnPartialEpoch(p.Report, p.TotalFolds),
-            TrialLegEnded e => (TrialDirective.Continue, OnLegEnded(e.Trial, e.State, e.Error)),
+            TrialLegEnded e => (TrialDirective.Continue, OnLegEnded(e.Trial, e.State, e.Error, e.LegEpochs)),
             SweepCancelled => (TrialDirective.Continue, Cancel()),
             SweepResumed => (TrialDirective.Continue, Resume()),
             SweepRecovered => (TrialDirective.Continue, Recover()),
@@ -323,10 +323,18 @@ public sealed partial class SweepCoordinator
     /// <summary>The metric's name as status and events show it.</summary>
     private string MetricName => _spec?.Search.Metric == SweepMetric.Accuracy ? "accuracy" : "f1";
 
-    private bool OnLegEnded(int trial, TrialState finalState, string? error)
+    private bool OnLegEnded(int trial, TrialState finalState, string? error, int? legEpochs)
     {
         if (_spec is null || !_s.Trials.TryGetValue(trial, out var summary) || summary.State is TrialState.Completed or TrialState.Failed)
         {
+            return false;
+        }
+
+        if (legEpochs is { } leg && leg != summary.TargetEpoch)
+        {
+            // The end of an earlier leg: the scheduler promoted the trial (a barrier or rung does not wait for a paused leg's
+            // folds to wind down) and its next leg is running. Taken as this leg's end, it would complete or fail the trial
+            // at the rung — a promoted trial "completed" without its promotion's epochs.
             return false;
         }
 

@@ -32,8 +32,12 @@ public sealed record TrialEpochReported(TrialEpochReport Report) : SweepInput;
 /// <summary>Some folds of a trial finished an epoch (pruning on partial folds).</summary>
 public sealed record PartialEpochReported(TrialEpochReport Report, int TotalFolds) : SweepInput;
 
-/// <summary>All folds of a trial's current leg ended.</summary>
-public sealed record TrialLegEnded(int Trial, TrialState State, string? Error) : SweepInput;
+/// <summary>
+/// All folds of one of a trial's legs ended. <see cref="LegEpochs"/> names the leg (the epoch it trained to): the end of a
+/// leg the sweep has already moved past (a promotion applied before the paused leg's end arrived) changes nothing. Null in
+/// journals written before it was recorded: such an end is taken as the current leg's.
+/// </summary>
+public sealed record TrialLegEnded(int Trial, TrialState State, string? Error, int? LegEpochs = null) : SweepInput;
 
 /// <summary>A user cancelled the sweep.</summary>
 public sealed record SweepCancelled : SweepInput;

@@ -169,9 +169,9 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
     /// <summary>Stored before this returns: a fold epoch the sweep holds is not trained again after a crash.</summary>
     public Task OnFoldEpochAsync(FoldEpochReport report) => HandleAsync(new FoldEpochDelivered(report));
 
-    public async Task OnTrialFinishedAsync(int trial, TrialState finalState, string? error)
+    public async Task OnTrialFinishedAsync(int trial, TrialState finalState, string? error, int legEpochs)
     {
-        await HandleAsync(new TrialLegEnded(trial, finalState, error));
+        await HandleAsync(new TrialLegEnded(trial, finalState, error, legEpochs));
         LogTrialFinished(logger, Id, trial, finalState);
     }
 

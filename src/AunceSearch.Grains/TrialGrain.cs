@@ -225,7 +225,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         _span?.Stop();
         _span = null;
         var leg = _leg;
-        await Sweep.OnTrialFinishedAsync(_assignment.Trial, _state, _errors.Count > 0 ? string.Join("; ", _errors) : null);
+        await Sweep.OnTrialFinishedAsync(_assignment.Trial, _state, _errors.Count > 0 ? string.Join("; ", _errors) : null, _assignment.Epochs);
         if (_state != TrialState.Running && _leg == leg)
         {
             // Unless the sweep promoted this trial meanwhile. A later leg may have started and ended while this call was

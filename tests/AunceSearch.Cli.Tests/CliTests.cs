@@ -144,7 +144,11 @@ public sealed class CliTests
     public async Task Sweep_run_trains_on_an_embedded_silo_and_ends_with_the_best_line()
     {
         var checkpoints = Path.Combine(CliHarness.TempDirectory(), "ckpt");
-        var (code, output, err) = await Run("sweep", "run", SpecFile(Dataset.Value), "--config", $"Aunce:Checkpoints:Path={checkpoints}");
+
+        // Grain state of its own: in-process runs of other tests share the working directory's default .aunce/state, and two
+        // embedded silos writing the sweep directory's one state file at once conflict (InconsistentStateException).
+        var (code, output, err) = await Run("sweep", "run", SpecFile(Dataset.Value), "--config", $"Aunce:Checkpoints:Path={checkpoints}",
+            "--config", $"Aunce:Silo:StatePath={Path.Combine(Path.GetDirectoryName(checkpoints)!, "state")}");
         Assert.True(code == 0, err + output);
         var lines = output.TrimEnd().Split('\n');
         Assert.Contains(lines, l => l.Contains("fold 2 epoch 1: F1", StringComparison.Ordinal));

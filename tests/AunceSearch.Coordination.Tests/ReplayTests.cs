@@ -98,7 +98,7 @@ public sealed class ReplayTests
             if (leg.Stopped || leg.Epoch >= leg.Assignment.Epochs)
             {
                 legs.Remove(leg);
-                Apply(new TrialLegEnded(leg.Assignment.Trial, leg.Stopped ? TrialState.Pruned : TrialState.Completed, null));
+                Apply(new TrialLegEnded(leg.Assignment.Trial, leg.Stopped ? TrialState.Pruned : TrialState.Completed, null, leg.Assignment.Epochs));
                 continue;
             }
 
@@ -121,7 +121,7 @@ public sealed class ReplayTests
             {
                 leg.Stopped = directive == TrialDirective.Stop;
                 legs.Remove(leg);
-                Apply(new TrialLegEnded(a.Trial, directive == TrialDirective.Stop ? TrialState.Pruned : TrialState.Completed, null));
+                Apply(new TrialLegEnded(a.Trial, directive == TrialDirective.Stop ? TrialState.Pruned : TrialState.Completed, null, a.Epochs));
             }
         }
 
@@ -241,4 +241,57 @@ public sealed class ReplayTests
         StopTrial s => $"stop t{s.Trial}: {s.Reason}",
         _ => c.ToString()!,
     }));
+
+    [Theory]
+    [InlineData("{kind: hyperband_sync, min_resource: 2, reduction_factor: 2}")]
+    [InlineData("{kind: asha, variant: promotion, grace_period: 3, reduction_factor: 2}")]
+    public void The_late_end_of_a_paused_leg_does_not_end_the_leg_its_promotion_started(string scheduler)
+    {
+        // Two trials pause at the rung (epoch 3); trial 1's leg ends first, and the scheduler promotes trial 0 (the better)
+        // before trial 0's paused leg has wound down. That leg's end then arrives: it must not complete trial 0 at epoch 3.
+        // (It did: a promoted trial showed "completed" at the rung, its promotion's epochs never reported — the chaos
+        // benchmark's synchronous Hyperband runs and a flaky kill -9 test both ended so.)
+        var coordinator = new SweepCoordinator(Id, Key);
+        var started = coordinator.Apply(new SweepStarted(Definition($$"""
+            name: replay
+            seed: 11
+            dataset: {root: data, folds: [1, 2], image_size: 32}
+            training: {epochs: 6, device: cpu}
+            search:
+              trials: 2
+              max_concurrent_trials: 2
+              sampler: random
+              scheduler: {{scheduler}}
+              space: {lr: {log_uniform: [1.0e-4, 1.0e-2]} }
+            """)));
+        Assert.Equal([3, 3], started.Commands.OfType<StartTrial>().Select(s => s.Assignment.Epochs));
+
+        var promotions = new List<StartTrial>();
+        for (var epoch = 1; epoch <= 3; epoch++)
+        {
+            foreach (var (trial, value) in new[] { (1, 0.40), (0, 0.50) })
+            {
+                var folds = new[] { 1, 2 }.Select(f => new FoldEpochReport(trial, f, epoch, value, 0.6, 1.0, [value], 1.5, Key(trial, f, epoch), "local:" + Key(trial, f, epoch), "sim")).ToArray();
+                foreach (var fold in folds)
+                {
+                    coordinator.Apply(new FoldEpochDelivered(fold));
+                }
+
+                promotions.AddRange(coordinator.Apply(new TrialEpochReported(new TrialEpochReport(trial, epoch, value, value, 0.6, folds))).Commands.OfType<StartTrial>());
+            }
+        }
+
+        promotions.AddRange(coordinator.Apply(new TrialLegEnded(1, TrialState.Completed, null, 3)).Commands.OfType<StartTrial>());
+        var promotion = Assert.Single(promotions);
+        Assert.Equal((0, 3, 6), (promotion.Assignment.Trial, promotion.Assignment.FromEpoch, promotion.Assignment.Epochs));
+
+        // Trial 0's paused leg (to epoch 3) ends now, after its promotion: nothing changes.
+        Assert.False(coordinator.Apply(new TrialLegEnded(0, TrialState.Completed, null, 3)).Changed);
+        var trial0 = coordinator.Status(0).Trials.Single(t => t.Trial == 0);
+        Assert.Equal((TrialState.Running, 6), (trial0.State, trial0.TargetEpoch));
+
+        // The promoted leg's own end completes it.
+        Assert.True(coordinator.Apply(new TrialLegEnded(0, TrialState.Completed, null, 6)).Changed);
+        Assert.Equal(TrialState.Completed, coordinator.Status(0).Trials.Single(t => t.Trial == 0).State);
+    }
 }
