@@ -13,24 +13,19 @@ namespace AunceSearch.Training;
 /// </summary>
 public sealed class FixedCostTrainer(TimeSpan epochTime, int slots) : IFoldTrainingRunner, IDisposable
 {
-    private readonly SemaphoreSlim _slots = new(slots, slots);
-    private int _busy;
+    private readonly TrainingSlots _slots = new(slots);
 
     /// <summary>Trainings running now.</summary>
-    public int Busy => Volatile.Read(ref _busy);
+    public int Busy => _slots.Busy;
 
     public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
     {
-        try
-        {
-            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
+        if (!await _slots.TakeAsync(cancellationToken).ConfigureAwait(false))
         {
             return (TrainingOutcome.Cancelled, null);
         }
 
-        Interlocked.Increment(ref _busy);
+        _slots.Started();
         try
         {
             var start = request.ResumeFrom is { } resume ? Checkpoint.ReadHeader(resume, request.Label).Epoch + 1 : 1;
@@ -56,8 +51,7 @@ public sealed class FixedCostTrainer(TimeSpan epochTime, int slots) : IFoldTrain
         }
         finally
         {
-            Interlocked.Decrement(ref _busy);
-            _slots.Release();
+            _slots.Ended();
         }
     }
 

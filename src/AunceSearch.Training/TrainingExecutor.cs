@@ -69,35 +69,69 @@ public interface IFoldTrainingRunner
 }
 
 /// <summary>
+/// A runner's training slots: at most N trainings at once (a caller waits for a free one), and how many train now. Both
+/// runners gate on it (<see cref="TrainingExecutor"/>, <see cref="FixedCostTrainer"/>).
+/// </summary>
+internal sealed class TrainingSlots(int slots) : IDisposable
+{
+    private readonly SemaphoreSlim _free = new(slots, slots);
+    private int _busy;
+
+    /// <summary>Trainings running now.</summary>
+    public int Busy => Volatile.Read(ref _busy);
+
+    /// <summary>Waits for a free slot; false when cancelled first (no slot is taken then).</summary>
+    public async Task<bool> TakeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _free.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A training holding a slot has begun.</summary>
+    public void Started() => Interlocked.Increment(ref _busy);
+
+    /// <summary>The training that began has ended: its slot is free.</summary>
+    public void Ended()
+    {
+        Interlocked.Decrement(ref _busy);
+        _free.Release();
+    }
+
+    public void Dispose() => _free.Dispose();
+}
+
+/// <summary>
 /// Runs fold trainings on dedicated threads, at most <see cref="TrainingExecutorOptions.Slots"/> at a time. Callers
 /// await a task; the training itself never runs on the caller's (e.g. an Orleans scheduler) thread.
 /// </summary>
 public sealed class TrainingExecutor : IFoldTrainingRunner, IDisposable
 {
-    private readonly SemaphoreSlim _slots;
-    private int _busy;
+    private readonly TrainingSlots _slots;
 
     public TrainingExecutor(TrainingExecutorOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Slots, 1);
         Options = options;
-        _slots = new SemaphoreSlim(options.Slots, options.Slots);
+        _slots = new TrainingSlots(options.Slots);
         TorchRuntime.SetThreads(options.TorchThreads > 0 ? options.TorchThreads : Math.Max(1, Environment.ProcessorCount / options.Slots));
     }
 
     public TrainingExecutorOptions Options { get; }
 
     /// <summary>Trainings running now.</summary>
-    public int Busy => Volatile.Read(ref _busy);
+    public int Busy => _slots.Busy;
 
     /// <summary>Waits for a slot, then trains on a new thread; <paramref name="onEpoch"/> runs on that thread.</summary>
     public async Task<(TrainingOutcome Outcome, Exception? Error)> RunAsync(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
     {
-        try
-        {
-            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
+        if (!await _slots.TakeAsync(cancellationToken).ConfigureAwait(false))
         {
             return (TrainingOutcome.Cancelled, null);
         }
@@ -105,7 +139,7 @@ public sealed class TrainingExecutor : IFoldTrainingRunner, IDisposable
         var done = new TaskCompletionSource<(TrainingOutcome, Exception?)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
-            Interlocked.Increment(ref _busy);
+            _slots.Started();
             try
             {
                 FoldTrainer.Run(request, onEpoch, cancellationToken);
@@ -121,8 +155,7 @@ public sealed class TrainingExecutor : IFoldTrainingRunner, IDisposable
             }
             finally
             {
-                Interlocked.Decrement(ref _busy);
-                _slots.Release();
+                _slots.Ended();
             }
         })
         {
