@@ -57,7 +57,7 @@ public static class ServeCommand
             throw new UsageException($"a server already runs for {cwd} (pid {running.Pid}, {running.Url})");
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "aunce" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "aunce", Args = HostArguments.WithoutConfigReload([]) });
         var gateway = SweepRunner.FreePort();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
