@@ -10,6 +10,9 @@ namespace AunceSearch.Cli;
 /// </summary>
 public sealed class SweepJournal
 {
+    /// <summary>One event per line (events.jsonl): no indentation, named non-finite numbers. One instance: options are costly to build and cache per instance.</summary>
+    private static readonly JsonSerializerOptions EventLine = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -118,7 +121,7 @@ public sealed class SweepJournal
             SweepEvent? e;
             try
             {
-                e = JsonSerializer.Deserialize<SweepEvent>(line, new JsonSerializerOptions { NumberHandling = Json.NumberHandling });
+                e = JsonSerializer.Deserialize<SweepEvent>(line, EventLine);
             }
             catch (JsonException)
             {
@@ -228,7 +231,7 @@ public sealed class SweepJournal
 
     public void Append(IEnumerable<SweepEvent> events)
     {
-        var lines = events.Select(e => JsonSerializer.Serialize(e, new JsonSerializerOptions { NumberHandling = Json.NumberHandling })).ToList();
+        var lines = events.Select(e => JsonSerializer.Serialize(e, EventLine)).ToList();
         if (lines.Count > 0)
         {
             File.AppendAllLines(Path.Combine(Directory, "events.jsonl"), lines);

@@ -232,7 +232,8 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     /// StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
     /// request from `aunce sweep cancel` on, and hands each batch of events with the current status to <paramref name="show"/>.
     /// </summary>
-    private async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach, Func<SweepEvent[], SweepStatus, Task> show)
+    private async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach, bool live,
+        Func<SweepEvent[], SweepStatus?, Task> show)
     {
         Stopwatch? statusWritten = null;   // the first events write it at once
         while (true)
@@ -249,20 +250,27 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             var after = seen;
             var events = await ClusterCallAsync(() => sweep.GetEventsAsync(after), ClusterRetry);
             journal.Append(events);
-            var status = await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry);
             if (events.Length > 0)
             {
                 seen = events[^1].Sequence;
-                if (statusWritten is null || statusWritten.Elapsed > StatusInterval)
-                {
-                    journal.WriteStatus(status);
-                    statusWritten = Stopwatch.StartNew();
-                }
+            }
+
+            // Each poll asks for the overview, O(1) in the trials; the full status (every trial) only where it is used: the
+            // live table, status.json every StatusInterval, and the end. A status per poll (4 a second) of a 10,000-trial
+            // sweep was most of the coordinator's CPU late in the scale benchmark, and grew with every trial.
+            var overview = await ClusterCallAsync(sweep.GetOverviewAsync, ClusterRetry);
+            var ended = overview is null || overview.State is not (SweepState.Running or SweepState.Pending) || detach.IsCancellationRequested;
+            var writeStatus = events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval);
+            var status = live || ended || writeStatus ? await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry) : null;
+            if (writeStatus)
+            {
+                journal.WriteStatus(status!);
+                statusWritten = Stopwatch.StartNew();
             }
 
             await show(events, status);
-            await SayWhyFoldsWaitAsync(sweep.GetPrimaryKeyString(), status);
-            if ((status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen) || detach.IsCancellationRequested)
+            await SayWhyFoldsWaitAsync(sweep.GetPrimaryKeyString(), overview?.State ?? status!.State);
+            if (status is not null && ((status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen) || detach.IsCancellationRequested))
             {
                 return status;   // ended (every event journaled), or detached (every event so far journaled)
             }
@@ -279,9 +287,9 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     /// Every few seconds while the sweep runs: asks the slot director whether this sweep's folds wait, and says so on
     /// stderr when that changes (no trainer in the cluster, or every slot busy) — a sweep that waits says why.
     /// </summary>
-    private async Task SayWhyFoldsWaitAsync(string sweepId, SweepStatus status)
+    private async Task SayWhyFoldsWaitAsync(string sweepId, SweepState state)
     {
-        if (status.State != SweepState.Running || _slotsAsked?.Elapsed < TimeSpan.FromSeconds(2) || _grains is null)
+        if (state != SweepState.Running || _slotsAsked?.Elapsed < TimeSpan.FromSeconds(2) || _grains is null)
         {
             return;
         }
@@ -462,16 +470,16 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 var recent = new List<SweepEvent>();
                 var parameters = spec.Search.Space.ParameterNames.ToList();
                 status = await AnsiConsole.Live(new Text($"sweep {sweepId}: starting")).AutoClear(false).StartAsync(ctx =>
-                    FollowAsync(sweep, journal, seen, detachOn, (events, current) =>
+                    FollowAsync(sweep, journal, seen, detachOn, live: true, (events, current) =>
                     {
                         recent.AddRange(events);
-                        ctx.UpdateTarget(LiveProgress.Render(current, recent, watch.Elapsed, parameters));
+                        ctx.UpdateTarget(LiveProgress.Render(current!, recent, watch.Elapsed, parameters));
                         return Task.CompletedTask;
                     }));
             }
             else
             {
-                status = await FollowAsync(sweep, journal, seen, detachOn, async (events, _) =>
+                status = await FollowAsync(sweep, journal, seen, detachOn, live: false, async (events, _) =>
                 {
                     foreach (var e in events)
                     {
