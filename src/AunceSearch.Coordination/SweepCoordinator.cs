@@ -66,6 +66,9 @@ public sealed partial class SweepCoordinator
     private ISampler? _sampler;
     private List<CoordinatorCommand> _commands = [];
 
+    /// <summary>The running trials, in order: kept by <see cref="Put"/> (derived from <see cref="CoordinatorState.Trials"/>, never stored).</summary>
+    private readonly SortedSet<int> _running = [];
+
     /// <param name="sweepId">The sweep's id (trial and checkpoint keys derive from it).</param>
     /// <param name="checkpointKey">The checkpoint key of (trial, fold, epoch): where PBT legs start from another trial's checkpoint.</param>
     /// <param name="snapshot">A snapshot from <see cref="Snapshot"/>, or null for a new sweep.</param>
@@ -75,6 +78,7 @@ public sealed partial class SweepCoordinator
         _checkpointKey = checkpointKey;
         _s = snapshot is null ? new CoordinatorState() : JsonSerializer.Deserialize<CoordinatorState>(snapshot, SweepJournalCodec.Options)
             ?? throw new InvalidDataException($"sweep {sweepId}: an empty snapshot");
+        _running.UnionWith(_s.Trials.Values.Where(t => t.State == TrialState.Running).Select(t => t.Trial));
         if (_s.Definition is not null)
         {
             Load();
@@ -218,10 +222,10 @@ public sealed partial class SweepCoordinator
         _s.BestFoldValue[report.Epoch] = _s.BestFoldValue.TryGetValue(report.Epoch, out var old) ? better(old, v) : v;
         if (_s.Trials.TryGetValue(report.Trial, out var trial) && trial.State == TrialState.Running && report.Epoch > trial.LastEpoch)
         {
-            _s.Trials[report.Trial] = trial with
+            Put(trial with
             {
                 PendingFolds = [.. trial.PendingFolds.Where(f => f.Fold != report.Fold || f.Epoch != report.Epoch), report],
-            };
+            });
         }
         else if (trial is { State: TrialState.Completed or TrialState.Pruned or TrialState.Failed })
         {
@@ -242,7 +246,7 @@ public sealed partial class SweepCoordinator
         }
 
         var ordered = report.Folds.OrderBy(f => f.Fold).ToArray();
-        _s.Trials[report.Trial] = trial with
+        Put(trial with
         {
             LastEpoch = report.Epoch,
             LastValue = report.Value,
@@ -254,7 +258,7 @@ public sealed partial class SweepCoordinator
             FoldHistory = [.. ordered.Select((f, k) => (double[])[.. k < trial.FoldHistory.Length ? trial.FoldHistory[k] : [], FoldValue(f)])],
             LastFolds = ordered,
             PendingFolds = [.. trial.PendingFolds.Where(f => f.Epoch > report.Epoch)],
-        };
+        });
 
         double[]? vector = _spec.Search.Scheduler is AshaScheduling { Objectives.Length: > 0 } a ? [.. a.Objectives.Select(o => o.Metric switch
         {
@@ -278,7 +282,7 @@ public sealed partial class SweepCoordinator
 
         if (directive == TrialDirective.Pause)
         {
-            _s.Trials[report.Trial] = _s.Trials[report.Trial] with { State = TrialState.Paused };
+            Put(_s.Trials[report.Trial] with { State = TrialState.Paused });
         }
 
         if (_spec.Search.Scheduler is not PbtScheduling)
@@ -291,7 +295,7 @@ public sealed partial class SweepCoordinator
             $"trial {report.Trial} epoch {report.Epoch}: fold-mean {MetricName} {report.Value:0.0000}");
         if (directive == TrialDirective.Stop)
         {
-            _s.Trials[report.Trial] = _s.Trials[report.Trial] with { State = TrialState.Pruned };
+            Put(_s.Trials[report.Trial] with { State = TrialState.Pruned });
         }
 
         return (directive, true);
@@ -314,7 +318,7 @@ public sealed partial class SweepCoordinator
         }
 
         Record(decision);
-        _s.Trials[report.Trial] = trial with { State = TrialState.Pruned };
+        Put(trial with { State = TrialState.Pruned });
         return (TrialDirective.Stop, true);
     }
 
@@ -347,7 +351,7 @@ public sealed partial class SweepCoordinator
         var final = finalState == TrialState.Failed ? TrialState.Failed
             : summary.State is TrialState.Pruned or TrialState.Paused ? summary.State
             : finalState;
-        _s.Trials[trial] = summary with { State = final, Error = error };
+        Put(summary with { State = final, Error = error });
         if (final != TrialState.Paused)
         {
             Ended(trial);
@@ -412,11 +416,25 @@ public sealed partial class SweepCoordinator
     /// Asks the scheduler for jobs (promote a paused trial, or start a new one) while fewer than max_concurrent_trials
     /// run; ends the sweep when nothing runs and the scheduler has nothing left.
     /// </summary>
+    /// <summary>Stores a trial's new summary: every change to a trial goes through here, so <see cref="_running"/> stays exact.</summary>
+    private void Put(TrialSummary trial)
+    {
+        _s.Trials[trial.Trial] = trial;
+        if (trial.State == TrialState.Running)
+        {
+            _running.Add(trial.Trial);
+        }
+        else
+        {
+            _running.Remove(trial.Trial);
+        }
+    }
+
     private void Fill()
     {
         var spec = _spec!;
-        List<int> RunningNow() => [.. _s.Trials.Values.Where(t => t.State == TrialState.Running).Select(t => t.Trial).OrderBy(t => t)];
-        var running = RunningNow();   // kept up to date below: one scan per Fill, not one per trial started
+        List<int> RunningNow() => [.. _running];   // in order; no scan of the sweep's trials (O(trials) a leg's end, before)
+        var running = RunningNow();
         while (_s.State == SweepState.Running)
         {
             if (running.Count >= spec.Search.MaxConcurrentTrials)
@@ -450,7 +468,7 @@ public sealed partial class SweepCoordinator
                 var config = spec.Training.Hyperparameters.ToImmutableSortedDictionary(StringComparer.Ordinal).SetItems(sampled);
                 hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
                 _scheduler.OnTrialConfig(_schedulerState!, job.Trial, hp);
-                _s.Trials[job.Trial] = new TrialSummary { Trial = job.Trial, State = TrialState.Running, Hyperparameters = hp, TargetEpoch = job.TargetStep };
+                Put(new TrialSummary { Trial = job.Trial, State = TrialState.Running, Hyperparameters = hp, TargetEpoch = job.TargetStep });
                 AddEvent("trial", job.Trial, null, null, null, "running",
                     $"trial {job.Trial} started (to epoch {job.TargetStep}): {string.Join(" ", _space!.ParameterNames.Select(p => $"{p}={Short(hp[p])}"))}");
             }
@@ -469,11 +487,11 @@ public sealed partial class SweepCoordinator
                     seeds = [.. spec.Folds.Select(f => _checkpointKey(source, f, from))];
                 }
 
-                _s.Trials[job.Trial] = t with
+                Put(t with
                 {
                     State = TrialState.Running, TargetEpoch = job.TargetStep, Hyperparameters = hp, LastEpoch = fromEpoch, SeedCheckpointKeys = seeds, PendingFolds = [],
                     SeedTrial = seeds is null ? null : job.Source, SeedEpoch = seeds is null ? null : job.FromStep,
-                };
+                });
                 if (job.Decision is { } d)
                 {
                     Record(d);
@@ -495,7 +513,7 @@ public sealed partial class SweepCoordinator
                 Record(d);
                 if (_s.Trials.TryGetValue(d.Trial, out var t) && t.State == TrialState.Paused)
                 {
-                    _s.Trials[d.Trial] = t with { State = TrialState.Pruned };
+                    Put(t with { State = TrialState.Pruned });
                     Ended(d.Trial);
                 }
             }
@@ -503,7 +521,7 @@ public sealed partial class SweepCoordinator
             // Anything still paused (a scheduler that left it) is stopped with the sweep.
             foreach (var t in _s.Trials.Values.Where(t => t.State == TrialState.Paused).ToList())
             {
-                _s.Trials[t.Trial] = t with { State = TrialState.Pruned };
+                Put(t with { State = TrialState.Pruned });
                 Ended(t.Trial);
             }
 
@@ -542,7 +560,7 @@ public sealed partial class SweepCoordinator
             Record(d);
             if (d.Kind == DecisionKind.Stop && _s.Trials.TryGetValue(d.Trial, out var t) && t.State is TrialState.Paused or TrialState.Running)
             {
-                _s.Trials[d.Trial] = t with { State = TrialState.Pruned };
+                Put(t with { State = TrialState.Pruned });
                 Ended(d.Trial);
                 if (t.State == TrialState.Running)
                 {
@@ -690,7 +708,7 @@ public sealed partial class SweepCoordinator
         }
 
         var all = keepFrom == int.MaxValue;   // delete everything: then the kept range is just the seeds'
-        foreach (var t in _s.Trials.Values)
+        foreach (var t in _spec.Search.Scheduler is PbtScheduling ? _s.Trials.Values : Enumerable.Empty<TrialSummary>())   // only PBT's exploit legs start from a seed
         {
             if (t.SeedTrial == trial && t.SeedEpoch is { } epoch && t.State is TrialState.Running or TrialState.Paused)
             {
