@@ -17,9 +17,24 @@ public sealed class CheckpointStoreOptions
     /// <summary>Blob container name (created if missing).</summary>
     public string Container { get; set; } = "aunce-checkpoints";
 
+    /// <summary>
+    /// Per fold, the most checkpoint bytes (in MiB) held in memory while the store does not take them (an outage, a slow
+    /// link). Training goes on through a short outage; at this bound it pauses, the held checkpoints are written as the
+    /// store comes back, and training resumes from the last of them. One finished epoch is always held, however large.
+    /// </summary>
+    public double MaxBufferedMiB { get; set; } = 512;
+
+    /// <summary><see cref="MaxBufferedMiB"/> in bytes.</summary>
+    public long MaxBufferedBytes => (long)Math.Min(MaxBufferedMiB * 1024 * 1024, long.MaxValue);
+
     /// <summary>Throws naming the first invalid setting.</summary>
     public void Validate()
     {
+        if (!double.IsFinite(MaxBufferedMiB) || MaxBufferedMiB <= 0)
+        {
+            throw new InvalidOperationException($"{SectionName}:MaxBufferedMiB must be a number of MiB above 0 (got {MaxBufferedMiB})");
+        }
+
         switch (Store)
         {
             case "local":

@@ -19,7 +19,8 @@ namespace AunceSearch.Grains;
 /// </summary>
 [RequireSiloMetadata(TrainerSilo.MetadataKey, "true")]
 [Orleans.Placement.RandomPlacement]
-public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointStore store, ILocalSiloDetails silo, LocalFolds local, ILogger<FoldGrain> logger)
+public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointStore store, CheckpointStoreOptions checkpoints, ILocalSiloDetails silo, LocalFolds local,
+    ILogger<FoldGrain> logger)
     : Grain, IFoldGrain
 {
     private CancellationTokenSource? _cancel;
@@ -120,7 +121,13 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             while (true)
             {
                 attempt++;
-                result = await RunOnceAsync();
+                bool paused;
+                do
+                {
+                    (result, paused) = await RunOnceAsync();
+                }
+                while (paused && !cancellationToken.IsCancellationRequested);   // the store took what was held: train on from its last
+
                 if (result.Outcome != TrainingOutcome.Failed || result.Error is null || cancellationToken.IsCancellationRequested || attempt >= attempts)
                 {
                     break;
@@ -130,7 +137,10 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                 AunceTelemetry.FoldRetries.Add(1, new KeyValuePair<string, object?>("aunce.sweep", t.SweepId));
             }
 
-            async Task<(TrainingOutcome, Exception?)> RunOnceAsync()
+            // Trains from the latest delivered epoch until the leg ends, or until the finished checkpoints the store has not
+            // taken yet reach Aunce:Checkpoints:MaxBufferedMiB: then training stops at its next step ("paused"), what it
+            // finished is written as the store allows, and the caller trains on from there.
+            async Task<((TrainingOutcome, Exception?) Result, bool Paused)> RunOnceAsync()
             {
                 var prefix = CheckpointKeys.FoldPrefix(t.SweepId, t.Trial, a.Fold);
                 var label = this.GetPrimaryKeyString();
@@ -183,11 +193,27 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                 };
 
                 var epochs = Channel.CreateUnbounded<(EpochResult Result, byte[] Checkpoint)>(new UnboundedChannelOptions { SingleReader = true });
-                var training = executor.RunAsync(request, (r, c) => epochs.Writer.TryWrite((r, c)), cancellationToken)
+                using var pause = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var held = new HeldCheckpoints(checkpoints.MaxBufferedBytes);
+                var training = executor.RunAsync(request, (r, c) =>
+                    {
+                        // On the training thread: the epoch waits for the store, and training pauses if too much waits.
+                        AunceTelemetry.CheckpointsHeld.Add(c.Length);
+                        if (held.Add(c.Length))
+                        {
+                            pause.Cancel();
+                            AunceTelemetry.FoldPauses.Add(1, new KeyValuePair<string, object?>("aunce.sweep", t.SweepId));
+                            LogPaused(logger, label, held.Epochs, held.Bytes / 1048576.0, checkpoints.MaxBufferedMiB, r.Epoch);
+                        }
+
+                        epochs.Writer.TryWrite((r, c));
+                    }, pause.Token)
                     .ContinueWith(task =>
                     {
                         epochs.Writer.TryComplete();
-                        return task.Result;
+                        return task.IsCanceled || task.Exception?.GetBaseException() is OperationCanceledException
+                            ? (TrainingOutcome.Cancelled, null)   // a runner that throws on cancellation instead of saying so
+                            : task.Result;
                     }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
 
                 await foreach (var (result, checkpoint) in epochs.Reader.ReadAllAsync(CancellationToken.None))
@@ -225,9 +251,21 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                         abandoned = true;
                         throw;
                     }
+                    finally
+                    {
+                        held.Remove(checkpoint.Length);
+                        AunceTelemetry.CheckpointsHeld.Add(-checkpoint.Length);
+                    }
                 }
 
-                return await training;
+                var ended = await training;
+                var paused = held.Paused && ended.Outcome == TrainingOutcome.Cancelled && !cancellationToken.IsCancellationRequested;
+                if (paused)
+                {
+                    LogResumingAfterPause(logger, label, _delivered);
+                }
+
+                return (ended, paused);
 
                 async Task DeliverAsync(EpochResult result, byte[] checkpoint)
                 {
@@ -364,6 +402,43 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
             LogReleaseFailed(logger, key, e.Message.Split('\n')[0]);
         }
     }
+
+    /// <summary>
+    /// What a fold's training has finished and the store not yet taken, counted on the training thread and the grain's:
+    /// <see cref="Add"/> says when it is time to pause (more than one epoch held and over the bound).
+    /// </summary>
+    private sealed class HeldCheckpoints(long bound)
+    {
+        private long _bytes;
+        private int _epochs;
+        private int _paused;
+
+        public long Bytes => Interlocked.Read(ref _bytes);
+
+        public int Epochs => Volatile.Read(ref _epochs);
+
+        public bool Paused => Volatile.Read(ref _paused) == 1;
+
+        /// <summary>Holds one more epoch's checkpoint; true once (the moment training should pause).</summary>
+        public bool Add(long bytes)
+        {
+            var total = Interlocked.Add(ref _bytes, bytes);
+            var epochs = Interlocked.Increment(ref _epochs);
+            return epochs > 1 && total > bound && Interlocked.Exchange(ref _paused, 1) == 0;
+        }
+
+        public void Remove(long bytes)
+        {
+            Interlocked.Add(ref _bytes, -bytes);
+            Interlocked.Decrement(ref _epochs);
+        }
+    }
+
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "Fold {FoldKey}: {Epochs} finished epoch(s), {MiB:0.0} MiB of checkpoints, wait for the checkpoint store (bound Aunce:Checkpoints:MaxBufferedMiB = {BoundMiB} MiB): training pauses after epoch {Epoch} until they are stored")]
+    private static partial void LogPaused(ILogger logger, string foldKey, int epochs, double miB, double boundMiB, int epoch);
+
+    [LoggerMessage(EventId = 1016, Level = LogLevel.Information, Message = "Fold {FoldKey}: the store took the checkpoints it held; training resumes after epoch {Epoch}")]
+    private static partial void LogResumingAfterPause(ILogger logger, string foldKey, int epoch);
 
     [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Fold {FoldKey}: reading its checkpoints failed (attempt {Attempt}); trying again in {Seconds} s: {Reason}")]
     private static partial void LogStoreReadRetry(ILogger logger, string foldKey, int attempt, double seconds, string reason);

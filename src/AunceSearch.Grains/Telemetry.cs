@@ -45,6 +45,12 @@ public static class AunceTelemetry
 
     public static readonly Counter<long> CheckpointsDeleted = Meter.CreateCounter<long>("aunce.checkpoint.deleted", description: "Checkpoints deleted by the retention policy");
 
+    public static readonly UpDownCounter<long> CheckpointsHeld = Meter.CreateUpDownCounter<long>("aunce.checkpoint.held", "By",
+        "Finished checkpoints held in memory until the store takes them (grows while the store is out)");
+
+    public static readonly Counter<long> FoldPauses = Meter.CreateCounter<long>("aunce.fold.pauses",
+        description: "Fold trainings paused because the checkpoints they held reached Aunce:Checkpoints:MaxBufferedMiB");
+
     public static readonly Counter<long> CheckpointFailures = Meter.CreateCounter<long>("aunce.checkpoint.failures", description: "Checkpoint writes that failed");
 
     public static readonly Counter<long> JournalAppends = Meter.CreateCounter<long>("aunce.journal.appends", description: "Sweep journal entries stored");

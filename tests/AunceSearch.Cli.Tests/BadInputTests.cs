@@ -225,6 +225,7 @@ public sealed class BadInputTests
     [InlineData("Aunce:Training:TorchThreads=-5", "Aunce:Training:TorchThreads is -5")]
     [InlineData("Aunce:Training:Slots=0", "Aunce:Training:Slots is 0; it must be between 1 and 1024")]
     [InlineData("Aunce:Training:Slots=abc", "Aunce:Training:Slots 'abc' is not a whole number")]
+    [InlineData("Aunce:Checkpoints:MaxBufferedMiB=0", "Aunce:Checkpoints:MaxBufferedMiB must be a number of MiB above 0 (got 0)")]
     [InlineData("Aunce:Training:TrialsPerDevice=0", "Aunce:Training:TrialsPerDevice is 0; it must be between 1 and 64")]
     [InlineData("Aunce:Training:SimulatedEpochSeconds=-1", "Aunce:Training:SimulatedEpochSeconds is -1; it must be 0 (real training)")]
     [InlineData("Aunce:Silo:FastFailureDetection=maybe", "Aunce:Silo:FastFailureDetection 'maybe' is not true or false")]
