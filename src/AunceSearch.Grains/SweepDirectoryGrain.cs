@@ -13,31 +13,53 @@ public sealed class SweepDirectoryState
     [Id(1)] public HashSet<string> Running { get; set; } = [];
 }
 
-/// <summary>One per cluster (key <see cref="GrainKeys.Directory"/>): sweeps register when their start is stored.</summary>
+/// <summary>
+/// One per cluster (key <see cref="GrainKeys.Directory"/>): sweeps register when their start is stored. Embedded silos of
+/// two commands run at once in one folder (each its own cluster) share this record's file: a write refused because the
+/// other wrote since (its ETag) reads the record again and applies the change to what is there.
+/// </summary>
 [RequireSiloMetadata(TrainerSilo.CoordinatorKey, "true")]
 public sealed class SweepDirectoryGrain([PersistentState("sweep-directory", GrainStorageNames.Sweeps)] IPersistentState<SweepDirectoryState> state)
     : Grain, ISweepDirectoryGrain
 {
-    public async Task AddAsync(SweepListing sweep)
+    private const int MaxAttempts = 5;
+
+    public Task AddAsync(SweepListing sweep) => UpdateAsync(s =>
     {
-        if (state.State.Sweeps.Any(s => s.SweepId == sweep.SweepId))
+        if (s.Sweeps.Any(x => x.SweepId == sweep.SweepId))
         {
-            return;
+            return false;
         }
 
-        state.State.Sweeps.Add(sweep);
-        await state.WriteStateAsync();
-    }
+        s.Sweeps.Add(sweep);
+        return true;
+    });
 
     public Task<SweepListing[]> ListAsync() => Task.FromResult(state.State.Sweeps.ToArray());
 
-    public async Task SetRunningAsync(string sweepId, bool running)
-    {
-        if (running ? state.State.Running.Add(sweepId) : state.State.Running.Remove(sweepId))
-        {
-            await state.WriteStateAsync();
-        }
-    }
+    public Task SetRunningAsync(string sweepId, bool running) => UpdateAsync(s => running ? s.Running.Add(sweepId) : s.Running.Remove(sweepId));
 
     public Task<string[]> ListRunningAsync() => Task.FromResult(state.State.Running.Order(StringComparer.Ordinal).ToArray());
+
+    /// <summary>Applies <paramref name="change"/> (true when it changed something) and stores it, again on the fresh record after a conflict.</summary>
+    private async Task UpdateAsync(Func<SweepDirectoryState, bool> change)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (!change(state.State))
+            {
+                return;
+            }
+
+            try
+            {
+                await state.WriteStateAsync();
+                return;
+            }
+            catch (Orleans.Storage.InconsistentStateException) when (attempt < MaxAttempts)
+            {
+                await state.ReadStateAsync();   // another silo wrote the record meanwhile: start from what it wrote
+            }
+        }
+    }
 }

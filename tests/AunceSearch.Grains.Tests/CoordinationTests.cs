@@ -1,4 +1,5 @@
 using AunceSearch.Contracts;
+using Microsoft.Extensions.DependencyInjection;
 using AunceSearch.Training;
 
 namespace AunceSearch.Grains.Tests;
@@ -50,5 +51,55 @@ public sealed class CoordinationTests
         Assert.All(status.Trials, t => Assert.True(t.State is TrialState.Completed or TrialState.Pruned, $"trial {t.Trial} {t.State}: {t.Error}"));
         Assert.Contains(status.Trials, t => t.State == TrialState.Completed && t.LastEpoch == 3);
         Assert.Equal(status.Trials.Sum(t => t.History.Length), status.Trials.Sum(t => t.LastEpoch));   // every epoch reported once
+    }
+
+    [Fact]
+    public async Task A_sweep_directory_record_another_process_changed_takes_the_change_and_keeps_both()
+    {
+        // Two `aunce sweep run` at once in one folder: two clusters on one grain-state folder, so one directory record. Here
+        // the other process is a second storage instance on the same folder: it lists its sweep after this silo read the
+        // record, so this silo's next write (its second sweep's listing) meets a changed record. Before, that write failed
+        // and so did the sweep's start.
+        var root = FakeTrainerClusters.DataRoot();
+        await using var cluster = FakeTrainerClusters.Build(root, _ => new InstantTrainer());
+        await cluster.DeployAsync();
+
+        async Task<ISweepGrain> StartAsync(string name)
+        {
+            var sweep = cluster.Client.GetGrain<ISweepGrain>($"{name}-{Guid.NewGuid():N}");
+            await sweep.StartSpecAsync($$"""
+                name: {{name}}
+                dataset: {root: data, folds: [1], image_size: 32}
+                training: {epochs: 2, device: cpu}
+                search: {trials: 2, sampler: random, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]} } }
+                """, "spec.yaml", root);
+            await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(1));
+            return sweep;
+        }
+
+        var first = await StartAsync("shared-a");
+        var directory = cluster.Client.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory);
+        var quiet = System.Diagnostics.Stopwatch.StartNew();
+        while ((await directory.ListRunningAsync()).Length > 0)   // the sweep's end reaches the record just after its status: then the silo writes nothing until the next start
+        {
+            Assert.True(quiet.Elapsed < TimeSpan.FromSeconds(30), "the first sweep is still listed as running");
+            await Task.Delay(20);
+        }
+
+        var services = cluster.Silos[0].ServiceProvider;
+        var other = new Hosting.FileGrainStorage(GrainStorageNames.Sweeps, Path.Combine(root, "state"), services.GetService<Orleans.Storage.IGrainStorageSerializer>() ?? new Orleans.Storage.OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>()));
+        var id = GrainId.Create("sweepdirectory", GrainKeys.Directory);
+        var record = new GrainState<SweepDirectoryState>(new SweepDirectoryState());
+        await other.ReadStateAsync("sweep-directory", id, record);
+        Assert.NotNull(record.State);
+        Assert.Contains(record.State.Sweeps, l => l.SweepId == first.GetPrimaryKeyString());   // the record this silo wrote: the test has the right file
+        var elsewhere = record.State.Sweeps[0] with { SweepId = "from-another-process" };
+        record.State.Sweeps.Add(elsewhere);
+        await other.WriteStateAsync("sweep-directory", id, record);
+
+        var second = await StartAsync("shared-a2");   // threw InconsistentStateException before
+
+        var listed = (await directory.ListAsync()).Select(l => l.SweepId).ToList();
+        Assert.Equal([first.GetPrimaryKeyString(), "from-another-process", second.GetPrimaryKeyString()], listed);   // nothing overwritten
     }
 }
