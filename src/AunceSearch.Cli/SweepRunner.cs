@@ -230,10 +230,10 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     /// <summary>
     /// Follows the sweep until it ends: appends its events to the journal, keeps status.json current (at most every
     /// StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
-    /// request from `aunce sweep cancel` on, and hands each batch of events with the current status to <paramref name="show"/>.
+    /// request from `aunce sweep cancel` on, and hands each batch of events with the sweep's overview to <paramref name="show"/>.
     /// </summary>
-    private async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach, bool live,
-        Func<SweepEvent[], SweepStatus?, Task> show)
+    private async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach,
+        Func<SweepEvent[], SweepOverview?, Task> show)
     {
         Stopwatch? statusWritten = null;   // the first events write it at once
         while (true)
@@ -255,20 +255,20 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 seen = events[^1].Sequence;
             }
 
-            // Each poll asks for the overview, O(1) in the trials; the full status (every trial) only where it is used: the
-            // live table, status.json every StatusInterval, and the end. A status per poll (4 a second) of a 10,000-trial
-            // sweep was most of the coordinator's CPU late in the scale benchmark, and grew with every trial.
+            // Each poll asks for the overview, O(1) in the trials to send; the full status (every trial) only where it is
+            // used: status.json every StatusInterval, and the end. A status per poll (4 a second) of a 10,000-trial sweep
+            // was most of the coordinator's CPU late in the scale benchmark, and grew with every trial.
             var overview = await ClusterCallAsync(sweep.GetOverviewAsync, ClusterRetry);
             var ended = overview is null || overview.State is not (SweepState.Running or SweepState.Pending) || detach.IsCancellationRequested;
             var writeStatus = events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval);
-            var status = live || ended || writeStatus ? await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry) : null;
+            var status = ended || writeStatus ? await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry) : null;
             if (writeStatus)
             {
                 journal.WriteStatus(status!);
                 statusWritten = Stopwatch.StartNew();
             }
 
-            await show(events, status);
+            await show(events, overview);
             await SayWhyFoldsWaitAsync(sweep.GetPrimaryKeyString(), overview?.State ?? status!.State);
             if (status is not null && ((status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen) || detach.IsCancellationRequested))
             {
@@ -467,19 +467,37 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             SweepStatus status;
             if (LiveProgress.Usable(stdout, options.Plain))
             {
-                var recent = new List<SweepEvent>();
+                var recent = new Queue<SweepEvent>();
                 var parameters = spec.Search.Space.ParameterNames.ToList();
+                Stopwatch? drawn = null;
                 status = await AnsiConsole.Live(new Text($"sweep {sweepId}: starting")).AutoClear(false).StartAsync(ctx =>
-                    FollowAsync(sweep, journal, seen, detachOn, live: true, (events, current) =>
+                    FollowAsync(sweep, journal, seen, detachOn, async (events, overview) =>
                     {
-                        recent.AddRange(events);
-                        ctx.UpdateTarget(LiveProgress.Render(current!, recent, watch.Elapsed, parameters));
-                        return Task.CompletedTask;
+                        foreach (var e in events)
+                        {
+                            recent.Enqueue(e);
+                            if (recent.Count > 8)
+                            {
+                                recent.Dequeue();
+                            }
+                        }
+
+                        // Redrawn at most once a second, or when the sweep ends; two trial pages, not every trial.
+                        if (overview is null || (drawn?.Elapsed < TimeSpan.FromSeconds(1) && overview.State is SweepState.Running or SweepState.Pending))
+                        {
+                            return;
+                        }
+
+                        var (runningQuery, bestQuery) = LiveProgress.Queries(overview);
+                        var running = await ClusterCallAsync(() => sweep.GetTrialsAsync(runningQuery), ClusterRetry);
+                        var best = await ClusterCallAsync(() => sweep.GetTrialsAsync(bestQuery), ClusterRetry);
+                        ctx.UpdateTarget(LiveProgress.Render(new LiveView(overview, running, best), [.. recent], watch.Elapsed, parameters));
+                        drawn = Stopwatch.StartNew();
                     }));
             }
             else
             {
-                status = await FollowAsync(sweep, journal, seen, detachOn, live: false, async (events, _) =>
+                status = await FollowAsync(sweep, journal, seen, detachOn, async (events, _) =>
                 {
                     foreach (var e in events)
                     {
