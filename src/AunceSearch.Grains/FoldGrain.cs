@@ -218,17 +218,17 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
 
                 await foreach (var (result, checkpoint) in epochs.Reader.ReadAllAsync(CancellationToken.None))
                 {
-                    if (_draining)
-                    {
-                        // The silo is stopping: report nothing more. The deactivation waits for this run, and a report could
-                        // wait on a trial that is itself waiting to start this fold again (it restarts after its last stored
-                        // epoch, so this epoch is trained again there).
-                        LogUndeliverableWhileDraining(logger, this.GetPrimaryKeyString(), result.Epoch);
-                        continue;
-                    }
-
                     try
                     {
+                        if (_draining)
+                        {
+                            // The silo is stopping: report nothing more. The deactivation waits for this run, and a report could
+                            // wait on a trial that is itself waiting to start this fold again (it restarts after its last stored
+                            // epoch, so this epoch is trained again there).
+                            LogUndeliverableWhileDraining(logger, this.GetPrimaryKeyString(), result.Epoch);
+                            continue;
+                        }
+
                         await DeliverAsync(result, checkpoint);
                         _delivered = result.Epoch;
                     }
@@ -248,6 +248,11 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
 
                         _cancel?.Cancel();
                         await training;
+                        while (epochs.Reader.TryRead(out var unsent))
+                        {
+                            AunceTelemetry.CheckpointsHeld.Add(-unsent.Checkpoint.Length);   // dropped with the leg: no longer held
+                        }
+
                         abandoned = true;
                         throw;
                     }

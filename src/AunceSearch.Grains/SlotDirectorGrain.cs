@@ -257,7 +257,7 @@ public sealed partial class SlotDirectorGrain(IClusterMembershipService membersh
         }
     }
 
-    private void Observe(Task call, string foldKey) => _ = call.ContinueWith(t => LogSendFailed(logger, foldKey, "?", t.Exception!.GetBaseException().Message),
+    private void Observe(Task call, string foldKey) => _ = call.ContinueWith(t => LogStopFailed(logger, foldKey, t.Exception!.GetBaseException().Message.Split('\n')[0]),
         CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Trainer {Name} joined with {Slots} slot(s) ({Devices}); {Queued} fold(s) waiting")]
@@ -271,6 +271,9 @@ public sealed partial class SlotDirectorGrain(IClusterMembershipService membersh
 
     [LoggerMessage(EventId = 1404, Level = LogLevel.Warning, Message = "Starting fold {FoldKey} on {Silo} failed ({Reason}); it waits for another slot")]
     private static partial void LogSendFailed(ILogger logger, string foldKey, string silo, string reason);
+
+    [LoggerMessage(EventId = 1406, Level = LogLevel.Warning, Message = "Stopping fold {FoldKey}, which no advert placed yet, failed ({Reason}); its trial's end stops it when it reports")]
+    private static partial void LogStopFailed(ILogger logger, string foldKey, string reason);
 
     [LoggerMessage(EventId = 1405, Level = LogLevel.Information, Message = "Trainer {Silo} is stopping: it takes no more folds")]
     private static partial void LogWithdrawn(ILogger logger, string silo);

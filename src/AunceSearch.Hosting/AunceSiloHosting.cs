@@ -111,9 +111,10 @@ public static class AunceSiloHosting
         services.AddSingleton(sp =>
         {
             // As many concurrent trainings as the silo advertises slots (devices × trials per device on CUDA).
-            var slots = sp.GetRequiredService<TrainerDevices>().Slots;
+            var devices = sp.GetRequiredService<TrainerDevices>();
+            var slots = devices.Slots;
             var executor = new TrainingExecutor(training with { Slots = slots });
-            var device = TorchRuntime.CudaAvailable ? "cuda" : "cpu";
+            var device = devices.Devices.Count > 0 ? devices.Devices[0].Kind : "cpu";   // detected once, at start-up
             AunceTelemetry.ObserveSlots(() => (executor.Busy, slots, device));
             return executor;
         });
