@@ -19,7 +19,7 @@ affected fold, 0 checkpoints lost and the clean run's ranking.
   checkpoints_lost  fold epochs the sweep's journal records whose checkpoint blob is missing from Azurite
 
 Usage: bench/chaos/run.sh [--runs 20] [--seed 1] [--trials 24] [--epochs 6] [--epoch-seconds 1.5] [--slots 4]
-       [--scheduler none|hyperband_sync] [--keep]
+       [--scheduler none|hyperband_sync] [--grace-period 2] [--keep]
 """
 import argparse
 import json
@@ -40,7 +40,7 @@ CONTAINER = "aunce-checkpoints"
 
 
 def write_spec(work, a):
-    scheduler = "{kind: hyperband_sync, grace_period: 2, reduction_factor: 2}" if a.scheduler == "hyperband_sync" else "{kind: none}"
+    scheduler = f"{{kind: hyperband_sync, grace_period: {a.grace_period}, reduction_factor: 2}}" if a.scheduler == "hyperband_sync" else "{kind: none}"
     path = os.path.join(work, "chaos.yaml")
     with open(path, "w") as f:
         f.write(f"""name: chaos
@@ -125,6 +125,8 @@ class Chaos:
             t.start()
         while not self.stop_flag.wait(0.5):
             with self.lock:
+                if self.stop_flag.is_set():
+                    break   # the run's clean-up set it while this waited for the lock
                 for i, trainer in enumerate(self.cluster.trainers):
                     if i not in self.held and not trainer.alive():
                         self.log(f"trainer {i + 1} is down (declared dead); restarting it")
@@ -144,7 +146,8 @@ class Chaos:
             time.sleep(3)
             with self.lock:
                 self.cluster.trainers[who].proc.wait()
-                self.cluster.trainers[who].start()
+                if not self.stop_flag.is_set():   # after the run's clean-up nothing may come back
+                    self.cluster.trainers[who].start()
                 self.held.discard(who)
         elif what == "hang trainer":
             with self.lock:
@@ -158,11 +161,15 @@ class Chaos:
             self.cluster.coordinator.signal(signal.SIGKILL)
             self.cluster.coordinator.proc.wait()
             time.sleep(2)
-            self.cluster.coordinator.start()
+            with self.lock:
+                if not self.stop_flag.is_set():
+                    self.cluster.coordinator.start()
         elif what == "stop azurite":
             self.azurite.stop()
             time.sleep(30)
-            self.azurite.start()
+            with self.lock:
+                if not self.stop_flag.is_set():
+                    self.azurite.start()   # else the run's end starts it (it is needed for the blob count)
 
 
 def one_run(aunce, work, redis, azurite, spec, a, run, clean_rows, clean_resumes, rng):
@@ -185,12 +192,16 @@ def one_run(aunce, work, redis, azurite, spec, a, run, clean_rows, clean_resumes
         out = follow_to_end(cluster, sweep_id, journal, started + a.run_timeout)
         wall = time.time() - started
         if chaos:
-            chaos.stop_flag.set()
+            with chaos.lock:
+                chaos.stop_flag.set()
             worker.join()
             if azurite.proc.poll() is not None:
                 azurite.start()
         logs = [t.log() for t in cluster.trainers]
     finally:
+        if chaos:
+            with chaos.lock:
+                chaos.stop_flag.set()   # no restart after this: an interrupted run leaves no silo behind
         cluster.stop()
 
     rows = outcome(journal, sweep_id)
@@ -226,11 +237,12 @@ def main():
     p.add_argument("--slots", type=int, default=4, help="slots per trainer silo (3 trainers)")
     p.add_argument("--scheduler", choices=["none", "hyperband_sync"], default="none",
                    help="none (default): every trial trains every epoch; hyperband_sync: synchronous Hyperband (its brackets fix the trial count)")
+    p.add_argument("--grace-period", type=int, default=2, help="hyperband_sync: epochs of the first rung (default 2)")
     p.add_argument("--run-timeout", type=float, default=600, help="seconds a run may take before it counts as stalled")
     p.add_argument("--keep", action="store_true", help="keep the work folder (logs, journals, Azurite's files) and print where it is")
     a = p.parse_args()
-    if a.runs < 1 or a.trials < 1 or a.epochs < 3 or a.epoch_seconds <= 0 or a.slots < 1:
-        sys.exit("chaos: --runs, --trials and --slots must be >= 1, --epochs >= 3 and --epoch-seconds > 0")
+    if a.runs < 1 or a.trials < 1 or a.epochs < 3 or a.epoch_seconds <= 0 or a.slots < 1 or a.grace_period < 1:
+        sys.exit("chaos: --runs, --trials, --slots and --grace-period must be >= 1, --epochs >= 3 and --epoch-seconds > 0")
 
     aunce = cli()
     work = tempfile.mkdtemp(prefix="aunce-chaos.")
