@@ -158,7 +158,7 @@ public sealed partial class SweepCoordinator
 
     /// <summary>What to send the trials that are running (after the host came back): their current legs, with the fold epochs already stored.</summary>
     public IReadOnlyList<CoordinatorCommand> RunningTrials() => _spec is null || _s.State != SweepState.Running ? [] :
-        [.. _s.Trials.Values.Where(t => t.State == TrialState.Running).OrderBy(t => t.Trial).Select(t => new StartTrial(
+        [.. _running.Select(n => _s.Trials[n]).Select(t => new StartTrial(
             Assignment(t.Trial, t.Hyperparameters, t.TargetEpoch, t.LastEpoch, t.SeedCheckpointKeys) with
             {
                 Delivered = t.PendingFolds.Length > 0 ? t.PendingFolds : null,
@@ -373,7 +373,7 @@ public sealed partial class SweepCoordinator
 
         _s.State = SweepState.Cancelled;
         AddEvent("sweep", -1, null, null, null, "cancelled", "sweep cancelled");
-        _commands.AddRange(_s.Trials.Values.Where(t => t.State == TrialState.Running).OrderBy(t => t.Trial).Select(t => new StopTrial(t.Trial, "sweep cancelled")));
+        _commands.AddRange(_running.Select(t => new StopTrial(t, "sweep cancelled")));
         return true;
     }
 
@@ -389,7 +389,7 @@ public sealed partial class SweepCoordinator
             _s.State = SweepState.Running;
             _s.Error = null;
             AddEvent("sweep", -1, null, null, null, "running",
-                $"sweep {_sweepId} resumed: {_s.Trials.Values.Count(t => t.State == TrialState.Running)} interrupted trial(s) continue from their checkpoints");
+                $"sweep {_sweepId} resumed: {_running.Count} interrupted trial(s) continue from their checkpoints");
             _commands.AddRange(RunningTrials());
         }
 
@@ -412,10 +412,6 @@ public sealed partial class SweepCoordinator
         return true;
     }
 
-    /// <summary>
-    /// Asks the scheduler for jobs (promote a paused trial, or start a new one) while fewer than max_concurrent_trials
-    /// run; ends the sweep when nothing runs and the scheduler has nothing left.
-    /// </summary>
     /// <summary>Stores a trial's new summary: every change to a trial goes through here, so <see cref="_running"/> stays exact.</summary>
     private void Put(TrialSummary trial)
     {
@@ -430,6 +426,10 @@ public sealed partial class SweepCoordinator
         }
     }
 
+    /// <summary>
+    /// Asks the scheduler for jobs (promote a paused trial, or start a new one) while fewer than max_concurrent_trials
+    /// run; ends the sweep when nothing runs and the scheduler has nothing left.
+    /// </summary>
     private void Fill()
     {
         var spec = _spec!;
