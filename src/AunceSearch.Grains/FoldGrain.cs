@@ -198,7 +198,6 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                 var training = executor.RunAsync(request, (r, c) =>
                     {
                         // On the training thread: the epoch waits for the store, and training pauses if too much waits.
-                        AunceTelemetry.CheckpointsHeld.Add(c.Length);
                         if (held.Add(c.Length))
                         {
                             pause.Cancel();
@@ -250,7 +249,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                         await training;
                         while (epochs.Reader.TryRead(out var unsent))
                         {
-                            AunceTelemetry.CheckpointsHeld.Add(-unsent.Checkpoint.Length);   // dropped with the leg: no longer held
+                            held.Remove(unsent.Checkpoint.Length);   // dropped with the leg: no longer held
                         }
 
                         abandoned = true;
@@ -259,7 +258,6 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
                     finally
                     {
                         held.Remove(checkpoint.Length);
-                        AunceTelemetry.CheckpointsHeld.Add(-checkpoint.Length);
                     }
                 }
 
@@ -409,8 +407,9 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
     }
 
     /// <summary>
-    /// What a fold's training has finished and the store not yet taken, counted on the training thread and the grain's:
-    /// <see cref="Add"/> says when it is time to pause (more than one epoch held and over the bound).
+    /// What a fold's training has finished and the store not yet taken, counted on the training thread and the grain's
+    /// (and in the silo's <c>aunce.checkpoint.held</c> gauge): <see cref="Add"/> says when it is time to pause (more than
+    /// one epoch held and over the bound).
     /// </summary>
     private sealed class HeldCheckpoints(long bound)
     {
@@ -427,6 +426,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
         /// <summary>Holds one more epoch's checkpoint; true once (the moment training should pause).</summary>
         public bool Add(long bytes)
         {
+            AunceTelemetry.CheckpointsHeld.Add(bytes);
             var total = Interlocked.Add(ref _bytes, bytes);
             var epochs = Interlocked.Increment(ref _epochs);
             return epochs > 1 && total > bound && Interlocked.Exchange(ref _paused, 1) == 0;
@@ -434,6 +434,7 @@ public sealed partial class FoldGrain(IFoldTrainingRunner executor, ICheckpointS
 
         public void Remove(long bytes)
         {
+            AunceTelemetry.CheckpointsHeld.Add(-bytes);
             Interlocked.Add(ref _bytes, -bytes);
             Interlocked.Decrement(ref _epochs);
         }
