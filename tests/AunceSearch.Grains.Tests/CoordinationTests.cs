@@ -86,8 +86,10 @@ public sealed class CoordinationTests
             await Task.Delay(20);
         }
 
-        var services = cluster.Silos[0].ServiceProvider;
-        var other = new Hosting.FileGrainStorage(GrainStorageNames.Sweeps, Path.Combine(root, "state"), services.GetService<Orleans.Storage.IGrainStorageSerializer>() ?? new Orleans.Storage.OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>()));
+        // The file storage keeps no state of its own (a record's ETag travels with the record), so the silo's instance with a
+        // record of the test's own is as another process on the same folder.
+        var other = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GrainStorageNames.Sweeps);
+        Assert.IsType<Hosting.FileGrainStorage>(other);
         var id = GrainId.Create("sweepdirectory", GrainKeys.Directory);
         var record = new GrainState<SweepDirectoryState>(new SweepDirectoryState());
         await other.ReadStateAsync("sweep-directory", id, record);
