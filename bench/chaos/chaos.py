@@ -119,6 +119,16 @@ class Chaos:
         self.held = set()   # trainers the plan has down on purpose (not restarted by the watchdog meanwhile)
         self.lock = threading.Lock()
 
+    def stop(self):
+        """Ends the run's failures: after this nothing the plan stopped is started again (the clean-up stops everything)."""
+        with self.lock:
+            self.stop_flag.set()
+
+    def _restart(self, start):
+        """Starts what the plan stopped, unless the run is over; the caller holds the lock."""
+        if not self.stop_flag.is_set():
+            start()
+
     def run(self, started):
         threads = [threading.Thread(target=self._event, args=(started, at, what, who), daemon=True) for at, what, who in self.plan]
         for t in threads:
@@ -146,8 +156,7 @@ class Chaos:
             time.sleep(3)
             with self.lock:
                 self.cluster.trainers[who].proc.wait()
-                if not self.stop_flag.is_set():   # after the run's clean-up nothing may come back
-                    self.cluster.trainers[who].start()
+                self._restart(self.cluster.trainers[who].start)
                 self.held.discard(who)
         elif what == "hang trainer":
             with self.lock:
@@ -162,14 +171,12 @@ class Chaos:
             self.cluster.coordinator.proc.wait()
             time.sleep(2)
             with self.lock:
-                if not self.stop_flag.is_set():
-                    self.cluster.coordinator.start()
+                self._restart(self.cluster.coordinator.start)
         elif what == "stop azurite":
             self.azurite.stop()
             time.sleep(30)
             with self.lock:
-                if not self.stop_flag.is_set():
-                    self.azurite.start()   # else the run's end starts it (it is needed for the blob count)
+                self._restart(self.azurite.start)   # else the run's end starts it (it is needed for the blob count)
 
 
 def one_run(aunce, work, redis, azurite, spec, a, run, clean_rows, clean_resumes, rng):
@@ -192,16 +199,14 @@ def one_run(aunce, work, redis, azurite, spec, a, run, clean_rows, clean_resumes
         out = follow_to_end(cluster, sweep_id, journal, started + a.run_timeout)
         wall = time.time() - started
         if chaos:
-            with chaos.lock:
-                chaos.stop_flag.set()
+            chaos.stop()
             worker.join()
             if azurite.proc.poll() is not None:
                 azurite.start()
         logs = [t.log() for t in cluster.trainers]
     finally:
         if chaos:
-            with chaos.lock:
-                chaos.stop_flag.set()   # no restart after this: an interrupted run leaves no silo behind
+            chaos.stop()   # no restart after this: an interrupted run leaves no silo behind
         cluster.stop()
 
     rows = outcome(journal, sweep_id)
