@@ -28,6 +28,18 @@ if (opts.ContainsKey("--threads"))
     TorchRuntime.SetThreads(I("--threads", 1));
 }
 
+// --conv-routing off: convolutions narrower than the CPU's vector are not padded (ConvRouting); --onednn off: libtorch's
+// portable CPU kernels for the whole process. Both only to measure what they cost or fix; the product keeps both on.
+if (O("--conv-routing", "on") == "off")
+{
+    ConvRouting.Lanes = 0;
+}
+
+if (O("--onednn", "on") == "off")
+{
+    TorchRuntime.SetOneDnnEnabled(false);
+}
+
 switch (args.FirstOrDefault())
 {
     case "step":
@@ -67,6 +79,14 @@ void Step()
     }
 
     model.train();
+    var kernels = "\"not run (cuda)\"";
+    if (device.type == DeviceType.CPU)
+    {
+        // As FoldTrainer does before training: the kernel check of this model (it may switch oneDNN off for the process).
+        var status = TorchRuntime.VerifyCpuKernels(CpuKernelCheck.CasesFor(model, channelsLast));
+        kernels = status.OneDnnDisabled ? "\"onednn off\"" : status.First is null ? "\"skipped\"" : "\"passed\"";
+    }
+
     var parameters = model.parameters().ToList();
     using var optimizer = new TrainingOptimizer(optimizerName, parameters, 1e-4, 1e-6, channelsLast);
     var options = new AunceLossOptions();
@@ -123,19 +143,25 @@ void Step()
     lossTimes.Sort();
     var median = times[times.Count / 2];
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{{\"impl\": \"torchsharp\", \"device\": \"{device.type.ToString().ToLowerInvariant()}\", \"optimizer\": \"{optimizerName}\", \"amp\": \"{(bf16 ? "bf16" : "off")}\", \"channels_last\": {(channelsLast ? "true" : "false")}, \"median_ms\": {median:0.00}, \"min_ms\": {times[0]:0.00}, \"images_per_s\": {batch / median * 1000:0.0}, \"loss_ms\": {lossTimes[lossTimes.Count / 2]:0.000}, \"threads\": {torch.get_num_threads()}}}"));
+        $"{{\"impl\": \"torchsharp\", \"device\": \"{device.type.ToString().ToLowerInvariant()}\", \"optimizer\": \"{optimizerName}\", \"amp\": \"{(bf16 ? "bf16" : "off")}\", \"channels_last\": {(channelsLast ? "true" : "false")}, \"median_ms\": {median:0.00}, \"min_ms\": {times[0]:0.00}, \"images_per_s\": {batch / median * 1000:0.0}, \"loss_ms\": {lossTimes[lossTimes.Count / 2]:0.000}, \"threads\": {torch.get_num_threads()}, \"kernel_check\": {kernels}, \"conv_routing_lanes\": {ConvRouting.Lanes}}}"));
 }
 
-// One fp32 training step against PyTorch's (bench/gpu/peer.py parity DIR wrote the weights, inputs and its results):
-// the loss, every gradient and every parameter after AdamW, as max |ours - theirs| / max |theirs| per tensor.
+// One fp32 training step against PyTorch's (bench/gpu/peer.py parity DIR wrote the weights, inputs, its fp32 step's results
+// and the same step in fp64). Both fp32 steps are judged against the fp64 one, per tensor as max |fp32 - fp64| / max |fp64|:
+// TorchSharp's loss and every gradient must be within the tolerance, or within 4x of PyTorch's own fp32 distance from fp64
+// where rounding alone takes that further (small networks with batch statistics over a few values amplify it: two correct
+// fp32 kernels that sum in another order differ by up to ~5e-4 on the CPU dry run's ResNet-18 of width 8; a wrong kernel
+// is off by 0.1 to 1). The parameters after AdamW are compared with PyTorch's fp32 ones and reported, not judged.
 void Parity(string dir)
 {
     var device = TorchRuntime.ResolveDevice(O("--device", "cpu"));
     TorchRuntime.SetCudnnTf32(false);
     var tolerance = double.Parse(O("--tolerance", "1e-4"), CultureInfo.InvariantCulture);
+    const double roundingFactor = 4;
     var state = SafeTensors.Read(Path.Combine(dir, "model.safetensors"));
     var inputs = SafeTensors.Read(Path.Combine(dir, "inputs.safetensors"));
     var expected = SafeTensors.Read(Path.Combine(dir, "expected.safetensors"));
+    var truth = SafeTensors.Read(Path.Combine(dir, "expected64.safetensors"));
     var aus = (int)inputs["labels"].shape[1];
     var dim = (int)state["global_linear.fc.weight"].shape[0];
     var width = (int)state["backbone.conv1.weight"].shape[0];
@@ -145,6 +171,13 @@ void Parity(string dir)
     var (missing, unexpected) = model.load_state_dict(state, strict: true);
     model.to(device);
     model.train();
+    if (device.type == DeviceType.CPU)
+    {
+        // The product's own path: the kernel check of the model about to be trained (it may switch oneDNN off).
+        var kernels = TorchRuntime.VerifyCpuKernels(CpuKernelCheck.CasesFor(model, channelsLast: false));
+        Console.Error.WriteLine(kernels.Describe());
+    }
+
     using var optimizer = new TrainingOptimizer(O("--optimizer", "flat-adamw"), model.parameters().ToList(), 1e-3, 1e-2);
     var types = inputs["types"].data<long>().Select(t => (PositiveType)(int)t).ToArray();
     var options = new AunceLossOptions();
@@ -161,23 +194,26 @@ void Parity(string dir)
     // analytically-zero gradients (biases feeding a BatchNorm, whose gradient is rounding noise on both sides) from
     // dividing by ~0; every other tensor is judged against its own scale.
     static double Rel(Tensor ours, Tensor theirs, double floor) =>
-        ours.to(ScalarType.Float64).cpu().sub(theirs.to(ScalarType.Float64)).abs().max().item<double>() / Math.Max(theirs.abs().max().item<float>(), floor);
+        ours.to(ScalarType.Float64).cpu().sub(theirs.to(ScalarType.Float64)).abs().max().item<double>() / Math.Max(theirs.to(ScalarType.Float64).abs().max().item<double>(), floor);
     // LinearBlock biases feed a BatchNorm: their gradient is zero up to rounding on both sides, and AdamW's m/sqrt(v) turns
     // that noise into +-lr steps, so they are listed but not judged.
     static bool FeedsBatchNorm(string name) => name.EndsWith("fc.bias", StringComparison.Ordinal);
     var excluded = model.named_parameters().Select(p => p.name).Where(FeedsBatchNorm).ToList();
     var names = model.named_parameters().Select(p => p.name).Where(n => !FeedsBatchNorm(n)).ToList();
-    var gradFloor = 1e-4 * names.Max(n => expected["grad." + n].abs().max().item<float>());
+    var gradFloor = 1e-4 * names.Max(n => truth["grad." + n].abs().max().item<double>());
     var paramFloor = 1e-4 * names.Max(n => expected["after." + n].abs().max().item<float>());
-    var lossRel = Rel(loss.detach().reshape(1), expected["loss"], 1e-12);
-    var gradWorst = names.Select(n => (name: n, Item2: Rel(grads[n], expected["grad." + n], gradFloor))).MaxBy(x => x.Item2);
+    var lossRel = Rel(loss.detach().reshape(1), truth["loss"], 1e-12);
+    var peerLossRel = Rel(expected["loss"], truth["loss"], 1e-12);
+    var gradWorst = names.Select(n => (name: n, Item2: Rel(grads[n], truth["grad." + n], gradFloor))).MaxBy(x => x.Item2);
+    var peerWorst = names.Select(n => (name: n, Item2: Rel(expected["grad." + n], truth["grad." + n], gradFloor))).MaxBy(x => x.Item2);
     var after = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
     var paramWorst = names.Select(n => (name: n, Item2: Rel(after[n], expected["after." + n], paramFloor))).MaxBy(x => x.Item2);
     // Judged: the loss and every gradient. The parameters after one AdamW step are reported, not judged: Adam's first step is
     // lr * sign(g) for each element, so elements whose gradient is at rounding level flip sign on either side.
-    var pass = lossRel <= tolerance && gradWorst.Item2 <= tolerance;
+    var bound = Math.Max(tolerance, roundingFactor * Math.Max(peerWorst.Item2, peerLossRel));
+    var pass = lossRel <= bound && gradWorst.Item2 <= bound;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{{\"device\": \"{device.type.ToString().ToLowerInvariant()}\", \"encoder\": \"{encoder}\", \"tensors\": {grads.Count}, \"not_judged\": {excluded.Count}, \"loss\": {loss.item<float>():G9}, \"loss_rel\": {lossRel:G3}, \"worst_grad\": \"{gradWorst.name}\", \"worst_grad_rel\": {gradWorst.Item2:G3}, \"worst_param\": \"{paramWorst.name}\", \"worst_param_rel\": {paramWorst.Item2:G3}, \"tolerance\": {tolerance:G3}, \"pass\": {(pass ? "true" : "false")}}}"));
+        $"{{\"device\": \"{device.type.ToString().ToLowerInvariant()}\", \"encoder\": \"{encoder}\", \"tensors\": {grads.Count}, \"not_judged\": {excluded.Count}, \"loss\": {loss.item<float>():G9}, \"loss_rel\": {lossRel:G3}, \"worst_grad\": \"{gradWorst.name}\", \"worst_grad_rel\": {gradWorst.Item2:G3}, \"peer_worst_grad\": \"{peerWorst.name}\", \"peer_worst_grad_rel\": {peerWorst.Item2:G3}, \"worst_param\": \"{paramWorst.name}\", \"worst_param_rel\": {paramWorst.Item2:G3}, \"tolerance\": {tolerance:G3}, \"bound\": {bound:G3}, \"pass\": {(pass ? "true" : "false")}}}"));
 }
 
 // The two-view transform's cost per part, on one batch (B, 3, size, size) uint8 → crop 7/8.

@@ -9,7 +9,7 @@ losses.py computes it, AdamW. Subcommands print one JSON line each:
            every parameter after the AdamW step) for `aunce-train-bench parity DIR` to compare against
 No dependency beyond torch (safetensors files are written by hand: 8-byte header length, JSON header, raw bytes).
 bench/training-step/torch_step.py imports the model and the loss from here."""
-import argparse, json, math, os, statistics, struct, time
+import argparse, copy, json, math, os, statistics, struct, time
 import torch, torch.nn as nn, torch.nn.functional as F
 
 
@@ -157,7 +157,7 @@ def write_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
         t = t.detach().to("cpu").contiguous()
-        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
+        dtype = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}[t.dtype]
         raw = t.numpy().tobytes()
         header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw); offset += len(raw)
@@ -174,6 +174,7 @@ def parity(a):
     torch.backends.cudnn.allow_tf32 = False; torch.backends.cuda.matmul.allow_tf32 = False
     torch.manual_seed(0)
     m = Encoder(a.encoder, a.aus, a.dim, a.width).to(device).train()
+    m64 = copy.deepcopy(m).double()
     os.makedirs(a.dir, exist_ok=True)
     write_safetensors(os.path.join(a.dir, "model.safetensors"), dict(m.state_dict()))
     v1 = torch.randn(a.batch, 3, a.size, a.size, device=device); v2 = torch.randn(a.batch, 3, a.size, a.size, device=device)
@@ -188,6 +189,12 @@ def parity(a):
     opt.step()
     out.update({"after." + n: p for n, p in m.named_parameters()})
     write_safetensors(os.path.join(a.dir, "expected.safetensors"), out)
+    # The same step in fp64 (no fp32 kernel, oneDNN's or cuDNN's, takes part): the truth both fp32 steps are judged against.
+    loss64 = aunce(m64(v1.double()), m64(v2.double()), y.double(), types)
+    loss64.backward()
+    out64 = {"loss": loss64.detach().reshape(1)}
+    out64.update({"grad." + n: p.grad for n, p in m64.named_parameters()})
+    write_safetensors(os.path.join(a.dir, "expected64.safetensors"), out64)
     print(json.dumps({"impl": "pytorch " + torch.__version__, "device": str(device), "loss": loss.item(), "tensors": len(out)}))
 
 
@@ -200,7 +207,10 @@ if __name__ == "__main__":
     p.add_argument("--steps", type=int, default=20); p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--amp", default="off"); p.add_argument("--channels-last", action="store_true")
     p.add_argument("--device", default="cuda"); p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--mkldnn", choices=["on", "off"], default="on",
+                   help="off: PyTorch's portable CPU kernels instead of oneDNN (mkldnn), for a reference no oneDNN defect reaches")
     a = p.parse_args()
+    torch.backends.mkldnn.enabled = a.mkldnn == "on"
     if a.threads:
         torch.set_num_threads(a.threads)
     step(a) if a.command == "step" else parity(a)

@@ -68,11 +68,6 @@ public static class FoldTrainer
     {
         TorchRuntime.EnsureInitialized();
         var device = TorchRuntime.ResolveDevice(request.Device, request.DeviceIndex);
-        if (device.type == DeviceType.CPU && TorchRuntime.VerifyCpuKernels() is { Usable: false } kernels)
-        {
-            throw new InvalidOperationException(kernels.Describe());
-        }
-
         var settings = TrainingSettings.From(request.Hyperparameters);
         var data = AuFoldData.Load(request.Dataset);
         var auCount = data.AuNames.Count;
@@ -101,6 +96,11 @@ public static class FoldTrainer
 
         using var _ = model;
         using var __ = classifier;
+        if (device.type == DeviceType.CPU && TorchRuntime.VerifyCpuKernels(CpuKernelCheck.CasesFor(model, settings.ChannelsLast)) is { Usable: false } kernels)
+        {
+            throw new InvalidOperationException(kernels.Describe());
+        }
+
         if (request.ResumeFrom is null && modelOptions.Pretrained is { } pretrained)
         {
             if (model is not AuEncoder encoder)

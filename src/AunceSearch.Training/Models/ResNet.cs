@@ -14,7 +14,7 @@ namespace AunceSearch.Training.Models;
 /// </summary>
 public sealed class ResNetBackbone : Module<Tensor, Tensor>, IBackbone
 {
-    private readonly Conv2d conv1;
+    private readonly RoutedConv2d conv1;
     private readonly BatchNorm2d bn1;
     private readonly MaxPool2d maxpool;
     private readonly Sequential layer1;
@@ -33,7 +33,7 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>, IBackbone
         }
 
         var expansion = bottleneck ? 4 : 1;
-        conv1 = Conv2d(3, width, 7, stride: 2, padding: 3, bias: false);
+        conv1 = new RoutedConv2d(3, width, 7, stride: 2, padding: 3, bias: false, inputIsData: true);
         bn1 = BatchNorm2d(width);
         maxpool = MaxPool2d(3, stride: 2, padding: 1);
         var inplanes = width;
@@ -88,21 +88,21 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>, IBackbone
 
     private sealed class BasicBlock : Module<Tensor, Tensor>
     {
-        private readonly Conv2d conv1;
+        private readonly RoutedConv2d conv1;
         private readonly BatchNorm2d bn1;
-        private readonly Conv2d conv2;
+        private readonly RoutedConv2d conv2;
         private readonly BatchNorm2d bn2;
         private readonly Sequential? downsample;
 
         public BasicBlock(int inplanes, int planes, int stride) : base("BasicBlock")
         {
-            conv1 = Conv2d(inplanes, planes, 3, stride: stride, padding: 1, bias: false);
+            conv1 = new RoutedConv2d(inplanes, planes, 3, stride: stride, padding: 1, bias: false);
             bn1 = BatchNorm2d(planes);
-            conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
+            conv2 = new RoutedConv2d(planes, planes, 3, padding: 1, bias: false);
             bn2 = BatchNorm2d(planes);
             if (stride != 1 || inplanes != planes)
             {
-                downsample = Sequential(("0", new PointwiseConv(inplanes, planes, stride)), ("1", BatchNorm2d(planes)));
+                downsample = Sequential(("0", new RoutedConv2d(inplanes, planes, 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes)));
             }
 
             RegisterComponents();
@@ -120,25 +120,25 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>, IBackbone
 
     private sealed class Bottleneck : Module<Tensor, Tensor>
     {
-        private readonly Conv2d conv1;
+        private readonly RoutedConv2d conv1;
         private readonly BatchNorm2d bn1;
-        private readonly Conv2d conv2;
+        private readonly RoutedConv2d conv2;
         private readonly BatchNorm2d bn2;
-        private readonly Conv2d conv3;
+        private readonly RoutedConv2d conv3;
         private readonly BatchNorm2d bn3;
         private readonly Sequential? downsample;
 
         public Bottleneck(int inplanes, int planes, int stride) : base("Bottleneck")
         {
-            conv1 = Conv2d(inplanes, planes, 1, bias: false);
+            conv1 = new RoutedConv2d(inplanes, planes, 1, bias: false);
             bn1 = BatchNorm2d(planes);
-            conv2 = Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
+            conv2 = new RoutedConv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
             bn2 = BatchNorm2d(planes);
-            conv3 = Conv2d(planes, planes * 4, 1, bias: false);
+            conv3 = new RoutedConv2d(planes, planes * 4, 1, bias: false);
             bn3 = BatchNorm2d(planes * 4);
             if (stride != 1 || inplanes != planes * 4)
             {
-                downsample = Sequential(("0", new PointwiseConv(inplanes, planes * 4, stride)), ("1", BatchNorm2d(planes * 4)));
+                downsample = Sequential(("0", new RoutedConv2d(inplanes, planes * 4, 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes * 4)));
             }
 
             RegisterComponents();

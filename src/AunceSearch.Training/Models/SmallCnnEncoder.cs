@@ -24,9 +24,9 @@ public sealed class SmallCnnEncoder : Module<Tensor, Tensor>
         _auCount = auCount;
         _featureDim = featureDim;
         features = Sequential(
-            ("conv1", Conv2d(3, width, 3, padding: 1)), ("bn1", BatchNorm2d(width)), ("relu1", ReLU()), ("pool1", MaxPool2d(2)),
-            ("conv2", Conv2d(width, 2 * width, 3, padding: 1)), ("bn2", BatchNorm2d(2 * width)), ("relu2", ReLU()), ("pool2", MaxPool2d(2)),
-            ("conv3", Conv2d(2 * width, 4 * width, 3, padding: 1)), ("bn3", BatchNorm2d(4 * width)), ("relu3", ReLU()),
+            ("conv1", new RoutedConv2d(3, width, 3, padding: 1, inputIsData: true)), ("bn1", BatchNorm2d(width)), ("relu1", ReLU()), ("pool1", MaxPool2d(2)),
+            ("conv2", new RoutedConv2d(width, 2 * width, 3, padding: 1)), ("bn2", BatchNorm2d(2 * width)), ("relu2", ReLU()), ("pool2", MaxPool2d(2)),
+            ("conv3", new RoutedConv2d(2 * width, 4 * width, 3, padding: 1)), ("bn3", BatchNorm2d(4 * width)), ("relu3", ReLU()),
             ("pool3", AdaptiveAvgPool2d([3, 3])));
         hidden = Linear(4 * width * 9, 8 * width);
         heads = Linear(8 * width, auCount * featureDim);

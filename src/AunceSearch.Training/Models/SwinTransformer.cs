@@ -146,12 +146,12 @@ public sealed class SwinBackbone : Module<Tensor, Tensor>, IBackbone
 
     private sealed class PatchEmbed : Module<Tensor, Tensor>
     {
-        private readonly Conv2d proj;
+        private readonly RoutedConv2d proj;
         private readonly LayerNorm norm;
 
         public PatchEmbed(int patch, int dim) : base("PatchEmbed")
         {
-            proj = Conv2d(3, dim, patch, stride: patch);
+            proj = new RoutedConv2d(3, dim, patch, stride: patch, inputIsData: true);
             norm = LayerNorm(dim);
             RegisterComponents();
         }

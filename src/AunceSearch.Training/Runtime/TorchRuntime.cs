@@ -17,7 +17,8 @@ public static unsafe class TorchRuntime
     /// <summary>"off" skips the CPU kernel check (<see cref="VerifyCpuKernels"/>); anything else, or unset, runs it.</summary>
     public const string CpuKernelCheckVariable = "AUNCE_CPU_KERNEL_CHECK";
 
-    private static CpuKernelStatus? _cpuKernels;
+    private static readonly Dictionary<string, CpuKernelStatus> CpuKernels = new(StringComparer.Ordinal);
+    private static bool _oneDnnOff;
 
     private static readonly Lock Gate = new();
     private static bool _initialized;
@@ -107,34 +108,35 @@ public static unsafe class TorchRuntime
     }
 
     /// <summary>
-    /// Checks once per process, before the first CPU training, that libtorch's fp32 CPU convolution kernels compute what an
-    /// fp64 reference computes on every shape the encoders use (<see cref="CpuKernelCheck"/>, about a second). If they do
-    /// not, oneDNN is switched off for the process (libtorch's <c>at::Context::setUserEnabledMkldnn(false)</c>: its portable
-    /// kernels, slower but correct) and the check runs again; if that fails too, training on this CPU is refused.
+    /// Checks, before a model trains on the CPU, that libtorch's fp32 CPU convolution kernels compute what an fp64 reference
+    /// computes on that model's convolutions (<see cref="CpuKernelCheck.CasesFor"/>, about a second), once per process for
+    /// each set of shapes. If they do not, oneDNN is switched off for the process (libtorch's
+    /// <c>at::Context::setUserEnabledMkldnn(false)</c>: its portable kernels, slower but correct) and the check runs again; if
+    /// that fails too, training the model is refused (<see cref="CpuKernelPolicy"/>).
     /// </summary>
-    public static CpuKernelStatus VerifyCpuKernels()
+    public static CpuKernelStatus VerifyCpuKernels(IReadOnlyList<ConvCase> cases)
     {
         EnsureInitialized();
         lock (Gate)
         {
-            if (_cpuKernels is { } known)
+            if (string.Equals(Environment.GetEnvironmentVariable(CpuKernelCheckVariable), "off", StringComparison.OrdinalIgnoreCase))
+            {
+                return new CpuKernelStatus(null, null);
+            }
+
+            var key = string.Join("|", cases.Select(c => c with { Name = "" }).Distinct().Select(c => c.ToString()).Order(StringComparer.Ordinal));
+            if (CpuKernels.TryGetValue(key, out var known))
             {
                 return known;
             }
 
-            if (string.Equals(Environment.GetEnvironmentVariable(CpuKernelCheckVariable), "off", StringComparison.OrdinalIgnoreCase))
+            var status = CpuKernelPolicy.Decide(() => CpuKernelCheck.Run(cases), () =>
             {
-                return _cpuKernels = new CpuKernelStatus(null, null);
-            }
-
-            var first = CpuKernelCheck.Run();
-            if (first.Passed)
-            {
-                return _cpuKernels = new CpuKernelStatus(first, null);
-            }
-
-            SetOneDnnEnabled(false);
-            return _cpuKernels = new CpuKernelStatus(first, CpuKernelCheck.Run());
+                SetOneDnnEnabled(false);
+                _oneDnnOff = true;
+            }, _oneDnnOff);
+            CpuKernels[key] = status;
+            return status;
         }
     }
 
@@ -167,10 +169,11 @@ public static unsafe class TorchRuntime
 /// <summary>What <see cref="TorchRuntime.VerifyCpuKernels"/> found.</summary>
 /// <param name="First">The check with oneDNN on (null when the check is switched off).</param>
 /// <param name="Fallback">The check after switching oneDNN off, when the first one failed.</param>
-public sealed record CpuKernelStatus(KernelCheckResult? First, KernelCheckResult? Fallback)
+/// <param name="OneDnnAlreadyOff">oneDNN was off before this check (an earlier model's check switched it off): nothing to fall back to.</param>
+public sealed record CpuKernelStatus(KernelCheckResult? First, KernelCheckResult? Fallback, bool OneDnnAlreadyOff = false)
 {
     /// <summary>oneDNN was switched off for the process (the first check failed, so the fallback ran).</summary>
-    public bool OneDnnDisabled => Fallback is not null;
+    public bool OneDnnDisabled => Fallback is not null || OneDnnAlreadyOff;
 
     /// <summary>Training on the CPU computes correct numbers (or the check was switched off).</summary>
     public bool Usable => First is null || First.Passed || Fallback is { Passed: true };
@@ -178,11 +181,11 @@ public sealed record CpuKernelStatus(KernelCheckResult? First, KernelCheckResult
     public string Describe() => First switch
     {
         null => "CPU kernel check skipped (AUNCE_CPU_KERNEL_CHECK=off)",
-        { Passed: true } => $"CPU kernel check passed ({First.Cases.Count} convolution shapes agree with fp64)",
+        { Passed: true } => $"CPU kernel check passed ({First.Cases.Count} convolution shapes agree with fp64{(OneDnnAlreadyOff ? ", oneDNN off" : $", oneDNN on, channels padded below {Models.ConvRouting.Lanes}")})",
         _ when Fallback is { Passed: true } =>
             "CPU kernel check: oneDNN computes wrong convolutions on this CPU, so it is switched off for this process (libtorch's portable kernels are used): "
             + string.Join("; ", First.Failures.Take(3)),
-        _ => "CPU kernel check failed with and without oneDNN: this CPU's libtorch kernels compute wrong convolutions: "
+        _ => "CPU kernel check failed with and without oneDNN: this CPU's libtorch kernels compute wrong convolutions (set AUNCE_CPU_KERNEL_CHECK=off to train anyway): "
              + string.Join("; ", (Fallback ?? First).Failures.Take(3)),
     };
 }
