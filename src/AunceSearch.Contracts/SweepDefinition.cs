@@ -67,7 +67,11 @@ public sealed record SweepDefinition(
 
     [Id(7)] public int Version { get; init; } = CurrentVersion;
 
-    /// <summary>Which checkpoints the sweep keeps (all of them unless the spec says otherwise).</summary>
+    /// <summary>
+    /// Which checkpoints the sweep keeps. A spec that names none gets <see cref="CheckpointRetention.Default"/> (best-k, 3)
+    /// from the spec loader; the initialiser here is for definitions stored before retention existed, which kept everything
+    /// and still do.
+    /// </summary>
     [Id(8)] public CheckpointRetention Retention { get; init; } = CheckpointRetention.All;
 
     /// <summary>
@@ -133,6 +137,9 @@ public enum RetentionKind
 public sealed record CheckpointRetention([property: Id(0)] RetentionKind Keep, [property: Id(1)] int K)
 {
     public static readonly CheckpointRetention All = new(RetentionKind.All, 0);
+
+    /// <summary>What a sweep keeps unless its spec says otherwise: the best 3 ended trials' latest epochs (and what running trials need).</summary>
+    public static readonly CheckpointRetention Default = new(RetentionKind.BestK, 3);
 }
 
 /// <summary>How many trials, what they optimise, and how configurations are proposed and pruned.</summary>

@@ -699,7 +699,10 @@ public sealed partial class SweepCoordinator
         }
     }
 
-    /// <summary>Deletes a trial's checkpoints before <paramref name="keepFrom"/>, sparing what a running or paused PBT leg started from.</summary>
+    /// <summary>
+    /// Deletes a trial's checkpoints before <paramref name="keepFrom"/>, sparing what a running or paused PBT leg started
+    /// from and what a queued exploit leg (decided, waiting for a slot) will start from.
+    /// </summary>
     private void Prune(int trial, int keepFrom, int keepThrough = int.MaxValue)
     {
         if (_spec!.Retention.Keep != RetentionKind.BestK)
@@ -708,12 +711,30 @@ public sealed partial class SweepCoordinator
         }
 
         var all = keepFrom == int.MaxValue;   // delete everything: then the kept range is just the seeds'
-        foreach (var t in _spec.Search.Scheduler is PbtScheduling ? _s.Trials.Values : Enumerable.Empty<TrialSummary>())   // only PBT's exploit legs start from a seed
+        void Spare(int epoch)
         {
-            if (t.SeedTrial == trial && t.SeedEpoch is { } epoch && t.State is TrialState.Running or TrialState.Paused)
+            (keepFrom, keepThrough) = all ? (epoch, epoch) : (Math.Min(keepFrom, epoch), Math.Max(keepThrough, epoch));
+            all = false;
+        }
+
+        if (_spec.Search.Scheduler is PbtScheduling)   // only PBT's exploit legs start from a seed
+        {
+            foreach (var t in _s.Trials.Values)
             {
-                (keepFrom, keepThrough) = all ? (epoch, epoch) : (Math.Min(keepFrom, epoch), Math.Max(keepThrough, epoch));
-                all = false;
+                if (t.SeedTrial == trial && t.SeedEpoch is { } epoch && t.State is TrialState.Running or TrialState.Paused)
+                {
+                    Spare(epoch);
+                }
+            }
+
+            // A trial paused at its perturbation point whose next leg exploits this one: its seed is set only when the leg
+            // starts, which can be after this trial has ended.
+            foreach (var leg in _schedulerState!.Legs.Values)
+            {
+                if (leg.Source == trial)
+                {
+                    Spare(leg.FromStep);
+                }
             }
         }
 

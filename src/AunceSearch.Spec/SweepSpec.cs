@@ -21,7 +21,7 @@ public sealed record SweepSpec
     public required SearchSpec Search { get; init; }
 
     /// <summary>Which checkpoints the sweep keeps (<c>checkpoints:</c>).</summary>
-    public Contracts.CheckpointRetention Retention { get; init; } = Contracts.CheckpointRetention.All;
+    public Contracts.CheckpointRetention Retention { get; init; } = Contracts.CheckpointRetention.Default;
 
     /// <summary>The fixed hyperparameters merged with one sampled configuration.</summary>
     public ImmutableSortedDictionary<string, string> Resolve(IReadOnlyDictionary<string, string> sampled)

@@ -41,6 +41,7 @@ public sealed class ReplayTests
         { "hyperband (synchronous)", Spec("{kind: hyperband_sync, min_resource: 1, reduction_factor: 2}") },
         { "median, tpe", Spec("{kind: median, n_warmup_steps: 1, n_startup_trials: 2}", "tpe") },
         { "pbt", Spec("{kind: pbt, perturbation_interval: 1, quantile_fraction: 0.34}") },
+        { "pbt, half exploited", Spec("{kind: pbt, perturbation_interval: 2, quantile_fraction: 0.5, resample_probability: 0.5}") },
     };
 
     /// <summary>A trial leg being "trained": the next epoch it finishes, and whether it was told to stop.</summary>
@@ -152,6 +153,18 @@ public sealed class ReplayTests
             {
                 store.RemoveWhere(k => k.Trial == p.Trial && (k.Epoch < p.KeepFromEpoch || k.Epoch > p.KeepThroughEpoch));
                 prunes++;
+            }
+
+            // A leg that starts from another trial's checkpoints (PBT's exploit) finds them still stored.
+            foreach (var start in outcomes[i].Commands.OfType<StartTrial>())
+            {
+                foreach (var seed in start.Assignment.SeedCheckpointKeys ?? [])
+                {
+                    var m = System.Text.RegularExpressions.Regex.Match(seed, @"/t(\d+)/f(\d+)/e(\d+)\.ckpt$");
+                    var key = (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
+                        int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture));
+                    Assert.True(store.Contains(key), $"{scheduler}: trial {start.Assignment.Trial} starts from {seed}, which retention deleted");
+                }
             }
         }
 

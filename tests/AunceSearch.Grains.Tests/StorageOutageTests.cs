@@ -114,7 +114,8 @@ public sealed class StorageOutageTests
             $"name: {name}",
             "dataset: {root: data, folds: [1, 2], image_size: 32}",
             $"training: {{epochs: {epochs}, device: cpu{training}}}",
-            $"search: {{trials: {trials}, max_concurrent_trials: {trials}, sampler: random, scheduler: {{kind: none}}, space: {{lr: {{log_uniform: [1.0e-4, 1.0e-2]}}}}}}");
+            $"search: {{trials: {trials}, max_concurrent_trials: {trials}, sampler: random, scheduler: {{kind: none}}, space: {{lr: {{log_uniform: [1.0e-4, 1.0e-2]}}}}}}",
+            "checkpoints: {keep: all}");   // the tests check that every fold epoch's checkpoint was stored
         await sweep.StartAsync(SweepSpecLoader.Parse(yaml, "spec.yaml", dir).ToDefinition());
         return (id, sweep);
     }

@@ -116,7 +116,8 @@ public sealed class SweepTests(ClusterFixture fixture)
     {
         var sweepId = $"promo-{Guid.NewGuid():N}";
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>(sweepId);
-        await sweep.StartSpecAsync(Spec(5, "{kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}"), "spec.yaml", fixture.Root);
+        // keep: all: the test reads every epoch's checkpoint file (the default, best-k, would leave the latest).
+        await sweep.StartSpecAsync(Spec(5, "{kind: asha, variant: promotion, grace_period: 1, reduction_factor: 2}") + "\ncheckpoints: {keep: all}\n", "spec.yaml", fixture.Root);
         var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
 
         Assert.Equal(SweepState.Completed, status.State);
@@ -151,7 +152,7 @@ public sealed class SweepTests(ClusterFixture fixture)
         var spec = Spec(2, "{kind: pbt, perturbation_interval: 2, quantile_fraction: 0.5, resample_probability: 0}")
             .Replace("epochs: 3", "epochs: 4", StringComparison.Ordinal)
             .Replace("  space:", "  mode: min\n  enqueue: [{lr: 0.01, temperature: 0.3}, {lr: 1.0e-3, temperature: 0.3}]\n  space:", StringComparison.Ordinal);
-        await sweep.StartSpecAsync(spec, "spec.yaml", fixture.Root);
+        await sweep.StartSpecAsync(spec + "\ncheckpoints: {keep: all}\n", "spec.yaml", fixture.Root);   // the test reads every epoch's checkpoint
         var status = await RunToEndAsync(sweep, TimeSpan.FromMinutes(4));
 
         Assert.Equal(SweepState.Completed, status.State);

@@ -133,9 +133,10 @@ public class SweepSpecLoaderTests
     }
 
     [Fact]
-    public void Checkpoint_retention_reads_all_by_default_and_best_k_with_its_k()
+    public void Checkpoint_retention_reads_best_k_3_by_default_all_and_best_k_with_its_k()
     {
-        Assert.Equal(CheckpointRetention.All, Parse(Valid).ToDefinition().Retention);
+        Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 3), Parse(Valid).ToDefinition().Retention);   // the default
+        Assert.Equal(CheckpointRetention.All, Parse(Valid + "\ncheckpoints: {keep: all}").ToDefinition().Retention);
         Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 5), Parse(Valid + "\ncheckpoints: {keep: best-k, k: 5}").ToDefinition().Retention);
         Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 3), Parse(Valid + "\ncheckpoints: {keep: best-k}").Retention);
     }
