@@ -140,8 +140,11 @@ public static class CliApp
             folds += "; " + DatasetPreparation.DeepCheck(spec, stderr);
         }
 
+        // The store a plain `sweep run` in this folder would use (the embedded default).
+        var space = Preflight.CheckCheckpointSpace(spec, new Checkpoints.CheckpointStoreOptions(), stderr);
         stdout.WriteLine($"{specPath}: ok — sweep '{spec.Name}', {spec.Search.Trials} trials, {spec.Search.Space.Domains.Length} searched parameter group(s), " +
                          $"{spec.Dataset.Folds.Length} folds, up to {spec.Training.Epochs} epochs; {folds}");
+        stdout.WriteLine(space);
         return ExitCodes.Ok;
     }
 

@@ -21,7 +21,7 @@ public static class Preflight
 {
     public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(5);
 
-    public static async Task CheckAsync(SweepSpec spec, AunceSettings settings, string? journalDirectory, CancellationToken cancellationToken)
+    public static async Task CheckAsync(SweepSpec spec, AunceSettings settings, string? journalDirectory, CancellationToken cancellationToken, TextWriter? log = null)
     {
         CheckDevice(spec);
         if (settings.Silo.Clustering == "localhost" && !settings.Silo.Trainer)
@@ -41,6 +41,55 @@ public static class Preflight
         }
 
         CheckPretrained(spec);
+        CheckCheckpointSpace(spec, settings.Checkpoints, log);
+    }
+
+    /// <summary>
+    /// Estimates the checkpoint bytes the sweep can hold at its peak under its retention policy (<see cref="CheckpointBudget"/>,
+    /// with the encoder's real size) and compares them with the free space of a local store: a <see cref="PreflightException"/>
+    /// when they cannot fit, a warning on <paramref name="log"/> when they take more than half. Blob stores cannot say how
+    /// much room they have: only the estimate is reported. Returns the estimate's one-line description.
+    /// </summary>
+    public static string CheckCheckpointSpace(SweepSpec spec, CheckpointStoreOptions store, TextWriter? log)
+    {
+        var source = spec.Dataset.ToRef().ToSource(spec.Dataset.Folds[0]);
+        var aus = spec.Dataset.Aus is { } named ? named.Length
+            : spec.Dataset.Synthetic is { } syn && !SyntheticAuFaces.Exists(spec.Dataset.Root, spec.Dataset.ListName, syn.Folds) ? SyntheticAuFaces.AuNames.Length
+            : AuFoldData.ReadSplits(source).Train.AuNames.Count;
+        var footprint = ModelFootprint.Of(spec.Model.ToRef().ToOptions() with { InputSize = source.EffectiveCrop }, aus);
+        var estimate = CheckpointBudget.Estimate(spec.ToDefinition(), footprint.CheckpointBytes);
+        var (free, where) = store.Store == "local" ? (FreeBytes(store.Path), $"the checkpoint store {Path.GetFullPath(store.Path)}") : ((long?)null, "");
+        var (problem, warning) = CheckpointBudget.Judge(estimate, free, where);
+        if (problem is not null)
+        {
+            throw new PreflightException(problem);
+        }
+
+        if (warning is not null)
+        {
+            log?.WriteLine($"warning: {warning}");
+        }
+
+        return estimate.Describe() + (free is { } f ? $"; {where} has {CheckpointEstimate.Bytes(f)} free" : "");
+    }
+
+    /// <summary>The free bytes of the file system a folder is (or would be created) on: its nearest existing ancestor's.</summary>
+    public static long? FreeBytes(string path)
+    {
+        var dir = new DirectoryInfo(Path.GetFullPath(path));
+        while (dir is not null && !dir.Exists)
+        {
+            dir = dir.Parent;
+        }
+
+        try
+        {
+            return dir is null ? null : new DriveInfo(dir.FullName).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     public static void CheckDevice(SweepSpec spec)

@@ -60,7 +60,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 throw new UsageException("--detach needs a cluster to submit to (Aunce:Cluster:Redis); an embedded silo ends with this process");
             }
 
-            await Preflight.CheckAsync(spec, settings, options.JournalDirectory, cancellationToken);
+            await Preflight.CheckAsync(spec, settings, options.JournalDirectory, cancellationToken, stderr);
         }
 
         // The journal is claimed after every check and before the silo starts, atomically: a taken id fails here, and a

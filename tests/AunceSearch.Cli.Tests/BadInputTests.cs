@@ -254,6 +254,40 @@ public sealed class BadInputTests
     // 4. Pre-flight ----------------------------------------------------------------------------------------------------
 
     [Fact]
+    public async Task A_sweep_whose_checkpoints_cannot_fit_the_local_store_is_refused_before_anything_is_written()
+    {
+        // ResNet-50 + AdamW (~300 MB a fold) x 2 folds x 1 epoch x 200,000 trials with keep: all is over 100 TB.
+        var spec = Spec(Pristine.Value, model: "{encoder: resnet50, feature_dim: 16}",
+            search: "{trials: 200000, sampler: random, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}");
+        File.AppendAllText(spec, "\ncheckpoints: {keep: all}\n");
+        var journal = CliHarness.TempDirectory();
+        var checkpoints = Path.Combine(CliHarness.TempDirectory(), "checkpoints");
+        var (code, stdout, stderr) = await CliHarness.Run("sweep", "run", spec, "--journal", journal, "--config", $"Aunce:Checkpoints:Path={checkpoints}");
+        Assert.True(code == 2 && stderr.Contains("checkpoints: up to 400000 x ", StringComparison.Ordinal), stderr);
+        Assert.Contains("keep: all — 200000 trials x 2 folds x 1 epoch", stderr);
+        Assert.Contains($"but the checkpoint store {checkpoints} has ", stderr);
+        Assert.Contains("keep fewer checkpoints", stderr);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("sweep bad-", stdout);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(journal));
+        Assert.False(Directory.Exists(checkpoints) && Directory.EnumerateFiles(checkpoints, "*", SearchOption.AllDirectories).Any());
+
+        // sweep validate shows the same estimate and refuses it too (against the store a plain `sweep run` here would use).
+        (code, stdout, stderr) = await CliHarness.Run("sweep", "validate", spec);
+        Assert.Equal(2, code);
+        Assert.Contains("checkpoints: up to 400000 x ", stderr);
+
+        // With the default retention (best-k 3) the same sweep fits: the 3 best trials and the 1 running trial, 2 folds each.
+        File.WriteAllText(spec, File.ReadAllText(spec).Replace("checkpoints: {keep: all}", ""));
+        (code, stdout, stderr) = await CliHarness.Run("sweep", "validate", spec);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("checkpoints: up to 8 x ", stdout);
+        Assert.Contains("keep: best-k 3 — 3 best trials x 2 folds x 1 epoch + 1 running trial x 2 folds x 1 epoch", stdout);
+        Assert.Contains(" free", stdout);
+    }
+
+
+    [Fact]
     public async Task An_unreachable_blob_endpoint_fails_once_and_fast()
     {
         using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -26,6 +26,24 @@ public class FoldTrainerTests
     };
 
     [Fact]
+    public void The_checkpoint_size_estimate_is_within_a_few_percent_of_a_real_checkpoint()
+    {
+        // What sweep validate and the pre-flight space check multiply by the checkpoints a sweep keeps.
+        var model = new ModelOptions { Encoder = "resnet18", Width = 16, FeatureDim = 16 };
+        var results = new List<byte[]>();
+        FoldTrainer.Run(Request(1) with { Model = model }, (_, c) => results.Add(c), CancellationToken.None);
+        var real = Assert.Single(results).LongLength;
+        var footprint = ModelFootprint.Of(model with { InputSize = 24 }, 4);
+        Assert.InRange(footprint.CheckpointBytes, real * 0.97, real * 1.10);
+        Assert.True(footprint.Parameters > 500_000, $"{footprint.Parameters} parameters");
+
+        // torchvision's ResNet-50 without its classifier has 23,508,032 parameters; the ANFL head comes on top.
+        var resnet50 = ModelFootprint.Of(new ModelOptions { Encoder = "resnet50", FeatureDim = 1024, InputSize = 224 }, 12);
+        Assert.InRange(resnet50.Parameters, 23_508_032, 60_000_000);   // 40.3 M with D = 1024 and 12 AUs
+        Assert.InRange(resnet50.CheckpointBytes, 3L * 4 * resnet50.Parameters, 3L * 4 * resnet50.Parameters * 1.01);
+    }
+
+    [Fact]
     public void Trains_epochs_reports_metrics_and_checkpoints_that_load_and_resume()
     {
         var results = new List<(EpochResult Result, byte[] Checkpoint)>();
