@@ -69,7 +69,8 @@ public static class FoldTrainer
         TorchRuntime.EnsureInitialized();
         var device = TorchRuntime.ResolveDevice(request.Device, request.DeviceIndex);
         var settings = TrainingSettings.From(request.Hyperparameters);
-        var data = AuFoldData.Load(request.Dataset);
+        using var dataLease = AuFoldData.Open(request.Dataset);
+        var data = dataLease.Data;
         var auCount = data.AuNames.Count;
         var lossOptions = settings.Loss;
         var crop = request.Dataset.EffectiveCrop;

@@ -25,6 +25,12 @@ public sealed record TrainingExecutorOptions
     /// <summary>libtorch intra-op threads (process-wide); 0 = cores / slots.</summary>
     public int TorchThreads { get; set; }
 
+    /// <summary>
+    /// MiB of decoded images this silo keeps in memory for all its folds and sweeps together (each image once); a dataset
+    /// that does not fit is streamed from disk. 0, the default: 40 % of the memory the process may use.
+    /// </summary>
+    public double ImageCacheMiB { get; set; }
+
     /// <summary>Throws naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -46,6 +52,11 @@ public sealed record TrainingExecutorOptions
         if (TorchThreads is < 0 or > 4096)
         {
             throw new InvalidOperationException($"{SectionName}:TorchThreads is {TorchThreads}; it must be 0 (cores / slots) or a thread count up to 4096");
+        }
+
+        if (!double.IsFinite(ImageCacheMiB) || ImageCacheMiB < 0)
+        {
+            throw new InvalidOperationException($"{SectionName}:ImageCacheMiB is {ImageCacheMiB}; it must be 0 (40 % of memory) or the MiB of decoded images to keep");
         }
     }
 }
@@ -121,6 +132,9 @@ public sealed class TrainingExecutor : IFoldTrainingRunner, IDisposable
         Options = options;
         _slots = new TrainingSlots(options.Slots);
         TorchRuntime.SetThreads(options.TorchThreads > 0 ? options.TorchThreads : Math.Max(1, Environment.ProcessorCount / options.Slots));
+        Data.DecodedImageStore.Shared.BudgetBytes = options.ImageCacheMiB > 0
+            ? (long)Math.Min(options.ImageCacheMiB * 1024 * 1024, long.MaxValue)
+            : Data.DecodedImageStore.DefaultBudgetBytes;
     }
 
     public TrainingExecutorOptions Options { get; }

@@ -189,7 +189,8 @@ public class DataLayoutTests
 
         var e = Assert.ThrowsAny<DataFormatException>(() =>
         {
-            var strict = AuFoldData.Load(Table(root, split, 1, cache: cache) with { ImageSize = 17 });   // memory: fails here
+            using var lease = AuFoldData.Open(Table(root, split, 1, cache: cache) with { ImageSize = 17 });   // memory: fails here
+            var strict = lease.Data;
             foreach (var b in strict.TrainImages.Batches([.. Enumerable.Range(0, (int)strict.TrainImages.Count).Select(i => (long)i)], 4, CancellationToken.None))
             {
                 b.Images.Dispose();
@@ -208,7 +209,8 @@ public class DataLayoutTests
         var root = MakeTable("path,subject,AU1,AU2,AU4", Rows(["A", "B", "C"], 3));
         File.WriteAllText(Path.Combine(root, "img", "A", "T1", "1.png"), "not a png");
         File.Delete(Path.Combine(root, "img", "B", "T1", "2.png"));
-        var data = AuFoldData.Load(Table(root, new FoldSplit { Kind = FoldSplitKind.Parts, Parts = [["A", "B"], ["C"]] }, 1, skipBad: true, cache: cache) with { ImageSize = 18 });
+        using var lease = AuFoldData.Open(Table(root, new FoldSplit { Kind = FoldSplitKind.Parts, Parts = [["A", "B"], ["C"]] }, 1, skipBad: true, cache: cache) with { ImageSize = 18 });
+        var data = lease.Data;
         var order = Enumerable.Range(0, (int)data.TrainImages.Count).Select(i => (long)i).ToArray();
         var rows = 0;
         foreach (var b in data.TrainImages.Batches(order, 2, CancellationToken.None))
@@ -231,8 +233,9 @@ public class DataLayoutTests
     {
         var root = MakeTable("path,subject,AU1,AU2,AU4", Rows(["A", "B", "C", "D"], 5));
         var split = new FoldSplit { Kind = FoldSplitKind.Subjects, Folds = 2 };
-        var memory = AuFoldData.Load(Table(root, split, cache: DataCache.Memory) with { ImageSize = 19 });
-        var stream = AuFoldData.Load(Table(root, split, cache: DataCache.Stream) with { ImageSize = 19, Prefetch = 1, Workers = 2 });
+        using var memoryLease = AuFoldData.Open(Table(root, split, cache: DataCache.Memory) with { ImageSize = 19 });
+        using var streamLease = AuFoldData.Open(Table(root, split, cache: DataCache.Stream) with { ImageSize = 19, Prefetch = 1, Workers = 2 });
+        var (memory, stream) = (memoryLease.Data, streamLease.Data);
         Assert.True(memory.TrainImages.InMemory);
         Assert.False(stream.TrainImages.InMemory);
         long[] order = [7, 3, 9, 0, 1, 8, 2];
@@ -253,16 +256,16 @@ public class DataLayoutTests
     public void Auto_cache_streams_when_the_decoded_fold_exceeds_the_memory_budget()
     {
         var root = MakeTable("path,subject,AU1,AU2,AU4", Rows(["A", "B"], 2));
-        var budget = AuFoldData.MemoryBudgetBytes;
+        var budget = DecodedImageStore.Shared.BudgetBytes;
         try
         {
-            AuFoldData.MemoryBudgetBytes = 100;
-            var data = AuFoldData.Load(Table(root, new FoldSplit { Kind = FoldSplitKind.Subjects, Folds = 2 }, cache: DataCache.Auto) with { ImageSize = 21 });
-            Assert.False(data.TrainImages.InMemory);
+            DecodedImageStore.Shared.BudgetBytes = 100;
+            using var lease = AuFoldData.Open(Table(root, new FoldSplit { Kind = FoldSplitKind.Subjects, Folds = 2 }, cache: DataCache.Auto) with { ImageSize = 21 });
+            Assert.False(lease.Data.TrainImages.InMemory);
         }
         finally
         {
-            AuFoldData.MemoryBudgetBytes = budget;
+            DecodedImageStore.Shared.BudgetBytes = budget;
         }
     }
 }

@@ -8,13 +8,13 @@ namespace AunceSearch.Training.Data;
 /// <summary>A batch of one split: the rows it holds (skipped images left out), their uint8 images and 0/1 labels.</summary>
 public sealed record LoadedBatch(long[] Indices, Tensor Images, Tensor Labels);
 
-/// <summary>The images of one split: decoded once into memory, or streamed from disk batch by batch.</summary>
+/// <summary>The images of one split: held decoded in memory (<see cref="DecodedImageStore"/>), or streamed from disk batch by batch.</summary>
 public sealed class AuSplitImages
 {
-    private readonly Tensor? _memory;
+    private readonly IReadOnlyList<byte[]>? _memory;
     private readonly ConcurrentDictionary<long, string> _failures = new();
 
-    internal AuSplitImages(AuSplit split, int size, Tensor? memory, int workers, int prefetch, bool skipBad)
+    internal AuSplitImages(AuSplit split, int size, IReadOnlyList<byte[]>? memory, int workers, int prefetch, bool skipBad)
     {
         Split = split;
         Labels = LabelTensor(split.Labels);
@@ -58,14 +58,21 @@ public sealed class AuSplitImages
     /// </summary>
     public IEnumerable<LoadedBatch> Batches(long[] order, int batchSize, CancellationToken cancellationToken)
     {
-        if (_memory is { } all)
+        if (_memory is { } rows)
         {
+            var bytes = 3 * Size * Size;
             for (var start = 0; start < order.Length; start += batchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var idx = order[start..Math.Min(order.Length, start + batchSize)];
+                var pixels = GC.AllocateUninitializedArray<byte>(idx.Length * bytes);
+                for (var j = 0; j < idx.Length; j++)
+                {
+                    rows[(int)idx[j]].CopyTo(pixels.AsSpan(j * bytes, bytes));
+                }
+
                 using var index = torch.tensor(idx);
-                yield return new LoadedBatch(idx, all.index_select(0, index), Labels.index_select(0, index));
+                yield return new LoadedBatch(idx, torch.tensor(pixels, [idx.Length, 3, Size, Size]), Labels.index_select(0, index));
             }
 
             yield break;
@@ -146,18 +153,24 @@ public sealed class AuSplitImages
 }
 
 /// <summary>
-/// One fold's train and test splits with their images. Instances are cached per <see cref="DatasetSource.Key"/> and shared
-/// by every trial in the process: list files are read and (in memory mode) images decoded once.
+/// One fold's train and test splits with their images. Folds are opened with <see cref="Open"/> and shared while open: every
+/// trial of the process training the same fold uses one instance (list files read once), and its images are held in the
+/// process-wide <see cref="DecodedImageStore.Shared"/>, decoded once whatever the fold, so a 3-fold sweep holds its dataset once, not
+/// three times. When its last user closes it, its images stay for reuse until a new dataset needs their room.
 /// </summary>
 public sealed class AuFoldData
 {
-    private static readonly ConcurrentDictionary<string, Lazy<AuFoldData>> Cache = new();
+    private static readonly Lock Gate = new();
+    private static readonly Dictionary<string, Shared> Opened = new(StringComparer.Ordinal);
 
-    private AuFoldData(DatasetSource source, AuSplitImages train, AuSplitImages test)
+    private readonly ImageLease? _images;
+
+    private AuFoldData(DatasetSource source, AuSplitImages train, AuSplitImages test, ImageLease? images)
     {
         Source = source;
         TrainImages = train;
         TestImages = test;
+        _images = images;
     }
 
     public DatasetSource Source { get; }
@@ -180,22 +193,73 @@ public sealed class AuFoldData
     public IReadOnlyList<string> Skipped =>
         [.. Train.Skipped, .. Test.Skipped, .. TrainImages.RuntimeSkipped, .. TestImages.RuntimeSkipped];
 
-    /// <summary>Memory the in-memory cache may use for one fold: a quarter of the machine's memory, at most 16 GiB.</summary>
-    public static long MemoryBudgetBytes { get; set; } = Math.Min(16L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4);
-
-    /// <summary>Loads (or returns the cached) fold data. Errors name the file and line.</summary>
-    public static AuFoldData Load(DatasetSource source)
+    /// <summary>Folds open now (each counted once however many trials use it).</summary>
+    public static int OpenFolds
     {
-        var lazy = Cache.GetOrAdd(source.Key, _ => new Lazy<AuFoldData>(() => LoadUncached(source), LazyThreadSafetyMode.ExecutionAndPublication));
+        get
+        {
+            lock (Gate)
+            {
+                return Opened.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens a fold (or joins the instance already open): errors name the file and line. Dispose the lease when the fold's
+    /// training ends.
+    /// </summary>
+    public static FoldDataLease Open(DatasetSource source)
+    {
+        Shared shared;
+        lock (Gate)
+        {
+            if (!Opened.TryGetValue(source.Key, out shared!))
+            {
+                shared = new Shared(new Lazy<AuFoldData>(() => LoadUncached(source), LazyThreadSafetyMode.ExecutionAndPublication));
+                Opened[source.Key] = shared;
+            }
+
+            shared.Users++;
+        }
+
         try
         {
-            return lazy.Value;
+            return new FoldDataLease(shared.Data.Value, () => Close(source.Key, shared));
         }
         catch
         {
-            Cache.TryRemove(source.Key, out _);
+            Close(source.Key, shared);
             throw;
         }
+    }
+
+    private static void Close(string key, Shared shared)
+    {
+        lock (Gate)
+        {
+            if (--shared.Users > 0)
+            {
+                return;
+            }
+
+            if (Opened.TryGetValue(key, out var current) && ReferenceEquals(current, shared))
+            {
+                Opened.Remove(key);
+            }
+        }
+
+        if (shared.Data.IsValueCreated)
+        {
+            shared.Data.Value._images?.Dispose();
+        }
+    }
+
+    private sealed class Shared(Lazy<AuFoldData> data)
+    {
+        public Lazy<AuFoldData> Data { get; } = data;
+
+        public int Users { get; set; }
     }
 
     /// <summary>The fold's splits without images: (train, test), subject-exclusive.</summary>
@@ -223,40 +287,80 @@ public sealed class AuFoldData
         return (train, test);
     }
 
+    /// <summary>
+    /// Reads the fold's lists and holds its images in memory (<c>cache: memory</c>, or <c>auto</c> when they fit the process's
+    /// budget), else streams them.
+    /// </summary>
     private static AuFoldData LoadUncached(DatasetSource s)
     {
         var (train, test) = ReadSplits(s);
-        var bytes = (long)(train.Count + test.Count) * 3 * s.ImageSize * s.ImageSize;
-        var memory = s.Cache switch
+        if (s.Cache == DataCache.Stream)
         {
-            DataCache.Memory => true,
-            DataCache.Stream => false,
-            _ => bytes <= MemoryBudgetBytes,
-        };
-        return new AuFoldData(s, Images(train, s, memory), Images(test, s, memory));
+            return new AuFoldData(s, Streaming(train, s), Streaming(test, s), null);
+        }
+
+        var paths = train.ImagePaths.Concat(test.ImagePaths).ToList();
+        string Origin(int row) => row < train.Count ? train.Origin(row) : test.Origin(row - train.Count);
+        var lease = DecodedImageStore.Shared.Hold(paths, s.ImageSize, Origin, s.Workers, s.SkipBad, force: s.Cache == DataCache.Memory);
+        if (lease is null)
+        {
+            return new AuFoldData(s, Streaming(train, s), Streaming(test, s), null);
+        }
+
+        try
+        {
+            return new AuFoldData(s, Held(train, 0, lease, s), Held(test, train.Count, lease, s), lease);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
     }
 
-    private static AuSplitImages Images(AuSplit split, DatasetSource s, bool memory)
+    private static AuSplitImages Streaming(AuSplit split, DatasetSource s) => new(split, s.ImageSize, null, s.Workers, s.Prefetch, s.SkipBad);
+
+    /// <summary>One split's rows of the fold's lease (<paramref name="offset"/>: where its rows start); rows whose image failed (skip_bad) are left out and named.</summary>
+    private static AuSplitImages Held(AuSplit split, int offset, ImageLease lease, DatasetSource s)
     {
-        if (!memory)
+        var rows = new List<byte[]>(split.Count);
+        var kept = new List<int>(split.Count);
+        for (var i = 0; i < split.Count; i++)
         {
-            return new AuSplitImages(split, s.ImageSize, null, s.Workers, s.Prefetch, s.SkipBad);
+            if (lease.Rows[offset + i] is { } pixels)
+            {
+                rows.Add(pixels);
+                kept.Add(i);
+            }
         }
 
-        var failures = new ConcurrentDictionary<long, string>();
-        var order = Enumerable.Range(0, split.Count).Select(i => (long)i).ToArray();
-        var (pixels, kept) = AuImages.DecodeMany(split, order, s.ImageSize, s.Workers, s.SkipBad, failures);
-        if (kept.Length == 0)
+        if (kept.Count == 0 && split.Count > 0)
         {
-            throw new DataFormatException($"{split.Origin(0).Split(':')[0]}: every image failed to decode (e.g. {failures.Values.First()})");
+            throw new DataFormatException($"{split.Origin(0).Split(':')[0]}: every image failed to decode (e.g. {lease.Failures[offset]})");
         }
 
-        if (kept.Length < split.Count)
+        if (kept.Count < split.Count)
         {
-            split = split.Subset([.. kept.Select(k => (int)k)], failures.OrderBy(f => f.Key).Select(f => f.Value));
+            var failed = lease.Failures.Where(f => f.Key >= offset && f.Key < offset + split.Count).OrderBy(f => f.Key).Select(f => f.Value);
+            split = split.Subset(kept, failed);
         }
 
-        var images = torch.tensor(pixels, [split.Count, 3, s.ImageSize, s.ImageSize]).DetachFromDisposeScope();
-        return new AuSplitImages(split, s.ImageSize, images, s.Workers, s.Prefetch, s.SkipBad);
+        return new AuSplitImages(split, s.ImageSize, rows, s.Workers, s.Prefetch, s.SkipBad);
+    }
+}
+
+/// <summary>An open fold (<see cref="AuFoldData.Open"/>); disposing it closes the fold for this user.</summary>
+public sealed class FoldDataLease(AuFoldData data, Action close) : IDisposable
+{
+    private int _closed;
+
+    public AuFoldData Data { get; } = data;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            close();
+        }
     }
 }
