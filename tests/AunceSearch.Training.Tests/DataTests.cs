@@ -99,8 +99,114 @@ public class DataTests
         var root = MakeList(TestPaths.TempDirectory(), "0\n1\n");
         File.WriteAllText(Path.Combine(root, "list", "X_test_img_path_fold1.txt"), "S002/0000.png\n");
         File.WriteAllText(Path.Combine(root, "list", "X_test_label_fold1.txt"), "1\n");
-        var e = Assert.Throws<DataFormatException>(() => AuFoldData.Load(new DatasetSource { Root = root, ListName = "X", Fold = 1, ImageSize = 16, AuNames = ["AU1"], Cache = DataCache.Memory }));
+        var e = Assert.Throws<DataFormatException>(() => AuFoldData.Open(new DatasetSource { Root = root, ListName = "X", Fold = 1, ImageSize = 16, AuNames = ["AU1"], Cache = DataCache.Memory }));
         Assert.Contains("X_train_img_path_fold1.txt:1", e.Message);
         Assert.Contains("not found", e.Message);
+    }
+
+    [Theory]
+    [InlineData(DataCache.Memory)]
+    [InlineData(DataCache.Stream)]
+    public void An_image_whose_header_declares_a_huge_size_is_refused_before_its_pixels_are_allocated(DataCache cache)
+    {
+        // A 120-byte PNG whose header says 20,000 x 20,000: decoding it would take 1.6 GB before finding the data missing.
+        var root = MakeList(TestPaths.TempDirectory(), "0\n1\n");
+        Directory.CreateDirectory(Path.Combine(root, "img", "S001"));
+        File.WriteAllBytes(Path.Combine(root, "img", "S001", "0000.png"), PngHeader(20_000, 20_000));
+        SyntheticAuFaces.Generate(Path.Combine(root, "other"), new SyntheticOptions { Subjects = 1, ImagesPerSubject = 1, ImageSize = 16, Folds = 1 });
+        var good = Directory.GetFiles(Path.Combine(root, "other"), "*.png", SearchOption.AllDirectories)[0];
+        File.Copy(good, Path.Combine(root, "img", "S001", "0001.png"));
+        Directory.CreateDirectory(Path.Combine(root, "img", "S002"));
+        File.Copy(good, Path.Combine(root, "img", "S002", "0000.png"));
+        File.WriteAllText(Path.Combine(root, "list", "X_test_img_path_fold1.txt"), "S002/0000.png\n");
+        File.WriteAllText(Path.Combine(root, "list", "X_test_label_fold1.txt"), "1\n");
+        // Without the header check SkiaSharp takes the 1.6 GB (natively) and then reports the data missing: another message.
+        var e = Assert.Throws<DataFormatException>(() =>
+        {
+            using var lease = AuFoldData.Open(new DatasetSource { Root = root, ListName = "X", Fold = 1, ImageSize = 16, AuNames = ["AU1"], Cache = cache });
+            foreach (var b in lease.Data.TrainImages.Batches([0, 1], 2, CancellationToken.None))
+            {
+                b.Images.Dispose();
+                b.Labels.Dispose();
+            }
+        });
+        Assert.True(e.Message.Contains("X_train_img_path_fold1.txt:1: image ", StringComparison.Ordinal), e.Message);
+        Assert.True(e.Message.Contains("is 20000x20000 (400 megapixels): images that decode to over 64 megapixels are refused before decoding", StringComparison.Ordinal), e.Message);
+    }
+
+    [Fact]
+    public void A_large_jpeg_decodes_scaled_down_in_the_decoder_to_the_same_picture()
+    {
+        // A 2048 x 1536 frame (BP4D's are 1392 x 1040) decoded to 64 px: the decoder's 1/8 scale, then a resize.
+        var dir = TestPaths.TempDirectory();
+        using var bitmap = new SkiaSharp.SKBitmap(2048, 1536);
+        using (var canvas = new SkiaSharp.SKCanvas(bitmap))
+        {
+            canvas.Clear(new SkiaSharp.SKColor(40, 90, 160));
+            using var paint = new SkiaSharp.SKPaint { Color = new SkiaSharp.SKColor(230, 200, 60) };
+            canvas.DrawCircle(1024, 768, 500, paint);
+        }
+
+        var jpeg = Path.Combine(dir, "frame.jpg");
+        var png = Path.Combine(dir, "frame.png");
+        using (var f = File.Create(jpeg))
+        {
+            bitmap.Encode(f, SkiaSharp.SKEncodedImageFormat.Jpeg, 95);
+        }
+
+        using (var f = File.Create(png))
+        {
+            bitmap.Encode(f, SkiaSharp.SKEncodedImageFormat.Png, 100);
+        }
+
+        var fromJpeg = new byte[3 * 64 * 64];
+        var fromPng = new byte[3 * 64 * 64];
+        Assert.Null(AuImages.TryDecode(jpeg, 64, fromJpeg));
+        Assert.Null(AuImages.TryDecode(png, 64, fromPng));   // PNG has no scaled decoding: the whole frame, resized
+        var meanDifference = fromJpeg.Zip(fromPng, (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(meanDifference < 4, $"mean difference {meanDifference} levels between the scaled JPEG and the resized PNG");
+        Assert.True(fromJpeg.Max() > 200 && fromJpeg.Min() < 60, "the picture's two colours are there");
+    }
+
+    /// <summary>A PNG signature, an IHDR chunk declaring <paramref name="width"/> x <paramref name="height"/> (8-bit RGB), an empty IDAT and IEND.</summary>
+    private static byte[] PngHeader(int width, int height)
+    {
+        using var ms = new MemoryStream();
+        ms.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        void Chunk(string type, byte[] data)
+        {
+            var header = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header, data.Length);
+            ms.Write(header);
+            var body = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            ms.Write(body);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header, Crc32(body));
+            ms.Write(header);
+        }
+
+        var ihdr = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8;   // bit depth
+        ihdr[9] = 2;   // RGB
+        Chunk("IHDR", ihdr);
+        Chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        Chunk("IEND", []);
+        return ms.ToArray();
+    }
+
+    private static uint Crc32(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,6 +11,9 @@ public static class AuImages
     /// <summary>The reference's normalisation constants (CIFAR mean/std, aunce-reference §4.2).</summary>
     public static readonly float[] Mean = [0.4914f, 0.4822f, 0.4465f];
     public static readonly float[] Std = [0.2023f, 0.1994f, 0.2010f];
+
+    /// <summary>The most pixels one image may decode to (after the decoder's own scaling): 64 million, 256 MB as RGBA.</summary>
+    public const long MaxDecodedPixels = 64_000_000;
 
     /// <summary>
     /// Decodes <paramref name="path"/>, resizes it to <paramref name="size"/>² when it has another size, and writes its RGB
@@ -35,11 +39,37 @@ public static class AuImages
                 return $"cannot decode image {path} ({Describe(opened)})";
             }
 
-            var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-            if (info.Width <= 0 || info.Height <= 0)
+            var (width, height) = (codec.Info.Width, codec.Info.Height);
+            if (width <= 0 || height <= 0)
             {
                 return $"cannot decode image {path} (it has no pixels)";
             }
+
+            // JPEG (and WebP) decode at 1/8, 1/4 or 1/2 of their size in the decoder itself: the smallest that still covers
+            // the target is decoded, far faster than the whole frame, and resized from there.
+            var target = codec.Info.Size;
+            if (Math.Min(width, height) > size)
+            {
+                foreach (var scale in new[] { 0.125f, 0.25f, 0.5f })
+                {
+                    var scaled = codec.GetScaledDimensions(scale);
+                    if (scaled.Width >= size && scaled.Height >= size && scaled.Width < width)
+                    {
+                        target = scaled;
+                        break;
+                    }
+                }
+            }
+
+            // The header's size is checked before any pixel memory is taken: a 20,000 x 20,000 header would otherwise ask
+            // for 1.6 GB, per decoding thread.
+            if ((long)target.Width * target.Height > MaxDecodedPixels)
+            {
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"image {path} is {width}x{height} ({(double)width * height / 1e6:0.#} megapixels): images that decode to over {MaxDecodedPixels / 1_000_000} megapixels are refused before decoding (scale the dataset's images down, e.g. to {size}x{size})");
+            }
+
+            var info = new SKImageInfo(target.Width, target.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
 
             decoded = new SKBitmap(info);
             var result = codec.GetPixels(info, decoded.GetPixels());
