@@ -2,7 +2,9 @@
 # The dashboard at 100,000 trials: the HTTP API's latency per dashboard request and, in Debian's Chromium (Playwright),
 # page load and the time per scroll and filter interaction, on a synthetic finished sweep of 100,000 trials served by an
 # embedded silo (tests/AunceSearch.Api.Tests: ScaleTests and DashboardTests' 100,000-trial test measure; this repeats
-# them and reports min and median over runs). Goal (issue 13): <= 200 ms per interaction.
+# them and reports min and median over runs). Goals (issue 13), judged here and not in the tests (which only bound them
+# loosely, so that a loaded runner cannot fail them): <= 200 ms per interaction (the slower of two tries, as the test
+# measures), median interaction <= 100 ms, and each API request's median <= 200 ms. Exit code 1 when a goal is not met.
 # Usage: bench/dashboard/run.sh [--runs 3]        (needs /usr/bin/chromium: ./test.sh installs it)
 # No peer is run: optuna-dashboard (the tool users compare with) is neither a Debian package nor installable offline
 # here, and it cannot display more than 10,000 trials (optuna-dashboard#385).
@@ -38,10 +40,21 @@ print(f"dashboard at {ui[0]['trials']:,} trials, {runs} run(s); goal <= 200 ms p
 line("page load (navigation to table, curves, parallel coordinates, simplex drawn)", [u["page_load_ms"] for u in ui])
 line("scroll to rows never fetched (each interaction)", [v for u in ui for v in u["scroll_ms"]])
 line("filter by state or minimum value (each interaction)", [v for u in ui for v in u["filter_ms"]])
-worst = max(v for u in ui for v in u["scroll_ms"] + u["filter_ms"])
+interactions = [v for u in ui for v in u["scroll_ms"] + u["filter_ms"]]
+worst = max(interactions)
+median = statistics.median(interactions)
 print(f"{'slowest interaction':<78} {worst:8.1f} ms   ({worst / 200:.2f} of the 200 ms goal)")
 print("HTTP API (each request 7 times per run; 'first' pays for a new ordering)")
+slow_api = []
 for url in api[0]:
-    line("  " + url.replace("/api/sweeps/large-100k", "…"), [a[url]["median_ms"] for a in api])
+    medians = [a[url]["median_ms"] for a in api]
+    line("  " + url.replace("/api/sweeps/large-100k", "…"), medians)
     line("    first", [a[url]["first_ms"] for a in api])
+    if statistics.median(medians) > 200:
+        slow_api.append(url)
+goals = [("slowest interaction <= 200 ms", worst <= 200), ("median interaction <= 100 ms", median <= 100),
+         ("every API request's median <= 200 ms", not slow_api)]
+for name, met in goals:
+    print(f"goal: {name}: {'MET' if met else 'NOT MET'}")
+sys.exit(0 if all(met for _, met in goals) else 1)
 PY

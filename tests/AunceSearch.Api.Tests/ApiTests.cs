@@ -57,6 +57,7 @@ public sealed class ApiFixture : IAsyncLifetime
         // The synthetic 100,000-trial sweep's first activation reads and parses its whole state (~10 s on an idle 2-core
         // machine, several times that under a loaded CI runner): calls wait for it instead of failing at Orleans' 30 s.
         builder.Services.Configure<Orleans.Configuration.SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(5));
+        builder.Services.Configure<Orleans.Configuration.GrainCollectionOptions>(o => o.ActivationTimeout = TimeSpan.FromMinutes(5));
         builder.Services.AddAunceApi(new AunceApiOptions { Token = Token });
         App = builder.Build();
         App.MapAunceApi();

@@ -30,7 +30,8 @@ public sealed class PrometheusTests
 
         var work = CliHarness.TempDirectory();
 
-        // Enough data that the sweep spans many 1 s scrapes: a rate is an increase between two scrapes.
+        // Enough data, and scrapes every 250 ms, that the sweep spans many scrapes however fast this CPU trains: a rate is an
+        // increase between two scrapes.
         var data = Path.Combine(work, "data");
         AunceSearch.Training.Data.SyntheticAuFaces.Generate(data, new AunceSearch.Training.Data.SyntheticOptions
         {
@@ -52,7 +53,7 @@ public sealed class PrometheusTests
             """);
         var (apiPort, metricsPort, prometheusPort) = (CliHarness.FreePort(), CliHarness.FreePort(), CliHarness.FreePort());
         File.WriteAllText(Path.Combine(work, "prometheus.yml"), $"""
-            global: {"{"}scrape_interval: 1s, evaluation_interval: 1s{"}"}
+            global: {"{"}scrape_interval: 250ms, evaluation_interval: 250ms{"}"}
             scrape_configs:
               - job_name: aunce
                 static_configs: [{"{"}targets: ['127.0.0.1:{metricsPort}']{"}"}]
