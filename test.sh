@@ -111,10 +111,11 @@ for proj in tests/*/*.csproj; do
 done
 
 # The GPU check's CPU dry run (bench/gpu/run.sh --dry-run-cpu): the carried build, both sides of the step table, the
-# parity check against PyTorch and a 2-trial sweep, with tiny sizes; counted as one test.
+# parity check against PyTorch and a 2-trial sweep, with tiny sizes, then the --quick flow the same way; counted as one test.
 gpu_log="$cache/gpu-dry-run.log"
 export AUNCE_GPU_DIST="$cache/gpu-dist"   # its own folder: a full bench/gpu/dist built for a GPU machine stays as it is
-if bench/gpu/build.sh --no-runtime >"$gpu_log" 2>&1 && bench/gpu/run.sh --dry-run-cpu >>"$gpu_log" 2>&1; then
+if bench/gpu/build.sh --no-runtime >"$gpu_log" 2>&1 && bench/gpu/run.sh --dry-run-cpu >>"$gpu_log" 2>&1 \
+   && bench/gpu/run.sh --quick --dry-run-cpu >>"$gpu_log" 2>&1; then
   passed=$((passed + 1)); log "bench/gpu/run.sh --dry-run-cpu passed"
 else
   failed=$((failed + 1)); log "bench/gpu/run.sh --dry-run-cpu FAILED:"; tail -n 30 "$gpu_log" >&2

@@ -18,6 +18,8 @@ mkdir -p "$dist" "$stage/app"
 for p in bench/AunceSearch.TrainBench src/AunceSearch.Cli; do
   dotnet publish "$root/$p" -c Release -r linux-x64 --self-contained false -p:AunceLibTorch=none -o "$stage/app" -nologo -v q
 done
+# The libtorch version TorchSharp was built against (run.sh compares the machine's PyTorch with it).
+sed -n 's/.*Include="libtorch-cpu-linux-x64" Version="\([^"]*\)".*/\1/p' "$root/Directory.Packages.props" > "$stage/app/libtorch-version.txt"
 tar -cJf "$dist/aunce-gpu.tar.xz" -C "$stage" app
 if [ "${1:-}" = "--no-runtime" ]; then
   du -sh "$dist"/* | awk '{print "bench/gpu/build.sh: " $2 " " $1}'

@@ -9,14 +9,26 @@
 #      in fp64, and TorchSharp's loss and every gradient must be within 1e-4 relative of the fp64 ones, or within 4x of
 #      PyTorch's own fp32 distance from them where rounding alone goes further (TF32 off on both sides);
 #   4. a 2-trial AunceSearch sweep on the GPU (synthetic data, ResNet-18 + ANFL).
+# --quick (for a short GPU window, sized for <= 3 minutes on one H100 including start-up): one step-time comparison (B = 64,
+# bf16 autocast + NHWC), the parity check and a 1-trial, 1-epoch sweep. The full run is sized for <= 6 minutes (10 timed
+# steps after 3 warm-up steps per configuration). Both sizes are estimates: no GPU has been lent to this project yet.
+# It checks that the machine's PyTorch is the libtorch version TorchSharp was built for (bench/gpu/build.sh records it)
+# and says so; a different major.minor fails unless AUNCE_ALLOW_LIBTORCH_MISMATCH=1.
 # --dry-run-cpu runs the same flow with tiny sizes on the CPU (Debian's python3-torch as the peer; TorchSharp on the
 # CPU libtorch from the NuGet cache), so the script is known to work before a GPU is available; ./test.sh runs it.
-# Exit code 0 only if every part ran and parity held. Usage: bench/gpu/run.sh [--dry-run-cpu]
+# What to carry to the GPU machine: bench/gpu/dist (about 16 MB, plus 70 MB for the .NET runtime when it has none).
+# Exit code 0 only if every part ran and parity held. Usage: bench/gpu/run.sh [--quick] [--dry-run-cpu]
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 dist="${AUNCE_GPU_DIST:-$root/bench/gpu/dist}"
-mode=gpu
-[ "${1:-}" = "--dry-run-cpu" ] && mode=cpu
+mode=gpu; quick=0
+for a in "$@"; do
+  case "$a" in
+    --dry-run-cpu) mode=cpu ;;
+    --quick) quick=1 ;;
+    *) echo "bench/gpu/run.sh: unknown argument '$a' (usage: [--quick] [--dry-run-cpu])" >&2; exit 2 ;;
+  esac
+done
 die() { echo "bench/gpu/run.sh: $*" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -47,7 +59,7 @@ done
 if [ "$mode" = gpu ]; then
   # TorchSharp runs on the machine's own libtorch (the PyTorch wheel's, with CUDA).
   export AUNCE_LIBTORCH_DIR=$("$py" -c "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))")
-  device=cuda; encoder=resnet50; width=64; size=224; dim=1024; batches="64 256"; steps=20; warmup=5
+  device=cuda; encoder=resnet50; width=64; size=224; dim=1024; batches="64 256"; steps=10; warmup=3
   parity_args="--encoder resnet50 --width 64 --size 224 --batch 8 --dim 1024"; sweep_size=64; sweep_width=16; sweep_epochs=2
 else
   # The CPU libtorch TorchSharp was built against (Debian's python3-torch 1.13 is too old for TorchSharp 0.107).
@@ -58,7 +70,25 @@ else
   device=cpu; encoder=resnet18; width=8; size=32; dim=16; batches="4 8"; steps=2; warmup=1
   parity_args="--encoder resnet18 --width 8 --size 32 --batch 4 --dim 16"; sweep_size=32; sweep_width=4; sweep_epochs=1
 fi
-echo "bench/gpu/run.sh: mode $mode; peer $("$py" -c 'import torch; print("pytorch", torch.__version__, "cuda", torch.version.cuda)'); libtorch for TorchSharp: $AUNCE_LIBTORCH_DIR"
+configs="fp32 bf16-cl"; sweep_trials=2
+if [ $quick -eq 1 ]; then
+  batches=$(echo "$batches" | cut -d' ' -f1); configs="bf16-cl"; sweep_trials=1; sweep_epochs=1
+fi
+echo "bench/gpu/run.sh: mode $mode$([ $quick -eq 1 ] && echo ' (quick)'); peer $("$py" -c 'import torch; print("pytorch", torch.__version__, "cuda", torch.version.cuda)'); libtorch for TorchSharp: $AUNCE_LIBTORCH_DIR"
+# TorchSharp 0.107 calls into the libtorch it was built for: another major.minor may fail to load or misbehave.
+built_for=$(cat "$app/libtorch-version.txt" 2>/dev/null || echo unknown)
+if [ "$mode" = gpu ]; then
+  have=$("$py" -c 'import torch; print(torch.__version__.split("+")[0])')
+  if [ "${have%.*}" = "${built_for%.*}" ]; then
+    echo "libtorch: the machine's PyTorch $have matches the $built_for TorchSharp was built for"
+  elif [ "${AUNCE_ALLOW_LIBTORCH_MISMATCH:-0}" = 1 ]; then
+    echo "libtorch: WARNING: the machine's PyTorch is $have, TorchSharp was built for $built_for (AUNCE_ALLOW_LIBTORCH_MISMATCH=1: going on)"
+  else
+    die "the machine's PyTorch is $have but TorchSharp 0.107 was built for libtorch $built_for: install torch==$built_for (or set AUNCE_ALLOW_LIBTORCH_MISMATCH=1)"
+  fi
+else
+  echo "libtorch: the NuGet CPU libtorch ($built_for, what TorchSharp was built for); the peer is Debian's PyTorch"
+fi
 if [ "$mode" = gpu ]; then nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | sed 's/^/gpu: /'; fi
 
 bench() { dotnet "$app/aunce-train-bench.dll" "$@"; }
@@ -66,7 +96,7 @@ failed=0
 : > "$work/steps.jsonl"
 # 1 + 2: training steps, both sides, every configuration.
 for b in $batches; do
-  for cfg in fp32 bf16-cl; do
+  for cfg in $configs; do
     if [ "$cfg" = fp32 ]; then ts_flags=(); py_flags=(); else ts_flags=(--amp bf16 --channels-last on); py_flags=(--amp bf16 --channels-last); fi
     common=(--encoder "$encoder" --width "$width" --size "$size" --batch "$b" --dim "$dim" --steps "$steps" --warmup "$warmup" --device "$device")
     ts=$(bench step "${common[@]}" "${ts_flags[@]}" 2>"$work/err") || { echo "TorchSharp step $cfg B=$b failed: $(tail -n 3 "$work/err")" >&2; failed=1; continue; }
@@ -93,7 +123,7 @@ dataset:
 model: {encoder: resnet18, width: $sweep_width, feature_dim: 32}
 training: {epochs: $sweep_epochs, batch_size: 32, probe_steps: 20, device: $device}
 search:
-  trials: 2
+  trials: $sweep_trials
   sampler: random
   scheduler: {kind: none}
   space:
@@ -134,7 +164,7 @@ try:
 except Exception as e:
     print(f"parity: no result ({e})")
 best = [l.strip() for l in open(sweep_log) if l.startswith("best:") or l.startswith("wall time")]
-print("2-trial sweep: " + ("; ".join(best) if best else "FAILED"))
+print("sweep on the device: " + ("; ".join(best) if best else "FAILED"))
 print(f"total {seconds} s")
 PY
 grep -q '"pass": true' "$work/parity.json" || failed=1
