@@ -71,6 +71,56 @@ public class AugmentTests
     }
 
     [Fact]
+    public void Hue_shift_matches_torchvisions_sector_formula_on_random_images()
+    {
+        // torchvision's _rgb2hsv / _hsv2rgb written out step by step (masked sums, sector table) as the oracle.
+        using var scope = NewDisposeScope();
+        var gen = new torch.Generator(5);
+        var x = torch.rand([6, 3, 9, 11], generator: gen);
+        x[0] = torch.tensor(0.5f);                        // grey: no saturation, the hue is 0
+        x[1, 0] = x[1, 1];                                // ties between channels
+        var shift = torch.rand([6], generator: gen).sub(0.5).mul(0.2).view(6, 1, 1);
+        Assert.True(TwoViewAugmenter.AdjustHue(x, shift).sub(TorchvisionAdjustHue(x, shift)).abs().max().item<float>() < 1e-5);
+    }
+
+    private static Tensor TorchvisionAdjustHue(Tensor img, Tensor hueFactor)
+    {
+        var c = img.unbind(1);
+        Tensor r = c[0], g = c[1], b = c[2];
+        var maxc = img.amax([1]);
+        var minc = img.amin([1]);
+        var eqc = maxc.eq(minc);
+        var cr = maxc.sub(minc);
+        var ones = torch.ones_like(maxc);
+        var s = cr.div(torch.where(eqc, ones, maxc));
+        var crDivisor = torch.where(eqc, ones, cr);
+        Tensor rc = maxc.sub(r).div(crDivisor), gc = maxc.sub(g).div(crDivisor), bc = maxc.sub(b).div(crDivisor);
+        var hr = maxc.eq(r).to(ScalarType.Float32).mul(bc.sub(gc));
+        var hg = maxc.eq(g).logical_and(maxc.ne(r)).to(ScalarType.Float32).mul(rc.sub(bc).add(2));
+        var hb = maxc.ne(g).logical_and(maxc.ne(r)).to(ScalarType.Float32).mul(gc.sub(rc).add(4));
+        var h = hr.add(hg).add(hb).div(6).add(1).fmod(1).add(hueFactor).remainder(1);
+        var v = maxc;
+        var i = h.mul(6).floor();
+        var f = h.mul(6).sub(i);
+        var sector = i.to(ScalarType.Int64).remainder(6);
+        var p = v.mul(s.neg().add(1)).clamp(0, 1);
+        var q = v.mul(s.mul(f).neg().add(1)).clamp(0, 1);
+        var t = v.mul(s.mul(f.neg().add(1)).neg().add(1)).clamp(0, 1);
+        Tensor Pick(params Tensor[] options)
+        {
+            var result = options[5];
+            for (var k = 4; k >= 0; k--)
+            {
+                result = torch.where(sector.eq(k), options[k], result);
+            }
+
+            return result;
+        }
+
+        return torch.stack([Pick(v, q, p, p, t, v), Pick(t, v, v, q, p, p), Pick(p, p, t, v, v, q)], 1);
+    }
+
+    [Fact]
     public void Gaussian_blur_uses_the_normalised_three_tap_kernel_with_reflect_padding()
     {
         using var scope = NewDisposeScope();

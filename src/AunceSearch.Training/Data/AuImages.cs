@@ -119,13 +119,14 @@ public static class AuImages
     /// <summary>
     /// Decodes entries <paramref name="indices"/> of <paramref name="split"/> in parallel. A bad image fails with its list
     /// line, or with <paramref name="skipBad"/> is recorded in <paramref name="failures"/> (index → reason) and left out:
-    /// <c>Kept</c> are the decoded entries, in order, and <c>Pixels</c> holds exactly their images (3·size² bytes each).
+    /// <c>Kept</c> are the decoded entries, in order, and <c>Pixels</c> holds exactly their images (3·size² bytes each), in
+    /// <paramref name="reuse"/> when it is given and of the right length.
     /// </summary>
     public static (byte[] Pixels, long[] Kept) DecodeMany(AuSplit split, IReadOnlyList<long> indices, int size, int workers, bool skipBad,
-        System.Collections.Concurrent.ConcurrentDictionary<long, string>? failures)
+        System.Collections.Concurrent.ConcurrentDictionary<long, string>? failures, byte[]? reuse = null)
     {
         var bytes = 3 * size * size;
-        var buffer = GC.AllocateUninitializedArray<byte>(indices.Count * bytes);
+        var buffer = reuse is not null && reuse.Length == indices.Count * bytes ? reuse : GC.AllocateUninitializedArray<byte>(indices.Count * bytes);
         var failed = new bool[indices.Count];
         try
         {
