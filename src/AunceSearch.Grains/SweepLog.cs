@@ -10,13 +10,30 @@ public sealed class SweepLogSegment
     [Id(0)] public List<string> Entries { get; set; } = [];
 }
 
-/// <summary>The coordinator's state after the first <see cref="Inputs"/> entries of the journal.</summary>
+/// <summary>
+/// The coordinator's state after the first <see cref="Inputs"/> entries of the journal: in <see cref="Chunks"/> records of
+/// generation <see cref="Generation"/> (<see cref="SweepSnapshotChunk"/>, <see cref="Length"/> bytes in all), or, as
+/// written before snapshots were split, in <see cref="Data"/>.
+/// </summary>
 [GenerateSerializer, Alias("aunce.sweep-snapshot")]
 public sealed class SweepSnapshot
 {
     [Id(0)] public byte[] Data { get; set; } = [];
 
     [Id(1)] public long Inputs { get; set; }
+
+    [Id(2)] public int Chunks { get; set; }
+
+    [Id(3)] public long Generation { get; set; }
+
+    [Id(4)] public long Length { get; set; }
+}
+
+/// <summary>One part of a split snapshot (<see cref="SweepLog.SnapshotChunkBytes"/> at most).</summary>
+[GenerateSerializer, Alias("aunce.sweep-snapshot-chunk")]
+public sealed class SweepSnapshotChunk
+{
+    [Id(0)] public byte[] Data { get; set; } = [];
 }
 
 /// <summary>
@@ -26,8 +43,15 @@ public sealed class SweepSnapshot
 /// written since the last one outweigh it (so snapshots cost at most as much again, amortised) and bounds the replay.
 /// Concurrency is the storage's ETag: a second activation of the sweep that writes in between is refused.
 /// </summary>
-public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, TimeSpan, Exception>? onRetry = null)
+public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, TimeSpan, Exception>? onRetry = null, int snapshotChunkBytes = SweepLog.SnapshotChunkBytes)
 {
+    /// <summary>
+    /// The most bytes one stored record of a snapshot holds. A 100,000-trial sweep's snapshot is hundreds of MB; one record
+    /// of it would near Redis's 512 MB value limit and be read as one string (4 GB at peak, measured). Chunks are written
+    /// first and the snapshot record naming them last, so a crash in between leaves the previous snapshot in force.
+    /// </summary>
+    public const int SnapshotChunkBytes = 16 * 1024 * 1024;
+
     /// <summary>
     /// How long one journal write may keep failing (a Redis restart, a full disk being cleared) before the sweep gives up:
     /// inside Orleans' 30 s call timeout, so a report waiting on the write fails cleanly instead of timing out. A write
@@ -42,6 +66,7 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
 
     private const string SegmentState = "sweep-log";
     private const string SnapshotState = "sweep-snapshot";
+    private const string ChunkState = "sweep-snapshot-chunk";
 
     private Stored<SweepLogSegment> _open = new(new SweepLogSegment());
     private long _openIndex;
@@ -63,7 +88,8 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
         _snapshot = new Stored<SweepSnapshot>(new SweepSnapshot());
         await storage.ReadStateAsync(SnapshotState, SnapshotId(), _snapshot);
         var from = _snapshot.RecordExists ? _snapshot.State.Inputs : 0;
-        _lastSnapshotBytes = _snapshot.RecordExists ? _snapshot.State.Data.Length : 0;
+        var snapshot = _snapshot.RecordExists ? await ReadSnapshotDataAsync(_snapshot.State) : null;
+        _lastSnapshotBytes = snapshot?.Length ?? 0;
         var entries = new List<SweepInput>();
         Count = from;
         for (var index = from / SegmentSize; ; index++)
@@ -93,7 +119,35 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
             }
         }
 
-        return (_snapshot.RecordExists ? _snapshot.State.Data : null, entries);
+        return (snapshot, entries);
+    }
+
+    /// <summary>The snapshot's bytes: its chunks in order, checked against the length the snapshot record gives.</summary>
+    private async Task<byte[]> ReadSnapshotDataAsync(SweepSnapshot header)
+    {
+        if (header.Chunks == 0)
+        {
+            return header.Data;   // written before snapshots were split
+        }
+
+        var data = GC.AllocateUninitializedArray<byte>(checked((int)header.Length));
+        var offset = 0;
+        for (var i = 0; i < header.Chunks; i++)
+        {
+            var chunk = new Stored<SweepSnapshotChunk>(new SweepSnapshotChunk());
+            await storage.ReadStateAsync(ChunkState, ChunkId(header.Generation, i), chunk);
+            if (!chunk.RecordExists || offset + chunk.State.Data.Length > data.Length)
+            {
+                throw new InvalidDataException($"sweep {sweepId}: snapshot generation {header.Generation} chunk {i} of {header.Chunks} is {(chunk.RecordExists ? "longer than the snapshot" : "missing")}");
+            }
+
+            chunk.State.Data.CopyTo(data.AsSpan(offset));
+            offset += chunk.State.Data.Length;
+        }
+
+        return offset == data.Length
+            ? data
+            : throw new InvalidDataException($"sweep {sweepId}: snapshot generation {header.Generation} holds {offset} bytes in its chunks, {data.Length} expected");
     }
 
     /// <summary>Appends <paramref name="entries"/>: the open segment is rewritten (and a new one begun when it fills).</summary>
@@ -138,13 +192,48 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
     /// <summary>Stores the coordinator's state after the first <paramref name="inputs"/> entries (all of them in storage).</summary>
     public async Task WriteSnapshotAsync(byte[] data, long inputs)
     {
-        _snapshot.State = new SweepSnapshot { Data = data, Inputs = inputs };
+        var previous = _snapshot.RecordExists ? _snapshot.State : null;
+        var generation = (previous?.Generation ?? 0) + 1;
+        var chunks = (data.Length + snapshotChunkBytes - 1) / snapshotChunkBytes;
+        for (var i = 0; i < chunks; i++)
+        {
+            // A chunk of this generation may be there already (a crash after some chunks, before the snapshot record):
+            // read its ETag so that it is overwritten, not refused as another writer's.
+            var id = ChunkId(generation, i);
+            var chunk = new Stored<SweepSnapshotChunk>(new SweepSnapshotChunk());
+            await storage.ReadStateAsync(ChunkState, id, chunk);
+            chunk.State = new SweepSnapshotChunk { Data = data.AsSpan(i * snapshotChunkBytes, Math.Min(snapshotChunkBytes, data.Length - (i * snapshotChunkBytes))).ToArray() };
+            await WriteAsync(() => storage.WriteStateAsync(ChunkState, id, chunk));
+            Writes++;
+        }
+
+        _snapshot.State = new SweepSnapshot { Inputs = inputs, Chunks = chunks, Generation = generation, Length = data.Length };
         await WriteAsync(() => storage.WriteStateAsync(SnapshotState, SnapshotId(), _snapshot));
         BytesWritten += data.Length;
         AunceTelemetry.JournalBytes.Add(data.Length, SweepTag);
         Writes++;
         _lastSnapshotBytes = data.Length;
         _bytesSinceSnapshot = 0;
+
+        // The previous generation is no longer named by anything: its chunks go (a failure here leaves only unread records).
+        for (var i = 0; i < (previous?.Chunks ?? 0); i++)
+        {
+            var old = new Stored<SweepSnapshotChunk>(new SweepSnapshotChunk());
+            try
+            {
+                await storage.ReadStateAsync(ChunkState, ChunkId(previous!.Generation, i), old);
+                if (old.RecordExists)
+                {
+                    await storage.ClearStateAsync(ChunkState, ChunkId(previous.Generation, i), old);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The new snapshot is committed; an old chunk left behind costs storage, never correctness.
+                _ = e;
+                break;
+            }
+        }
     }
 
     private async Task WriteOpenAsync()
@@ -189,4 +278,6 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
     private GrainId SegmentId(long index) => GrainId.Create("aunce-sweep-log", $"{sweepId}/{index:D9}");
 
     private GrainId SnapshotId() => GrainId.Create("aunce-sweep-snapshot", sweepId);
+
+    private GrainId ChunkId(long generation, int index) => GrainId.Create("aunce-sweep-snapshot-chunk", $"{sweepId}/{generation:D9}/{index:D6}");
 }
