@@ -172,7 +172,7 @@ void Stream(string root)
 }
 
 // One checkpoint as a fold writes it (model + optimizer after a step, through the local store) and reads it back to resume.
-// Its size does not depend on the image size, so the encoder trains one step at 32 px.
+// Its size does not depend on the image size, so the encoder trains one step at 32 px (Swin at 224: its windows need it).
 async Task CheckpointAsync()
 {
     var encoder = O("--encoder", "resnet50");
@@ -180,7 +180,8 @@ async Task CheckpointAsync()
     var storeRoot = O("--store", Path.Combine(Path.GetTempPath(), $"aunce-capacity-ckpt-{Environment.ProcessId}"));
     TorchRuntime.EnsureInitialized();
     TorchRuntime.SetThreads(Environment.ProcessorCount);
-    var options = new ModelOptions { Encoder = encoder, FeatureDim = dim, InputSize = 32 };
+    var input = encoder.StartsWith("swin", StringComparison.Ordinal) ? 224 : 32;   // Swin's windows need the real size
+    var options = new ModelOptions { Encoder = encoder, FeatureDim = dim, InputSize = input };
     torch.random.manual_seed(1);
     using var model = EncoderFactory.Create(options, 12);
     model.train();
@@ -188,8 +189,8 @@ async Task CheckpointAsync()
     var loss = new AunceLossOptions();
     using (torch.NewDisposeScope())
     {
-        var x = torch.randn(4, 3, 32, 32);
-        var labels = torch.rand(4, 12).lt(0.3).to(ScalarType.Float32);
+        var x = torch.randn(2, 3, input, input);
+        var labels = torch.rand(2, 12).lt(0.3).to(ScalarType.Float32);
         optimizer.Step(AunceLoss.Compute(model.forward(x), model.forward(x.flip(3)), labels, loss.DrawPositiveTypes(12, new Random(1)), loss));
     }
 
