@@ -49,6 +49,12 @@ public sealed record FoldTrainingRequest
 /// </summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);
 
+/// <summary>
+/// A fold ran out of memory (host or GPU): the message names the fold, its batch size and device, and the settings that
+/// decide its memory, so that a trial fails with what to change instead of an allocator's stack.
+/// </summary>
+public sealed class TrainingOutOfMemoryException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>One finished epoch.</summary>
 /// <param name="Skipped">Data entries skipped so far (bad rows, missing or corrupt images) when the dataset opts in to skipping.</param>
 /// <param name="Baseline">The trivial baselines of the fold's test split (all-active F1, majority-class accuracy), to read the metrics against.</param>
@@ -65,6 +71,38 @@ public sealed record EpochResult(int Epoch, double TrainLoss, AuMetrics Metrics,
 public static class FoldTrainer
 {
     public static void Run(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Train(request, onEpoch, cancellationToken);
+        }
+        catch (Exception e) when (IsOutOfMemory(e))
+        {
+            throw OutOfMemory(request, e);
+        }
+    }
+
+    /// <summary>libtorch's allocator failures (host: "DefaultCPUAllocator: can't allocate memory"; CUDA: "CUDA out of memory") and .NET's own.</summary>
+    public static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException or InsufficientExecutionStackException
+        || (e is System.Runtime.InteropServices.ExternalException
+            && (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("can't allocate memory", StringComparison.Ordinal)));
+
+    /// <summary>The fold's out-of-memory failure, naming what decides its memory on its device.</summary>
+    public static TrainingOutOfMemoryException OutOfMemory(FoldTrainingRequest request, Exception e)
+    {
+        var gpu = e.Message.Contains("CUDA", StringComparison.Ordinal) || request.Device == "cuda";
+        var batch = request.Hyperparameters.TryGetValue("batch_size", out var b) ? b : "the default";
+        var advice = gpu
+            ? "lower training.batch_size (or its search range), or Aunce:Training:TrialsPerDevice so that fewer folds share a GPU"
+            : "lower training.batch_size (or its search range), Aunce:Training:Slots (folds training at once on this silo), or the decoded images kept "
+              + "(Aunce:Training:ImageCacheMiB, or dataset.cache: stream)";
+        return new TrainingOutOfMemoryException(
+            $"{request.Label}: out of {(gpu ? $"GPU memory on cuda:{request.DeviceIndex}" : "host memory")} (batch size {batch}, encoder {request.Model.Encoder}): {advice}. " +
+            $"The allocator said: {e.Message.Split('\n')[0].Trim()}", e);
+    }
+
+    private static void Train(FoldTrainingRequest request, Action<EpochResult, byte[]> onEpoch, CancellationToken cancellationToken)
     {
         TorchRuntime.EnsureInitialized();
         var device = TorchRuntime.ResolveDevice(request.Device, request.DeviceIndex);

@@ -26,6 +26,26 @@ public class FoldTrainerTests
     };
 
     [Fact]
+    public void A_fold_that_runs_out_of_memory_fails_naming_the_settings_that_decide_its_memory()
+    {
+        // A feature size whose head the allocator refuses at once (nothing is allocated).
+        // 4 AUs x (2^29 - 1) features from 32 inputs: a 256 GB head, more than this or any CI or GPU machine here has.
+        var request = Request(1) with { Model = new ModelOptions { Width = 4, FeatureDim = (1 << 29) - 1 } };
+        var e = Assert.Throws<TrainingOutOfMemoryException>(() => FoldTrainer.Run(request, (_, _) => { }, CancellationToken.None));
+        Assert.StartsWith("test/t0/f1: out of host memory (batch size 16, encoder small-cnn): lower training.batch_size", e.Message);
+        Assert.Contains("Aunce:Training:Slots", e.Message);
+        Assert.Contains("Aunce:Training:ImageCacheMiB", e.Message);
+        Assert.Contains("can't allocate memory", e.Message);
+
+        var gpu = FoldTrainer.OutOfMemory(request with { Device = "cuda", DeviceIndex = 3 },
+            new System.Runtime.InteropServices.ExternalException("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 3; 79.11 GiB total capacity)\nmore"));
+        Assert.StartsWith("test/t0/f1: out of GPU memory on cuda:3 (batch size 16, encoder small-cnn): lower training.batch_size", gpu.Message);
+        Assert.Contains("Aunce:Training:TrialsPerDevice", gpu.Message);
+        Assert.EndsWith("Tried to allocate 2.00 GiB (GPU 3; 79.11 GiB total capacity)", gpu.Message);
+        Assert.False(FoldTrainer.IsOutOfMemory(new InvalidOperationException("out of memory")));   // only allocator failures
+    }
+
+    [Fact]
     public void The_checkpoint_size_estimate_is_within_a_few_percent_of_a_real_checkpoint()
     {
         // What sweep validate and the pre-flight space check multiply by the checkpoints a sweep keeps.
