@@ -261,6 +261,26 @@ async Task CoordinatorWriteAsync(string state, int trials)
             batch_size: {choice: [32, 64, 128]}
             positives: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0}}
         """, "capacity.yaml", state).ToDefinition();
+    // The coordinator's own share of an activation: parsing the snapshot into a coordinator, outside any storage.
+    var bytes = AunceSearch.Coordination.SyntheticSweep.Snapshot(definition, "parse-only", trials, (t, f, e) => $"parse-only/t{t}/f{f}/e{e}");
+    var parse = Stopwatch.StartNew();
+    var options = new JsonSerializerOptions
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };   // the journal codec's options
+    _ = JsonSerializer.Deserialize<AunceSearch.Coordination.CoordinatorState>(bytes, options);
+    var jsonOnly = parse.Elapsed.TotalSeconds;
+    parse.Restart();
+    var coordinator = new AunceSearch.Coordination.SweepCoordinator("parse-only", (t, f, e) => $"parse-only/t{t}/f{f}/e{e}", bytes);
+    var parsed = parse.Elapsed.TotalSeconds;
+    parse.Restart();
+    var again = coordinator.Snapshot();
+    var built = parse.Elapsed.TotalSeconds;
+    Emit($"coordinator_{Label(trials)}_parse_s", parsed, "s", ("snapshot_bytes", bytes.Length), ("json_deserialize_only_s", jsonOnly), ("snapshot_build_s", built),
+        ("snapshot_rebuilt_bytes", again.Length));
+    bytes = again = null;
+    coordinator = null;
     var watch = Stopwatch.StartNew();
     var overview = await SyntheticSweeps.WriteAsync(host.Services, definition, SweepId(trials), trials);
     var written = watch.Elapsed.TotalSeconds;

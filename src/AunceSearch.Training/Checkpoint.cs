@@ -4,6 +4,7 @@ using System.Text.Json;
 using AunceSearch.Training.Models;
 using TorchSharp;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AunceSearch.Training;
 
@@ -20,7 +21,50 @@ public sealed record StoredTensor(string Name, int TypeCode, long[] Shape);
 /// </summary>
 public static class StateDictFormat
 {
-    public static IReadOnlyList<StoredTensor> ReadShapes(ReadOnlyMemory<byte> memory, string source)
+    public static IReadOnlyList<StoredTensor> ReadShapes(ReadOnlyMemory<byte> memory, string source) =>
+        [.. Read(memory, source).Select(e => e.Tensor)];
+
+    /// <summary>
+    /// Copies every tensor of a state dict into <paramref name="module"/>'s parameter or buffer of the same name, straight
+    /// from <paramref name="memory"/>: no per-tensor arrays (TorchSharp's own loader reads each tensor into a managed array
+    /// first, a checkpoint's worth of garbage per resume). Names, types and shapes must match exactly.
+    /// </summary>
+    public static void Load(ReadOnlyMemory<byte> memory, torch.nn.Module module, string source)
+    {
+        var targets = module.state_dict();
+        var entries = Read(memory, source);
+        if (entries.Count != targets.Count || entries.FirstOrDefault(e => !targets.ContainsKey(e.Tensor.Name)) is { Tensor: { } extra })
+        {
+            throw new CheckpointMismatchException($"{source}: the state dict holds {entries.Count} tensors, the model {targets.Count}" +
+                                                  (entries.Count > 0 && entries.Any(e => !targets.ContainsKey(e.Tensor.Name)) ? $" (not in the model: {entries.First(e => !targets.ContainsKey(e.Tensor.Name)).Tensor.Name})" : ""));
+        }
+
+        var writable = System.Runtime.InteropServices.MemoryMarshal.AsMemory(memory);
+        using var _ = torch.no_grad();
+        foreach (var (stored, offset, length) in entries)
+        {
+            var target = targets[stored.Name];
+            if ((int)target.dtype != stored.TypeCode || !target.shape.SequenceEqual(stored.Shape) || target.numel() * target.element_size() != length)
+            {
+                throw new CheckpointMismatchException($"{source}: tensor {stored.Name} is {stored.TypeCode}/[{string.Join(", ", stored.Shape)}] in the checkpoint " +
+                                                      $"but {(int)target.dtype}/[{string.Join(", ", target.shape)}] in the model");
+            }
+
+            var bytes = writable.Span.Slice(offset, (int)length);
+            if (target.device_type == DeviceType.CPU && target.is_contiguous())
+            {
+                target.bytes = bytes;
+            }
+            else
+            {
+                using var staged = torch.empty(target.shape, target.dtype);   // channels_last or on a GPU: through a contiguous copy
+                staged.bytes = bytes;
+                target.copy_(staged);
+            }
+        }
+    }
+
+    private static List<(StoredTensor Tensor, int Offset, long Length)> Read(ReadOnlyMemory<byte> memory, string source)
     {
         var offset = 0;
         var data = memory;
@@ -51,7 +95,7 @@ public static class StateDictFormat
             throw new InvalidDataException($"{source}: damaged state dict ({count} tensors)");
         }
 
-        var tensors = new List<StoredTensor>((int)count);
+        var tensors = new List<(StoredTensor, int, long)>((int)count);
         for (var i = 0; i < count; i++)
         {
             var nameLength = Leb();
@@ -95,8 +139,8 @@ public static class StateDictFormat
                 throw new InvalidDataException($"{source}: truncated state dict (tensor {name} {string.Join("x", shape)} is cut short)");
             }
 
+            tensors.Add((new StoredTensor(name, type, shape), offset, elements * size));
             offset += (int)(elements * size);
-            tensors.Add(new StoredTensor(name, type, shape));
         }
 
         return offset == data.Length ? tensors : throw new InvalidDataException($"{source}: damaged state dict ({data.Length - offset} bytes after the last tensor)");
@@ -364,8 +408,7 @@ public static class Checkpoint
     {
         var header = ReadHeader(data, source);
         var encoder = EncoderFactory.Create(header.Model, header.AuNames.Count);
-        using var ms = Reader(Sections(data, source).Model);
-        encoder.load(ms);
+        StateDictFormat.Load(Sections(data, source).Model, encoder, source);
         return (header, encoder);
     }
 
@@ -379,10 +422,7 @@ public static class Checkpoint
     {
         CheckFits(data, source, model, null);
         var (header, modelBytes, optimizerBytes, classifierBytes) = Sections(data, source);
-        using (var ms = Reader(modelBytes))
-        {
-            model.load(ms);
-        }
+        StateDictFormat.Load(modelBytes, model, source);
 
         if (optimizerBytes.Length > 0 && loadOptimizer is not null)
         {
@@ -398,8 +438,7 @@ public static class Checkpoint
                 throw new InvalidDataException($"{source}: the checkpoint has no classifier (it was not trained with objective: wce)");
             }
 
-            using var ms = Reader(classifierBytes);
-            classifier.load(ms);
+            StateDictFormat.Load(classifierBytes, classifier, source);
         }
 
         return ParseHeader(header, source);
@@ -457,7 +496,7 @@ public static class Checkpoint
     /// <summary>A read-only stream over a section of the checkpoint's own array (no copy).</summary>
     private static MemoryStream Reader(ReadOnlyMemory<byte> section) =>
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(section, out var segment)
-            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false, publiclyVisible: true)   // readers may take spans of it
             : new MemoryStream(section.ToArray(), writable: false);
 
     private static void WriteSection(Stream s, byte[] bytes)

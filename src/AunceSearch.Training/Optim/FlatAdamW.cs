@@ -123,12 +123,33 @@ public sealed class FlatAdamW : IDisposable
         }
 
         using var _ = torch.no_grad();
+        var length = checked((int)(n * sizeof(float)));
         foreach (var t in new[] { _expAvg, _expAvgSq })
         {
-            var bytes = reader.ReadBytes(checked((int)(n * sizeof(float))));
-            using var cpu = torch.empty(n, ScalarType.Float32);
-            cpu.bytes = bytes;
-            t.copy_(cpu);
+            // On the CPU a moment takes the bytes itself; on a GPU they pass through a host copy.
+            var direct = t.device_type == DeviceType.CPU && t.is_contiguous() && t.dtype == ScalarType.Float32;
+            using var cpu = direct ? null : torch.empty(n, ScalarType.Float32);
+            var into = cpu ?? t;
+            if (reader.BaseStream is MemoryStream ms && ms.TryGetBuffer(out var buffer) && ms.Length - ms.Position >= length)
+            {
+                into.bytes = buffer.AsSpan((int)ms.Position, length);   // straight from the checkpoint: no array of a third of it per moment
+                ms.Position += length;
+            }
+            else
+            {
+                var bytes = reader.ReadBytes(length);
+                if (bytes.Length != length)
+                {
+                    throw new InvalidDataException($"{source}: optimizer state is cut short");
+                }
+
+                into.bytes = bytes;
+            }
+
+            if (cpu is not null)
+            {
+                t.copy_(cpu);
+            }
         }
     }
 
