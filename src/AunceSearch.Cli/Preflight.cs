@@ -56,7 +56,16 @@ public static class Preflight
         var aus = spec.Dataset.Aus is { } named ? named.Length
             : spec.Dataset.Synthetic is { } syn && !SyntheticAuFaces.Exists(spec.Dataset.Root, spec.Dataset.ListName, syn.Folds) ? SyntheticAuFaces.AuNames.Length
             : AuFoldData.ReadSplits(source).Train.AuNames.Count;
-        var footprint = ModelFootprint.Of(spec.Model.ToRef().ToOptions() with { InputSize = source.EffectiveCrop }, aus);
+        ModelFootprint footprint;
+        try
+        {
+            footprint = ModelFootprint.Of(spec.Model.ToRef().ToOptions() with { InputSize = source.EffectiveCrop }, aus);
+        }
+        catch (ArgumentException e)
+        {
+            throw new PreflightException($"model: {e.Message}");   // e.g. a Swin whose windows do not divide the crop
+        }
+
         var estimate = CheckpointBudget.Estimate(spec.ToDefinition(), footprint.CheckpointBytes);
         var (free, where) = store.Store == "local" ? (FreeBytes(store.Path), $"the checkpoint store {Path.GetFullPath(store.Path)}") : ((long?)null, "");
         var (problem, warning) = CheckpointBudget.Judge(estimate, free, where);

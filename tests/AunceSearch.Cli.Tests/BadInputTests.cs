@@ -254,6 +254,20 @@ public sealed class BadInputTests
     // 4. Pre-flight ----------------------------------------------------------------------------------------------------
 
     [Fact]
+    public async Task A_model_that_cannot_be_built_for_the_crop_is_refused_before_the_sweep_starts()
+    {
+        var journal = CliHarness.TempDirectory();
+        var spec = Spec(Pristine.Value, model: "{encoder: swin-t, feature_dim: 8}");   // 28-px crops: 7x7 tokens, which Swin-T cannot halve
+        var (code, stdout, stderr) = await CliHarness.Run("sweep", "run", spec, "--journal", journal);
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: model: swin: stage 1 resolution 7", stderr);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("sweep bad-", stdout);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(journal));
+        Assert.Equal(2, (await CliHarness.Run("sweep", "validate", spec)).Code);
+    }
+
+    [Fact]
     public async Task A_sweep_whose_checkpoints_cannot_fit_the_local_store_is_refused_before_anything_is_written()
     {
         // ResNet-50 + AdamW (~300 MB a fold) x 2 folds x 1 epoch x 200,000 trials with keep: all is over 100 TB.

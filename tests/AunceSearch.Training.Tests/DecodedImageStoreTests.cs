@@ -97,6 +97,16 @@ public sealed class DecodedImageStoreTests
     }
 
     [Fact]
+    public void A_file_listed_twice_is_one_image()
+    {
+        var store = new DecodedImageStore { BudgetBytes = 1L << 30 };
+        var images = Dataset.Value.Images;
+        using var lease = store.Hold([images[0], images[1], images[0]], Size, Origin, 2, false, false)!;
+        Assert.Same(lease.Rows[0], lease.Rows[2]);
+        Assert.Equal((2, 2 * ImageBytes), (store.Count, store.Bytes));
+    }
+
+    [Fact]
     public void Folds_opening_at_once_decode_each_image_once()
     {
         var store = new DecodedImageStore { BudgetBytes = 1L << 30 };

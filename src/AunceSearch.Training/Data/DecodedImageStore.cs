@@ -114,6 +114,11 @@ public sealed class DecodedImageStore
                 _held += bytes;
             }
 
+            for (var i = 0; i < paths.Count; i++)
+            {
+                rows[i] ??= _entries[(paths[i], size)];   // a file the list names twice: one entry, claimed above
+            }
+
             foreach (var e in rows.Distinct())
             {
                 e!.Users++;
