@@ -133,9 +133,9 @@ YAML
 sweep_rc=$?
 [ $sweep_rc -eq 0 ] || { echo "sweep failed (exit $sweep_rc):" >&2; tail -n 15 "$work/sweep.log" >&2; failed=1; }
 
-"$py" - "$work/steps.jsonl" "$work/parity.json" "$work/sweep.log" "$mode" "$encoder" "$size" "$dim" $((SECONDS - started)) <<'PY'
+"$py" - "$work/steps.jsonl" "$work/parity.json" "$work/sweep.log" "$mode" "$encoder" "$size" "$dim" $((SECONDS - started)) "$work" <<'PY'
 import json, sys
-steps_file, parity_file, sweep_log, mode, encoder, size, dim, seconds = sys.argv[1:]
+steps_file, parity_file, sweep_log, mode, encoder, size, dim, seconds, work = sys.argv[1:]
 rows = [json.loads(l) for l in open(steps_file) if l.strip()]
 print(f"\nAUNCE training step, {encoder} + ANFL, {size} px, C = 12, D = {dim}, device {mode.replace('cpu', 'cpu (dry run)').replace('gpu', 'cuda')} (median [min] of timed steps)")
 print(f"{'batch':>5} {'config':<22} {'TorchSharp img/s':>17} {'PyTorch img/s':>14} {'ratio':>6}   {'TorchSharp ms':>16} {'PyTorch ms':>16}")
@@ -163,7 +163,8 @@ try:
           f"{'PASS' if par['pass'] else 'FAIL'}; parameters after one AdamW step vs PyTorch's (reported) worst {par['worst_param_rel']:.2e} ({par['worst_param']})")
 except Exception as e:
     print(f"parity: no result ({e})")
-best = [l.strip() for l in open(sweep_log) if l.startswith("best:") or l.startswith("wall time")]
+# Paths relative to the run's temporary folder (removed at exit): output that is recorded must not name one machine's.
+best = [l.strip().replace(work + "/", "./") for l in open(sweep_log) if l.startswith("best:") or l.startswith("wall time")]
 print("sweep on the device: " + ("; ".join(best) if best else "FAILED"))
 print(f"total {seconds} s")
 PY

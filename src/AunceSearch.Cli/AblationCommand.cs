@@ -160,7 +160,10 @@ public static class AblationCommand
     {
         var w = new StringWriter();
         w.WriteLine();
-        w.WriteLine(FormattableString.Invariant($"AUNCE ablation on {spec.Dataset.Root}: mean fold-mean F1 ×100 ± 95 % CI half-width over {seeds} seeds ({spec.Dataset.Folds.Length} subject-exclusive folds, {spec.Training.Epochs} epochs, encoder {spec.Model.Encoder})"));
+        // The dataset as the user named it from here (results files are committed; an absolute path is one machine's).
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), spec.Dataset.Root);
+        var dataset = relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? spec.Dataset.Root : relative;
+        w.WriteLine(FormattableString.Invariant($"AUNCE ablation on {dataset}: mean fold-mean F1 ×100 ± 95 % CI half-width over {seeds} seeds ({spec.Dataset.Folds.Length} subject-exclusive folds, {spec.Training.Epochs} epochs, encoder {spec.Model.Encoder})"));
         foreach (var group in rows.GroupBy(r => r.Table))
         {
             var title = group.Key switch
