@@ -106,6 +106,9 @@ public sealed partial class SweepCoordinator
         return new TrialPage(rows.Count, query.Offset, query.Limit, items);
     }
 
+    /// <summary>How many orderings of the trials were built (each page of a kept ordering builds none).</summary>
+    internal int OrderingsBuilt { get; private set; }
+
     private List<TrialSummary> Ordered(TrialQuery q)
     {
         if (_ordered is { } o && o.Version == _s.Inputs && o.Sort == q.Sort && o.Descending == q.Descending && o.State == q.State && o.MinValue == q.MinValue &&
@@ -144,6 +147,7 @@ public sealed partial class SweepCoordinator
         }
         var rows = keyed.Select(k => k.Row).ToList();
         _ordered = (_s.Inputs, q.Sort, q.Descending, q.State, q.MinValue, q.Parameter, rows);
+        OrderingsBuilt++;
         return rows;
 
         static double Number(TrialSummary t, string name, ParameterAxis? categorical) =>
