@@ -53,9 +53,7 @@ public static class Preflight
     public static string CheckCheckpointSpace(SweepSpec spec, CheckpointStoreOptions store, TextWriter? log)
     {
         var source = spec.Dataset.ToRef().ToSource(spec.Dataset.Folds[0]);
-        var aus = spec.Dataset.Aus is { } named ? named.Length
-            : spec.Dataset.Synthetic is { } syn && !SyntheticAuFaces.Exists(spec.Dataset.Root, spec.Dataset.ListName, syn.Folds) ? SyntheticAuFaces.AuNames.Length
-            : AuFoldData.ReadSplits(source).Train.AuNames.Count;
+        var aus = AuCount(spec);
         ModelFootprint footprint;
         try
         {
@@ -81,6 +79,12 @@ public static class Preflight
 
         return estimate.Describe() + (free is { } f ? $"; {where} has {CheckpointEstimate.Bytes(f)} free" : "");
     }
+
+    /// <summary>The AUs the spec's models predict: those it names, or its first fold's (a synthetic dataset not generated yet: the generator's).</summary>
+    private static int AuCount(SweepSpec spec) =>
+        spec.Dataset.Aus is { } named ? named.Length
+        : spec.Dataset.Synthetic is { } syn && !SyntheticAuFaces.Exists(spec.Dataset.Root, spec.Dataset.ListName, syn.Folds) ? SyntheticAuFaces.AuNames.Length
+        : AuFoldData.ReadSplits(spec.Dataset.ToRef().ToSource(spec.Dataset.Folds[0])).Train.AuNames.Count;
 
     /// <summary>The free bytes of the file system a folder is (or would be created) on: its nearest existing ancestor's.</summary>
     public static long? FreeBytes(string path)
@@ -119,7 +123,7 @@ public static class Preflight
         }
 
         var source = spec.Dataset.ToRef().ToSource(spec.Dataset.Folds[0]);
-        var aus = AuFoldData.ReadSplits(source).Train.AuNames.Count;
+        var aus = AuCount(spec);
         try
         {
             using var encoder = EncoderFactory.Create(model with { InputSize = source.EffectiveCrop }, aus);

@@ -214,18 +214,6 @@ public sealed class AuFoldData
     public IReadOnlyList<string> Skipped =>
         [.. Train.Skipped, .. Test.Skipped, .. TrainImages.RuntimeSkipped, .. TestImages.RuntimeSkipped];
 
-    /// <summary>Folds open now (each counted once however many trials use it).</summary>
-    public static int OpenFolds
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return Opened.Count;
-            }
-        }
-    }
-
     /// <summary>
     /// Opens a fold (or joins the instance already open): errors name the file and line. Dispose the lease when the fold's
     /// training ends.

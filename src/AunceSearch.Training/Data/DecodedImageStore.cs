@@ -127,7 +127,7 @@ public sealed class DecodedImageStore
             }
         }
 
-        var lease = new ImageLease(this, taken, size);
+        var lease = new ImageLease(this, taken);
         try
         {
             Fill(missing.Select(i => rows[i]!).ToList(), size, workers);
@@ -249,18 +249,6 @@ public sealed class DecodedImageStore
         e.Bytes = 0;
     }
 
-    /// <summary>Drops every image no lease holds (tests and benchmarks start from nothing).</summary>
-    public void Clear()
-    {
-        lock (_gate)
-        {
-            foreach (var e in _entries.Values.Where(e => e.Users == 0 && e.Ready.IsSet).ToList())
-            {
-                Drop(e);
-            }
-        }
-    }
-
     internal void Release(IReadOnlyList<Entry> entries)
     {
         lock (_gate)
@@ -302,14 +290,11 @@ public sealed class ImageLease : IDisposable
     private readonly ConcurrentDictionary<int, string> _failures = new();
     private int _disposed;
 
-    internal ImageLease(DecodedImageStore store, IReadOnlyList<DecodedImageStore.Entry> entries, int size)
+    internal ImageLease(DecodedImageStore store, IReadOnlyList<DecodedImageStore.Entry> entries)
     {
         _store = store;
         _entries = entries;
-        Size = size;
     }
-
-    public int Size { get; }
 
     /// <summary>Each row's pixels (3·size² bytes, CHW), or null for a row whose image failed (skip_bad).</summary>
     public IReadOnlyList<byte[]?> Rows { get; internal set; } = [];
