@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
@@ -32,17 +30,9 @@ using static TorchSharp.torch;
 // Every measurement is one JSON line {"measure": NAME, "value": X, "unit": U, ...}. Memory is read from /proc/self/status
 // (VmRSS now, VmHWM the peak; writing 5 to /proc/self/clear_refs resets the peak), so each measurement runs in a process
 // of its own (bench/capacity/run.sh).
-var opts = new Dictionary<string, string>(StringComparer.Ordinal);
-for (var i = 1; i + 1 < args.Length; i++)
-{
-    if (args[i].StartsWith("--", StringComparison.Ordinal))
-    {
-        opts[args[i]] = args[++i];
-    }
-}
-
-string O(string k, string d) => opts.TryGetValue(k, out var v) ? v : d;
-int I(string k, int d) => int.Parse(O(k, d.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+var options = new BenchArgs(args);
+string O(string k, string d) => options.Get(k, d);
+int I(string k, int d) => options.Int(k, d);
 
 switch (args.FirstOrDefault())
 {
@@ -327,8 +317,8 @@ static async Task<IHost> SiloAsync(string state)
         ["Aunce:Checkpoints:Path"] = Path.Combine(state, "checkpoints"),
         ["Aunce:Silo:GrainStorage"] = "file",
         ["Aunce:Silo:StatePath"] = Path.Combine(state, "state"),
-        ["Aunce:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-        ["Aunce:Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Aunce:Silo:SiloPort"] = BenchArgs.FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Aunce:Silo:GatewayPort"] = BenchArgs.FreePort().ToString(CultureInfo.InvariantCulture),
     });
     builder.Logging.ClearProviders();
     builder.Logging.AddSimpleConsole().AddFilter((_, level) => level >= LogLevel.Error);
@@ -339,13 +329,6 @@ static async Task<IHost> SiloAsync(string state)
     var host = builder.Build();
     await host.StartAsync();
     return host;
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
 static (double Wall, double Cpu) Measure(Action run)

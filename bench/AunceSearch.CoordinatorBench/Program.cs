@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using AunceSearch.Contracts;
 using AunceSearch.Grains;
 using AunceSearch.Hosting;
@@ -85,8 +83,8 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
         ["Aunce:Checkpoints:Path"] = Path.Combine(work, "checkpoints"),
         ["Aunce:Silo:GrainStorage"] = "file",
         ["Aunce:Silo:StatePath"] = Path.Combine(work, "state"),
-        ["Aunce:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-        ["Aunce:Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Aunce:Silo:SiloPort"] = BenchArgs.FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Aunce:Silo:GatewayPort"] = BenchArgs.FreePort().ToString(CultureInfo.InvariantCulture),
         ["Aunce:Training:Slots"] = "1024",
     });
     builder.Logging.ClearProviders();
@@ -203,13 +201,6 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
     stopping();
     await sweep.CancelAsync();
     return (status.Trials.Length, reports, elapsed, counter.Writes - writes0, counter.Bytes - bytes0, counter.Last);
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
 /// <summary>A fold "training" that takes no time: per epoch a metric from the learning rate and the epoch, and a small checkpoint.</summary>

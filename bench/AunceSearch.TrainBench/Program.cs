@@ -11,19 +11,11 @@ using static TorchSharp.torch;
 // aunce-train-bench step [--encoder resnet18] [--width 64] [--size 112] [--batch 32] [--aus 12] [--dim 512] [--steps 20] [--warmup 5] [--optimizer flat-adamw|adamw] [--threads N] [--device cpu|cuda] [--amp off|bf16] [--channels-last off|on]
 // aunce-train-bench parity DIR [--device cpu|cuda]   (after bench/gpu/peer.py parity DIR)
 // aunce-train-bench loader DIR [--size 112] [--batch 64]
-var opts = new Dictionary<string, string>(StringComparer.Ordinal);
-for (var i = 1; i + 1 < args.Length; i++)
-{
-    if (args[i].StartsWith("--", StringComparison.Ordinal))
-    {
-        opts[args[i]] = args[++i];
-    }
-}
-
-string O(string k, string d) => opts.TryGetValue(k, out var v) ? v : d;
-int I(string k, int d) => int.Parse(O(k, d.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+var options = new BenchArgs(args);
+string O(string k, string d) => options.Get(k, d);
+int I(string k, int d) => options.Int(k, d);
 TorchRuntime.EnsureInitialized();
-if (opts.ContainsKey("--threads"))
+if (options.Has("--threads"))
 {
     TorchRuntime.SetThreads(I("--threads", 1));
 }
