@@ -254,21 +254,20 @@ async Task CoordinatorWriteAsync(string state, int trials)
     // The coordinator's own share of an activation: parsing the snapshot into a coordinator, outside any storage.
     var bytes = AunceSearch.Coordination.SyntheticSweep.Snapshot(definition, "parse-only", trials, (t, f, e) => $"parse-only/t{t}/f{f}/e{e}");
     var parse = Stopwatch.StartNew();
-    var options = new JsonSerializerOptions
-    {
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
-    };   // the journal codec's options
-    _ = JsonSerializer.Deserialize<AunceSearch.Coordination.CoordinatorState>(bytes, options);
-    var jsonOnly = parse.Elapsed.TotalSeconds;
-    parse.Restart();
     var coordinator = new AunceSearch.Coordination.SweepCoordinator("parse-only", (t, f, e) => $"parse-only/t{t}/f{f}/e{e}", bytes);
     var parsed = parse.Elapsed.TotalSeconds;
     parse.Restart();
-    var again = coordinator.Snapshot();
-    var built = parse.Elapsed.TotalSeconds;
-    Emit($"coordinator_{Label(trials)}_parse_s", parsed, "s", ("snapshot_bytes", bytes.Length), ("json_deserialize_only_s", jsonOnly), ("snapshot_build_s", built),
-        ("snapshot_rebuilt_bytes", again.Length));
+    var captured = coordinator.CaptureState();
+    var capture = parse.Elapsed.TotalSeconds;
+    parse.Restart();
+    var again = AunceSearch.Coordination.CoordinatorSnapshot.Encode(captured);
+    var encoded = parse.Elapsed.TotalSeconds;
+    parse.Restart();
+    var page = coordinator.Trials(new TrialQuery { Sort = TrialSort.Value, Descending = true, Limit = 50 });
+    var firstPage = parse.Elapsed.TotalSeconds;
+    Emit($"coordinator_{Label(trials)}_parse_s", parsed, "s", ("snapshot_bytes", bytes.Length), ("snapshot_capture_on_turn_s", capture),
+        ("snapshot_encode_off_turn_s", encoded), ("snapshot_rebuilt_bytes", again.Length), ("first_trial_page_s", firstPage), ("page_rows", page.Items.Length));
+    captured = null;
     bytes = again = null;
     coordinator = null;
     var watch = Stopwatch.StartNew();

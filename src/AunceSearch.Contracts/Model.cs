@@ -283,6 +283,9 @@ public sealed record TrialSummary
     [Id(17)] public int? SeedEpoch { get; init; }
 }
 
+/// <summary>A trial's heavy part, stored apart in a snapshot: its last epoch's fold reports and its per-fold learning curves.</summary>
+public sealed record TrialFoldDetails(FoldEpochReport[] LastFolds, double[][] FoldHistory);
+
 /// <summary>A snapshot of a sweep.</summary>
 [GenerateSerializer, Alias("aunce.sweep-status")]
 public sealed record SweepStatus

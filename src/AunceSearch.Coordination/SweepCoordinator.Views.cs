@@ -102,7 +102,7 @@ public sealed partial class SweepCoordinator
 
         var rows = Ordered(query);
         var items = rows.Skip(query.Offset).Take(query.Limit).Select(t => new TrialRow(t.Trial, t.State, t.LastEpoch, t.TargetEpoch, t.LastValue, t.LastMeanF1,
-            t.LastMeanAccuracy, t.Hyperparameters, [.. t.LastFolds.Select(FoldValue)], t.History)).ToArray();
+            t.LastMeanAccuracy, t.Hyperparameters, [.. Full(t).LastFolds.Select(FoldValue)], t.History)).ToArray();
         return new TrialPage(rows.Count, query.Offset, query.Limit, items);
     }
 
@@ -158,7 +158,7 @@ public sealed partial class SweepCoordinator
 
     /// <summary>One trial and the decisions about it, or null when the sweep has no such trial.</summary>
     public TrialDetail? Trial(int number) => _s.Trials.TryGetValue(number, out var t)
-        ? new TrialDetail(t, [.. _s.Decisions.Where(d => d.Trial == number)])
+        ? new TrialDetail(Full(t), [.. _s.Decisions.Where(d => d.Trial == number)])
         : null;
 
     /// <summary>A page of decisions in the order they were made, optionally about one trial.</summary>

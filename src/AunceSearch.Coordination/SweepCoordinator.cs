@@ -42,6 +42,35 @@ public sealed class CoordinatorState
 
     /// <summary>Best-k retention: the ended trials whose latest checkpoints are kept.</summary>
     public List<int> Retained { get; set; } = [];
+
+    /// <summary>
+    /// Trials restored from a snapshot whose <see cref="TrialFoldDetails"/> are still the stored JSON (their summaries hold
+    /// none): parsed when a view or the trial's next report needs them, copied as they are into the next snapshot.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Dictionary<int, ReadOnlyMemory<byte>> UnparsedDetails { get; set; } = [];
+
+    /// <summary>
+    /// A copy that shares nothing the coordinator changes later: its collections are new, their elements (immutable
+    /// records) shared. O(trials) reference copies, milliseconds at 100,000 trials: what a snapshot is encoded from off the
+    /// owner's turn. Every property must be copied here (a test compares them all).
+    /// </summary>
+    public CoordinatorState Copy() => new()
+    {
+        Definition = Definition,
+        State = State,
+        NextTrial = NextTrial,
+        Trials = new Dictionary<int, TrialSummary>(Trials),
+        Decisions = [.. Decisions],
+        SchedulerState = SchedulerState,
+        Error = Error,
+        Events = [.. Events],
+        Sequence = Sequence,
+        BestFoldValue = new Dictionary<int, double>(BestFoldValue),
+        Inputs = Inputs,
+        Retained = [.. Retained],
+        UnparsedDetails = new Dictionary<int, ReadOnlyMemory<byte>>(UnparsedDetails),
+    };
 }
 
 /// <summary>
@@ -76,14 +105,13 @@ public sealed partial class SweepCoordinator
     {
         _sweepId = sweepId;
         _checkpointKey = checkpointKey;
-        _s = snapshot is null ? new CoordinatorState() : JsonSerializer.Deserialize<CoordinatorState>(snapshot, SweepJournalCodec.Options)
-            ?? throw new InvalidDataException($"sweep {sweepId}: an empty snapshot");
+        _s = snapshot is null ? new CoordinatorState() : CoordinatorSnapshot.Decode(snapshot, sweepId);
         _running.UnionWith(_s.Trials.Values.Where(t => t.State == TrialState.Running).Select(t => t.Trial));
         if (_s.Definition is not null)
         {
             Load();
         }
-        else if (snapshot is not null && JsonNode.Parse(snapshot) is JsonObject { } old && old.ContainsKey("SpecYaml"))
+        else if (snapshot is [(byte)'{', ..] && JsonNode.Parse(snapshot) is JsonObject { } old && old.ContainsKey("SpecYaml"))
         {
             throw new InvalidDataException($"sweep {sweepId}: its state was written by an AunceSearch before typed sweep definitions (it holds spec text); " +
                                            "finish it with that version, or start it again");
@@ -117,15 +145,22 @@ public sealed partial class SweepCoordinator
     /// <summary>The decisions made so far, in order (each with its evidence).</summary>
     public IReadOnlyList<DecisionRecord> Decisions => _s.Decisions;
 
-    /// <summary>The state as bytes (JSON): restored by the constructor, it makes the same decisions.</summary>
-    public byte[] Snapshot()
+    /// <summary>The state as bytes (<see cref="CoordinatorSnapshot"/>): restored by the constructor, it makes the same decisions.</summary>
+    public byte[] Snapshot() => CoordinatorSnapshot.Encode(CaptureState());
+
+    /// <summary>
+    /// The state now, as a copy that later inputs do not change: <see cref="CoordinatorSnapshot.Encode"/> it on any thread
+    /// (the host encodes it off its turn, so reports keep being applied meanwhile). The scheduler's state is serialised here.
+    /// </summary>
+    public CoordinatorState CaptureState()
     {
+        var copy = _s.Copy();
         if (_schedulerState is not null)
         {
-            _s.SchedulerState = SchedulerStateJson.Serialize(_schedulerState);
+            copy.SchedulerState = SchedulerStateJson.Serialize(_schedulerState);   // the live state holds it parsed, never as text
         }
 
-        return JsonSerializer.SerializeToUtf8Bytes(_s, SweepJournalCodec.Options);
+        return copy;
     }
 
     /// <summary>
@@ -175,7 +210,7 @@ public sealed partial class SweepCoordinator
         SweepId = _sweepId,
         State = _s.State,
         TotalTrials = _spec?.Search.Trials ?? 0,
-        Trials = [.. _s.Trials.Values.OrderBy(t => t.Trial)],
+        Trials = [.. _s.Trials.Values.OrderBy(t => t.Trial).Select(Full)],
         Decisions = [.. _s.Decisions],
         BestTrial = Best()?.Trial,
         Metric = MetricName,
@@ -246,6 +281,8 @@ public sealed partial class SweepCoordinator
         }
 
         var ordered = report.Folds.OrderBy(f => f.Fold).ToArray();
+        trial = Full(trial);
+        _s.UnparsedDetails.Remove(trial.Trial);
         Put(trial with
         {
             LastEpoch = report.Epoch,
@@ -600,7 +637,14 @@ public sealed partial class SweepCoordinator
         _sampler = _spec.Search.CreateSampler(_spec.Seed);
         _scheduler = _spec.CreateScheduler(_sweepId, _space);
         _schedulerState = string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState);
+        _s.SchedulerState = "";   // parsed: the text (tens of MB at 100,000 trials) is not kept
     }
+
+    /// <summary><paramref name="trial"/> with its fold details, parsed from the snapshot when they are still unparsed (the state is not changed).</summary>
+    private TrialSummary Full(TrialSummary trial) =>
+        _s.UnparsedDetails.TryGetValue(trial.Trial, out var bytes) && CoordinatorSnapshot.ParseDetails(bytes, _sweepId, trial.Trial) is var d
+            ? trial with { LastFolds = d.LastFolds, FoldHistory = d.FoldHistory }
+            : trial;
 
     /// <summary>The best trial: completed trials first, then by last fold-mean value in the sweep's direction; never a failed one.</summary>
     public TrialSummary? Best()

@@ -1,6 +1,7 @@
-using System.Text.Json;
 using AunceSearch.Contracts;
 using AunceSearch.Search;
+using AunceSearch.Search.Pruners;
+using AunceSearch.Search.Schedulers;
 
 namespace AunceSearch.Coordination;
 
@@ -26,6 +27,12 @@ public static class SyntheticSweep
         var epochs = spec.Training.Epochs;
         var folds = spec.Folds;
         var state = new CoordinatorState { Definition = spec, State = SweepState.Completed, NextTrial = trials };
+
+        // The scheduler's state as promotion ASHA leaves it (every report's value, each rung's results and promotions), so
+        // that a restored synthetic sweep parses as much scheduler state as a real one of its size.
+        var scheduler = spec.CreateScheduler(sweepId, space);
+        var schedulerState = scheduler.NewState();
+        var rungSteps = (scheduler as AshaPromotionScheduler)?.RungSteps ?? [];
         var rungsPassed = new int[trials];
         var values = new double[trials][];
         for (var n = 0; n < trials; n++)
@@ -47,6 +54,22 @@ public static class SyntheticSweep
             var last = values[n][^1];
             var foldReports = folds.Select((f, k) => Fold(n, f, reached, last, random, checkpointKey)).ToArray();
             var stateOf = reached >= epochs ? TrialState.Completed : TrialState.Pruned;
+            var history = schedulerState.Study.Trial(n);
+            history.Phase = stateOf == TrialState.Completed ? TrialPhase.Complete : TrialPhase.Pruned;
+            for (var e = 1; e <= reached; e++)
+            {
+                history.Values[e] = values[n][e - 1];
+            }
+
+            for (var k = 0; k < rungSteps.Count && rungSteps[k] <= reached; k++)
+            {
+                schedulerState.Rungs[k][n] = values[n][rungSteps[k] - 1];
+                if (rungSteps[k] < reached)
+                {
+                    schedulerState.Promoted[k].Add(n);
+                }
+            }
+
             state.Trials[n] = new TrialSummary
             {
                 Trial = n,
@@ -75,10 +98,12 @@ public static class SyntheticSweep
             }
         }
 
+        schedulerState.Started = trials;
+        state.SchedulerState = SchedulerStateJson.Serialize(schedulerState);
         state.Inputs = trials;
         state.Sequence = 1;
         state.Events.Add(new SweepEvent(1, "sweep", -1, null, null, null, "completed", $"synthetic sweep of {trials} trials"));
-        return JsonSerializer.SerializeToUtf8Bytes(state, SweepJournalCodec.Options);
+        return CoordinatorSnapshot.Encode(state);
     }
 
     private static int Rung(int epoch) => (int)Math.Round(Math.Log2(epoch));

@@ -286,7 +286,10 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
             var batch = _pending.ToList();
             _pending.Clear();
-            var snapshot = _log.SnapshotDue ? _coordinator.Snapshot() : null;   // the state after exactly these entries
+
+            // The state after exactly these entries, captured now (a copy of references, milliseconds at 100,000 trials):
+            // it is encoded and written after them, off this turn, while later reports go on being applied and journaled.
+            var snapshot = _snapshotting is null or { IsCompleted: true } && _log.SnapshotDue ? _coordinator.CaptureState() : null;
             var write = WriteAsync(batch, snapshot, _stored + batch.Count);
             _writing = write;
             try
@@ -302,18 +305,44 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         }
     }
 
-    /// <summary>Writes a batch (and a snapshot after it); marks it stored before the task completes, so every waiter sees it.</summary>
-    private async Task WriteAsync(List<(string Entry, long Sequence)> batch, byte[]? snapshot, long through)
+    /// <summary>The snapshot being encoded and written, if any: one at a time, and never waited on by a report.</summary>
+    private Task? _snapshotting;
+
+    /// <summary>Writes a batch (and starts a snapshot after it); marks it stored before the task completes, so every waiter sees it.</summary>
+    private async Task WriteAsync(List<(string Entry, long Sequence)> batch, CoordinatorState? snapshot, long through)
     {
         await _log.AppendAsync([.. batch.Select(b => b.Entry)]);
         if (snapshot is not null)
         {
-            await _log.WriteSnapshotAsync(snapshot, through);
+            // Only after the entries it covers are stored (a snapshot never runs ahead of the journal).
+            _snapshotting = SnapshotAsync(snapshot, through, _log.BytesSinceSnapshot);
         }
 
         _stored = through;
         _durableSequence = Math.Max(_durableSequence, batch[^1].Sequence);
         PublishGauges(force: _coordinator.State != SweepState.Running);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="state"/> on the thread pool, then writes it from this grain's context (its chunks interleave
+    /// with journal appends: other records). A failure costs only replay time: the journal holds every entry, and the
+    /// previous snapshot stays in force until the new one's record is written; the next snapshot is tried later.
+    /// </summary>
+    private async Task SnapshotAsync(CoordinatorState state, long through, long covering)
+    {
+        try
+        {
+            var data = await Task.Run(() => CoordinatorSnapshot.Encode(state));
+            await _log.WriteSnapshotAsync(data, through, covering);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogSnapshotFailed(logger, e, Id, through);
+            if (e is InconsistentStateException)
+            {
+                DeactivateOnIdle();   // another activation wrote: this one is stale
+            }
+        }
     }
 
     /// <summary>Tick (ms) of the last gauge publication: at most one a second while the sweep runs (an overview is O(trials)).</summary>
@@ -332,10 +361,14 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
             o.TrialsByState.ToDictionary(p => p.Key.ToString().ToLowerInvariant(), p => p.Value), o.BestValue, o.Metric));
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         AunceTelemetry.ForgetSweep(Id);
-        return Task.CompletedTask;
+        if (_snapshotting is { IsCompleted: false } snapshotting)
+        {
+            // A snapshot cut short is harmless (the previous one stays in force), but one finished saves the next activation a replay.
+            await snapshotting.WaitAsync(cancellationToken).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Current);
+        }
     }
 
     private async Task DispatchAsync(IReadOnlyList<CoordinatorCommand> commands)
@@ -410,6 +443,9 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Sweep {SweepId}: stopping trial {Trial} failed")]
     private static partial void LogStopFailed(ILogger logger, Exception exception, string sweepId, int trial);
+
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Sweep {SweepId}: writing its snapshot after {Inputs} inputs failed; the journal holds them all, and a later snapshot is tried")]
+    private static partial void LogSnapshotFailed(ILogger logger, Exception exception, string sweepId, long inputs);
 
     [LoggerMessage(EventId = 1205, Level = LogLevel.Error, Message = "Sweep {SweepId}: journal entry {Entry} (#{Inputs}) changed nothing on replay; the coordinator is not deterministic")]
     private static partial void LogReplayMismatch(ILogger logger, string sweepId, string entry, long inputs);

@@ -130,24 +130,32 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
             return header.Data;   // written before snapshots were split
         }
 
-        var data = GC.AllocateUninitializedArray<byte>(checked((int)header.Length));
-        var offset = 0;
-        for (var i = 0; i < header.Chunks; i++)
-        {
-            var chunk = new Stored<SweepSnapshotChunk>(new SweepSnapshotChunk());
-            await storage.ReadStateAsync(ChunkState, ChunkId(header.Generation, i), chunk);
-            if (!chunk.RecordExists || offset + chunk.State.Data.Length > data.Length)
+        // The chunks are read at once, off the grain's scheduler: decoding a record is CPU work, and a sweep's snapshot can
+        // be hundreds of MB (its activation waits on this).
+        var parts = new byte[header.Chunks][];
+        await Parallel.ForEachAsync(Enumerable.Range(0, header.Chunks), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) },
+            async (i, _) =>
             {
-                throw new InvalidDataException($"sweep {sweepId}: snapshot generation {header.Generation} chunk {i} of {header.Chunks} is {(chunk.RecordExists ? "longer than the snapshot" : "missing")}");
-            }
-
-            chunk.State.Data.CopyTo(data.AsSpan(offset));
-            offset += chunk.State.Data.Length;
+                var chunk = new Stored<SweepSnapshotChunk>(new SweepSnapshotChunk());
+                await storage.ReadStateAsync(ChunkState, ChunkId(header.Generation, i), chunk);
+                parts[i] = chunk.RecordExists ? chunk.State.Data
+                    : throw new InvalidDataException($"sweep {sweepId}: snapshot generation {header.Generation} chunk {i} of {header.Chunks} is missing");
+            });
+        var total = parts.Sum(p => (long)p.Length);
+        if (total != header.Length)
+        {
+            throw new InvalidDataException($"sweep {sweepId}: snapshot generation {header.Generation} holds {total} bytes in its chunks, {header.Length} expected");
         }
 
-        return offset == data.Length
-            ? data
-            : throw new InvalidDataException($"sweep {sweepId}: snapshot generation {header.Generation} holds {offset} bytes in its chunks, {data.Length} expected");
+        var data = GC.AllocateUninitializedArray<byte>(checked((int)header.Length));
+        var offset = 0;
+        foreach (var part in parts)
+        {
+            part.CopyTo(data.AsSpan(offset));
+            offset += part.Length;
+        }
+
+        return data;
     }
 
     /// <summary>Appends <paramref name="entries"/>: the open segment is rewritten (and a new one begun when it fills).</summary>
@@ -189,8 +197,16 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
     /// <summary>Whether the entries since the last snapshot outweigh it: time for a new one.</summary>
     public bool SnapshotDue => _bytesSinceSnapshot >= Math.Max(MinSnapshotInterval, _lastSnapshotBytes);
 
-    /// <summary>Stores the coordinator's state after the first <paramref name="inputs"/> entries (all of them in storage).</summary>
-    public async Task WriteSnapshotAsync(byte[] data, long inputs)
+    /// <summary>Bytes of entries stored since the last snapshot.</summary>
+    public long BytesSinceSnapshot => _bytesSinceSnapshot;
+
+    /// <summary>
+    /// Stores the coordinator's state after the first <paramref name="inputs"/> entries (all of them in storage), which
+    /// <paramref name="covering"/> bytes of entries since the previous snapshot led to (<see cref="BytesSinceSnapshot"/>
+    /// when the state was captured, all of them by default; entries appended while this writes count towards the next one). Appends may run
+    /// while it writes: they touch other records.
+    /// </summary>
+    public async Task WriteSnapshotAsync(byte[] data, long inputs, long covering = long.MaxValue)
     {
         var previous = _snapshot.RecordExists ? _snapshot.State : null;
         var generation = (previous?.Generation ?? 0) + 1;
@@ -213,7 +229,7 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
         AunceTelemetry.JournalBytes.Add(data.Length, SweepTag);
         Writes++;
         _lastSnapshotBytes = data.Length;
-        _bytesSinceSnapshot = 0;
+        _bytesSinceSnapshot = Math.Max(0, _bytesSinceSnapshot - covering);
 
         // The previous generation is no longer named by anything: its chunks go (a failure here leaves only unread records).
         for (var i = 0; i < (previous?.Chunks ?? 0); i++)

@@ -176,12 +176,16 @@ public static class AunceSiloHosting
 
         if (silo.GrainStorage == "redis")
         {
-            orleans.AddRedisGrainStorage(GrainStorageNames.Sweeps, o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!));
+            orleans.AddRedisGrainStorage(GrainStorageNames.Sweeps, (Microsoft.Extensions.Options.OptionsBuilder<Orleans.Persistence.RedisStorageOptions> b) =>
+                b.Configure<IServiceProvider>((o, sp) =>
+                {
+                    o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!);
+                    o.GrainStorageSerializer = SweepSerializer(sp);
+                }));
         }
         else if (silo.GrainStorage == "file")
         {
-            orleans.Services.AddGrainStorage(GrainStorageNames.Sweeps, (sp, name) => new FileGrainStorage(name, silo.StatePath,
-                sp.GetService<Orleans.Storage.IGrainStorageSerializer>() ?? new Orleans.Storage.OrleansGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.Serializer>())));
+            orleans.Services.AddGrainStorage(GrainStorageNames.Sweeps, (sp, name) => new FileGrainStorage(name, silo.StatePath, SweepSerializer(sp)));
         }
         else
         {
@@ -220,4 +224,8 @@ public static class AunceSiloHosting
         orleans.AddActivityPropagation();
         return orleans;
     }
+
+    /// <summary>The sweeps' storage encoding: Orleans' binary serializer, reading the JSON that earlier versions wrote (<see cref="SweepStorageSerializer"/>).</summary>
+    private static SweepStorageSerializer SweepSerializer(IServiceProvider sp) => new(sp.GetRequiredService<Orleans.Serialization.Serializer>(),
+        sp.GetService<Orleans.Storage.IGrainStorageSerializer>() ?? new Orleans.Storage.JsonGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.OrleansJsonSerializer>()));
 }

@@ -171,7 +171,7 @@ public sealed class ReplayTests
         var state = new SweepCoordinator(Id, Key, final);
         var status = state.Status(0);
         var ended = status.Trials.Where(t => t.State is TrialState.Completed or TrialState.Pruned).ToList();
-        var kept = System.Text.Json.Nodes.JsonNode.Parse(final)!["Retained"]!.AsArray().Select(n => n!.GetValue<int>()).ToHashSet();
+        var kept = state.CaptureState().Retained.ToHashSet();
         Assert.Equal(Math.Min(2, ended.Count), kept.Count);
         Assert.Contains(state.Best()!.Trial, kept);
         var expected = status.Trials.SelectMany(t =>

@@ -85,6 +85,57 @@ public sealed class SweepLogTests
     }
 
     [Fact]
+    public async Task Appends_go_on_while_a_snapshot_is_written_and_count_towards_the_next_one()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
+        var held = new HeldChunks(new FileGrainStorage("aunce", dir, new JsonStorageSerializer()));
+        var log = new SweepLog(held, "busy", snapshotChunkBytes: 1000);
+        await log.AppendAsync([.. Enumerable.Range(0, 20).Select(k => SweepJournalCodec.Encode(Entry(k)))]);
+        var covered = log.BytesSinceSnapshot;
+        var snapshot = Enumerable.Range(0, 2500).Select(i => (byte)i).ToArray();
+        var writing = log.WriteSnapshotAsync(snapshot, 20, covered);
+        await held.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The snapshot's first chunk is being written: the journal still takes entries.
+        var later = Enumerable.Range(20, 5).Select(k => SweepJournalCodec.Encode(Entry(k))).ToList();
+        await log.AppendAsync(later).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(writing.IsCompleted);
+        held.Release.SetResult();
+        await writing;
+
+        // Only the entries after the captured state count towards the next snapshot; a restart reads both.
+        Assert.Equal(later.Sum(e => (long)e.Length), log.BytesSinceSnapshot);
+        var (stored, entries) = await new SweepLog(held, "busy", snapshotChunkBytes: 1000).ReadAsync();
+        Assert.Equal(snapshot, stored);
+        Assert.Equal(Enumerable.Range(20, 5).Select(Entry), entries);
+    }
+
+    /// <summary>Storage that holds the first snapshot chunk write until released.</summary>
+    private sealed class HeldChunks(IGrainStorage inner) : IGrainStorage
+    {
+        private int _held;
+
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+        public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            if (stateName == "sweep-snapshot-chunk" && Interlocked.Exchange(ref _held, 1) == 0)
+            {
+                Started.SetResult();
+                await Release.Task;
+            }
+
+            await inner.WriteStateAsync(stateName, grainId, grainState);
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+
+    [Fact]
     public async Task A_snapshot_stored_in_one_record_by_an_earlier_version_still_reads()
     {
         var dir = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
