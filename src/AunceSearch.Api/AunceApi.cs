@@ -78,11 +78,30 @@ public static class AunceApi
             o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
         });
         services.AddOpenApi();
+
+        // A query value that does not bind (?limit=abc) throws, so that it is answered like every other bad request: a
+        // problem body naming the parameter and the value, never an empty 400.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
 
     public static IEndpointRouteBuilder MapAunceApi(this IEndpointRouteBuilder app)
     {
+        if (app is IApplicationBuilder pipeline)
+        {
+            pipeline.Use(async (http, next) =>
+            {
+                try
+                {
+                    await next(http);
+                }
+                catch (BadHttpRequestException e) when (!http.Response.HasStarted)
+                {
+                    await Problem(e.Message, e.StatusCode).ExecuteAsync(http);
+                }
+            });
+        }
+
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/", () => Results.Content(Dashboard.Value, "text/html; charset=utf-8")).ExcludeFromDescription();
         var api = app.MapGroup("/api");
@@ -236,7 +255,7 @@ public static class AunceApi
         var cursor = after ?? 0;
         if (http.Request.Headers["Last-Event-ID"].FirstOrDefault() is { } last && !long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out cursor))
         {
-            await NotFoundOrBad(id).ExecuteAsync(http);
+            await Bad($"Last-Event-ID: '{last}' is not an event id (a whole number >= 0: the id of the last event received)").ExecuteAsync(http);
             return;
         }
 
@@ -414,5 +433,9 @@ public static class AunceApi
         ? Bad(problem)
         : Results.NotFound(new { error = $"no sweep '{id}' in this cluster" });
 
-    private static IResult Bad(string message) => Results.BadRequest(new { error = message });
+    private static IResult Bad(string message) => Problem(message, StatusCodes.Status400BadRequest);
+
+    /// <summary>An RFC 9457 problem whose detail is <paramref name="message"/>, also as <c>error</c> (what clients of the earlier bodies read).</summary>
+    private static IResult Problem(string message, int status) =>
+        Results.Problem(detail: message, statusCode: status, extensions: new Dictionary<string, object?> { ["error"] = message });
 }

@@ -8,7 +8,9 @@ using Microsoft.Extensions.Configuration;
 namespace AunceSearch.Cli;
 
 /// <summary>What <c>aunce checkpoint download</c> was asked for.</summary>
-public sealed record DownloadOptions(string SweepId, int? Trial, int? Fold, ExportFormat Format, string Output, string JournalRoot, IReadOnlyDictionary<string, string?> Config);
+/// <param name="CreateDirs">Create <paramref name="Output"/>'s directory when it is missing (otherwise that is an error).</param>
+public sealed record DownloadOptions(string SweepId, int? Trial, int? Fold, ExportFormat Format, string Output, string JournalRoot, IReadOnlyDictionary<string, string?> Config,
+    bool CreateDirs = false);
 
 /// <summary>
 /// <c>aunce checkpoint download SWEEP [--trial N | --best] [--fold K] [--format pt|safetensors|native] -o PATH</c>: the
@@ -19,6 +21,14 @@ public static class CheckpointCommand
 {
     public static async Task<int> DownloadAsync(DownloadOptions o, TextWriter stdout, CancellationToken cancellationToken)
     {
+        // Checked first: a wrong -o costs nothing (no store read, no directory made).
+        var outputDirectory = Path.GetDirectoryName(Path.GetFullPath(o.Output))!;
+        var missingDirectory = !Directory.Exists(outputDirectory) && !File.Exists(outputDirectory) && !Directory.Exists(o.Output);
+        if (CheckpointExport.OutputProblem(o.Output) is { } problem && !(missingDirectory && o.CreateDirs))
+        {
+            throw new UsageException($"-o {o.Output}: {problem}" + (missingDirectory ? " (create it, or pass --create-dirs)" : ""));
+        }
+
         var (journal, _, saved, _) = SweepJournal.Open(o.JournalRoot, o.SweepId);
         var status = SweepJournal.ReadStatus(journal.Directory);
         CheckpointChoice choice;
@@ -46,6 +56,11 @@ public static class CheckpointCommand
         ExportResult result;
         try
         {
+            if (o.CreateDirs)
+            {
+                Directory.CreateDirectory(outputDirectory);   // asked for; only once the checkpoint is known good
+            }
+
             result = CheckpointExport.Export(data, $"checkpoint {key}", o.Format, o.Output, origin);
         }
         catch (InvalidDataException e)

@@ -165,12 +165,13 @@ internal static class Commands
             DefaultValueFactory = _ => "pt",
             HelpName = "pt|safetensors|native",
         }.AcceptOnlyFromAmong("pt", "safetensors", "native");
-        var output = new Option<string>("--output", "-o") { Description = "the file to write", HelpName = "PATH", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "the file to write (its directory must exist)", HelpName = "PATH", Required = true };
+        var createDirs = new Option<bool>("--create-dirs") { Description = "create the directory of --output when it does not exist" };
         var config = KeyValueOption("--config", "a checkpoint-store setting for a sweep that ran on a cluster, e.g. Aunce:Checkpoints:ConnectionString=... (repeatable)", "");
         var journal = JournalOption();
         var download = new Command("download", "export a trial's latest checkpoint (the best trial by default) as a PyTorch state dict, safetensors or as stored; prints its SHA-256")
         {
-            sweepId, trial, best, fold, format, output, config, journal,
+            sweepId, trial, best, fold, format, output, createDirs, config, journal,
         };
         download.Validators.Add(r =>
         {
@@ -191,7 +192,8 @@ internal static class Commands
             },
             Path.GetFullPath(parse.GetValue(output)!),
             JournalRoot(parse, journal),
-            ConfigValues(parse, config)), stdout, ct));
+            ConfigValues(parse, config),
+            parse.GetValue(createDirs)), stdout, ct));
 
         var command = new Command("checkpoint", "take a sweep's trained models");
         command.Subcommands.Add(download);

@@ -63,9 +63,9 @@ public static class DatasetPreparation
             {
                 for (var i = 0; i < s.Count; i++)
                 {
-                    if (!File.Exists(s.ImagePaths[i]))
+                    if (AuImages.FileProblem(s.ImagePaths[i]) is { } problem)
                     {
-                        throw new DataFormatException($"{s.Origin(i)}: image {s.ImagePaths[i]} not found");
+                        throw new DataFormatException($"{s.Origin(i)}: {problem}");   // one stat per image: no decode (that is --deep)
                     }
                 }
 

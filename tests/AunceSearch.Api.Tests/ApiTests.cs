@@ -319,11 +319,31 @@ public sealed class ApiTests(ApiFixture fixture)
     [InlineData("/api/sweeps/api-sweep/decisions?limit=0", HttpStatusCode.BadRequest, "limit")]
     [InlineData("/api/sweeps/api-sweep/points?max=0", HttpStatusCode.BadRequest, "max")]
     [InlineData("/api/sweeps/no-such-sweep/points", HttpStatusCode.NotFound, "no sweep 'no-such-sweep'")]
+    [InlineData("/api/sweeps/api-sweep/trials?limit=abc", HttpStatusCode.BadRequest, "limit\" from \"abc")]
+    [InlineData("/api/sweeps/api-sweep/decisions?trial=x", HttpStatusCode.BadRequest, "trial\" from \"x")]
+    [InlineData("/api/sweeps/api-sweep/points?max=1e3", HttpStatusCode.BadRequest, "max\" from \"1e3")]
+    [InlineData("/api/sweeps/api-sweep/events?after=soon", HttpStatusCode.BadRequest, "after\" from \"soon")]
     public async Task Bad_requests_are_refused_naming_what_is_wrong(string url, HttpStatusCode status, string message)
     {
         var response = await Client.GetAsync(url);
         Assert.Equal(status, response.StatusCode);
-        Assert.Contains(message, await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        var said = System.Text.Json.JsonDocument.Parse(body).RootElement.TryGetProperty("error", out var error) ? error.GetString()! : body;
+        Assert.Contains(message, said);
+        if (status == HttpStatusCode.BadRequest)
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);   // every 400 is a problem with a body
+        }
+    }
+
+    [Fact]
+    public async Task A_malformed_last_event_id_is_a_bad_request_not_a_missing_sweep()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/api/sweeps/{ApiFixture.SweepId}/events");
+        request.Headers.Add("Last-Event-ID", "abc");
+        var response = await Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Last-Event-ID: 'abc' is not an event id", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -87,6 +87,34 @@ public sealed class BadInputTests
     }
 
     [Theory]
+    [InlineData("directory", "is a directory, not an image file")]
+    [InlineData("dangling link", "is a link to")]
+    [InlineData("missing", "not found")]
+    public async Task Validate_names_a_listed_image_that_is_not_a_readable_file_with_its_list_line(string kind, string expected)
+    {
+        var root = CopyOfDataset();
+        var lines = File.ReadAllLines(ListFile(root, "SYN_train_img_path_fold1.txt"));
+        var image = Path.Combine(AuListReader.FindImageDirectory(root), lines[5]);   // line 6
+        File.Delete(image);
+        switch (kind)
+        {
+            case "directory":
+                Directory.CreateDirectory(image);
+                break;
+            case "dangling link":
+                File.CreateSymbolicLink(image, Path.Combine(root, "gone.png"));
+                break;
+        }
+
+        // Without --deep: a stat per image, no decode.
+        var (code, stdout, stderr) = await CliHarness.Run("sweep", "validate", Spec(root));
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        Assert.Contains($"SYN_train_img_path_fold1.txt:6: image {image} {expected}", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Theory]
     [InlineData("SYN_train_img_path_fold1.txt", 7)]
     [InlineData("SYN_train_label_fold1.txt", 20)]
     public async Task A_blank_line_inside_a_list_or_label_file_is_an_error_not_a_shift(string file, int line)

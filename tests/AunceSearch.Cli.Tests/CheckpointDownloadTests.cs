@@ -74,8 +74,8 @@ public sealed class CheckpointDownloadTests
     public async Task The_best_trials_best_fold_is_exported_by_default_with_its_sha256()
     {
         var (journal, _, work) = Sweep();
-        var output = Path.Combine(work, "out", "best.pt");
-        var (code, stdout, stderr) = await CliHarness.Run("checkpoint", "download", "dl", "-o", output, "--journal", journal);
+        var output = Path.Combine(work, "out", "best.pt");   // "out" does not exist: --create-dirs asks for it
+        var (code, stdout, stderr) = await CliHarness.Run("checkpoint", "download", "dl", "-o", output, "--create-dirs", "--journal", journal);
         Assert.True(code == 0, stderr);
         Assert.Contains("trial 1 (best) fold 2 (best on its test split) epoch 2: f1 0.6500", stdout);
         var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(output)));
@@ -113,6 +113,47 @@ public sealed class CheckpointDownloadTests
         Assert.Equal(2, code);
         Assert.Contains(expected, stderr);
         Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task An_output_whose_directory_is_missing_or_wrong_is_refused_and_nothing_is_created()
+    {
+        var (journal, _, work) = Sweep();
+        File.WriteAllText(Path.Combine(work, "afile"), "x");
+        Directory.CreateDirectory(Path.Combine(work, "adir"));
+        string[] before = [.. Directory.EnumerateFileSystemEntries(work, "*", SearchOption.AllDirectories).Order()];
+        foreach (var (output, expected) in new[]
+        {
+            (Path.Combine(work, "typo", "deeper", "x.pt"), $"the directory {Path.Combine(work, "typo", "deeper")} does not exist (create it, or pass --create-dirs)"),
+            (Path.Combine(work, "afile", "x.pt"), $"{Path.Combine(work, "afile")} is a file, not a directory"),
+            (Path.Combine(work, "adir"), $"{Path.Combine(work, "adir")} is a directory; give the file to write"),
+        })
+        {
+            var (code, stdout, stderr) = await CliHarness.Run("checkpoint", "download", "dl", "-o", output, "--journal", journal);
+            Assert.Equal(2, code);
+            Assert.StartsWith($"error: -o {output}: {expected}", stderr);
+            Assert.Single(stderr.Trim().Split('\n'));   // one line
+            Assert.Empty(stdout);
+        }
+
+        Assert.Equal(before, Directory.EnumerateFileSystemEntries(work, "*", SearchOption.AllDirectories).Order());
+    }
+
+    [Fact]
+    public async Task A_temporary_file_a_killed_download_left_is_removed_by_the_next_one()
+    {
+        var (journal, _, work) = Sweep();
+        using var gone = System.Diagnostics.Process.Start("true")!;
+        await gone.WaitForExitAsync();
+        var stale = Path.Combine(work, $"x.pt.tmp-{gone.Id}-{Guid.NewGuid():N}");
+        var live = Path.Combine(work, $"x.pt.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");   // a download still running: kept
+        File.WriteAllText(stale, "half a checkpoint");
+        File.WriteAllText(live, "being written");
+
+        var (code, _, stderr) = await CliHarness.Run("checkpoint", "download", "dl", "-o", Path.Combine(work, "x.pt"), "--journal", journal);
+        Assert.True(code == 0, stderr);
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(live));
     }
 
     [Fact]

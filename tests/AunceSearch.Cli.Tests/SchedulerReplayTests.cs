@@ -48,4 +48,24 @@ public sealed class SchedulerReplayTests
         Assert.Equal(2, code);
         Assert.Contains("pruner kind 'magic'", err);
     }
+
+    [Theory]
+    [InlineData("[]", "not an aunce-pruner-trace/1 file: expected a JSON object with format, direction, pruner and events, got an array of 0")]
+    [InlineData("42", "not an aunce-pruner-trace/1 file: expected a JSON object with format, direction, pruner and events, got 42")]
+    [InlineData("{\"format\": 1}", "format must be a string, got 1")]
+    [InlineData("{\"format\": \"aunce-pruner-trace/1\", \"direction\": \"minimize\", \"pruner\": [], \"events\": []}", "'pruner' must be an object (its kind and options), got an array of 0")]
+    [InlineData("{\"format\": \"aunce-pruner-trace/1\", \"direction\": \"minimize\", \"pruner\": {}, \"events\": {}}", "'events' must be an array, got an object")]
+    [InlineData("{\"format\": \"aunce-pruner-trace/1\", \"direction\": \"minimize\", \"pruner\": {}, \"events\": [{\"trial\": \"one\", \"step\": 1}]}", "events[0].trial must be a whole number, got \"one\"")]
+    [InlineData("{\"format\": \"aunce-pruner-trace/1\", \"direction\": \"minimize\", \"pruner\": {}, \"events\": [{\"trial\": 0, \"step\": 1.5}]}", "events[0].step must be a whole number, got 1.5")]
+    [InlineData("{\"format\": \"aunce-pruner-trace/1\", \"direction\": \"minimize\", \"pruner\": {}, \"events\": [7]}", "events[0] has no trial (an event is an object, got 7)")]
+    public async Task A_trace_of_the_wrong_shape_is_named_by_what_was_expected(string json, string expected)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"shape-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, json);
+        var (code, stdout, err) = await Run("scheduler", "replay", file);
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        Assert.Equal($"error: {file}: {expected}", err.Trim());
+        File.Delete(file);
+    }
 }

@@ -28,45 +28,68 @@ public sealed record PrunerTrace(Direction Direction, JsonObject Pruner, IReadOn
             throw new FormatException($"{path}: malformed JSON: {e.Message}");
         }
 
-        var format = root["format"]?.GetValue<string>();
+        // Every field is read by what it must be: a file of another shape is named by what was expected, never by a
+        // JSON library's message.
+        if (root is not JsonObject top)
+        {
+            throw new FormatException($"{path}: not an aunce-pruner-trace/1 file: expected a JSON object with format, direction, pruner and events, got {Kind(root)}");
+        }
+
+        var format = Optional<string>(top, "format", "", "a string");
         if (format != "aunce-pruner-trace/1")
         {
             throw new FormatException($"{path}: format '{format}' is not aunce-pruner-trace/1");
         }
 
-        var direction = root["direction"]?.GetValue<string>() switch
+        var direction = Optional<string>(top, "direction", "", "a string") switch
         {
             "minimize" => Direction.Minimize,
             "maximize" => Direction.Maximize,
             var d => throw new FormatException($"{path}: direction '{d}' is not minimize or maximize"),
         };
-        var pruner = root["pruner"] as JsonObject ?? throw new FormatException($"{path}: missing 'pruner'");
+        var pruner = top["pruner"] as JsonObject ?? throw new FormatException($"{path}: 'pruner' must be an object (its kind and options), got {Kind(top["pruner"])}");
         var events = new List<TraceEvent>();
         var i = 0;
-        foreach (var e in root["events"] as JsonArray ?? throw new FormatException($"{path}: missing 'events'"))
+        foreach (var e in top["events"] as JsonArray ?? throw new FormatException($"{path}: 'events' must be an array, got {Kind(top["events"])}"))
         {
+            var where = $"events[{i}].";
             if (e is not JsonObject o || o["trial"] is null)
             {
-                throw new FormatException($"{path}: events[{i}] has no trial");
+                throw new FormatException($"{path}: events[{i}] has no trial" + (e is JsonObject ? "" : $" (an event is an object, got {Kind(e)})"));
             }
 
-            var trial = o["trial"]!.GetValue<int>();
-            var value = o["value"] is null ? double.NaN : o["value"]!.GetValue<double>();
-            if (o["complete"]?.GetValue<bool>() == true)
+            var trial = Optional<int>(o, "trial", where, "a whole number")!;
+            var value = o["value"] is null ? double.NaN : Optional<double>(o, "value", where, "a number");
+            if (o["complete"] is not null && Optional<bool>(o, "complete", where, "true or false"))
             {
                 events.Add(new TraceEvent(trial, null, value, true, null));
             }
             else
             {
-                var step = o["step"]?.GetValue<int>() ?? throw new FormatException($"{path}: events[{i}] has neither step nor complete");
-                events.Add(new TraceEvent(trial, step, value, false, o["decision"]?.GetValue<string>()));
+                var step = o["step"] is null ? throw new FormatException($"{path}: events[{i}] has neither step nor complete") : Optional<int>(o, "step", where, "a whole number");
+                events.Add(new TraceEvent(trial, step, value, false, o["decision"] is null ? null : Optional<string>(o, "decision", where, "a string")));
             }
 
             i++;
         }
 
+        T Optional<T>(JsonObject o, string name, string where, string expected) =>
+            o[name] is null ? default!
+            : o[name] is JsonValue v && v.TryGetValue<T>(out var x) ? x
+            : throw new FormatException($"{path}: {where}{name} must be {expected}, got {Kind(o[name])}");
+
         return new PrunerTrace(direction, pruner, events);
     }
+
+    /// <summary>A JSON value as an error names it: its kind, and the value itself when it is short.</summary>
+    private static string Kind(JsonNode? node) => node switch
+    {
+        null => "nothing",
+        JsonObject => "an object",
+        JsonArray a => $"an array of {a.Count}",
+        _ when node.ToJsonString() is { Length: <= 40 } text => text,
+        _ => "a long " + node.GetValueKind().ToString().ToLowerInvariant(),
+    };
 
     /// <summary>The AunceSearch pruner configured like the trace's Optuna pruner.</summary>
     public IPruner CreatePruner()

@@ -16,15 +16,50 @@ public static class AuImages
     public const long MaxDecodedPixels = 64_000_000;
 
     /// <summary>
+    /// What is wrong with <paramref name="path"/> as an image file before it is read, or null: missing, a directory, a
+    /// link to nothing, not a regular file (a device, a pipe). One stat: cheap at BP4D's 146,000 images.
+    /// </summary>
+    public static string? FileProblem(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return $"image {path} is a directory, not an image file";
+        }
+
+        var info = new FileInfo(path);   // exists for a link whatever its target: .NET falls back to the link itself
+        if (info.Exists && info.LinkTarget is { } link)
+        {
+            FileSystemInfo? target;
+            try
+            {
+                target = info.ResolveLinkTarget(returnFinalTarget: true);
+            }
+            catch (IOException)
+            {
+                target = null;   // a loop of links
+            }
+
+            if (target is null || !target.Exists)
+            {
+                return $"image {path} is a link to {link}, which does not exist";
+            }
+        }
+
+        return !info.Exists ? $"image {path} not found"
+            : (info.Attributes & FileAttributes.Device) != 0 ? $"image {path} is not a regular file"
+            : null;
+    }
+
+    /// <summary>
     /// Decodes <paramref name="path"/>, resizes it to <paramref name="size"/>² when it has another size, and writes its RGB
     /// planes (3·size² bytes, CHW) to <paramref name="destination"/>. Returns null, or what is wrong (file missing, not an
     /// image SkiaSharp can decode).
     /// </summary>
     public static string? TryDecode(string path, int size, Span<byte> destination)
     {
-        if (!File.Exists(path))
+        if (FileProblem(path) is { } problem)
         {
-            return $"image {path} not found";
+            return problem;
         }
 
         // SKCodec rather than SKBitmap.Decode: Decode hands back a partly filled bitmap for a truncated file (the rest

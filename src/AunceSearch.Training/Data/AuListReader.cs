@@ -272,9 +272,9 @@ public static class AuListReader
                 continue;
             }
 
-            if (skipBad && !File.Exists(split.ImagePaths[i]))
+            if (skipBad && AuImages.FileProblem(split.ImagePaths[i]) is { } problem)
             {
-                skipped.Add($"{split.Origin(i)}: image {split.ImagePaths[i]} not found");
+                skipped.Add($"{split.Origin(i)}: {problem}");
                 continue;
             }
 

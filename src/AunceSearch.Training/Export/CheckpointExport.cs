@@ -44,8 +44,13 @@ public static class CheckpointExport
         }
 
         var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var tmp = $"{full}.tmp-{Guid.NewGuid():N}";
+        if (OutputProblem(full) is { } problem)
+        {
+            throw new IOException(problem);
+        }
+
+        RemoveStaleTemporaries(full);
+        var tmp = $"{full}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
         var count = 0;
         try
         {
@@ -85,6 +90,64 @@ public static class CheckpointExport
 
         using var stream = File.OpenRead(full);
         return new ExportResult(full, stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)), count);
+    }
+
+    /// <summary>
+    /// Why <paramref name="path"/> cannot be written as an export, or null: it is a directory, or its directory does not
+    /// exist (nothing creates one unasked: a typo in a path must not grow a tree) or is a file.
+    /// </summary>
+    public static string? OutputProblem(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var directory = System.IO.Path.GetDirectoryName(full)!;
+        return Directory.Exists(full) ? $"{full} is a directory; give the file to write, e.g. {System.IO.Path.Combine(full, "model.pt")}"
+            : File.Exists(directory) ? $"{directory} is a file, not a directory"
+            : !Directory.Exists(directory) ? $"the directory {directory} does not exist"
+            : null;
+    }
+
+    /// <summary>
+    /// Deletes what an export to <paramref name="full"/> killed mid-write left (<c>NAME.tmp-PID-GUID</c> of a process that is
+    /// no longer running); a running export's temporary file is left alone.
+    /// </summary>
+    private static void RemoveStaleTemporaries(string full)
+    {
+        var prefix = System.IO.Path.GetFileName(full) + ".tmp-";
+        foreach (var file in Directory.EnumerateFiles(System.IO.Path.GetDirectoryName(full)!, prefix + "*"))
+        {
+            var rest = System.IO.Path.GetFileName(file)[prefix.Length..];
+            if (rest.Split('-') is [var pid, { Length: 32 }] && int.TryParse(pid, out var id) && !Running(id))
+            {
+                try
+                {
+                    File.Delete(file);
+                }
+                catch (IOException)
+                {
+                    // Gone already, or not ours to delete: harmless.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+
+        static bool Running(int pid)
+        {
+            try
+            {
+                using var p = System.Diagnostics.Process.GetProcessById(pid);
+                return !p.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        }
     }
 
     /// <summary>Parameters then buffers, by name, as <c>Module.state_dict()</c> orders them in PyTorch (per module, depth first).</summary>
