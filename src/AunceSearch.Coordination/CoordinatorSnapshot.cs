@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using AunceSearch.Contracts;
+using AunceSearch.Search.Schedulers;
 
 namespace AunceSearch.Coordination;
 
@@ -12,7 +13,8 @@ namespace AunceSearch.Coordination;
 /// own small JSON document. Restoring parses the core and keeps the details as bytes
 /// (<see cref="CoordinatorState.UnparsedDetails"/>), parsed per trial when needed; a later snapshot copies them unparsed.
 /// The trials' own part is stored in blocks of <see cref="BlockTrials"/>, parsed in parallel. Layout (integers little-endian):
-/// <c>AUNCE-SNAPSHOT/2\n</c>; core length (int64), core (the state without trials); block count (int32), then per block
+/// <c>AUNCE-SNAPSHOT/2\n</c>; core length (int64), core (the state without trials and scheduler); scheduler state length
+/// (int64), the scheduler's state (its own JSON, parsed beside the trials); block count (int32), then per block
 /// its length (int32) and a JSON array of trials without details; detail count (int32), then per trial with details its
 /// number (int32), length (int32) and details. A snapshot starting with <c>{</c> is the earlier whole-JSON form.
 /// </summary>
@@ -26,6 +28,7 @@ public static class CoordinatorSnapshot
     /// <summary>The journal codec's options, without <see cref="CoordinatorState.Trials"/> (stored in blocks) and <see cref="TrialSummary.LastFolds"/> and <see cref="TrialSummary.FoldHistory"/> (stored per trial).</summary>
     private static readonly JsonSerializerOptions CoreOptions = new(SweepJournalCodec.Options)
     {
+        Converters = { new ConfigurationConverter() },
         TypeInfoResolver = new DefaultJsonTypeInfoResolver
         {
             Modifiers =
@@ -33,7 +36,7 @@ public static class CoordinatorSnapshot
                 static info =>
                 {
                     string[] stored = info.Type == typeof(TrialSummary) ? [nameof(TrialSummary.LastFolds), nameof(TrialSummary.FoldHistory)]
-                        : info.Type == typeof(CoordinatorState) ? [nameof(CoordinatorState.Trials)]
+                        : info.Type == typeof(CoordinatorState) ? [nameof(CoordinatorState.Trials), nameof(CoordinatorState.SchedulerState)]
                         : [];
                     foreach (var p in info.Properties.Where(p => stored.Contains(p.Name)).ToList())
                     {
@@ -48,10 +51,11 @@ public static class CoordinatorSnapshot
     public static byte[] Encode(CoordinatorState state)
     {
         var core = JsonSerializer.SerializeToUtf8Bytes(state, CoreOptions);
+        var scheduler = System.Text.Encoding.UTF8.GetBytes(state.SchedulerState);
         var ordered = state.Trials.OrderBy(p => p.Key).Select(p => p.Value).ToArray();
         var blocks = ordered.Chunk(BlockTrials).Select(b => JsonSerializer.SerializeToUtf8Bytes(b, CoreOptions)).ToList();
         var details = new List<(int Trial, ReadOnlyMemory<byte> Bytes)>(state.Trials.Count);
-        long length = Magic.Length + 8 + core.Length + 4 + blocks.Sum(b => 4L + b.Length) + 4;
+        long length = Magic.Length + 8 + core.Length + 8 + scheduler.Length + 4 + blocks.Sum(b => 4L + b.Length) + 4;
         foreach (var trial in ordered)
         {
             var number = trial.Trial;
@@ -76,6 +80,9 @@ public static class CoordinatorSnapshot
         BinaryPrimitives.WriteInt64LittleEndian(at, core.Length);
         core.CopyTo(at[8..]);
         at = at[(8 + core.Length)..];
+        BinaryPrimitives.WriteInt64LittleEndian(at, scheduler.Length);
+        scheduler.CopyTo(at[8..]);
+        at = at[(8 + scheduler.Length)..];
         BinaryPrimitives.WriteInt32LittleEndian(at, blocks.Count);
         at = at[4..];
         foreach (var block in blocks)
@@ -118,6 +125,14 @@ public static class CoordinatorSnapshot
 
         var core = data.AsMemory(at, (int)coreLength);
         at += (int)coreLength;
+        var schedulerLength = Read64(data, ref at, sweepId, "the scheduler state's length");
+        if (schedulerLength < 0 || schedulerLength > data.Length - at)
+        {
+            throw Damaged(sweepId, $"its scheduler state is {schedulerLength} bytes, {data.Length - at} remain");
+        }
+
+        var scheduler = data.AsMemory(at, (int)schedulerLength);
+        at += (int)schedulerLength;
         var blockCount = Read32(data, ref at, sweepId, "the block count");
         var blocks = new List<ReadOnlyMemory<byte>>();
         for (var b = 0; b < blockCount; b++)
@@ -132,12 +147,27 @@ public static class CoordinatorSnapshot
             at += length;
         }
 
-        // The core and the trial blocks at once, on every core: a 100,000-trial sweep's activation waits on this.
+        // The core, the scheduler's state and the trial blocks at once, on every core: a 100,000-trial sweep's activation
+        // waits on this (the scheduler's state first: it is the largest single part).
         CoordinatorState? state = null;
+        SchedulerState? parsedScheduler = null;
         var trials = new TrialSummary[blockCount][];
-        Parallel.For(0, blockCount + 1, i =>
+        try
         {
-            if (i == blockCount)
+            Parallel.For(-2, blockCount, ParsePart);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is InvalidDataException) is { } damage)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(damage);   // the damage itself, as every other part reports it
+        }
+
+        void ParsePart(int i)
+        {
+            if (i == -2)
+            {
+                parsedScheduler = scheduler.IsEmpty ? null : ParseScheduler(scheduler, sweepId);
+            }
+            else if (i == -1)
             {
                 state = Parse<CoordinatorState>(core, CoreOptions, sweepId, "snapshot core");
             }
@@ -145,8 +175,10 @@ public static class CoordinatorSnapshot
             {
                 trials[i] = Parse<TrialSummary[]>(blocks[i], CoreOptions, sweepId, $"snapshot trial block {i}");
             }
-        });
-        state!.Trials = new Dictionary<int, TrialSummary>(trials.Sum(t => t.Length));
+        }
+
+        state!.ParsedScheduler = parsedScheduler;
+        state.Trials = new Dictionary<int, TrialSummary>(trials.Sum(t => t.Length));
         foreach (var trial in trials.SelectMany(t => t))
         {
             if (!state.Trials.TryAdd(trial.Trial, trial))
@@ -190,6 +222,18 @@ public static class CoordinatorSnapshot
         }
     }
 
+    private static SchedulerState ParseScheduler(ReadOnlyMemory<byte> json, string sweepId)
+    {
+        try
+        {
+            return SchedulerStateJson.Deserialize(json.Span);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or FormatException)
+        {
+            throw new InvalidDataException($"sweep {sweepId}: its scheduler state is damaged ({e.Message})", e);
+        }
+    }
+
     private static T Parse<T>(ReadOnlyMemory<byte> json, JsonSerializerOptions options, string sweepId, string what)
     {
         try
@@ -225,4 +269,58 @@ public static class CoordinatorSnapshot
     }
 
     private static InvalidDataException Damaged(string sweepId, string why) => new($"sweep {sweepId}: its snapshot is damaged: {why}");
+
+    /// <summary>
+    /// A trial's configuration (name → value) as the JSON object it always was, read with each name shared across trials
+    /// (a sweep has a handful of parameter names and up to 100,000 trials: otherwise each trial allocates its own copy of
+    /// every name) and the dictionary sized once. Half of a restored trial's objects were these.
+    /// </summary>
+    private sealed class ConfigurationConverter : System.Text.Json.Serialization.JsonConverter<Dictionary<string, string>>
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _names = new(StringComparer.Ordinal);
+
+        public override Dictionary<string, string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new JsonException($"expected an object of names and values, got {reader.TokenType}");
+            }
+
+            var names = _names.GetAlternateLookup<ReadOnlySpan<char>>();
+            var config = new Dictionary<string, string>(Math.Max(4, _names.Count), StringComparer.Ordinal);
+            Span<char> buffer = stackalloc char[128];
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string name;
+                if (!reader.ValueIsEscaped && !reader.HasValueSequence && reader.ValueSpan.Length <= buffer.Length)
+                {
+                    var chars = buffer[..System.Text.Encoding.UTF8.GetChars(reader.ValueSpan, buffer)];
+                    if (!names.TryGetValue(chars, out name!))
+                    {
+                        name = _names.GetOrAdd(new string(chars), static n => n);
+                    }
+                }
+                else
+                {
+                    name = reader.GetString()!;
+                }
+
+                reader.Read();
+                config[name] = reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException($"the value of '{name}' is not a string");
+            }
+
+            return config;
+        }
+
+        public override void Write(Utf8JsonWriter writer, Dictionary<string, string> value, JsonSerializerOptions options)
+        {
+            writer.WriteStartObject();
+            foreach (var (name, v) in value)
+            {
+                writer.WriteString(name, v);
+            }
+
+            writer.WriteEndObject();
+        }
+    }
 }

@@ -26,6 +26,10 @@ public sealed class CoordinatorState
     /// <summary>The scheduler's state (<see cref="SchedulerStateJson"/>), written when a snapshot is taken.</summary>
     public string SchedulerState { get; set; } = "";
 
+    /// <summary>The scheduler's state already parsed (a snapshot parses its own section beside the trials); when set, <see cref="SchedulerState"/> is not read.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public SchedulerState? ParsedScheduler { get; set; }
+
     public string? Error { get; set; }
 
     /// <summary>The latest progress events (at most <see cref="SweepCoordinator.MaxEvents"/>).</summary>
@@ -63,6 +67,7 @@ public sealed class CoordinatorState
         Trials = new Dictionary<int, TrialSummary>(Trials),
         Decisions = [.. Decisions],
         SchedulerState = SchedulerState,
+        ParsedScheduler = ParsedScheduler,
         Error = Error,
         Events = [.. Events],
         Sequence = Sequence,
@@ -111,6 +116,7 @@ public sealed partial class SweepCoordinator
         {
             Load();
         }
+
         else if (snapshot is [(byte)'{', ..] && JsonNode.Parse(snapshot) is JsonObject { } old && old.ContainsKey("SpecYaml"))
         {
             throw new InvalidDataException($"sweep {sweepId}: its state was written by an AunceSearch before typed sweep definitions (it holds spec text); " +
@@ -636,8 +642,9 @@ public sealed partial class SweepCoordinator
         _direction = _spec.Search.Direction.ToSearch();
         _sampler = _spec.Search.CreateSampler(_spec.Seed);
         _scheduler = _spec.CreateScheduler(_sweepId, _space);
-        _schedulerState = string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState);
+        _schedulerState = _s.ParsedScheduler ?? (string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState));
         _s.SchedulerState = "";   // parsed: the text (tens of MB at 100,000 trials) is not kept
+        _s.ParsedScheduler = null;
     }
 
     /// <summary><paramref name="trial"/> with its fold details, parsed from the snapshot when they are still unparsed (the state is not changed).</summary>

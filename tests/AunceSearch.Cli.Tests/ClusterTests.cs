@@ -105,8 +105,9 @@ public sealed class ClusterTests
     [InlineData("DRAIN")]
     public async Task A_trainer_silo_killed_hung_or_drained_mid_fold_is_declared_dead_and_its_folds_resume_on_the_other_trainer(string signal)
     {
-        // Enough epochs that the victim is still training when its signal lands (a drain from the CLI takes a second or two).
-        const int Epochs = 12;
+        // Enough epochs that the victim is still training when its signal lands (a drain from the CLI takes a second or two,
+        // and an epoch of this model can take 0.05 s: with 12 epochs a victim once finished every fold before a SIGSTOP landed).
+        const int Epochs = 40;
         var redis = Redis;
         var work = CliHarness.TempDirectory();
         var cluster = $"c{Guid.NewGuid():N}"[..12];

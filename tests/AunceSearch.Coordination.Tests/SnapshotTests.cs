@@ -117,6 +117,23 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void The_schedulers_state_is_its_own_part_and_damage_to_it_is_named()
+    {
+        var bytes = Synthetic(30);
+        var restored = new SweepCoordinator(Id, Key, bytes);
+        var scheduler = restored.CaptureState().SchedulerState;
+        Assert.Contains("\"Study\"", scheduler);   // promotion ASHA's state, restored and written again
+        Assert.Equal(bytes, restored.Snapshot());
+
+        var at = bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(scheduler));
+        Assert.True(at > 0, "the scheduler's state is stored as its own JSON");
+        var damaged = (byte[])bytes.Clone();
+        damaged[at] = (byte)'#';
+        var e = Assert.Throws<InvalidDataException>(() => new SweepCoordinator(Id, Key, damaged));
+        Assert.StartsWith($"sweep {Id}: its scheduler state is damaged", e.Message);
+    }
+
+    [Fact]
     public void Damaged_details_are_an_error_naming_the_trial_when_it_is_read_and_the_rest_still_answer()
     {
         var bytes = Synthetic(30);

@@ -14,6 +14,13 @@ public class CpuKernelTests
         new([new ConvCaseResult(AnyCase, error, "weight gradient", repeat)], CpuKernelCheck.DefaultTolerance);
 
     [Fact]
+    public void The_runtime_switches_nnpack_off_whatever_the_cpu()
+    {
+        TorchRuntime.EnsureInitialized();
+        Assert.False(TorchRuntime.NnpackEnabled);   // else a CPU it does not support prints a warning per convolution
+    }
+
+    [Fact]
     public void A_sound_cpu_keeps_onednn()
     {
         var switched = 0;

@@ -13,8 +13,12 @@ public sealed class TrialHistory
 {
     public TrialPhase Phase { get; set; }
 
-    /// <summary>Intermediate values by step (NaN allowed).</summary>
-    public SortedDictionary<int, double> Values { get; set; } = [];
+    /// <summary>
+    /// Intermediate values by step (NaN allowed). A sorted list, not a tree: steps arrive in order (an append), and a
+    /// 100,000-trial sweep holds 100,000 of these (a tree's node per value made the scheduler's state the largest part of
+    /// a restored sweep's heap). Its JSON is the same object of step → value.
+    /// </summary>
+    public SortedList<int, double> Values { get; set; } = [];
 
     /// <summary>Successive-halving rung records (Optuna's <c>completed_rung_&lt;r&gt;</c>): Rungs[r] = the value recorded at rung r.</summary>
     public List<double> Rungs { get; set; } = [];
@@ -26,7 +30,8 @@ public sealed class TrialHistory
 /// </summary>
 public sealed class StudyState
 {
-    public SortedDictionary<int, TrialHistory> Trials { get; set; } = [];
+    /// <summary>Each trial's history by number (a sorted list: trials are added in order, and it is smaller and faster to restore than a tree).</summary>
+    public SortedList<int, TrialHistory> Trials { get; set; } = [];
 
     public TrialHistory Trial(int number)
     {
@@ -52,6 +57,9 @@ public static class StateJson
 
     public static T Deserialize<T>(string json) =>
         System.Text.Json.JsonSerializer.Deserialize<T>(json, Options) ?? throw new FormatException($"empty {typeof(T).Name}");
+
+    public static T Deserialize<T>(ReadOnlySpan<byte> utf8Json) =>
+        System.Text.Json.JsonSerializer.Deserialize<T>(utf8Json, Options) ?? throw new FormatException($"empty {typeof(T).Name}");
 }
 
 /// <summary>JSON for <see cref="StudyState"/>.</summary>

@@ -72,6 +72,20 @@ public static unsafe class TorchRuntime
 
             _cuda = torch.cuda.is_available();
             _initialized = true;
+
+            // NNPACK is libtorch's CPU convolution path for when oneDNN does not take a convolution. On a CPU it does not
+            // support (AMD Zen 4, among others) every such convolution tries to initialise it again and prints
+            // "Could not initialize NNPACK! Reason: Unsupported hardware." (930 lines for one trial, 3,372 for one epoch
+            // of ResNet-18 with oneDNN off) before falling back anyway. It is switched off: convolutions go to oneDNN, or
+            // to libtorch's own kernels where oneDNN is off.
+            try
+            {
+                SetContextFlag("_ZN2at7Context20setUserEnabledNNPACKEb", "at::Context::setUserEnabledNNPACK", false);
+            }
+            catch (InvalidOperationException)
+            {
+                // A libtorch without the setter: its warnings stay, nothing else changes.
+            }
         }
     }
 
@@ -185,6 +199,26 @@ public static unsafe class TorchRuntime
 
     /// <summary>Allows or forbids TF32 in cuDNN convolutions (libtorch's default: allowed; parity checks forbid it, as PyTorch's side does).</summary>
     public static void SetCudnnTf32(bool allowed) => SetContextFlag("_ZN2at7Context17setAllowTF32CuDNNEb", "at::Context::setAllowTF32CuDNN", allowed);
+
+    /// <summary>Whether libtorch may use NNPACK (false once initialised: see <see cref="EnsureInitialized"/>).</summary>
+    public static bool NnpackEnabled
+    {
+        get
+        {
+            EnsureInitialized();
+            foreach (var lib in new[] { "libtorch_cpu.so", "libtorch.so" })
+            {
+                if (NativeLibrary.TryLoad(lib, typeof(torch).Assembly, null, out var h)
+                    && NativeLibrary.TryGetExport(h, "_ZN2at13globalContextEv", out var context)
+                    && NativeLibrary.TryGetExport(h, "_ZNK2at7Context17userEnabledNNPACKEv", out var get))
+                {
+                    return ((delegate* unmanaged<IntPtr, byte>)get)(((delegate* unmanaged<IntPtr>)context)()) != 0;
+                }
+            }
+
+            throw new InvalidOperationException("this libtorch does not export at::Context::userEnabledNNPACK");
+        }
+    }
 
     /// <summary>Calls a <c>void at::Context::X(bool)</c> setter on libtorch's global context through its exported (mangled) name.</summary>
     private static void SetContextFlag(string export, string name, bool value)
