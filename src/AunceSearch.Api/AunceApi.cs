@@ -99,6 +99,11 @@ public static class AunceApi
                 {
                     await Problem(e.Message, e.StatusCode).ExecuteAsync(http);
                 }
+                catch (InvalidDataException e) when (!http.Response.HasStarted)
+                {
+                    // A sweep whose stored state is damaged: its record and what to do, never an empty 500.
+                    await Problem(e.Message, StatusCodes.Status500InternalServerError).ExecuteAsync(http);
+                }
             });
         }
 
@@ -120,8 +125,9 @@ public static class AunceApi
     }
 
     /// <summary>A sweep as lists show it.</summary>
+    /// <param name="Error">Why the sweep's stored state cannot be read, when it cannot (it is listed with what the cluster's directory knows of it).</param>
     public sealed record SweepRow(string Id, string Name, SweepState State, int TotalTrials, int Started, int Folds, int Epochs, string Scheduler, string Sampler,
-        string Metric, int? BestTrial, double? BestValue);
+        string Metric, int? BestTrial, double? BestValue, string? Error = null);
 
     /// <summary>A sweep in full at a glance: its row, trial counts by state, the searched parameters (with simplex groups) for charts.</summary>
     public sealed record SweepDetail(SweepRow Sweep, IReadOnlyDictionary<string, int> TrialsByState, int Decisions, long LastEventSequence, string? Error,
@@ -130,8 +136,20 @@ public static class AunceApi
     private static async Task<IResult> ListSweeps(IGrainFactory grains)
     {
         var listed = await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListAsync();
-        var overviews = await Task.WhenAll(listed.Select(l => grains.GetGrain<ISweepGrain>(l.SweepId).GetOverviewAsync()));
-        return Results.Ok(overviews.OfType<SweepOverview>().Select(Row).ToArray());
+
+        // Each sweep on its own: one whose stored state is damaged is listed as such, never hiding the others.
+        var rows = await Task.WhenAll(listed.Select(async l =>
+        {
+            try
+            {
+                return await grains.GetGrain<ISweepGrain>(l.SweepId).GetOverviewAsync() is { } o ? Row(o) : null;
+            }
+            catch (InvalidDataException e)
+            {
+                return new SweepRow(l.SweepId, l.Name, SweepState.Failed, l.Trials, 0, l.Folds, l.Epochs, l.Scheduler, l.Sampler, "", null, null, e.Message);
+            }
+        }));
+        return Results.Ok(rows.OfType<SweepRow>().ToArray());
     }
 
     private static async Task<IResult> GetSweep(string id, IGrainFactory grains)

@@ -86,6 +86,7 @@ public static class CliApp
     private static string? BadInput(Exception e) => e switch
     {
         SpecException or DataFormatException or PreflightException or CheckpointMismatchException => e.Message,
+        InvalidDataException when e.Message.StartsWith("sweep '", StringComparison.Ordinal) => e.Message,   // a sweep's damaged stored state
         AunceConfigurationException => $"configuration: {e.Message}",
         Microsoft.Extensions.Options.OptionsValidationException v => $"configuration: {string.Join("; ", v.Failures)}",
         InvalidOperationException when e.Message.StartsWith("Aunce:", StringComparison.Ordinal) => $"configuration: {e.Message}",

@@ -68,6 +68,7 @@ public static class ServeCommand
             ["Aunce:Silo:GatewayPort"] = gateway.ToString(CultureInfo.InvariantCulture),
             ["Aunce:Api:Urls"] = $"http://127.0.0.1:{port}",
             ["Aunce:Api:Enabled"] = "true",
+            ["Aunce:Silo:RestartRunningSweeps"] = "false",   // what a killed `sweep run` left is shown, not continued unasked
         });
         builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddInMemoryCollection(overrides);

@@ -47,8 +47,19 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
             LogJournalRetry(logger, Id, attempt, delay.TotalSeconds, e.Message.Split('\n')[0]);
             AunceTelemetry.JournalRetries.Add(1, new KeyValuePair<string, object?>("aunce.sweep", Id));
         });
-        var (snapshot, entries) = await _log.ReadAsync();
-        _coordinator = new SweepCoordinator(Id, (trial, fold, epoch) => CheckpointKeys.ForEpoch(Id, trial, fold, epoch), snapshot);
+        IReadOnlyList<SweepInput> entries;
+        try
+        {
+            (var snapshot, entries) = await _log.ReadAsync();
+            _coordinator = new SweepCoordinator(Id, (trial, fold, epoch) => CheckpointKeys.ForEpoch(Id, trial, fold, epoch), snapshot);
+        }
+        catch (Exception e) when (e is InconsistentStateException or InvalidDataException)
+        {
+            // A damaged record (a disk fault, an edit): no retry brings it back, and the other sweeps are not concerned.
+            LogUnreadable(logger, Id, e.Message);
+            throw new InvalidDataException(Unreadable(Id, e.Message), e);
+        }
+
         foreach (var entry in entries)
         {
             if (!_coordinator.Apply(entry).Changed)
@@ -61,7 +72,7 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         _durableSequence = _coordinator.Sequence;
         PublishGauges(force: true);
         await RegisterAsync();
-        if (_coordinator.State == SweepState.Running)
+        if (_coordinator.State == SweepState.Running && services.GetService<Microsoft.Extensions.Options.IOptions<SweepActivationOptions>>()?.Value.RestartRunningTrials != false)
         {
             // The running trials restart just after the activation, not within it: a trial or fold that cannot answer yet
             // (its silo just died or hangs, its directory entry is moving) must not hold the activation past Orleans'
@@ -107,6 +118,13 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         }
 
         await HandleAsync(new SweepResumed());
+        if (_coordinator.State == SweepState.Running)
+        {
+            // A sweep left running by a process that died: its trials continue now (asked for), whether or not this silo
+            // restarts running sweeps on activation (EnsureRunning: a trial already running is left as it is).
+            await RestartRunningAsync(CancellationToken.None);
+        }
+
         return Status();
     }
 
@@ -444,6 +462,14 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Sweep {SweepId}: stopping trial {Trial} failed")]
     private static partial void LogStopFailed(ILogger logger, Exception exception, string sweepId, int trial);
 
+    /// <summary>What a sweep whose stored state cannot be read answers every call with: the record and what to do.</summary>
+    public static string Unreadable(string sweepId, string reason) =>
+        $"sweep '{sweepId}': its stored state cannot be read ({reason.Split('\n')[0].TrimEnd('.')}); restore that record from a backup " +
+        "(the sweep cannot go on without it; other sweeps are not affected)";
+
+    [LoggerMessage(EventId = 1209, Level = LogLevel.Error, Message = "Sweep {SweepId}: its stored state cannot be read: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string sweepId, string reason);
+
     [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Sweep {SweepId}: writing its snapshot after {Inputs} inputs failed; the journal holds them all, and a later snapshot is tried")]
     private static partial void LogSnapshotFailed(ILogger logger, Exception exception, string sweepId, long inputs);
 
@@ -455,4 +481,14 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 public static class GrainStorageNames
 {
     public const string Sweeps = "aunce";
+}
+
+/// <summary>How a sweep grain behaves when it activates.</summary>
+public sealed class SweepActivationOptions
+{
+    /// <summary>
+    /// A running sweep restarts its trials on activation (a cluster's coordinator came back); off, it waits to be resumed
+    /// (<c>aunce serve</c>: it shows sweeps that a killed <c>sweep run</c> left, it does not continue them unasked).
+    /// </summary>
+    public bool RestartRunningTrials { get; set; } = true;
 }

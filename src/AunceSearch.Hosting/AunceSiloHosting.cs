@@ -143,6 +143,7 @@ public static class AunceSiloHosting
     /// </summary>
     public static ISiloBuilder AddAunceSearch(this ISiloBuilder orleans, AunceSiloOptions silo)
     {
+        orleans.Services.Configure<SweepActivationOptions>(o => o.RestartRunningTrials = silo.RestartRunningSweeps);
         orleans.Services.AddPlacementFilter<RequireSiloMetadataFilterStrategy, RequireSiloMetadataFilterDirector>(ServiceLifetime.Transient);
         if (silo.FastFailureDetection)
         {

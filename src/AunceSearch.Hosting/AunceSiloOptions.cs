@@ -47,6 +47,13 @@ public sealed class AunceSiloOptions
     /// <summary>Fast failure detection (about 1–2 s after a crash instead of ~12 s; see deploy/README.md).</summary>
     public bool FastFailureDetection { get; set; }
 
+    /// <summary>
+    /// Whether a running sweep restarts its trials when its grain activates (a coordinator silo came back after a crash):
+    /// what a cluster wants. <c>aunce serve</c> turns it off: a sweep a killed <c>aunce sweep run</c> left in its folder is
+    /// shown, not continued, until someone runs <c>aunce sweep resume</c>.
+    /// </summary>
+    public bool RestartRunningSweeps { get; set; } = true;
+
     public void Validate()
     {
         if (Clustering is not ("localhost" or "redis"))

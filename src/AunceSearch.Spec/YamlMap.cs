@@ -27,6 +27,25 @@ internal sealed class YamlMap
 
     public YamlNode Node => _node;
 
+    /// <summary>
+    /// A YAML error at its place. A tab in a line's indentation (YAML indents with spaces only) is named at the tab itself:
+    /// the YAML library reports it at the scalar it was scanning, often a line earlier.
+    /// </summary>
+    private static SpecException Malformed(YamlException e, string text, string file)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            if (lines[i].IndexOf('\t', 0, indent) is var tab and >= 0 && i + 1 >= e.Start.Line - 1)
+            {
+                return new SpecException($"{file}:{i + 1}:{tab + 1}: a tab in the indentation; YAML indents with spaces only");
+            }
+        }
+
+        return new SpecException($"{file}:{e.Start.Line}:{e.Start.Column}: malformed YAML: {e.Message}");
+    }
+
     public static YamlMap Load(string text, string file)
     {
         CheckShape(text, file);
@@ -37,7 +56,7 @@ internal sealed class YamlMap
         }
         catch (YamlException e)
         {
-            throw new SpecException($"{file}:{e.Start.Line}:{e.Start.Column}: malformed YAML: {e.Message}");
+            throw Malformed(e, text, file);
         }
 
         if (stream.Documents.Count == 0)
@@ -98,7 +117,7 @@ internal sealed class YamlMap
         }
         catch (YamlException e)
         {
-            throw new SpecException($"{file}:{e.Start.Line}:{e.Start.Column}: malformed YAML: {e.Message}");
+            throw Malformed(e, text, file);
         }
     }
 

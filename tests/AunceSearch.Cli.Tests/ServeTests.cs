@@ -11,25 +11,27 @@ namespace AunceSearch.Cli.Tests;
 /// </summary>
 public sealed class ServeTests
 {
+    /// <summary>spec.yaml in <paramref name="work"/>: 2 trials of a small CNN on the tests' synthetic dataset, both at once.</summary>
+    private static void WriteSpec(string work, string name, int epochs, int seed) => File.WriteAllText(Path.Combine(work, "spec.yaml"), $$$"""
+        name: {{{name}}}
+        seed: {{{seed}}}
+        dataset: {root: {{{CliHarness.SyntheticDataset()}}}, folds: [1, 2], image_size: 32}
+        model: {encoder: small-cnn, width: 4, feature_dim: 8}
+        training: {epochs: {{{epochs}}}, device: cpu, probe_steps: 5}
+        search:
+          trials: 2
+          max_concurrent_trials: 2
+          sampler: random
+          scheduler: {kind: none}
+          space:
+            lr: {log_uniform: [1.0e-4, 1.0e-2]}
+        """);
+
     [Fact]
     public async Task A_sweep_run_beside_aunce_serve_runs_on_the_server_and_its_API_shows_it()
     {
         var work = CliHarness.TempDirectory();
-        var data = CliHarness.SyntheticDataset();
-        File.WriteAllText(Path.Combine(work, "spec.yaml"), $$$"""
-            name: served
-            seed: 5
-            dataset: {root: {{{data}}}, folds: [1, 2], image_size: 32}
-            model: {encoder: small-cnn, width: 4, feature_dim: 8}
-            training: {epochs: 2, device: cpu, probe_steps: 5}
-            search:
-              trials: 2
-              max_concurrent_trials: 2
-              sampler: random
-              scheduler: {kind: none}
-              space:
-                lr: {log_uniform: [1.0e-4, 1.0e-2]}
-            """);
+        WriteSpec(work, "served", epochs: 2, seed: 5);
         var port = CliHarness.FreePort();
         using var server = AunceProcess.Start(work, ["serve", "--port", port.ToString(CultureInfo.InvariantCulture)]);
         try
@@ -66,5 +68,68 @@ public sealed class ServeTests
         }
 
         Assert.False(File.Exists(Path.Combine(work, ".aunce", "server.json")), "the server's record outlived it");
+    }
+
+    [Fact]
+    public async Task Aunce_serve_shows_a_sweep_a_killed_run_left_without_continuing_it_until_it_is_resumed()
+    {
+        var work = CliHarness.TempDirectory();
+        WriteSpec(work, "left", epochs: 150, seed: 6);
+
+        // A sweep run in this folder, killed (SIGKILL) once it is training (150 epochs: it is still training when the kill
+        // lands): its state says running.
+        using (var run = AunceProcess.Start(work, ["sweep", "run", "spec.yaml", "--id", "left", "--plain"]))
+        {
+            await run.WaitForLineAsync(l => l.Contains(" epoch 1: F1", StringComparison.Ordinal), TimeSpan.FromMinutes(3), "the first fold epoch");
+            run.Kill();
+            run.Process.WaitForExit();
+        }
+
+        var port = CliHarness.FreePort();
+        using var server = AunceProcess.Start(work, ["serve", "--port", port.ToString(CultureInfo.InvariantCulture)]);
+        try
+        {
+            await server.WaitForLineAsync(l => l.StartsWith("serving ", StringComparison.Ordinal), TimeSpan.FromMinutes(2), "aunce serve's 'serving' line");
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            async Task<(string State, long Events)> Sweep()
+            {
+                var sweep = JsonNode.Parse(await http.GetStringAsync("/api/sweeps/left"))!;
+                return (sweep["sweep"]!["state"]!.GetValue<string>(), sweep["lastEventSequence"]!.GetValue<long>());
+            }
+
+            // Shown as it was left, and left alone: a restart of its trials reports fold epochs within seconds.
+            var shown = await Sweep();
+            Assert.Equal("running", shown.State);
+            for (var look = 0; look < 10; look++)
+            {
+                await Task.Delay(500);
+                Assert.Equal(shown, await Sweep());
+            }
+
+            var (code, output, err) = await CliHarness.Run("sweep", "list", "--journal", Path.Combine(work, ".aunce", "sweeps"));
+            Assert.True(code == 0, err);
+            Assert.Matches(@"left\s.*running", output);   // the CLI's view agrees
+
+            // Resumed when asked: it runs on the server to its end, and every view says so.
+            using (var resume = AunceProcess.Start(work, ["sweep", "resume", "left", "--plain"]))
+            {
+                Assert.True(resume.Process.WaitForExit(TimeSpan.FromMinutes(4)), "the resumed sweep did not finish in 4 minutes");
+                resume.Process.WaitForExit();
+                Assert.True(resume.Process.ExitCode == 0, $"sweep resume exited {resume.Process.ExitCode}:\n{resume.Log}");
+            }
+
+            Assert.Equal("completed", (await Sweep()).State);
+            using var list = AunceProcess.Start(work, ["sweep", "list"]);
+            list.Process.WaitForExit();
+            Assert.Matches(@"left\s.*completed", list.Output);
+        }
+        finally
+        {
+            if (!server.Process.HasExited)
+            {
+                await server.SignalAsync("TERM");
+                server.Process.WaitForExit(TimeSpan.FromSeconds(30));
+            }
+        }
     }
 }

@@ -55,6 +55,15 @@ public class SweepSpecLoaderTests
         Assert.Equal(("0.7", "0.4"), (warm["p_mix"], warm["lambda_maj"]));
     }
 
+    [Theory]
+    [InlineData("name: t\nseed: 1\n\tdataset: {root: x}\n", "spec.yaml:3:1: a tab in the indentation")]
+    [InlineData("name: t\ndataset:\n  root: x\n\tfolds: [1]\n", "spec.yaml:4:1: a tab in the indentation")]
+    [InlineData("name: t\ndataset:\n  root: x\n  \tfolds: [1]\n", "spec.yaml:4:3: a tab in the indentation")]
+    public void A_tab_in_the_indentation_is_named_at_the_tab(string yaml, string expected)
+    {
+        Assert.StartsWith(expected, Error(yaml));
+    }
+
     [Fact]
     public void Malformed_yaml_names_file_line_and_column()
     {
