@@ -135,7 +135,7 @@ public static class CliApp
     internal static int Validate(string specPath, bool deep, TextWriter stdout, TextWriter stderr)
     {
         var spec = SweepSpecLoader.LoadFile(specPath);
-        var folds = DatasetPreparation.Check(spec, generateIfMissing: false);
+        var folds = DatasetPreparation.Check(spec, generateIfMissing: false, specFile: specPath);
         if (deep)
         {
             folds += "; " + DatasetPreparation.DeepCheck(spec, stderr);

@@ -12,7 +12,10 @@ public static class DatasetPreparation
     /// Generates the synthetic dataset when the spec asks for one and it is missing, then reads every fold's lists
     /// and checks that every image exists. Errors name the file (and line). Returns a one-line description.
     /// </summary>
-    public static string Check(SweepSpec spec, bool generateIfMissing, TextWriter? log = null)
+    private static string Where(string? specFile) => specFile is null ? "" : $"{specFile}: ";
+
+    /// <param name="specFile">The spec's file, named in errors about its fields (a corrupted path names the file to fix).</param>
+    public static string Check(SweepSpec spec, bool generateIfMissing, TextWriter? log = null, string? specFile = null)
     {
         var d = spec.Dataset;
         if (d.Synthetic is { } syn && !SyntheticAuFaces.Exists(d.Root, d.ListName, syn.Folds))
@@ -39,7 +42,7 @@ public static class DatasetPreparation
             }
             catch (Exception e) when (e is IOException or ArgumentException)
             {
-                throw new DataFormatException($"dataset.root: {e.Message}");
+                throw new DataFormatException($"{Where(specFile)}dataset.root: {e.Message}");
             }
         }
 
@@ -50,7 +53,7 @@ public static class DatasetPreparation
 
         if (!Directory.Exists(d.Root))
         {
-            throw new DataFormatException($"dataset.root: {d.Root} does not exist (and the spec has no synthetic section to generate it)");
+            throw new DataFormatException($"{Where(specFile)}dataset.root: {d.Root} does not exist (and the spec has no synthetic section to generate it)");
         }
 
         var images = 0;

@@ -31,7 +31,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     public async Task<int> RunAsync(string yaml, string specFile, string baseDirectory, CancellationToken cancellationToken)
     {
         var spec = SweepSpecLoader.Parse(yaml, specFile, baseDirectory);
-        DatasetPreparation.Check(spec, generateIfMissing: true, stdout);
+        DatasetPreparation.Check(spec, generateIfMissing: true, stdout, specFile);
 
         // The embedded silo's defaults: local checkpoints and grain state under ./.aunce, so the sweep survives this process.
         var cwd = Directory.GetCurrentDirectory();

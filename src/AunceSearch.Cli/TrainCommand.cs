@@ -42,7 +42,7 @@ public static class TrainCommand
             throw new SpecException($"{specPath}: {e.Message}");
         }
 
-        stderr.WriteLine(DatasetPreparation.Check(spec, generateIfMissing: true, stderr));
+        stderr.WriteLine(DatasetPreparation.Check(spec, generateIfMissing: true, stderr, specPath));
         Preflight.CheckDevice(spec);
         Preflight.CheckPretrained(spec);
         if (Checkpoints.CheckpointStoreProbe.WritableDirectory("--out", output) is { } unwritable)

@@ -87,6 +87,33 @@ public sealed class BadInputTests
     }
 
     [Theory]
+    [InlineData("SYN_train_img_path_fold1.txt")]
+    [InlineData("SYN_train_label_fold1.txt")]
+    public async Task A_control_character_in_a_list_or_label_file_is_named_at_its_line_and_column(string file)
+    {
+        var root = CopyOfDataset();
+        var path = ListFile(root, file);
+        var lines = File.ReadAllLines(path);
+        lines[4] = lines[4].Insert(3, "\0");
+        File.WriteAllLines(path, lines);
+        var before = Snapshot(root);
+        var (code, stdout, stderr) = await CliHarness.Run("sweep", "validate", Spec(root));
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        Assert.StartsWith($"error: {path}:5:4: a control character (U+0000) in the line", stderr);
+        Assert.Equal(before, Snapshot(root));
+    }
+
+    [Fact]
+    public async Task A_spec_whose_dataset_root_is_wrong_is_named_with_the_spec_file()
+    {
+        var spec = Spec(Path.Combine(CliHarness.TempDirectory(), "no-such-data"));
+        var (code, _, stderr) = await CliHarness.Run("sweep", "validate", spec);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: {spec}: dataset.root: ", stderr);
+    }
+
+    [Theory]
     [InlineData("directory", "is a directory, not an image file")]
     [InlineData("dangling link", "is a link to")]
     [InlineData("missing", "not found")]

@@ -223,6 +223,15 @@ public static class AuListReader
             lines.RemoveAt(lines.Count - 1);
         }
 
+        // A control character (a NUL from a bad copy, a stray escape) is no part of a path or a label row: named where it is.
+        var control = lines.FindIndex(l => l.Any(c => char.IsControl(c) && c != '\t'));
+        if (control >= 0)
+        {
+            var column = lines[control].ToList().FindIndex(c => char.IsControl(c) && c != '\t');
+            throw new DataFormatException($"{file}:{control + 1}:{column + 1}: a control character (U+{(int)lines[control][column]:X4}) in the line; " +
+                                          "a list line is an image path, a label line numbers separated by spaces");
+        }
+
         var blank = lines.FindIndex(string.IsNullOrWhiteSpace);
         if (blank >= 0)
         {
