@@ -57,6 +57,17 @@ public static class ServeCommand
             throw new UsageException($"a server already runs for {cwd} (pid {running.Pid}, {running.Url})");
         }
 
+        // A busy port is found before anything starts: one clear line, no silo brought up only to be torn down.
+        try
+        {
+            using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            probe.Start();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new PreflightException($"--port {port}: cannot listen on http://127.0.0.1:{port} ({e.Message})");
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "aunce", Args = HostArguments.WithoutConfigReload([]) });
         var gateway = SweepRunner.FreePort();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

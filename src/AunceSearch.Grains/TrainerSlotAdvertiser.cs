@@ -90,6 +90,10 @@ public sealed partial class TrainerSlotAdvertiser(IGrainFactory grains, ILocalSi
         {
             await Director.WithdrawAsync(silo.SiloAddress.ToParsableString()).WaitAsync(TimeSpan.FromSeconds(3), cancellationToken);
         }
+        catch (ObjectDisposedException)
+        {
+            // The silo is being torn down without having run (a start that failed, e.g. a busy port): nothing to withdraw.
+        }
         catch (Exception e)
         {
             LogWithdrawFailed(logger, e.Message.Split('\n')[0]);   // the director drops this silo when membership says it is gone

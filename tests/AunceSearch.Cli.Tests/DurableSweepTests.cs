@@ -130,6 +130,28 @@ public sealed class DurableSweepTests
     }
 
     [Fact]
+    public async Task Resuming_a_sweep_whose_stored_state_is_damaged_exits_2_at_once_naming_the_record()
+    {
+        var work = CliHarness.TempDirectory();
+        var journal = Path.Combine(work, "journal");
+        string[] config = ["--config", $"Aunce:Checkpoints:Path={work}/ckpt", "--config", $"Aunce:Silo:StatePath={work}/state"];
+        var (code, _, err) = await CliHarness.Run(["sweep", "run", Spec(work), "--id", "hurt", "--journal", journal, .. config]);
+        Assert.True(code == 0, err);
+
+        // The journal's newest segment overwritten (a disk fault, a stray edit).
+        var segment = Directory.GetFiles(Path.Combine(work, "state", "sweep-log"), "hurt_*.bin", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Last();
+        await File.WriteAllTextAsync(segment, "not what was written");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        (code, _, err) = await CliHarness.Run(["sweep", "resume", "hurt", "--journal", journal, .. config]);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: sweep 'hurt': its stored state cannot be read ({segment}: ", err);
+        Assert.Contains("restore that record from a backup", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.DoesNotContain("did not answer", err);   // no minute of retries: damage is not an outage
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed.TotalSeconds:0} s");
+    }
+
+    [Fact]
     public async Task A_sweep_kept_in_memory_is_said_not_to_be_resumable()
     {
         var work = CliHarness.TempDirectory();

@@ -132,4 +132,19 @@ public sealed class ServeTests
             }
         }
     }
+
+    [Fact]
+    public async Task Aunce_serve_on_a_busy_port_says_so_in_one_line_and_nothing_else()
+    {
+        using var busy = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        var port = ((IPEndPoint)busy.LocalEndpoint).Port;
+        var work = CliHarness.TempDirectory();
+        using var server = AunceProcess.Start(work, ["serve", "--port", port.ToString(CultureInfo.InvariantCulture)]);
+        Assert.True(server.Process.WaitForExit(TimeSpan.FromMinutes(1)), "aunce serve did not exit");
+        server.Process.WaitForExit();
+        Assert.Equal(2, server.Process.ExitCode);
+        Assert.Empty(server.Output.Trim());   // no warning from a silo started only to be torn down
+        Assert.Equal($"error: --port {port}: cannot listen on http://127.0.0.1:{port} (Address already in use)", server.Errors.Trim());
+    }
 }
