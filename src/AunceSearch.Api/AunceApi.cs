@@ -31,8 +31,16 @@ public sealed class AunceApiOptions
     /// </summary>
     public string? Token { get; set; }
 
+    /// <summary>The fewest characters a token may have: a guessable token is no lock (a random one: <c>openssl rand -hex 32</c>).</summary>
+    public const int MinTokenLength = 32;
+
     public void Validate()
     {
+        if (Token is { } token && token.Length < MinTokenLength)
+        {
+            throw new InvalidOperationException($"{SectionName}:Token: {token.Length} characters; a token needs at least {MinTokenLength} (a random one: openssl rand -hex 32)");
+        }
+
         foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
@@ -429,8 +437,11 @@ public static class AunceApi
         {
             var header = context.HttpContext.Request.Headers.Authorization.FirstOrDefault() ?? "";
             var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(options.Token)))
+
+            // Hashes compared, not the strings: equal lengths whatever was sent, so the time taken says nothing of the token's length.
+            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(options.Token))))
             {
+                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer realm=\"aunce\"";
                 return Results.Json(new { error = "this needs Authorization: Bearer <Aunce:Api:Token>" }, statusCode: StatusCodes.Status401Unauthorized);
             }
         }

@@ -80,19 +80,17 @@ public static class CheckpointCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>The store the sweep's silo wrote to: its saved settings, with this command's --config on top.</summary>
+    /// <summary>
+    /// The store the sweep's silo wrote to: its saved settings, then the environment (Aunce__Checkpoints__…: where a
+    /// secret such as a connection string comes from, since journals never keep one), then this command's --config.
+    /// </summary>
     private static ICheckpointStore Store(IReadOnlyDictionary<string, string?> saved, IReadOnlyDictionary<string, string?> overrides)
     {
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (k, v) in saved.Concat(overrides))
-        {
-            if (k.StartsWith("Aunce:Checkpoints:", StringComparison.OrdinalIgnoreCase))
-            {
-                values[k] = v;
-            }
-        }
+        static Dictionary<string, string?> Checkpoints(IReadOnlyDictionary<string, string?> settings) => settings
+            .Where(p => p.Key.StartsWith("Aunce:Checkpoints:", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
 
-        var config = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var config = new ConfigurationBuilder().AddInMemoryCollection(Checkpoints(saved)).AddEnvironmentVariables().AddInMemoryCollection(Checkpoints(overrides)).Build();
         return CheckpointStoreFactory.Create(AunceConfiguration.Read(config).Checkpoints);
     }
 }

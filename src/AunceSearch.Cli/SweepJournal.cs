@@ -73,12 +73,17 @@ public sealed class SweepJournal
         return new SweepJournal(dir);
     }
 
-    /// <summary>The Aunce:* settings the sweep ran with (settings.json), for <c>sweep resume</c>.</summary>
-    public void WriteSettings(IReadOnlyDictionary<string, string?> settings)
+    /// <summary>
+    /// The Aunce:* settings the sweep ran with (settings.json), for <c>sweep resume</c>, without its secrets
+    /// (<see cref="Hosting.AunceConfiguration.IsSecret"/>): returns the names of those left out, which a resume must be given again.
+    /// </summary>
+    public IReadOnlyList<string> WriteSettings(IReadOnlyDictionary<string, string?> settings)
     {
+        var kept = settings.Where(p => !Hosting.AunceConfiguration.IsSecret(p.Key, p.Value)).ToDictionary(p => p.Key, p => p.Value);
         var tmp = Path.Combine(Directory, "settings.json.tmp");
-        File.WriteAllText(tmp, JsonSerializer.Serialize(settings, Json));
+        File.WriteAllText(tmp, JsonSerializer.Serialize(kept, Json));
         File.Move(tmp, Path.Combine(Directory, "settings.json"), overwrite: true);
+        return [.. settings.Keys.Where(k => !kept.ContainsKey(k)).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>

@@ -68,7 +68,12 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         var (sweepId, journal) = options.Id is { } id
             ? (id, SweepJournal.Create(options.JournalDirectory, id, yaml))
             : SweepJournal.CreateUnique(options.JournalDirectory, spec.Name, DateTime.UtcNow, yaml);
-        journal.WriteSettings(config);
+        if (journal.WriteSettings(config) is { Count: > 0 } secrets)
+        {
+            await stderr.WriteLineAsync($"note: {string.Join(", ", secrets)} not kept in the sweep's journal (secrets are never written); " +
+                                        "give them again (environment Aunce__…, or --config) to resume it or download from it");
+        }
+
         return await HostAndFollowAsync(builder, settings, spec, sweepId, journal, 0, async sweep =>
         {
             await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +

@@ -27,6 +27,20 @@ public sealed record AunceSettings(
 /// </summary>
 public static class AunceConfiguration
 {
+    /// <summary>
+    /// Whether a setting holds a secret: its name ends in Token, Password, Secret, Key or ConnectionString (any case), or
+    /// its value carries a password or key (a Redis or Azure connection string). Secrets are never written to a journal
+    /// or printed; they come from the environment (Aunce__…) or --config each time.
+    /// </summary>
+    public static bool IsSecret(string key, string? value)
+    {
+        var name = key[(key.LastIndexOf(':') + 1)..];
+        string[] names = ["token", "password", "secret", "key", "connectionstring", "sas"];
+        string[] inValues = ["password=", "accountkey=", "sharedaccesssignature=", "sig="];
+        return names.Any(n => name.EndsWith(n, StringComparison.OrdinalIgnoreCase)) ||
+               (value is not null && inValues.Any(v => value.Contains(v, StringComparison.OrdinalIgnoreCase)));
+    }
+
     public const string Root = "Aunce";
 
     /// <summary>The sections and the options class each binds to.</summary>

@@ -26,7 +26,7 @@ namespace AunceSearch.Api.Tests;
 /// </summary>
 public sealed class ApiFixture : IAsyncLifetime
 {
-    public const string Token = "test-token";
+    public const string Token = "test-token-of-at-least-32-characters";
 
     public const string SweepId = "api-sweep";
 
@@ -360,7 +360,9 @@ public sealed class ApiTests(ApiFixture fixture)
     [Fact]
     public async Task Cancel_needs_the_token_and_the_OpenAPI_document_lists_the_endpoints()
     {
-        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.PostAsync($"/api/sweeps/{ApiFixture.SweepId}/cancel", null)).StatusCode);
+        var refused = await Client.PostAsync($"/api/sweeps/{ApiFixture.SweepId}/cancel", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("Bearer realm=\"aunce\"", refused.Headers.WwwAuthenticate.ToString());   // says how to authenticate
         var openApi = await Client.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/api/sweeps/{id}/trials", openApi);
         Assert.Contains("/api/sweeps/{id}/events", openApi);
@@ -369,11 +371,13 @@ public sealed class ApiTests(ApiFixture fixture)
     [Theory]
     [InlineData("http://0.0.0.0:8080", null, "not loopback; set Aunce:Api:Token")]
     [InlineData("ftp://127.0.0.1:8080", null, "is not an http(s) URL")]
-    public void Binding_beyond_loopback_without_a_token_is_refused(string urls, string? token, string message)
+    [InlineData("http://0.0.0.0:8080", "t", "Aunce:Api:Token: 1 characters; a token needs at least 32")]
+    [InlineData("http://127.0.0.1:8080", "0123456789abcdef0123456789abcde", "Aunce:Api:Token: 31 characters; a token needs at least 32")]
+    public void Binding_beyond_loopback_without_a_token_or_with_a_short_one_is_refused(string urls, string? token, string message)
     {
         var e = Assert.Throws<InvalidOperationException>(() => new AunceApiOptions { Urls = urls, Token = token }.Validate());
         Assert.Contains(message, e.Message);
-        new AunceApiOptions { Urls = urls.Replace("ftp", "http", StringComparison.Ordinal), Token = "t" }.Validate();   // with a token: accepted
+        new AunceApiOptions { Urls = urls.Replace("ftp", "http", StringComparison.Ordinal), Token = new string('k', 32) }.Validate();   // with a token: accepted
     }
 
     private sealed record Sse(long? Id, string Event, string Data);

@@ -35,7 +35,7 @@ public sealed class DamagedStateTests
         });
         builder.Logging.ClearProviders();
         builder.AddAunceSilo();
-        builder.Services.AddAunceApi(new AunceApiOptions { Token = "t" });
+        builder.Services.AddAunceApi(new AunceApiOptions { Token = ApiFixture.Token });
         var app = builder.Build();
         app.MapAunceApi();
         await app.StartAsync();

@@ -152,6 +152,31 @@ public sealed class DurableSweepTests
     }
 
     [Fact]
+    public async Task A_secret_given_by_config_is_found_nowhere_on_disk_after_a_sweep()
+    {
+        var work = CliHarness.TempDirectory();
+        var secret = $"s3cr3t-{Guid.NewGuid():N}";
+        var (code, _, err) = await CliHarness.Run("sweep", "run", Spec(work), "--id", "quiet", "--journal", Path.Combine(work, "journal"),
+            "--config", $"Aunce:Checkpoints:Path={work}/ckpt", "--config", $"Aunce:Silo:StatePath={work}/state", "--config", $"Aunce:Api:Token={secret}");
+        Assert.True(code == 0, err);
+        Assert.Contains("note: Aunce:Api:Token not kept in the sweep's journal", err);
+        Assert.DoesNotContain(secret, err);
+        var holding = Directory.EnumerateFiles(work, "*", SearchOption.AllDirectories).Where(f => File.ReadAllText(f).Contains(secret, StringComparison.Ordinal)).ToList();
+        Assert.True(holding.Count == 0, $"the secret is on disk in: {string.Join(", ", holding)}");
+        Assert.Contains("Aunce:Checkpoints:Path", File.ReadAllText(Path.Combine(work, "journal", "quiet", "settings.json")));   // the rest is kept
+    }
+
+    [Theory]
+    [InlineData("Aunce:Api:Token", "x", true)]
+    [InlineData("Aunce:Checkpoints:ConnectionString", "UseDevelopmentStorage=true", true)]
+    [InlineData("Aunce:Silo:Redis", "redis:6379,password=hunter2", true)]
+    [InlineData("Aunce:Silo:Redis", "redis:6379", false)]
+    [InlineData("Aunce:Checkpoints:Path", "/data/ckpt", false)]
+    [InlineData("Aunce:Training:Slots", "2", false)]
+    public void Secrets_are_known_by_their_names_and_by_what_their_values_carry(string key, string value, bool secret) =>
+        Assert.Equal(secret, Hosting.AunceConfiguration.IsSecret(key, value));
+
+    [Fact]
     public async Task A_sweep_kept_in_memory_is_said_not_to_be_resumable()
     {
         var work = CliHarness.TempDirectory();
