@@ -119,32 +119,58 @@ public sealed class SweepJournal
 
         long last = 0;
         var eventsFile = Path.Combine(dir, "events.jsonl");
-        var lineNo = 0;
-        foreach (var line in File.Exists(eventsFile) ? File.ReadLines(eventsFile) : [])
+        var bytes = File.Exists(eventsFile) ? File.ReadAllBytes(eventsFile) : [];
+        var journal = new SweepJournal(dir);
+        var (lineNo, start, goodEnd) = (0, 0, 0);
+        while (start < bytes.Length)
         {
+            var newline = Array.IndexOf(bytes, (byte)'\n', start);
+            var end = newline < 0 ? bytes.Length : newline;
             lineNo++;
             SweepEvent? e;
             try
             {
-                e = JsonSerializer.Deserialize<SweepEvent>(line, EventLine);
+                e = JsonSerializer.Deserialize<SweepEvent>(System.Text.Encoding.UTF8.GetString(bytes, start, end - start).TrimEnd('\r'), EventLine);
             }
-            catch (JsonException)
+            catch (Exception x) when (x is JsonException or ArgumentException)
             {
                 e = null;
             }
 
             if (e is null || e.Sequence <= last)
             {
+                if (end >= bytes.Length - 1)
+                {
+                    // The last line, cut short (power lost, a full disk mid-append): dropped, by whoever appends next.
+                    journal._truncateTo = goodEnd;
+                    journal.Warning = $"{eventsFile}:{lineNo}: the last line is cut short (a write the process did not finish); it is dropped, " +
+                                      $"the journal resumes after event #{last}";
+                    break;
+                }
+
                 throw new Training.Data.DataFormatException(
                     $"{eventsFile}:{lineNo}: not a sweep event in sequence (the last good event is #{last}, line {lineNo - 1}); nothing was changed — " +
                     "move the file aside to resume without it");
             }
 
             last = e.Sequence;
+            goodEnd = newline < 0 ? bytes.Length : newline + 1;
+            start = end + 1;
         }
 
-        return (new SweepJournal(dir), File.ReadAllText(specFile), settings, last);
+        if (journal._truncateTo is null && bytes.Length > 0 && bytes[^1] != (byte)'\n')
+        {
+            journal._truncateTo = bytes.Length;   // whole but unterminated: the next append starts on a new line
+        }
+
+        return (journal, File.ReadAllText(specFile), settings, last);
     }
+
+    /// <summary>Where events.jsonl's good part ends, when what follows must go before the next append (a torn last line).</summary>
+    private long? _truncateTo;
+
+    /// <summary>What opening the journal found and will repair (a torn last line), for the caller to say; null when nothing.</summary>
+    public string? Warning { get; private set; }
 
     /// <summary>
     /// Marks this process as the sweep's follower (owner.pid) until disposed. A live other follower is refused (two
@@ -234,13 +260,37 @@ public sealed class SweepJournal
         public void Dispose() => release();
     }
 
+    /// <summary>
+    /// Appends events, one line each, flushed to disk before it returns (a power loss keeps every event the journal said it
+    /// holds). The first append after <see cref="Open"/> found a torn last line cuts it off first.
+    /// </summary>
     public void Append(IEnumerable<SweepEvent> events)
     {
-        var lines = events.Select(e => JsonSerializer.Serialize(e, EventLine)).ToList();
-        if (lines.Count > 0)
+        var text = string.Concat(events.Select(e => JsonSerializer.Serialize(e, EventLine) + "\n"));
+        if (text.Length == 0)
         {
-            File.AppendAllLines(Path.Combine(Directory, "events.jsonl"), lines);
+            return;
         }
+
+        using var file = new FileStream(Path.Combine(Directory, "events.jsonl"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        if (_truncateTo is { } at)
+        {
+            file.SetLength(at);
+            if (at > 0)
+            {
+                file.Position = at - 1;
+                if (file.ReadByte() != '\n')
+                {
+                    text = "\n" + text;
+                }
+            }
+
+            _truncateTo = null;
+        }
+
+        file.Seek(0, SeekOrigin.End);
+        file.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        file.Flush(flushToDisk: true);
     }
 
     public void WriteStatus(SweepStatus status)

@@ -89,6 +89,11 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     public async Task<int> ResumeAsync(string sweepId, CancellationToken cancellationToken)
     {
         var (journal, yaml, saved, seen) = SweepJournal.Open(options.JournalDirectory, sweepId);
+        if (journal.Warning is { } warning)
+        {
+            await stderr.WriteLineAsync($"warning: {warning}");
+        }
+
         var specFile = Path.Combine(journal.Directory, "spec.yaml");
         var config = WithOverrides(saved);
 

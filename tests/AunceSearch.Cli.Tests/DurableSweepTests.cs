@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using AunceSearch.Contracts;
 
 namespace AunceSearch.Cli.Tests;
 
@@ -117,7 +118,7 @@ public sealed class DurableSweepTests
         File.WriteAllText(Path.Combine(dir, "spec.yaml"), File.ReadAllText(Spec(CliHarness.TempDirectory())));
         File.WriteAllText(Path.Combine(dir, "settings.json"), "{}");
         var good = """{"Sequence":1,"Kind":"sweep","Trial":-1,"Fold":null,"Epoch":null,"Value":null,"State":"running","Message":"started"}""";
-        File.WriteAllText(Path.Combine(dir, "events.jsonl"), good + "\n{\"Sequence\":2,\"Kin");
+        File.WriteAllText(Path.Combine(dir, "events.jsonl"), good + "\n{\"Sequence\":2,\"Kin\n" + good.Replace("\"Sequence\":1", "\"Sequence\":3", StringComparison.Ordinal) + "\n");
         var before = File.ReadAllBytes(Path.Combine(dir, "events.jsonl"));
         (code, _, err) = await CliHarness.Run("sweep", "resume", "damaged", "--journal", journal);
         Assert.Equal(2, code);
@@ -175,6 +176,32 @@ public sealed class DurableSweepTests
     [InlineData("Aunce:Training:Slots", "2", false)]
     public void Secrets_are_known_by_their_names_and_by_what_their_values_carry(string key, string value, bool secret) =>
         Assert.Equal(secret, Hosting.AunceConfiguration.IsSecret(key, value));
+
+    [Fact]
+    public void A_torn_last_journal_line_is_dropped_by_the_next_append_and_said_so()
+    {
+        var root = CliHarness.TempDirectory();
+        var journal = SweepJournal.Create(root, "torn", "name: torn\n");
+        SweepEvent Event(long n) => new(n, "trial-epoch", 0, null, (int)n, 0.5, "running", $"event {n}");
+        journal.Append([Event(1), Event(2)]);
+        var file = Path.Combine(journal.Directory, "events.jsonl");
+        journal.WriteSettings(new Dictionary<string, string?>());
+        File.AppendAllText(file, "{\"Sequence\":3,\"Kind\":\"tri");   // the process died mid-append
+
+        var (reopened, _, _, last) = SweepJournal.Open(root, "torn");
+        Assert.Equal(2, last);
+        Assert.Equal($"{file}:3: the last line is cut short (a write the process did not finish); it is dropped, the journal resumes after event #2", reopened.Warning);
+        reopened.Append([Event(3)]);
+        Assert.Equal([1L, 2, 3], File.ReadAllLines(file).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("Sequence").GetInt64()));
+        Assert.Null(SweepJournal.Open(root, "torn").Journal.Warning);
+
+        // Cut exactly after a whole event: nothing is lost, and the next event starts on a line of its own.
+        File.WriteAllText(file, File.ReadAllText(file).TrimEnd('\n'));
+        (reopened, _, _, last) = SweepJournal.Open(root, "torn");
+        Assert.Equal(3, last);
+        reopened.Append([Event(4)]);
+        Assert.Equal(4, File.ReadAllLines(file).Length);
+    }
 
     [Fact]
     public async Task A_sweep_kept_in_memory_is_said_not_to_be_resumable()
