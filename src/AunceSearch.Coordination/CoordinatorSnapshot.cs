@@ -9,10 +9,10 @@ namespace AunceSearch.Coordination;
 /// <summary>
 /// The coordinator state's stored form. Most of a large sweep's bytes are its trials' fold details (per-AU metrics and
 /// baselines of every fold, per-fold learning curves), which no decision reads and a view reads a page at a time. So a
-/// snapshot is two parts: the core (the state without those details, one JSON document) and each trial's details as its
-/// own small JSON document. Restoring parses the core and keeps the details as bytes
-/// (<see cref="CoordinatorState.UnparsedDetails"/>), parsed per trial when needed; a later snapshot copies them unparsed.
-/// The trials' own part is stored in blocks of <see cref="BlockTrials"/>, parsed in parallel. Layout (integers little-endian):
+/// snapshot is in parts: the core (the state without trials or scheduler), the scheduler's state, the trials' summaries
+/// in blocks of <see cref="BlockTrials"/> (these three parsed in parallel), and each trial's details as its own small JSON
+/// document, kept as bytes when restored (<see cref="CoordinatorState.UnparsedDetails"/>), parsed per trial when needed,
+/// and copied unparsed into a later snapshot. Layout (integers little-endian):
 /// <c>AUNCE-SNAPSHOT/2\n</c>; core length (int64), core (the state without trials and scheduler); scheduler state length
 /// (int64), the scheduler's state (its own JSON, parsed beside the trials); block count (int32), then per block
 /// its length (int32) and a JSON array of trials without details; detail count (int32), then per trial with details its
@@ -25,7 +25,11 @@ public static class CoordinatorSnapshot
     /// <summary>Trials per stored block: blocks are parsed in parallel.</summary>
     internal const int BlockTrials = 8192;
 
-    /// <summary>The journal codec's options, without <see cref="CoordinatorState.Trials"/> (stored in blocks) and <see cref="TrialSummary.LastFolds"/> and <see cref="TrialSummary.FoldHistory"/> (stored per trial).</summary>
+    /// <summary>
+    /// The journal codec's options, without <see cref="CoordinatorState.Trials"/> (stored in blocks),
+    /// <see cref="CoordinatorState.SchedulerState"/> (its own part), and <see cref="TrialSummary.LastFolds"/> and
+    /// <see cref="TrialSummary.FoldHistory"/> (stored per trial).
+    /// </summary>
     private static readonly JsonSerializerOptions CoreOptions = new(SweepJournalCodec.Options)
     {
         Converters = { new ConfigurationConverter() },
