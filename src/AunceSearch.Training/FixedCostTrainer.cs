@@ -11,7 +11,8 @@ namespace AunceSearch.Training;
 /// depends only on the hyperparameters, the fold and the epoch. Checkpoints carry a header and no weights, so resuming,
 /// retention and checksums behave as with real training. For the scale and chaos benchmarks, not for results.
 /// </summary>
-public sealed class FixedCostTrainer(TimeSpan epochTime, int slots) : IFoldTrainingRunner, IDisposable
+/// <param name="time">The clock the epochs wait on (the system's by default; a test observes the waits instead of timing them).</param>
+public sealed class FixedCostTrainer(TimeSpan epochTime, int slots, TimeProvider? time = null) : IFoldTrainingRunner, IDisposable
 {
     private readonly TrainingSlots _slots = new(slots);
 
@@ -32,7 +33,7 @@ public sealed class FixedCostTrainer(TimeSpan epochTime, int slots) : IFoldTrain
             var quality = Quality(request.Hyperparameters, request.Seed);
             for (var epoch = start; epoch <= request.Epochs; epoch++)
             {
-                await Task.Delay(epochTime, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(epochTime, time ?? TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 var f1 = Math.Round(quality * (1 - Math.Exp(-epoch / 3.0)), 6);
                 var metrics = new AuMetrics(["AU1"], [f1], [0.5 + (f1 / 2)]);
                 var checkpoint = Checkpoint.WithoutWeights(new CheckpointHeader

@@ -32,10 +32,10 @@ public sealed class FixedCostTrainerTests
     [Fact]
     public async Task Each_epoch_takes_its_time_and_the_metric_is_fixed_by_the_hyperparameters()
     {
-        using var trainer = new FixedCostTrainer(TimeSpan.FromMilliseconds(50), slots: 1);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var clock = new WaitRecorder();
+        using var trainer = new FixedCostTrainer(TimeSpan.FromMilliseconds(50), slots: 1, clock);
         var first = await Run(trainer, Request("0.001", 3));
-        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(150), $"3 epochs took {watch.Elapsed.TotalMilliseconds} ms");
+        Assert.Equal([50.0, 50.0, 50.0], clock.Waits.Select(w => w.TotalMilliseconds));   // each epoch waits its cost (observed, not timed)
         Assert.Equal([1, 2, 3], first.Select(e => e.Result.Epoch));
         Assert.True(first[2].Result.Metrics.MeanF1 > first[0].Result.Metrics.MeanF1);   // it learns
 
@@ -69,5 +69,19 @@ public sealed class FixedCostTrainerTests
         cancel.Cancel();
         var (outcome, _) = await trainer.RunAsync(Request("0.001", 50), (_, _) => { }, cancel.Token);
         Assert.Equal(TrainingOutcome.Cancelled, outcome);
+    }
+
+    /// <summary>The system clock, recording every wait it is asked for.</summary>
+    private sealed class WaitRecorder : TimeProvider
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<TimeSpan> _waits = new();
+
+        public IReadOnlyList<TimeSpan> Waits => [.. _waits];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _waits.Enqueue(dueTime);
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }
