@@ -110,14 +110,14 @@ public static class CoordinatorSnapshot
     }
 
     /// <summary>
-    /// The state in <paramref name="data"/> (either form). Damage to the layout or the core is an
+    /// The state in <paramref name="data"/> (either form), and the scheduler's state when it was stored as its own part. Damage to the layout or the core is an
     /// <see cref="InvalidDataException"/> naming the sweep; damage to one trial's details is one when that trial is read.
     /// </summary>
-    public static CoordinatorState Decode(byte[] data, string sweepId)
+    public static (CoordinatorState State, SchedulerState? Scheduler) Decode(byte[] data, string sweepId)
     {
         if (!data.AsSpan().StartsWith(Magic))
         {
-            return Parse<CoordinatorState>(data, SweepJournalCodec.Options, sweepId, "snapshot");
+            return (Parse<CoordinatorState>(data, SweepJournalCodec.Options, sweepId, "snapshot"), null);   // its scheduler state is in the text
         }
 
         var at = Magic.Length;
@@ -181,8 +181,7 @@ public static class CoordinatorSnapshot
             }
         }
 
-        state!.ParsedScheduler = parsedScheduler;
-        state.Trials = new Dictionary<int, TrialSummary>(trials.Sum(t => t.Length));
+        state!.Trials = new Dictionary<int, TrialSummary>(trials.Sum(t => t.Length));
         foreach (var trial in trials.SelectMany(t => t))
         {
             if (!state.Trials.TryAdd(trial.Trial, trial))
@@ -209,7 +208,7 @@ public static class CoordinatorSnapshot
             at += length;
         }
 
-        return at == data.Length ? state : throw Damaged(sweepId, $"{data.Length - at} bytes follow its last detail");
+        return at == data.Length ? (state, parsedScheduler) : throw Damaged(sweepId, $"{data.Length - at} bytes follow its last detail");
     }
 
     /// <summary>One trial's stored details; damage is an <see cref="InvalidDataException"/> naming the sweep and the trial.</summary>

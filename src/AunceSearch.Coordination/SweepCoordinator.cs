@@ -26,10 +26,6 @@ public sealed class CoordinatorState
     /// <summary>The scheduler's state (<see cref="SchedulerStateJson"/>), written when a snapshot is taken.</summary>
     public string SchedulerState { get; set; } = "";
 
-    /// <summary>The scheduler's state already parsed (a snapshot parses its own section beside the trials); when set, <see cref="SchedulerState"/> is not read.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public SchedulerState? ParsedScheduler { get; set; }
-
     public string? Error { get; set; }
 
     /// <summary>The latest progress events (at most <see cref="SweepCoordinator.MaxEvents"/>).</summary>
@@ -67,7 +63,6 @@ public sealed class CoordinatorState
         Trials = new Dictionary<int, TrialSummary>(Trials),
         Decisions = [.. Decisions],
         SchedulerState = SchedulerState,
-        ParsedScheduler = ParsedScheduler,
         Error = Error,
         Events = [.. Events],
         Sequence = Sequence,
@@ -110,11 +105,12 @@ public sealed partial class SweepCoordinator
     {
         _sweepId = sweepId;
         _checkpointKey = checkpointKey;
-        _s = snapshot is null ? new CoordinatorState() : CoordinatorSnapshot.Decode(snapshot, sweepId);
+        SchedulerState? scheduler = null;
+        (_s, scheduler) = snapshot is null ? (new CoordinatorState(), null) : CoordinatorSnapshot.Decode(snapshot, sweepId);
         _running.UnionWith(_s.Trials.Values.Where(t => t.State == TrialState.Running).Select(t => t.Trial));
         if (_s.Definition is not null)
         {
-            Load();
+            Load(scheduler);
         }
 
         else if (snapshot is [(byte)'{', ..] && JsonNode.Parse(snapshot) is JsonObject { } old && old.ContainsKey("SpecYaml"))
@@ -635,16 +631,16 @@ public sealed partial class SweepCoordinator
         };
     }
 
-    private void Load()
+    /// <param name="scheduler">The scheduler's state when a snapshot parsed it already (beside the trials), else it is read from <see cref="CoordinatorState.SchedulerState"/>.</param>
+    private void Load(SchedulerState? scheduler = null)
     {
         _spec = _s.Definition!;
         _space = _spec.Search.Space.ToSpace();
         _direction = _spec.Search.Direction.ToSearch();
         _sampler = _spec.Search.CreateSampler(_spec.Seed);
         _scheduler = _spec.CreateScheduler(_sweepId, _space);
-        _schedulerState = _s.ParsedScheduler ?? (string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState));
+        _schedulerState = scheduler ?? (string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState));
         _s.SchedulerState = "";   // parsed: the text (tens of MB at 100,000 trials) is not kept
-        _s.ParsedScheduler = null;
     }
 
     /// <summary><paramref name="trial"/> with its fold details, parsed from the snapshot when they are still unparsed (the state is not changed).</summary>
