@@ -23,10 +23,9 @@ public static class CheckpointCommand
     {
         // Checked first: a wrong -o costs nothing (no store read, no directory made).
         var outputDirectory = Path.GetDirectoryName(Path.GetFullPath(o.Output))!;
-        var missingDirectory = !Directory.Exists(outputDirectory) && !File.Exists(outputDirectory) && !Directory.Exists(o.Output);
-        if (CheckpointExport.OutputProblem(o.Output) is { } problem && !(missingDirectory && o.CreateDirs))
+        if (CheckpointExport.CheckOutput(o.Output) is { } problem && !(problem.MissingDirectory && o.CreateDirs))
         {
-            throw new UsageException($"-o {o.Output}: {problem}" + (missingDirectory ? " (create it, or pass --create-dirs)" : ""));
+            throw new UsageException($"-o {o.Output}: {problem.Message}" + (problem.MissingDirectory ? " (create it, or pass --create-dirs)" : ""));
         }
 
         var (journal, _, saved, _) = SweepJournal.Open(o.JournalRoot, o.SweepId);

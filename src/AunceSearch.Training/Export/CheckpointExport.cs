@@ -31,6 +31,9 @@ public sealed record ExportResult(string Path, long Bytes, string Sha256, int Te
 /// The checkpoint is checked first (a damaged one is an <see cref="InvalidDataException"/> naming it); the file is
 /// written to a temporary name and renamed, so a failed export leaves nothing half-written.
 /// </summary>
+/// <summary>Why a path cannot be written as an export; <paramref name="MissingDirectory"/> when only its directory is missing (it may be created).</summary>
+public sealed record OutputProblem(string Message, bool MissingDirectory);
+
 public static class CheckpointExport
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -44,9 +47,9 @@ public static class CheckpointExport
         }
 
         var full = System.IO.Path.GetFullPath(path);
-        if (OutputProblem(full) is { } problem)
+        if (CheckOutput(full) is { } problem)
         {
-            throw new IOException(problem);
+            throw new IOException(problem.Message);
         }
 
         RemoveStaleTemporaries(full);
@@ -96,13 +99,13 @@ public static class CheckpointExport
     /// Why <paramref name="path"/> cannot be written as an export, or null: it is a directory, or its directory does not
     /// exist (nothing creates one unasked: a typo in a path must not grow a tree) or is a file.
     /// </summary>
-    public static string? OutputProblem(string path)
+    public static OutputProblem? CheckOutput(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(full)!;
-        return Directory.Exists(full) ? $"{full} is a directory; give the file to write, e.g. {System.IO.Path.Combine(full, "model.pt")}"
-            : File.Exists(directory) ? $"{directory} is a file, not a directory"
-            : !Directory.Exists(directory) ? $"the directory {directory} does not exist"
+        return Directory.Exists(full) ? new($"{full} is a directory; give the file to write, e.g. {System.IO.Path.Combine(full, "model.pt")}", false)
+            : File.Exists(directory) ? new($"{directory} is a file, not a directory", false)
+            : !Directory.Exists(directory) ? new($"the directory {directory} does not exist", true)
             : null;
     }
 
