@@ -22,6 +22,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)   # Orleans R
 /usr/bin/python3 -c "import torchvision" >/dev/null 2>&1 || missing+=(python3-torchvision)   # ExportTests: exports rebuilt as torchvision models
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # DashboardTests: Playwright drives Debian's chromium (no browser download)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)   # PrometheusTests: every Grafana panel's PromQL against a real Prometheus
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)   # DeploymentFilesTests: kubectl kustomize deploy/k8s renders the manifests
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

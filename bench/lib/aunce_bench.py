@@ -196,6 +196,21 @@ class Silo:
         self._log.close()
 
 
+def cluster_certificates(aunce, work):
+    """The cluster's mutual-TLS set (`aunce cluster certs`), written once per work folder: silos and clients need it."""
+    directory = os.path.join(work, "certs")
+    if not os.path.exists(os.path.join(directory, "ca.pem")):
+        done = subprocess.run(aunce + ["cluster", "certs", directory, "--name", "bench"], capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"bench: aunce cluster certs failed: {done.stderr}")
+    return directory
+
+
+def tls_settings(certs, role):
+    return {"Tls:CertificatePath": os.path.join(certs, f"{role}.pem"), "Tls:KeyPath": os.path.join(certs, f"{role}.key"),
+            "Tls:CaPath": os.path.join(certs, "ca.pem")}
+
+
 def silo_settings(cluster_id, redis, trainer, slots, epoch_seconds, checkpoints):
     settings = {
         "Silo:Clustering": "redis", "Silo:GrainStorage": "redis", "Silo:Redis": redis,
@@ -214,6 +229,8 @@ class Cluster:
         self.aunce, self.work, self.redis = aunce, work, redis
         self.id = "bench" + uuid.uuid4().hex[:8]
         checkpoints = checkpoints or {"Checkpoints:Path": os.path.join(work, "ckpt")}
+        self.certs = cluster_certificates(aunce, work)
+        checkpoints = {**checkpoints, **tls_settings(self.certs, "silo")}   # every silo: mutual TLS, as deployed
         self.coordinator = Silo(aunce, work, f"{self.id}-coordinator", silo_settings(self.id, redis, False, 1, epoch_seconds, checkpoints))
         self.trainers = [Silo(aunce, work, f"{self.id}-trainer-{i + 1}", silo_settings(self.id, redis, True, slots, epoch_seconds, checkpoints))
                          for i in range(trainers)]
@@ -225,8 +242,9 @@ class Cluster:
             raise
 
     def client_args(self):
+        tls = [a for key, value in tls_settings(self.certs, "client").items() for a in ("--config", f"Aunce:{key}={value}")]
         return ["--config", f"Aunce:Cluster:Redis={self.redis}", "--config", f"Aunce:Cluster:ClusterId={self.id}",
-                "--config", f"Aunce:Cluster:ServiceId={self.id}"]
+                "--config", f"Aunce:Cluster:ServiceId={self.id}", *tls]
 
     def sweep(self, spec_path, sweep_id, journal, *extra):
         """Runs `aunce sweep run` (or with extra arguments, e.g. --detach); returns (exit code, stdout, stderr)."""

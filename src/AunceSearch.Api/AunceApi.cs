@@ -14,7 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace AunceSearch.Api;
 
-/// <summary>Where the API listens and the token that guards what mutates or downloads.</summary>
+/// <summary>Where the API listens, over what, and the token that guards it (section <c>Aunce:Api</c>; see <see cref="ApiAccess"/>).</summary>
 public sealed class AunceApiOptions
 {
     public const string SectionName = "Aunce:Api";
@@ -26,13 +26,35 @@ public sealed class AunceApiOptions
     public string Urls { get; set; } = "http://127.0.0.1:8080";
 
     /// <summary>
-    /// Bearer token for cancel, resume and checkpoint downloads. Required when <see cref="Urls"/> binds anything but
-    /// loopback; when set, required on loopback too.
+    /// Bearer token for every surface but the dashboard's static page (<see cref="ApiAccess"/>). Required when
+    /// <see cref="Urls"/> binds anything but loopback; when set, required on loopback too. Pass it by environment
+    /// (<c>Aunce__Api__Token</c>); it is never written to disk.
     /// </summary>
     public string? Token { get; set; }
 
+    /// <summary>The server certificate (PEM) for <c>https://</c> URLs.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The server certificate's private key (PEM, unencrypted).</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>
+    /// A TLS-terminating proxy (an ingress, a load balancer) stands in front, so a plain <c>http://</c> URL beyond loopback
+    /// is allowed: the token then travels encrypted up to the proxy.
+    /// </summary>
+    public bool BehindTlsProxy { get; set; }
+
+    /// <summary>Whether Orleans' dashboard is served at <c>/orleans</c> (behind the token like the rest; its live log stream is never shown).</summary>
+    public bool OrleansDashboard { get; set; } = true;
+
     /// <summary>The fewest characters a token may have: a guessable token is no lock (a random one: <c>openssl rand -hex 32</c>).</summary>
     public const int MinTokenLength = 32;
+
+    /// <summary>Whether every URL binds a loopback address only.</summary>
+    public bool LoopbackOnly => ParsedUrls().All(ApiAccess.IsLoopback);
+
+    /// <summary>Whether any URL is <c>https://</c>.</summary>
+    public bool UsesHttps => ParsedUrls().Any(u => u.Scheme == "https");
 
     public void Validate()
     {
@@ -48,13 +70,27 @@ public sealed class AunceApiOptions
                 throw new InvalidOperationException($"{SectionName}:Urls: '{url}' is not an http(s) URL");
             }
 
-            var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip));
+            var loopback = ApiAccess.IsLoopback(uri);
             if (!loopback && string.IsNullOrEmpty(Token))
             {
-                throw new InvalidOperationException($"{SectionName}:Urls: '{url}' is not loopback; set {SectionName}:Token (cancel, resume and downloads then need it)");
+                throw new InvalidOperationException($"{SectionName}:Urls: '{url}' is not loopback; set {SectionName}:Token (every surface then needs it)");
+            }
+
+            if (!loopback && uri.Scheme == "http" && !BehindTlsProxy)
+            {
+                throw new InvalidOperationException($"{SectionName}:Urls: '{url}' would send the token in clear text beyond loopback; use https:// with " +
+                                                    $"{SectionName}:CertificatePath and KeyPath, or set {SectionName}:BehindTlsProxy=true when a TLS-terminating proxy stands in front");
+            }
+
+            if (uri.Scheme == "https" && (string.IsNullOrWhiteSpace(CertificatePath) || string.IsNullOrWhiteSpace(KeyPath)))
+            {
+                throw new InvalidOperationException($"{SectionName}:Urls: '{url}' is https; set {SectionName}:CertificatePath and {SectionName}:KeyPath (PEM)");
             }
         }
     }
+
+    private IEnumerable<Uri> ParsedUrls() =>
+        Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) ? uri : null).OfType<Uri>();
 }
 
 /// <summary>
@@ -85,7 +121,21 @@ public static class AunceApi
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
             o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
         });
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            // Say how to authenticate: a bearer token on every operation (ApiAccess), required whenever the server has one.
+            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["bearer"] = new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "Aunce:Api:Token (required beyond loopback; when set, on loopback too)",
+            };
+            document.Security ??= [];
+            document.Security.Add(new Microsoft.OpenApi.OpenApiSecurityRequirement { [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("bearer", document)] = [] });
+            return Task.CompletedTask;
+        }));
 
         // A query value that does not bind (?limit=abc) throws, so that it is answered like every other bad request: a
         // problem body naming the parameter and the value, never an empty 400.
@@ -97,6 +147,7 @@ public static class AunceApi
     {
         if (app is IApplicationBuilder pipeline)
         {
+            pipeline.UseAunceAccess(app.ServiceProvider.GetRequiredService<AunceApiOptions>());   // first: nothing is read or answered before it
             pipeline.Use(async (http, next) =>
             {
                 try
@@ -125,10 +176,10 @@ public static class AunceApi
         api.MapGet("/sweeps/{id}/decisions", ListDecisions).WithSummary("the scheduler's decisions with their evidence, optionally for one trial");
         api.MapGet("/sweeps/{id}/points", ListPoints).WithSummary("trials as points in parameter space for parallel coordinates (all, or the best and an even sample of the rest: ?max=N)");
         api.MapGet("/sweeps/{id}/events", StreamEvents).WithSummary("server-sent events after a cursor (?after=N or Last-Event-ID); ends with an 'end' event");
-        api.MapGet("/sweeps/{id}/checkpoint", DownloadCheckpoint).AddEndpointFilter(RequireToken)
+        api.MapGet("/sweeps/{id}/checkpoint", DownloadCheckpoint)
             .WithSummary("a trial's checkpoint (default: the best trial's best fold) as pt, safetensors or native; X-Checksum-Sha256 header");
-        api.MapPost("/sweeps/{id}/cancel", Cancel).AddEndpointFilter(RequireToken).WithSummary("cancel a running sweep");
-        api.MapPost("/sweeps/{id}/resume", Resume).AddEndpointFilter(RequireToken).WithSummary("resume a cancelled or interrupted sweep");
+        api.MapPost("/sweeps/{id}/cancel", Cancel).WithSummary("cancel a running sweep");
+        api.MapPost("/sweeps/{id}/resume", Resume).WithSummary("resume a cancelled or interrupted sweep");
         return app;
     }
 
@@ -430,25 +481,6 @@ public static class AunceApi
     }
 
     /// <summary>Mutations and downloads: with a token configured, <c>Authorization: Bearer TOKEN</c> is required (compared in constant time).</summary>
-    private static async ValueTask<object?> RequireToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var options = context.HttpContext.RequestServices.GetRequiredService<AunceApiOptions>();
-        if (!string.IsNullOrEmpty(options.Token))
-        {
-            var header = context.HttpContext.Request.Headers.Authorization.FirstOrDefault() ?? "";
-            var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
-
-            // Hashes compared, not the strings: equal lengths whatever was sent, so the time taken says nothing of the token's length.
-            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(options.Token))))
-            {
-                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer realm=\"aunce\"";
-                return Results.Json(new { error = "this needs Authorization: Bearer <Aunce:Api:Token>" }, statusCode: StatusCodes.Status401Unauthorized);
-            }
-        }
-
-        return await next(context);
-    }
-
     /// <summary>The sweep's overview, or null when the id is malformed or no sweep was started under it (O(1) in sweeps and trials to send).</summary>
     private static async Task<SweepOverview?> Load(string id, IGrainFactory grains) =>
         GrainKeys.SweepIdProblem(id) is not null ? null : await grains.GetGrain<ISweepGrain>(id).GetOverviewAsync();

@@ -1,6 +1,6 @@
 namespace AunceSearch.Checkpoints;
 
-/// <summary>Checkpoints as files under a directory; writes go to a temporary file that is then renamed into place.</summary>
+/// <summary>Checkpoints as files under a directory; a write goes to a temporary file that is flushed to disk, renamed into place and made durable.</summary>
 public sealed class LocalDirectoryCheckpointStore : ICheckpointStore
 {
     public LocalDirectoryCheckpointStore(string root)
@@ -12,29 +12,12 @@ public sealed class LocalDirectoryCheckpointStore : ICheckpointStore
 
     public string Locate(string key) => System.IO.Path.Combine(Root, CheckpointKeys.Validate(key));
 
+    /// <summary>Writes durably (<see cref="DurableFile"/>: temporary file, fsync, rename, directory fsync) on the thread pool.</summary>
     public async Task<string> SaveAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         var path = Locate(key);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        var tmp = $"{path}.tmp-{Guid.NewGuid():N}";
-        try
-        {
-            await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-            {
-                await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp))
-            {
-                File.Delete(tmp);
-            }
-        }
-
+        cancellationToken.ThrowIfCancellationRequested();
+        await Task.Run(() => DurableFile.Replace(path, data.Span), cancellationToken).ConfigureAwait(false);
         return path;
     }
 

@@ -63,6 +63,16 @@ public static class CliApp
             await stderr.WriteLineAsync($"error: {message}");
             return ExitCodes.BadInput;
         }
+        catch (DiskFullException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.Failed;
+        }
+        catch (Exception e) when (Checkpoints.DurableFile.IsDiskFull(e))
+        {
+            await stderr.WriteLineAsync($"error: no space left on device ({e.Message.Split('\n')[0]}); nothing already stored is lost: free space and run the command again");
+            return ExitCodes.Failed;
+        }
         catch (OperationCanceledException)
         {
             await stderr.WriteLineAsync("error: cancelled");
@@ -90,8 +100,26 @@ public static class CliApp
         AunceConfigurationException => $"configuration: {e.Message}",
         Microsoft.Extensions.Options.OptionsValidationException v => $"configuration: {string.Join("; ", v.Failures)}",
         InvalidOperationException when e.Message.StartsWith("Aunce:", StringComparison.Ordinal) => $"configuration: {e.Message}",
+        _ when RedisRefusedPassword(e) is { } refusal => $"Redis refused this host's password (Aunce:Silo:RedisPassword): {refusal}",
         _ => null,
     };
+
+    /// <summary>StackExchange.Redis' words when <paramref name="e"/> (from whichever Orleans provider met it first) is Redis refusing the password.</summary>
+    private static string? RedisRefusedPassword(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            // Orleans' Redis reminders wrap the client's exception as text only, so its message is what is matched.
+            var message = e.Message.Split('\n')[0];
+            var at = message.IndexOf("It was not possible to connect to the redis server", StringComparison.Ordinal);
+            if (message.Contains("There was an authentication failure", StringComparison.Ordinal) && at >= 0)
+            {
+                return message[at..];
+            }
+        }
+
+        return null;
+    }
 
     private static string CommandPath(ParseResult parse)
     {
@@ -164,6 +192,9 @@ public static class CliApp
         return ExitCodes.Ok;
     }
 }
+
+/// <summary>A disk filled up during a sweep: stored state is intact, and the message says how to continue.</summary>
+public sealed class DiskFullException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>Bad command-line arguments.</summary>
 public sealed class UsageException(string message) : Exception(message);

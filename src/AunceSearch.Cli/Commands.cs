@@ -28,6 +28,7 @@ internal static class Commands
         root.Subcommands.Add(Data(stdout));
         root.Subcommands.Add(Silo(stdout, stderr));
         root.Subcommands.Add(Serve(stdout));
+        root.Subcommands.Add(Cluster(stdout));
         return root;
     }
 
@@ -346,6 +347,24 @@ internal static class Commands
         drain.SetAction((parse, ct) => new SweepRunner(stdout, stderr, run.Read(parse)).DrainSiloAsync(parse.GetValue(address)!, ct));
         command.Subcommands.Add(drain);
         return command;
+    }
+
+    private static Command Cluster(TextWriter stdout)
+    {
+        var dir = new Argument<string>("DIR") { Description = "where to write ca.pem, ca.key, silo.pem, silo.key, client.pem and client.key (created if missing; existing files are never replaced)" };
+        var name = new Option<string>("--name") { Description = "the cluster's name in the certificates' subjects (default aunce)", HelpName = "NAME", DefaultValueFactory = _ => "aunce" };
+        var days = new Option<int>("--days") { Description = "how long the certificates are valid (default 365)", HelpName = "N", DefaultValueFactory = _ => 365 };
+        days.Validators.Add(r =>
+        {
+            if (Value<int>(r) is < 1 or > 3650)
+            {
+                r.AddError("--days must be between 1 and 3650");
+            }
+        });
+        var san = new Option<string[]>("--san") { Description = "an extra DNS name or IP address for the silo certificate (repeatable)", HelpName = "NAME", Arity = ArgumentArity.OneOrMore };
+        var certs = new Command("certs", "write a development CA and mutual-TLS certificates for a cluster's silos and clients (see SECURITY.md for your own PKI)") { dir, name, days, san };
+        certs.SetAction(parse => ClusterCommand.Certs(parse.GetValue(dir)!, parse.GetValue(name)!, parse.GetValue(days), parse.GetValue(san) ?? [], stdout));
+        return new Command("cluster", "a cluster's security set-up") { certs };
     }
 
     /// <summary>The option's value, or default when it does not convert (the parser reports that error itself).</summary>

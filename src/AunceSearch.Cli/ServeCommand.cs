@@ -99,7 +99,7 @@ public static class ServeCommand
         }
 
         builder.Services.AddAunceApi(settings.Api);
-        builder.WebHost.UseUrls(settings.Api.Urls);
+        builder.WebHost.UseAunceApiUrls(settings.Api);
         await using var app = builder.Build();
         app.MapAunceWeb();
         try

@@ -30,7 +30,7 @@ public static class SiloHost
         web.AddAunceSilo();
         var api = AunceConfiguration.Read(web.Configuration).Api;
         web.Services.AddAunceApi(api);
-        web.WebHost.UseUrls(api.Urls);
+        web.WebHost.UseAunceApiUrls(api);
         await using var app = web.Build();
         app.MapAunceWeb();
         await app.RunAsync();

@@ -80,9 +80,7 @@ public sealed class SweepJournal
     public IReadOnlyList<string> WriteSettings(IReadOnlyDictionary<string, string?> settings)
     {
         var kept = settings.Where(p => !Hosting.AunceConfiguration.IsSecret(p.Key, p.Value)).ToDictionary(p => p.Key, p => p.Value);
-        var tmp = Path.Combine(Directory, "settings.json.tmp");
-        File.WriteAllText(tmp, JsonSerializer.Serialize(kept, Json));
-        File.Move(tmp, Path.Combine(Directory, "settings.json"), overwrite: true);
+        Checkpoints.DurableFile.Replace(Path.Combine(Directory, "settings.json"), JsonSerializer.SerializeToUtf8Bytes(kept, Json));
         return [.. settings.Keys.Where(k => !kept.ContainsKey(k)).Order(StringComparer.Ordinal)];
     }
 
@@ -288,16 +286,33 @@ public sealed class SweepJournal
             _truncateTo = null;
         }
 
-        file.Seek(0, SeekOrigin.End);
-        file.Write(System.Text.Encoding.UTF8.GetBytes(text));
-        file.Flush(flushToDisk: true);
+        var end = file.Seek(0, SeekOrigin.End);
+        try
+        {
+            file.Write(System.Text.Encoding.UTF8.GetBytes(text));
+            file.Flush(flushToDisk: true);
+        }
+        catch (IOException)
+        {
+            // A full disk mid-append: cut what was written back off (a truncation needs no space), so the journal ends
+            // at its last whole line and the same events can be appended again later.
+            try
+            {
+                file.SetLength(end);
+            }
+            catch (IOException)
+            {
+                _truncateTo = end;   // the next append cuts it
+            }
+
+            throw;
+        }
     }
 
     public void WriteStatus(SweepStatus status)
     {
-        var tmp = Path.Combine(Directory, "status.json.tmp");
-        File.WriteAllText(tmp, JsonSerializer.Serialize(status, Json));
-        File.Move(tmp, Path.Combine(Directory, "status.json"), overwrite: true);
+        // A view derived from the events (rebuilt by the next write): atomic, not flushed to disk each time.
+        Checkpoints.DurableFile.Replace(Path.Combine(Directory, "status.json"), JsonSerializer.SerializeToUtf8Bytes(status, Json), flushToDisk: false);
     }
 
     public static SweepStatus ReadStatus(string directory)

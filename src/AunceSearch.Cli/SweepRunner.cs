@@ -135,7 +135,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             throw new UsageException("silo drain: no cluster given; set Aunce:Cluster:Redis (--config Aunce:Cluster:Redis=HOST:PORT, or Aunce__Cluster__Redis)");
         }
 
-        UseCluster(builder, settings.Cluster);
+        UseCluster(builder, settings.Cluster, settings.Tls);
         using var host = builder.Build();
         try
         {
@@ -143,8 +143,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new PreflightException($"cluster '{settings.Cluster.ClusterId}' (membership in Redis {settings.Cluster.Redis}) not reachable within " +
-                                         $"{settings.Cluster.ConnectTimeoutSeconds} s: {e.Message.Split('\n')[0]}");
+            throw Unreachable(settings, e);
         }
 
         try
@@ -194,7 +193,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     {
         if (settings.Cluster.IsSet)
         {
-            UseCluster(builder, settings.Cluster);
+            UseCluster(builder, settings.Cluster, settings.Tls);
             return true;
         }
 
@@ -209,15 +208,44 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     }
 
     /// <summary>
+    /// The one-line error for a cluster this client could not reach: what failed, and, when its gateways were found but
+    /// refused the connection, what the TLS set-up must be.
+    /// </summary>
+    private static PreflightException Unreachable(AunceSettings settings, Exception e)
+    {
+        var cluster = settings.Cluster;
+        var reason = e.Message.Split('\n')[0];
+        var hint = "";
+        if (e is Orleans.Runtime.SiloUnavailableException || reason.Contains("available gateways", StringComparison.Ordinal))
+        {
+            hint = settings.Tls.IsSet
+                ? $" (the gateways accept only a certificate issued by the cluster's CA, and this client only theirs from {AunceTlsOptions.SectionName}:CaPath)"
+                : $" (a cluster requires mutual TLS unless its silos set {AunceTlsOptions.SectionName}:AllowInsecureCluster: set {AunceTlsOptions.SectionName}:CertificatePath, KeyPath and CaPath)";
+        }
+        else if (reason.Contains("authentication failure", StringComparison.Ordinal))
+        {
+            hint = " (Redis refused the password: Aunce:Cluster:RedisPassword)";
+        }
+
+        return new PreflightException($"cluster '{cluster.ClusterId}' (membership in Redis {cluster.Redis}) not reachable within {cluster.ConnectTimeoutSeconds} s: {reason}{hint}");
+    }
+
+    /// <summary>
     /// Makes the host an Orleans client of the cluster whose membership lives in <c>Aunce:Cluster:Redis</c>. It gives up
     /// after ConnectTimeoutSeconds without a gateway (an error naming the address), never hangs.
     /// </summary>
-    private static void UseCluster(HostApplicationBuilder builder, AunceClusterOptions cluster)
+    private static void UseCluster(HostApplicationBuilder builder, AunceClusterOptions cluster, AunceTlsOptions tls)
     {
+        var clusterTls = tls.IsSet ? ClusterTls.Load(tls) : null;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(cluster.ConnectTimeoutSeconds);
         builder.UseOrleansClient(client =>
         {
-            client.UseRedisClustering(cluster.Redis!);
+            client.UseRedisClustering(o => o.ConfigurationOptions = RedisConnection.Options(cluster.Redis!, cluster.RedisPassword));
+            if (clusterTls is not null)
+            {
+                client.UseTls(clusterTls.Identity, clusterTls.Configure);   // the gateways accept only certificates of the cluster's CA
+            }
+
             client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.AddAllowedType(typeof(SiloDrain)));   // aunce silo drain's control call
             client.Configure<Orleans.Configuration.ClusterOptions>(o =>
             {
@@ -242,6 +270,40 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     /// StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
     /// request from `aunce sweep cancel` on, and hands each batch of events with the sweep's overview to <paramref name="show"/>.
     /// </summary>
+    /// <summary>
+    /// Appends to the journal; a full disk pauses the follower (one warning, then a retry every few seconds) instead of
+    /// ending it, as the folds pause their checkpoint writes: once space is freed the sweep goes on with nothing lost.
+    /// </summary>
+    private async Task AppendWhenSpaceAsync(SweepJournal journal, SweepEvent[] events, CancellationToken detach)
+    {
+        var wait = TimeSpan.FromSeconds(0.5);
+        var warned = false;
+        while (true)
+        {
+            try
+            {
+                journal.Append(events);
+                if (warned)
+                {
+                    await stderr.WriteLineAsync($"journal {journal.Directory}: space freed; writing again");
+                }
+
+                return;
+            }
+            catch (IOException e) when (Checkpoints.DurableFile.IsDiskFull(e) && !detach.IsCancellationRequested)
+            {
+                if (!warned)
+                {
+                    await stderr.WriteLineAsync($"warning: journal {journal.Directory}: no space left on device; the sweep waits until space is freed (nothing stored is lost)");
+                    warned = true;
+                }
+
+                await Task.Delay(wait, detach).ContinueWith(_ => { }, TaskScheduler.Default);
+                wait = TimeSpan.FromSeconds(Math.Min(5, wait.TotalSeconds * 2));
+            }
+        }
+    }
+
     private async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach,
         Func<SweepEvent[], SweepOverview?, Task> show)
     {
@@ -259,7 +321,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
             var after = seen;
             var events = await ClusterCallAsync(() => sweep.GetEventsAsync(after), ClusterRetry);
-            journal.Append(events);
+            await AppendWhenSpaceAsync(journal, events, detach);
             if (events.Length > 0)
             {
                 seen = events[^1].Sequence;
@@ -446,8 +508,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         }
         catch (Exception e) when (client && e is not OperationCanceledException)
         {
-            throw new PreflightException($"cluster '{settings.Cluster.ClusterId}' (membership in Redis {settings.Cluster.Redis}) not reachable within " +
-                                         $"{settings.Cluster.ConnectTimeoutSeconds} s: {e.Message.Split('\n')[0]}");
+            throw Unreachable(settings, e);
         }
 
         if (_server is not null)
@@ -543,6 +604,12 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 await stderr.WriteLineAsync($"error: sweep {status.State.ToString().ToLowerInvariant()}{(status.Error is null ? "" : ": " + status.Error)}" +
                                             (status.State == SweepState.Cancelled ? $" (aunce sweep resume {sweepId} continues it)" : ""));
             }
+        }
+        catch (Exception e) when (Checkpoints.DurableFile.IsDiskFull(e))
+        {
+            // Every write is atomic (temporary file, rename): what was stored before is intact, and the sweep continues from it.
+            throw new DiskFullException($"no space left on device ({e.Message.Split('\n')[0]}); nothing already stored is lost: free space " +
+                                        $"(or keep fewer checkpoints), then continue with: aunce sweep resume {sweepId} --journal {options.JournalDirectory}", e);
         }
         finally
         {

@@ -105,8 +105,7 @@ public static class TrainCommand
                         stderr.WriteLine($"warning: {file} was damaged; kept as {Path.GetFileName(kept)}");
                     }
 
-                    File.WriteAllBytes(file + ".tmp", checkpoint);
-                    File.Move(file + ".tmp", file, overwrite: true);
+                    Checkpoints.DurableFile.Replace(file, checkpoint);
                     last = new FoldAuResult(r.Metrics.AuNames, r.Metrics.F1, r.Metrics.Accuracy, r.Baseline?.AllActiveF1 ?? [], r.Baseline?.MajorityAccuracy ?? []);
                     stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"fold {fold} epoch {r.Epoch}/{total}: loss {r.TrainLoss:0.0000}  F1 {r.Metrics.MeanF1:0.0000}  acc {r.Metrics.MeanAccuracy:0.0000}  ({r.Steps} steps, {r.Seconds:0.0} s)  {file}") +

@@ -17,7 +17,8 @@ public sealed record AunceSettings(
     TrainingExecutorOptions Training,
     AunceTelemetryOptions Telemetry,
     AunceClusterOptions Cluster,
-    Api.AunceApiOptions Api);
+    Api.AunceApiOptions Api,
+    AunceTlsOptions Tls);
 
 /// <summary>
 /// Reads the <c>Aunce:*</c> configuration strictly: a key that names no setting is an error with the closest valid name
@@ -52,6 +53,7 @@ public static class AunceConfiguration
         ["Telemetry"] = typeof(AunceTelemetryOptions),
         ["Cluster"] = typeof(AunceClusterOptions),
         ["Api"] = typeof(Api.AunceApiOptions),
+        ["Tls"] = typeof(AunceTlsOptions),
     };
 
     /// <summary>Checks every key and value under <c>Aunce</c>, binds and validates each section; throws <see cref="AunceConfigurationException"/> on the first problem.</summary>
@@ -64,13 +66,24 @@ public static class AunceConfiguration
             Bind<TrainingExecutorOptions>(config, TrainingExecutorOptions.SectionName),
             Bind<AunceTelemetryOptions>(config, AunceTelemetryOptions.SectionName),
             Bind<AunceClusterOptions>(config, AunceClusterOptions.SectionName),
-            Bind<Api.AunceApiOptions>(config, Api.AunceApiOptions.SectionName));
+            Bind<Api.AunceApiOptions>(config, Api.AunceApiOptions.SectionName),
+            Bind<AunceTlsOptions>(config, AunceTlsOptions.SectionName));
         Validate(settings.Silo.Validate);
         Validate(settings.Checkpoints.Validate);
         Validate(settings.Training.Validate);
         Validate(settings.Telemetry.Validate);
         Validate(settings.Cluster.Validate);
         Validate(settings.Api.Validate);
+        Validate(settings.Tls.Validate);
+        if (settings.Silo.Clustering == "redis")
+        {
+            Validate(() => settings.Tls.RequireForCluster("a silo on Redis clustering"));
+        }
+
+        if (settings.Cluster.IsSet)
+        {
+            Validate(() => settings.Tls.RequireForCluster($"a client of cluster '{settings.Cluster.ClusterId}'"));
+        }
         settings.Telemetry.OtlpEndpoint ??= config["OTEL_EXPORTER_OTLP_ENDPOINT"];
         return settings;
     }

@@ -30,20 +30,30 @@ public static class AunceSiloHosting
     public static IHostApplicationBuilder AddAunceSilo(this IHostApplicationBuilder builder)
     {
         var config = builder.Configuration;
-        var (silo, checkpoints, training, telemetry, _, api) = AunceConfiguration.Read(config);
+        var (silo, checkpoints, training, telemetry, _, api, tls) = AunceConfiguration.Read(config);
+        var clusterTls = silo.Clustering == "redis" && tls.IsSet ? ClusterTls.Load(tls) : null;
         builder.Services.AddAunceOptions(config);
 
         builder.Services.AddAunceTraining(checkpoints, training);
         builder.UseOrleans(orleans =>
         {
-            if (api.Enabled)
+            if (api.Enabled && api.OrleansDashboard)
             {
-                orleans.AddDashboard();   // served by the API's Kestrel under /orleans (MapAunceWeb)
+                orleans.AddDashboard(o => o.HideTrace = true);   // served by the API's Kestrel under /orleans (MapAunceWeb), behind the token; no live log stream
             }
 
             if (silo.Clustering == "redis")
             {
-                orleans.UseRedisClustering(silo.Redis!);
+                orleans.UseRedisClustering(o => o.ConfigurationOptions = RedisConnection.Options(silo.Redis!, silo.RedisPassword));
+                if (clusterTls is not null)
+                {
+                    orleans.UseTls(clusterTls.Identity, clusterTls.Configure);   // every silo and gateway connection: mutual TLS against the cluster's CA
+                }
+                else
+                {
+                    orleans.Services.AddHostedService<InsecureClusterWarning>();   // Aunce:Tls:AllowInsecureCluster, said at every start
+                }
+
                 if (silo.Kubernetes)
                 {
                     orleans.UseKubernetesHosting();   // endpoints and cluster identity from the pod
@@ -180,7 +190,7 @@ public static class AunceSiloHosting
             orleans.AddRedisGrainStorage(GrainStorageNames.Sweeps, (Microsoft.Extensions.Options.OptionsBuilder<Orleans.Persistence.RedisStorageOptions> b) =>
                 b.Configure<IServiceProvider>((o, sp) =>
                 {
-                    o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!);
+                    o.ConfigurationOptions = RedisConnection.Options(silo.Redis!, silo.RedisPassword);
                     o.GrainStorageSerializer = SweepSerializer(sp);
                 }));
         }
@@ -196,7 +206,7 @@ public static class AunceSiloHosting
         // The sweep's re-drive reminder (SweepGrain): in Redis with a cluster, so it outlives any silo; in memory for one process.
         if (silo.Redis is not null && (silo.GrainStorage == "redis" || silo.Clustering == "redis"))
         {
-            orleans.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis));
+            orleans.UseRedisReminderService(o => o.ConfigurationOptions = RedisConnection.Options(silo.Redis, silo.RedisPassword));
         }
         else
         {

@@ -11,6 +11,9 @@ public sealed class AunceSiloOptions
     /// <summary>Redis connection string for clustering and/or grain storage, e.g. <c>127.0.0.1:6379</c>.</summary>
     public string? Redis { get; set; }
 
+    /// <summary>The Redis password (<c>requirepass</c>), kept out of <see cref="Redis"/> so it can come from a secret: <c>Aunce__Silo__RedisPassword</c>.</summary>
+    public string? RedisPassword { get; set; }
+
     /// <summary>
     /// "memory" (lost with the process), "file" (local files under <see cref="StatePath"/>: an embedded silo's sweeps survive
     /// the process; what <c>aunce sweep run</c> uses) or "redis" (a cluster's sweeps survive silo failures).
@@ -120,6 +123,9 @@ public sealed class AunceClusterOptions
 
     /// <summary>Redis connection string of the cluster's membership table (the silos' Aunce:Silo:Redis), e.g. <c>127.0.0.1:6379</c>.</summary>
     public string? Redis { get; set; }
+
+    /// <summary>The cluster's Redis password (<c>Aunce__Cluster__RedisPassword</c>; never written to a sweep's settings).</summary>
+    public string? RedisPassword { get; set; }
 
     public string ClusterId { get; set; } = "aunce";
 

@@ -14,7 +14,8 @@ public static class AunceWebHosting
     public static WebApplication MapAunceWeb(this WebApplication app)
     {
         app.MapAunceApi();
-        if (AunceConfiguration.Read(app.Configuration).Api.Enabled)
+        var api = AunceConfiguration.Read(app.Configuration).Api;
+        if (api.Enabled && api.OrleansDashboard)
         {
             app.MapOrleansDashboard(routePrefix: OrleansDashboardPrefix);
         }

@@ -8,8 +8,9 @@ namespace AunceSearch.Hosting;
 /// <summary>
 /// Orleans grain storage in local files, one per grain and state name, for the embedded silo: a sweep started by
 /// <c>aunce sweep run</c> survives the process (<c>kill -9</c>, a closed laptop) and <c>aunce sweep resume</c> reactivates it.
-/// Writes go to a temporary file that is flushed to disk and then renamed over the old one, so a crash mid-write leaves
-/// the previous state, never a torn one. The ETag is a content hash: a second activation that wrote in between is
+/// Writes go to a temporary file that is flushed to disk and then renamed over the old one, and the directory is flushed
+/// too (<see cref="AunceSearch.Checkpoints.DurableFile"/>), so a crash mid-write leaves the previous state, never a torn or
+/// missing one, and a full disk leaves the previous state and no temporary file. The ETag is a content hash: a second activation that wrote in between is
 /// detected and refused (<see cref="InconsistentStateException"/>). One machine only: a cluster uses Redis storage.
 /// </summary>
 /// <param name="flushToDisk">False only to measure what the disk flush costs (bench/coordinator): a crash may then lose writes.</param>
@@ -54,15 +55,7 @@ public sealed class FileGrainStorage(string name, string directory, IGrainStorag
         grainState.ETag = await Task.Run(() =>
         {
             CheckETag(path, etag, grainId);
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var tmp = $"{path}.tmp-{Guid.NewGuid():N}";
-            using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                file.Write(bytes);
-                file.Flush(flushToDisk);
-            }
-
-            File.Move(tmp, path, overwrite: true);
+            AunceSearch.Checkpoints.DurableFile.Replace(path, bytes, flushToDisk);   // temporary file, fsync, rename, directory fsync; nothing left behind on ENOSPC
             return Hash(bytes);
         });
         grainState.RecordExists = true;

@@ -32,7 +32,11 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public WebApplication App { get; private set; } = null!;
 
+    /// <summary>A client that sends the token (every surface needs it when the server has one).</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>A client without the token.</summary>
+    public HttpClient Anonymous { get; private set; } = null!;
 
     public string BaseUrl { get; private set; } = "";
 
@@ -63,6 +67,8 @@ public sealed class ApiFixture : IAsyncLifetime
         App.MapAunceApi();
         await App.StartAsync();
         Client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        Anonymous = new HttpClient { BaseAddress = new Uri(BaseUrl) };
 
         var data = Path.Combine(Work, "data");
         Training.Data.SyntheticAuFaces.Generate(data, new Training.Data.SyntheticOptions { Subjects = 4, ImagesPerSubject = 2, ImageSize = 32, Folds = 2 });
@@ -293,10 +299,8 @@ public sealed class ApiTests(ApiFixture fixture)
     public async Task A_checkpoint_downloads_with_the_token_and_its_sha256_matches()
     {
         var url = $"/api/sweeps/{ApiFixture.SweepId}/checkpoint?format=pt";
-        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.GetAsync(url)).StatusCode);
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.Token);
-        var response = await Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await fixture.Anonymous.GetAsync(url)).StatusCode);
+        var response = await Client.GetAsync(url);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadAsByteArrayAsync();
         Assert.Equal(response.Headers.GetValues("X-Checksum-Sha256").Single(), Convert.ToHexStringLower(SHA256.HashData(body)));
@@ -360,7 +364,7 @@ public sealed class ApiTests(ApiFixture fixture)
     [Fact]
     public async Task Cancel_needs_the_token_and_the_OpenAPI_document_lists_the_endpoints()
     {
-        var refused = await Client.PostAsync($"/api/sweeps/{ApiFixture.SweepId}/cancel", null);
+        var refused = await fixture.Anonymous.PostAsync($"/api/sweeps/{ApiFixture.SweepId}/cancel", null);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal("Bearer realm=\"aunce\"", refused.Headers.WwwAuthenticate.ToString());   // says how to authenticate
         var openApi = await Client.GetStringAsync("/openapi/v1.json");
@@ -372,12 +376,15 @@ public sealed class ApiTests(ApiFixture fixture)
     [InlineData("http://0.0.0.0:8080", null, "not loopback; set Aunce:Api:Token")]
     [InlineData("ftp://127.0.0.1:8080", null, "is not an http(s) URL")]
     [InlineData("http://0.0.0.0:8080", "t", "Aunce:Api:Token: 1 characters; a token needs at least 32")]
+    [InlineData("http://0.0.0.0:8080", "0123456789abcdef0123456789abcdef", "would send the token in clear text beyond loopback")]
+    [InlineData("https://0.0.0.0:8443", "0123456789abcdef0123456789abcdef", "is https; set Aunce:Api:CertificatePath and Aunce:Api:KeyPath")]
     [InlineData("http://127.0.0.1:8080", "0123456789abcdef0123456789abcde", "Aunce:Api:Token: 31 characters; a token needs at least 32")]
     public void Binding_beyond_loopback_without_a_token_or_with_a_short_one_is_refused(string urls, string? token, string message)
     {
         var e = Assert.Throws<InvalidOperationException>(() => new AunceApiOptions { Urls = urls, Token = token }.Validate());
         Assert.Contains(message, e.Message);
-        new AunceApiOptions { Urls = urls.Replace("ftp", "http", StringComparison.Ordinal), Token = new string('k', 32) }.Validate();   // with a token: accepted
+        // With a token, behind a TLS-terminating proxy or with a certificate: accepted.
+        new AunceApiOptions { Urls = urls.Replace("ftp", "http", StringComparison.Ordinal), Token = new string('k', 32), BehindTlsProxy = true, CertificatePath = "c.pem", KeyPath = "c.key" }.Validate();
     }
 
     private sealed record Sse(long? Id, string Event, string Data);

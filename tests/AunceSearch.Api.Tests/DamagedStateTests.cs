@@ -39,7 +39,9 @@ public sealed class DamagedStateTests
         var app = builder.Build();
         app.MapAunceApi();
         await app.StartAsync();
-        return (app, new HttpClient { BaseAddress = new Uri(url) });
+        var client = new HttpClient { BaseAddress = new Uri(url) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiFixture.Token);
+        return (app, client);
     }
 
     [Fact]

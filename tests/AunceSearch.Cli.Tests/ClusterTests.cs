@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AunceSearch.Hosting;
 
 namespace AunceSearch.Cli.Tests;
 
@@ -74,7 +75,18 @@ public sealed class ClusterTests
 
     /// <summary>The options that make a CLI command an Orleans client of the test cluster, journaling under <paramref name="journal"/>.</summary>
     private static string[] ClientArgs(string journal, string redis, string cluster) =>
-        ["--journal", journal, "--config", $"Aunce:Cluster:Redis={redis}", "--config", $"Aunce:Cluster:ClusterId={cluster}", "--config", $"Aunce:Cluster:ServiceId={cluster}"];
+        ["--journal", journal, "--config", $"Aunce:Cluster:Redis={redis}", "--config", $"Aunce:Cluster:ClusterId={cluster}", "--config", $"Aunce:Cluster:ServiceId={cluster}",
+         "--config", $"Aunce:Tls:CertificatePath={Path.Combine(Certificates.Value, ClusterCertificates.ClientCertificate)}",
+         "--config", $"Aunce:Tls:KeyPath={Path.Combine(Certificates.Value, ClusterCertificates.ClientKey)}",
+         "--config", $"Aunce:Tls:CaPath={Path.Combine(Certificates.Value, ClusterCertificates.CaCertificate)}"];
+
+    /// <summary>The tests' cluster runs as deployed: mutual TLS between every silo and client (aunce cluster certs).</summary>
+    private static readonly Lazy<string> Certificates = new(() =>
+    {
+        var dir = Path.Combine(CliHarness.TempDirectory(), "certs");
+        AunceSearch.Hosting.ClusterCertificates.Write(dir, "cluster-tests", 30, []);
+        return dir;
+    });
 
     /// <summary>An <c>aunce silo</c>'s settings in cluster <paramref name="cluster"/> on Redis: a trainer-only or a coordinator-only silo.</summary>
     private static Dictionary<string, string> SiloSettings(string redis, string cluster, string checkpoints, bool trainer, bool fastFailureDetection, int slots = 1) => new()
@@ -92,6 +104,9 @@ public sealed class ClusterTests
         ["Aunce:Checkpoints:Path"] = checkpoints,
         ["Aunce:Training:Slots"] = slots.ToString(CultureInfo.InvariantCulture),
         ["Aunce:Training:TorchThreads"] = "1",
+        ["Aunce:Tls:CertificatePath"] = Path.Combine(Certificates.Value, ClusterCertificates.SiloCertificate),
+        ["Aunce:Tls:KeyPath"] = Path.Combine(Certificates.Value, ClusterCertificates.SiloKey),
+        ["Aunce:Tls:CaPath"] = Path.Combine(Certificates.Value, ClusterCertificates.CaCertificate),
     };
 
     /// <summary>
@@ -277,8 +292,8 @@ public sealed class ClusterTests
         var watch = Stopwatch.StartNew();
         var spec = Path.Combine(CliHarness.TempDirectory(), "spec.yaml");
         await File.WriteAllTextAsync(spec, $"name: x\ndataset: {{root: {CliHarness.SyntheticDataset()}, folds: [1]}}\ntraining: {{epochs: 1, device: cpu}}\nsearch: {{trials: 1}}\n");
-        var (code, _, err) = await CliHarness.Run("sweep", "run", spec, "--journal", CliHarness.TempDirectory(),
-            "--config", $"Aunce:Cluster:Redis={Redis}", "--config", "Aunce:Cluster:ClusterId=nobody-home", "--config", "Aunce:Cluster:ConnectTimeoutSeconds=3");
+        var (code, _, err) = await CliHarness.Run(["sweep", "run", spec, .. ClientArgs(CliHarness.TempDirectory(), Redis, "nobody-home"),
+            "--config", "Aunce:Cluster:ConnectTimeoutSeconds=3"]);
         Assert.Equal(2, code);
         Assert.Contains($"cluster 'nobody-home' (membership in Redis {Redis}) not reachable within 3 s", err);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");

@@ -105,6 +105,81 @@ public sealed class DurableSweepTests
         Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (long)i), sequences);
     }
 
+    /// <summary>
+    /// A disk that fills up mid-sweep (a small tmpfs, filled with ballast once the second trial starts): the sweep pauses —
+    /// checkpoint writes and the journal wait and retry, saying why — and nothing is left half written; once space is
+    /// freed it goes on by itself and ends with the leaderboard of an uninterrupted run.
+    /// </summary>
+    [Fact]
+    public async Task A_sweep_that_fills_its_disk_pauses_and_ends_with_the_same_leaderboard_once_space_is_freed()
+    {
+        var disk = Path.Combine(CliHarness.TempDirectory(), "disk");
+        Directory.CreateDirectory(disk);
+        using (var mount = Process.Start("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", disk])!)
+        {
+            await mount.WaitForExitAsync();
+            Assert.True(mount.ExitCode == 0, "mounting a tmpfs failed: this test needs root (as ./test.sh runs in CI)");
+        }
+
+        try
+        {
+            var spec = Path.Combine(disk, "spec.yaml");
+            File.WriteAllText(spec, File.ReadAllText(Spec(CliHarness.TempDirectory())).Replace("epochs: 3", "epochs: 6", StringComparison.Ordinal)
+                .Replace("trials: 4", "trials: 6", StringComparison.Ordinal));
+            var journal = Path.Combine(disk, "journal");
+            var ballast = Path.Combine(disk, "ballast");
+            string[] rows;
+            using (var run = AunceProcess.Start(disk, ["sweep", "run", spec, "--id", "full", "--journal", journal, "--plain"]))
+            {
+                await run.WaitForLineAsync(l => l.Contains("trial 1 started", StringComparison.Ordinal), TimeSpan.FromMinutes(3), "the second trial");
+                await using (var fill = new FileStream(ballast, FileMode.CreateNew, FileAccess.Write))
+                {
+                    var chunk = new byte[1 << 16];
+                    try
+                    {
+                        while (true)
+                        {
+                            fill.Write(chunk);
+                            fill.Flush();
+                        }
+                    }
+                    catch (IOException e) when (AunceSearch.Checkpoints.DurableFile.IsDiskFull(e))
+                    {
+                        // full
+                    }
+                }
+
+                // Paused, saying why; then space is freed and it goes on by itself.
+                await run.WaitForLineAsync(l => l.Contains("No space left on device", StringComparison.Ordinal) || l.Contains("no space left on device", StringComparison.Ordinal),
+                    TimeSpan.FromMinutes(2), "a write refused for want of space");
+                Assert.False(run.Process.HasExited, run.Log);
+                File.Delete(ballast);
+                Assert.True(run.Process.WaitForExit(TimeSpan.FromMinutes(3)), "the run did not go on once space was freed:\n" + run.Log);
+                run.Process.WaitForExit();
+                Assert.True(run.Process.ExitCode == 0, $"exit {run.Process.ExitCode}:\n{run.Log}");
+                rows = Rows(run.Output);
+            }
+
+            Assert.Empty(Directory.GetFiles(disk, "*.tmp*", SearchOption.AllDirectories));   // nothing half written left behind
+
+            var clean = CliHarness.TempDirectory();
+            var (code, output, err) = await CliHarness.Run("sweep", "run", spec, "--id", "clean", "--journal", Path.Combine(clean, "journal"),
+                "--config", $"Aunce:Checkpoints:Path={clean}/ckpt", "--config", $"Aunce:Silo:StatePath={clean}/state");
+            Assert.True(code == 0, err);
+            Assert.Equal(6, rows.Length);
+            Assert.Equal(Rows(output), rows);
+
+            // The journal is whole: events 1..n, each line a complete event.
+            var sequences = File.ReadAllLines(Path.Combine(journal, "full", "events.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("Sequence").GetInt64()).ToList();
+            Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (long)i), sequences);
+        }
+        finally
+        {
+            using var umount = Process.Start("umount", ["-l", disk])!;
+            await umount.WaitForExitAsync();
+        }
+    }
+
     [Fact]
     public async Task Resuming_an_unknown_sweep_or_a_damaged_journal_is_refused_and_changes_nothing()
     {
