@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -480,7 +478,6 @@ public static class AunceApi
         return Results.Ok(new { state = (await grains.GetGrain<ISweepGrain>(id).ResumeAsync()).State });
     }
 
-    /// <summary>Mutations and downloads: with a token configured, <c>Authorization: Bearer TOKEN</c> is required (compared in constant time).</summary>
     /// <summary>The sweep's overview, or null when the id is malformed or no sweep was started under it (O(1) in sweeps and trials to send).</summary>
     private static async Task<SweepOverview?> Load(string id, IGrainFactory grains) =>
         GrainKeys.SweepIdProblem(id) is not null ? null : await grains.GetGrain<ISweepGrain>(id).GetOverviewAsync();

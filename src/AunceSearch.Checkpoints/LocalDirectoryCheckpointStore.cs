@@ -16,7 +16,6 @@ public sealed class LocalDirectoryCheckpointStore : ICheckpointStore
     public async Task<string> SaveAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         var path = Locate(key);
-        cancellationToken.ThrowIfCancellationRequested();
         await Task.Run(() => DurableFile.Replace(path, data.Span), cancellationToken).ConfigureAwait(false);
         return path;
     }

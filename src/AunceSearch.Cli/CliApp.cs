@@ -100,26 +100,9 @@ public static class CliApp
         AunceConfigurationException => $"configuration: {e.Message}",
         Microsoft.Extensions.Options.OptionsValidationException v => $"configuration: {string.Join("; ", v.Failures)}",
         InvalidOperationException when e.Message.StartsWith("Aunce:", StringComparison.Ordinal) => $"configuration: {e.Message}",
-        _ when RedisRefusedPassword(e) is { } refusal => $"Redis refused this host's password (Aunce:Silo:RedisPassword): {refusal}",
+        _ when RedisConnection.RefusedPassword(e) is { } refusal => $"Redis refused this host's password (Aunce:Silo:RedisPassword): {refusal}",
         _ => null,
     };
-
-    /// <summary>StackExchange.Redis' words when <paramref name="e"/> (from whichever Orleans provider met it first) is Redis refusing the password.</summary>
-    private static string? RedisRefusedPassword(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            // Orleans' Redis reminders wrap the client's exception as text only, so its message is what is matched.
-            var message = e.Message.Split('\n')[0];
-            var at = message.IndexOf("It was not possible to connect to the redis server", StringComparison.Ordinal);
-            if (message.Contains("There was an authentication failure", StringComparison.Ordinal) && at >= 0)
-            {
-                return message[at..];
-            }
-        }
-
-        return null;
-    }
 
     private static string CommandPath(ParseResult parse)
     {

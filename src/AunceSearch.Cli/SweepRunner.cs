@@ -222,7 +222,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 ? $" (the gateways accept only a certificate issued by the cluster's CA, and this client only theirs from {AunceTlsOptions.SectionName}:CaPath)"
                 : $" (a cluster requires mutual TLS unless its silos set {AunceTlsOptions.SectionName}:AllowInsecureCluster: set {AunceTlsOptions.SectionName}:CertificatePath, KeyPath and CaPath)";
         }
-        else if (reason.Contains("authentication failure", StringComparison.Ordinal))
+        else if (RedisConnection.RefusedPassword(e) is not null)
         {
             hint = " (Redis refused the password: Aunce:Cluster:RedisPassword)";
         }

@@ -30,7 +30,7 @@ public static class ClusterCertificates
     /// its files exists: a second run must not replace a CA that certificates in use were issued by.
     /// </summary>
     /// <param name="names">Extra DNS names or IP addresses for the silo certificate (informational: peers are checked against the CA, not by name).</param>
-    public static void Write(string directory, string clusterName, int days, IReadOnlyList<string> names, TimeProvider? clock = null)
+    public static void Write(string directory, string clusterName, int days, IReadOnlyList<string> names)
     {
         if (days is < 1 or > 3650)
         {
@@ -48,7 +48,7 @@ public static class ClusterCertificates
             throw new IOException($"{directory}: already holds {string.Join(", ", existing)}; remove them or choose another directory (a new CA would not trust certificates in use)");
         }
 
-        var now = (clock ?? TimeProvider.System).GetUtcNow();
+        var now = DateTimeOffset.UtcNow;
         var notBefore = now.AddMinutes(-5);
         var notAfter = now.AddDays(days);
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);

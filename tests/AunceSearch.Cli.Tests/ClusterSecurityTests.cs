@@ -98,7 +98,7 @@ public sealed class ClusterSecurityTests
     [Fact]
     public async Task A_silo_on_redis_clustering_refuses_to_start_without_tls_or_the_right_redis_password()
     {
-        using var redis = PasswordRedis.Start();
+        using var redis = await PasswordRedis.StartAsync();
         var work = CliHarness.TempDirectory();
         var certs = Path.Combine(work, "certs");
         ClusterCertificates.Write(certs, "aunce", 30, []);
@@ -125,7 +125,7 @@ public sealed class ClusterSecurityTests
     [Fact]
     public async Task A_tls_cluster_refuses_clients_without_a_certificate_of_its_ca_and_serves_one_with_it()
     {
-        using var redis = PasswordRedis.Start();
+        using var redis = await PasswordRedis.StartAsync();
         var work = CliHarness.TempDirectory();
         var certs = Path.Combine(work, "certs");
         var other = Path.Combine(work, "other");
@@ -214,7 +214,7 @@ public sealed class ClusterSecurityTests
 
         public string Address { get; }
 
-        public static PasswordRedis Start()
+        public static async Task<PasswordRedis> StartAsync()
         {
             var port = CliHarness.FreePort();
             var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -234,7 +234,7 @@ public sealed class ClusterSecurityTests
             };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            if (!ready.Task.Wait(TimeSpan.FromSeconds(30)))
+            if (await Task.WhenAny(ready.Task, Task.Delay(TimeSpan.FromSeconds(30))) != ready.Task)
             {
                 process.Kill();
                 throw new InvalidOperationException($"redis-server on port {port} did not become ready");

@@ -84,7 +84,7 @@ public sealed class ClusterTests
     private static readonly Lazy<string> Certificates = new(() =>
     {
         var dir = Path.Combine(CliHarness.TempDirectory(), "certs");
-        AunceSearch.Hosting.ClusterCertificates.Write(dir, "cluster-tests", 30, []);
+        ClusterCertificates.Write(dir, "cluster-tests", 30, []);
         return dir;
     });
 
