@@ -45,15 +45,21 @@ public sealed record Surrogate(double[] Coefficients, double[] Shape, double[] L
         const int n = 25;
         var x = new double[4];
         for (var a = 0; a < n; a++)
-        for (var b = 0; b < n; b++)
-        for (var c = 0; c < n; c++)
-        for (var d = 0; d < n; d++)
         {
-            x[0] = Low[0] + ((High[0] - Low[0]) * a / (n - 1));
-            x[1] = Low[1] + ((High[1] - Low[1]) * b / (n - 1));
-            x[2] = Low[2] + ((High[2] - Low[2]) * c / (n - 1));
-            x[3] = Low[3] + ((High[3] - Low[3]) * d / (n - 1));
-            best = Math.Max(best, Final(x));
+            for (var b = 0; b < n; b++)
+            {
+                for (var c = 0; c < n; c++)
+                {
+                    for (var d = 0; d < n; d++)
+                    {
+                        x[0] = Low[0] + ((High[0] - Low[0]) * a / (n - 1));
+                        x[1] = Low[1] + ((High[1] - Low[1]) * b / (n - 1));
+                        x[2] = Low[2] + ((High[2] - Low[2]) * c / (n - 1));
+                        x[3] = Low[3] + ((High[3] - Low[3]) * d / (n - 1));
+                        best = Math.Max(best, Final(x));
+                    }
+                }
+            }
         }
 
         return best;

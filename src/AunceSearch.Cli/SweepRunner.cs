@@ -479,7 +479,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     /// calls are idempotent. Anything else (an unknown sweep, a refused definition) is thrown at once.
     /// </summary>
     private static Task<T> ClusterCallAsync<T>(Func<Task<T>> call, Action<int, TimeSpan, Exception> onRetry) =>
-        StorageRetry.RunAsync(call, onRetry, TimeSpan.FromMinutes(1), permanent: e => e is not (OrleansException or TimeoutException));
+        StorageRetry.Default.RunAsync(call, onRetry, TimeSpan.FromMinutes(1), permanent: e => e is not (OrleansException or TimeoutException));
 
     private void ClusterRetry(int attempt, TimeSpan delay, Exception e) =>
         stderr.WriteLine($"the cluster did not answer ({e.GetType().Name}: {e.Message.Split('\n')[0]}); trying again in {delay.TotalSeconds:0.##} s");

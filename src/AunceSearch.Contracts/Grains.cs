@@ -4,6 +4,7 @@ namespace AunceSearch.Contracts;
 /// The coordinator of one sweep (key: the sweep id). It proposes configurations, starts trials, decides on every
 /// fold-averaged report (prune or continue) and keeps the leaderboard and a progress log.
 /// </summary>
+[Alias("aunce.sweep-grain")]
 public interface ISweepGrain : IGrainWithStringKey
 {
     /// <summary>
@@ -73,6 +74,7 @@ public interface ISweepGrain : IGrainWithStringKey
 }
 
 /// <summary>One configuration trained on every fold (key: "{sweep}/t{number:D3}").</summary>
+[Alias("aunce.trial-grain")]
 public interface ITrialGrain : IGrainWithStringKey
 {
     /// <summary>Starts the trial's folds; a no-op if it is already running.</summary>
@@ -80,7 +82,8 @@ public interface ITrialGrain : IGrainWithStringKey
 
     Task OnFoldEpochAsync(FoldEpochReport report);
 
-    Task OnFoldFinishedAsync(int fold, string outcome, string? error);
+    /// <summary>A fold's leg ended: <paramref name="error"/> says why when it failed.</summary>
+    Task OnFoldFinishedAsync(int fold, FoldOutcome outcome, string? error);
 
     /// <summary>Stops all folds (pruning or cancellation).</summary>
     Task StopAsync(string reason);
@@ -92,7 +95,16 @@ public interface ITrialGrain : IGrainWithStringKey
     Task EnsureRunningAsync(TrialAssignment assignment);
 }
 
+/// <summary>How a fold's leg ended.</summary>
+public enum FoldOutcome
+{
+    Completed = 0,
+    Cancelled = 1,
+    Failed = 2,
+}
+
 /// <summary>One fold of one trial, training on a trainer silo (key: "{sweep}/t{number:D3}/f{fold}").</summary>
+[Alias("aunce.fold-grain")]
 public interface IFoldGrain : IGrainWithStringKey
 {
     /// <summary>Starts training in the background (resuming from the fold's latest checkpoint); returns at once.</summary>
@@ -132,6 +144,7 @@ public static class GrainKeys
 /// Every sweep the cluster has started (key: <see cref="GrainKeys.Directory"/>): what the HTTP API and dashboards list.
 /// A sweep registers itself once its start is stored.
 /// </summary>
+[Alias("aunce.sweep-directory-grain")]
 public interface ISweepDirectoryGrain : IGrainWithStringKey
 {
     /// <summary>Adds (or keeps) a sweep; idempotent.</summary>

@@ -62,6 +62,7 @@ public sealed record SlotStatus(
 /// each on a trainer silo with a free slot (Orleans' placement hint names the silo, the assignment the device), fairly
 /// across sweeps. A fold that finds no free slot waits here — never a failed call — until a slot frees or a trainer joins.
 /// </summary>
+[Alias("aunce.slot-director-grain")]
 public interface ISlotDirectorGrain : IGrainWithStringKey
 {
     /// <summary>

@@ -12,7 +12,7 @@ namespace AunceSearch.Grains;
 /// directory entry: the re-drive call activates it again, and the activation restarts its running trials.
 /// Several coordinator silos each re-drive: harmless, a re-drive only starts what is not running.
 /// </summary>
-public sealed partial class SiloLossWatcher(IClusterMembershipService membership, IGrainFactory grains, ILocalSiloDetails local, ILogger<SiloLossWatcher> logger)
+public sealed partial class SiloLossWatcher(IClusterMembershipService membership, IGrainFactory grains, ILocalSiloDetails local, StorageRetry retry, ILogger<SiloLossWatcher> logger)
     : BackgroundService
 {
     /// <summary>How long one re-drive round keeps trying (the directory grain may itself be moving while membership settles).</summary>
@@ -49,7 +49,7 @@ public sealed partial class SiloLossWatcher(IClusterMembershipService membership
         var attempts = 1;
         try
         {
-            await StorageRetry.RunAsync(async () =>
+            await retry.RunAsync(async () =>
             {
                 var running = await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListRunningAsync();
                 LogSilosLost(logger, silos, running.Length);

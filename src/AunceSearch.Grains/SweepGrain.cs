@@ -19,7 +19,13 @@ namespace AunceSearch.Grains;
 /// </summary>
 [RequireSiloMetadata(TrainerSilo.CoordinatorKey, "true")]
 [Reentrant]
-public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
+public sealed partial class SweepGrain(
+    [FromKeyedServices(GrainStorageNames.Sweeps)] IGrainStorage storage,
+    StorageRetry retry,
+    Microsoft.Extensions.Options.IOptions<SweepActivationOptions> activation,
+    ILogger<SweepGrain> logger,
+    ICheckpointStore? checkpointStore = null)
+    : Grain, ISweepGrain, IRemindable
 {
     /// <summary>The reminder that re-drives a running sweep every minute: it also brings the sweep back after its silo died.</summary>
     public const string RedriveReminder = "redrive";
@@ -42,11 +48,11 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _log = new SweepLog(services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Sweeps), Id, (attempt, delay, e) =>
+        _log = new SweepLog(storage, Id, (attempt, delay, e) =>
         {
             LogJournalRetry(logger, Id, attempt, delay.TotalSeconds, e.Message.Split('\n')[0]);
             AunceTelemetry.JournalRetries.Add(1, new KeyValuePair<string, object?>("aunce.sweep", Id));
-        });
+        }, retry: retry);
         IReadOnlyList<SweepInput> entries;
         try
         {
@@ -72,7 +78,7 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
         _durableSequence = _coordinator.Sequence;
         PublishGauges(force: true);
         await RegisterAsync();
-        if (_coordinator.State == SweepState.Running && services.GetService<Microsoft.Extensions.Options.IOptions<SweepActivationOptions>>()?.Value.RestartRunningTrials != false)
+        if (_coordinator.State == SweepState.Running && activation.Value.RestartRunningTrials)
         {
             // The running trials restart just after the activation, not within it: a trial or fold that cannot answer yet
             // (its silo just died or hangs, its directory entry is moving) must not hold the activation past Orleans'
@@ -401,8 +407,7 @@ public sealed partial class SweepGrain(IServiceProvider services, ILogger<SweepG
                 case PruneCheckpoints prune:
                     // Off the grain's turn: deleting is slow on a blob store, and nothing waits for it (it is idempotent; a
                     // later prune of the same trial deletes what a failed one left).
-                    var store = services.GetService<ICheckpointStore>();
-                    if (store is not null)
+                    if (checkpointStore is { } store)
                     {
                         var (sweepId, log) = (Id, logger);
                         _ = Task.Run(() => PruneAsync(store, sweepId, prune, log));

@@ -43,7 +43,8 @@ public sealed class SweepSnapshotChunk
 /// written since the last one outweigh it (so snapshots cost at most as much again, amortised) and bounds the replay.
 /// Concurrency is the storage's ETag: a second activation of the sweep that writes in between is refused.
 /// </summary>
-public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, TimeSpan, Exception>? onRetry = null, int snapshotChunkBytes = SweepLog.SnapshotChunkBytes)
+public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, TimeSpan, Exception>? onRetry = null, int snapshotChunkBytes = SweepLog.SnapshotChunkBytes,
+    StorageRetry? retry = null)
 {
     /// <summary>
     /// The most bytes one stored record of a snapshot holds. A 100,000-trial sweep's snapshot is hundreds of MB; one record
@@ -261,9 +262,8 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
         Writes++;
     }
 
-    /// <summary>One record of the journal as grain storage sees it; its state is never null (a provider that finds no record may leave none).</summary>
     /// <summary>One storage write, tried again with backoff while the store is out (the same state and ETag each time).</summary>
-    private Task WriteAsync(Func<Task> write) => StorageRetry.RunAsync(async () =>
+    private Task WriteAsync(Func<Task> write) => (retry ?? StorageRetry.Default).RunAsync(async () =>
     {
         await write();
         return true;

@@ -16,7 +16,7 @@ namespace AunceSearch.Grains;
 public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITrialGrain
 {
     private readonly Dictionary<int, SortedDictionary<int, FoldEpochReport>> _reports = [];
-    private readonly Dictionary<int, string> _finished = [];
+    private readonly Dictionary<int, FoldOutcome> _finished = [];
     private readonly List<string> _errors = [];
     private TrialAssignment? _assignment;
     private int _reportedEpoch;
@@ -170,7 +170,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         return new TrialEpochReport(_assignment!.Trial, epoch, _assignment.Metric == SweepMetric.Accuracy ? meanAcc : meanF1, meanF1, meanAcc, folds);
     }
 
-    public async Task OnFoldFinishedAsync(int fold, string outcome, string? error)
+    public async Task OnFoldFinishedAsync(int fold, FoldOutcome outcome, string? error)
     {
         if (_assignment is null)
         {
@@ -201,7 +201,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         if (_pending is { } next)
         {
             _pending = null;
-            if (_errors.Count == 0 && _state == TrialState.Running && _finished.Values.All(o => o == "Completed"))
+            if (_errors.Count == 0 && _state == TrialState.Running && _finished.Values.All(o => o == FoldOutcome.Completed))
             {
                 // The sweep already promoted this trial: its paused leg ends into the next one, which the sweep awaits.
                 await StartLegAsync(next);
@@ -212,7 +212,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         _notified = true;
         if (_state == TrialState.Running)
         {
-            _state = _finished.Values.All(o => o == "Completed") ? TrialState.Completed : TrialState.Failed;
+            _state = _finished.Values.All(o => o == FoldOutcome.Completed) ? TrialState.Completed : TrialState.Failed;
         }
 
         AunceTelemetry.Trials.Add(1, new KeyValuePair<string, object?>("state", _state.ToString()), new KeyValuePair<string, object?>("aunce.sweep", _assignment.SweepId));
@@ -365,7 +365,7 @@ public sealed partial class TrialGrain(ILogger<TrialGrain> logger) : Grain, ITri
         {
             if (ReferenceEquals(a, _assignment) && !_finished.ContainsKey(fold))
             {
-                await OnFoldFinishedAsync(fold, nameof(Training.TrainingOutcome.Cancelled), null);
+                await OnFoldFinishedAsync(fold, FoldOutcome.Cancelled, null);
             }
         }
     }

@@ -102,7 +102,7 @@ public static class AunceConfiguration
         where T : class
     {
         services.AddOptions<T>()
-            .Bind(config.GetSection(section), o => o.ErrorOnUnknownConfiguration = true)
+            .Bind(config.GetSection(section))
             .Validate(o =>
             {
                 validate(o);
@@ -111,6 +111,12 @@ public static class AunceConfiguration
             .ValidateOnStart();
     }
 
+    /// <summary>
+    /// The one check of the keys under <c>Aunce</c> (<see cref="Read"/> runs it before anything binds, and every host reads its
+    /// settings through <see cref="Read"/>): unknown sections and settings with the nearest known name, a value set on a
+    /// section, and each value's type, every message naming the key. The binder's <c>ErrorOnUnknownConfiguration</c> is not
+    /// used beside it: it knows neither sections nor suggestions, and would only repeat this check.
+    /// </summary>
     private static void CheckKeys(IConfiguration config)
     {
         foreach (var (key, value) in config.GetSection(Root).AsEnumerable().OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -195,7 +201,7 @@ public static class AunceConfiguration
     {
         try
         {
-            return config.GetSection(section).Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? new T();
+            return config.GetSection(section).Get<T>() ?? new T();
         }
         catch (InvalidOperationException e)
         {

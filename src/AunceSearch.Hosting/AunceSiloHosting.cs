@@ -91,7 +91,7 @@ public static class AunceSiloHosting
             });
             otel.WithMetrics(m =>
             {
-                m.AddMeter(AunceTelemetry.MeterName, "Microsoft.Orleans");
+                m.AddMeter(AunceTelemetry.MeterName, "Microsoft.Orleans", "Polly");   // Polly: the retry pipeline's attempts
                 if (!string.IsNullOrWhiteSpace(telemetry.OtlpEndpoint))
                 {
                     m.AddOtlpExporter(o => o.Endpoint = new Uri(telemetry.OtlpEndpoint));
@@ -222,6 +222,7 @@ public static class AunceSiloHosting
         orleans.Services.AddKeyedSingleton<Orleans.Providers.IControllable, SiloDrain>(SiloDrain.ProviderName);   // aunce silo drain
         orleans.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.AddAllowedType(typeof(SiloDrain)));   // named in the control call
         orleans.Services.AddSingleton<LocalFolds>();
+        orleans.Services.AddStorageRetry();   // the Polly pipeline storage, checkpoint and cluster-call retries share
         if (silo.Trainer)
         {
             orleans.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TrainerSlotAdvertiser>();   // slots to the director

@@ -74,8 +74,8 @@ public class PrunerTraceTests
     [Fact]
     public void Crc32_and_hyperband_brackets_match_Optuna()
     {
-        Assert.Equal(2966233855u, Crc32.Compute("aunce-hb-public-1_0"u8));
-        Assert.Equal(700740421u, Crc32.Compute("aunce-hb-public-1_3"u8));
+        Assert.Equal(2966233855u, System.IO.Hashing.Crc32.HashToUInt32("aunce-hb-public-1_0"u8));
+        Assert.Equal(700740421u, System.IO.Hashing.Crc32.HashToUInt32("aunce-hb-public-1_3"u8));
         var hb = new HyperbandPruner(1, 27, 3, 0, "aunce-hb-public-1", Direction.Minimize);
         Assert.Equal([27, 12, 6, 4], hb.Budgets);
         Assert.Equal(2, hb.BracketOf(0));

@@ -180,7 +180,7 @@ public class DataTests
             ms.Write(header);
             var body = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
             ms.Write(body);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header, Crc32(body));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header, System.IO.Hashing.Crc32.HashToUInt32(body));
             ms.Write(header);
         }
 
@@ -193,20 +193,5 @@ public class DataTests
         Chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
         Chunk("IEND", []);
         return ms.ToArray();
-    }
-
-    private static uint Crc32(byte[] data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

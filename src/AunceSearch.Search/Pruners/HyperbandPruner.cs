@@ -46,7 +46,8 @@ public sealed class HyperbandPruner : IPruner
     /// <summary>The bracket of a trial number.</summary>
     public int BracketOf(int trial)
     {
-        var h = (long)(Crc32.Compute(System.Text.Encoding.UTF8.GetBytes($"{StudyName}_{trial}")) % (uint)_total);
+        // CRC-32 as zlib and Python's binascii.crc32 compute it (Optuna hashes the same string), so brackets match Optuna's.
+        var h = (long)(System.IO.Hashing.Crc32.HashToUInt32(System.Text.Encoding.UTF8.GetBytes($"{StudyName}_{trial}")) % (uint)_total);
         for (var b = 0; b < _budgets.Length; b++)
         {
             h -= _budgets[b];
@@ -64,39 +65,5 @@ public sealed class HyperbandPruner : IPruner
         var bracket = BracketOf(trial);
         var d = _brackets[bracket].Report(state, trial, step, value);
         return d with { Reason = $"bracket {bracket}: {d.Reason}" };
-    }
-}
-
-/// <summary>CRC-32 as zlib and Python's binascii.crc32 compute it (reflected 0xEDB88320, init and final xor 0xFFFFFFFF).</summary>
-public static class Crc32
-{
-    private static readonly uint[] Table = Build();
-
-    public static uint Compute(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        }
-
-        return crc ^ 0xFFFFFFFFu;
-    }
-
-    private static uint[] Build()
-    {
-        var table = new uint[256];
-        for (var i = 0u; i < 256; i++)
-        {
-            var c = i;
-            for (var k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            }
-
-            table[i] = c;
-        }
-
-        return table;
     }
 }
