@@ -27,7 +27,7 @@ public static class Overhead
         w.WriteLine($"scheduler decisions on {reports.Length:N0} reports (1,000 trials x 100 steps, interleaved), best of 3 runs:");
         Measure(w, "asha stopping (Ray rule), rungs 1/4/16/64", () =>
         {
-            var asha = new AshaScheduler(new AshaOptions { GracePeriod = 1, ReductionFactor = 4, MaxT = 100 });
+            var asha = new AshaStoppingRule(new AshaOptions { GracePeriod = 1, ReductionFactor = 4, MaxT = 100 });
             var st = asha.NewState();
             foreach (var r in reports)
             {

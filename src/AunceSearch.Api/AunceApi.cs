@@ -108,6 +108,9 @@ public static class AunceApi
         return reader.ReadToEnd();
     });
 
+    /// <summary>How long an event stream stays silent before a keep-alive comment (proxies close idle connections).</summary>
+    private static readonly TimeSpan SseKeepAlive = TimeSpan.FromSeconds(15);
+
     private static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
 
     public static IServiceCollection AddAunceApi(this IServiceCollection services, AunceApiOptions options)
@@ -343,43 +346,24 @@ public static class AunceApi
         var sweep = grains.GetGrain<ISweepGrain>(id);
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
-        var heartbeat = DateTime.UtcNow;
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            // The sweep's own event stream: a batch as soon as its inputs are stored, an empty one every 15 s (a keep-alive
+            // comment for proxies), and the end once the sweep has ended and every event is out.
+            await foreach (var events in sweep.WatchEventsAsync(cursor, SseKeepAlive, cancellationToken).WithCancellation(cancellationToken))
             {
-                var events = await sweep.GetEventsAsync(cursor);
                 var text = new StringBuilder();
                 foreach (var e in events)
                 {
                     text.Append(CultureInfo.InvariantCulture, $"id: {e.Sequence}\nevent: {e.Kind}\ndata: {JsonSerializer.Serialize(e, EventJson)}\n\n");
-                    cursor = e.Sequence;
                 }
 
-                if (events.Length == 0)
-                {
-                    var status = (await sweep.GetOverviewAsync())!;
-                    if (status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= cursor)
-                    {
-                        await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(new { state = status.State }, EventJson)}\n\n", cancellationToken);
-                        return;
-                    }
-
-                    if (DateTime.UtcNow - heartbeat > TimeSpan.FromSeconds(15))
-                    {
-                        text.Append(": keep-alive\n\n");
-                    }
-                }
-
-                if (text.Length > 0)
-                {
-                    await http.Response.WriteAsync(text.ToString(), cancellationToken);
-                    await http.Response.Body.FlushAsync(cancellationToken);
-                    heartbeat = DateTime.UtcNow;
-                }
-
-                await Task.Delay(250, cancellationToken);
+                await http.Response.WriteAsync(text.Length > 0 ? text.ToString() : ": keep-alive\n\n", cancellationToken);
+                await http.Response.Body.FlushAsync(cancellationToken);
             }
+
+            var status = (await sweep.GetOverviewAsync())!;
+            await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(new { state = status.State }, EventJson)}\n\n", cancellationToken);
         }
         catch (OperationCanceledException)
         {

@@ -266,11 +266,6 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     }
 
     /// <summary>
-    /// Follows the sweep until it ends: appends its events to the journal, keeps status.json current (at most every
-    /// StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
-    /// request from `aunce sweep cancel` on, and hands each batch of events with the sweep's overview to <paramref name="show"/>.
-    /// </summary>
-    /// <summary>
     /// Appends to the journal; a full disk pauses the follower (one warning, then a retry every few seconds) instead of
     /// ending it, as the folds pause their checkpoint writes: once space is freed the sweep goes on with nothing lost.
     /// </summary>
@@ -304,11 +299,23 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         }
     }
 
+    /// <summary>How often a follower hears from a quiet sweep: it then passes a cancel request on, says why folds wait, and redraws.</summary>
+    private static readonly TimeSpan FollowHeartbeat = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Follows the sweep's event stream until it ends: appends its events to the journal, keeps status.json current (at most
+    /// every StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
+    /// request from `aunce sweep cancel` on, and hands each batch of events with the sweep's overview to <paramref name="show"/>.
+    /// A stream that breaks while the cluster settles (a coordinator silo died) is opened again after the last journaled
+    /// event, for up to a minute of failures in a row.
+    /// </summary>
     private async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach,
         Func<SweepEvent[], SweepOverview?, Task> show)
     {
         Stopwatch? statusWritten = null;   // the first events write it at once
-        while (true)
+        Stopwatch? failing = null;
+        var (attempt, delay) = (0, TimeSpan.FromMilliseconds(250));
+        async Task TakeAsync(SweepEvent[] events)
         {
             if (journal.TakeCancelRequest())
             {
@@ -319,35 +326,50 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 }, ClusterRetry);
             }
 
-            var after = seen;
-            var events = await ClusterCallAsync(() => sweep.GetEventsAsync(after), ClusterRetry);
             await AppendWhenSpaceAsync(journal, events, detach);
             if (events.Length > 0)
             {
                 seen = events[^1].Sequence;
             }
 
-            // Each poll asks for the overview, O(1) in the trials to send; the full status (every trial) only where it is
-            // used: status.json every StatusInterval, and the end. A status per poll (4 a second) of a 10,000-trial sweep
-            // was most of the coordinator's CPU late in the scale benchmark, and grew with every trial.
+            // The overview is O(1) in the trials; the full status (every trial) only for status.json every StatusInterval.
             var overview = await ClusterCallAsync(sweep.GetOverviewAsync, ClusterRetry);
-            var ended = overview is null || overview.State is not (SweepState.Running or SweepState.Pending) || detach.IsCancellationRequested;
-            var writeStatus = events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval);
-            var status = ended || writeStatus ? await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry) : null;
-            if (writeStatus)
+            if (events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval))
             {
-                journal.WriteStatus(status!);
+                journal.WriteStatus(await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry));
                 statusWritten = Stopwatch.StartNew();
             }
 
             await show(events, overview);
-            await SayWhyFoldsWaitAsync(sweep.GetPrimaryKeyString(), overview?.State ?? status!.State);
-            if (status is not null && ((status.State is not (SweepState.Running or SweepState.Pending) && status.LastEventSequence <= seen) || detach.IsCancellationRequested))
-            {
-                return status;   // ended (every event journaled), or detached (every event so far journaled)
-            }
+            await SayWhyFoldsWaitAsync(sweep.GetPrimaryKeyString(), overview?.State ?? SweepState.Running);
+        }
 
-            await Task.Delay(250, CancellationToken.None);
+        while (true)
+        {
+            try
+            {
+                await foreach (var events in sweep.WatchEventsAsync(seen, FollowHeartbeat, detach).WithCancellation(detach))
+                {
+                    (failing, attempt, delay) = (null, 0, TimeSpan.FromMilliseconds(250));
+                    await TakeAsync(events);
+                }
+
+                await TakeAsync([]);   // the sweep ended and every event is journaled: the last view shows the end
+                return await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry);
+            }
+            catch (OperationCanceledException) when (detach.IsCancellationRequested)
+            {
+                // Detached: journal what the sweep stored up to now, then leave it running.
+                var after = seen;
+                await TakeAsync(await ClusterCallAsync(() => sweep.GetEventsAsync(after), ClusterRetry));
+                return await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or Orleans.Runtime.EnumerationAbortedException && (failing ??= Stopwatch.StartNew()).Elapsed < TimeSpan.FromMinutes(1))
+            {
+                ClusterRetry(++attempt, delay, e);
+                await Task.Delay(delay, CancellationToken.None);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(8).Ticks));
+            }
         }
     }
 

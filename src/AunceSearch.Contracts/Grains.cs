@@ -31,8 +31,16 @@ public interface ISweepGrain : IGrainWithStringKey
     /// <summary>At most <paramref name="max"/> trials as points in parameter space (the best and an even sample of the rest).</summary>
     Task<ParameterPoints> GetPointsAsync(int max);
 
-    /// <summary>Progress events with a sequence number greater than <paramref name="afterSequence"/>.</summary>
+    /// <summary>Progress events with a sequence number greater than <paramref name="afterSequence"/> (those stored so far).</summary>
     Task<SweepEvent[]> GetEventsAsync(long afterSequence);
+
+    /// <summary>
+    /// The sweep's progress events after <paramref name="afterSequence"/>, in batches as they are stored, and an empty batch
+    /// whenever <paramref name="heartbeat"/> passes without one (a follower's chance to do its periodic work). The stream
+    /// ends once the sweep has ended and its every event has been sent. Throws <see cref="KeyNotFoundException"/> when no
+    /// sweep has this id. A follower whose stream breaks (the coordinator's silo died) opens a new one after its last event.
+    /// </summary>
+    IAsyncEnumerable<SweepEvent[]> WatchEventsAsync(long afterSequence, TimeSpan heartbeat, CancellationToken cancellationToken = default);
 
     /// <summary>A trial's fold-averaged metric at an epoch; returns what the trial must do.</summary>
     Task<TrialDirective> ReportAsync(TrialEpochReport report);

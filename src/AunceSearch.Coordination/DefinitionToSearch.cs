@@ -56,7 +56,7 @@ public static class DefinitionToSearch
             PercentileScheduling p => new PrunerScheduler(
                 new PercentilePruner(p.Percentile, p.StartupTrials, p.WarmupSteps, p.IntervalSteps, p.MinTrials, direction), maxT, "percentile"),
             MedianStoppingScheduling m => new PrunerScheduler(new MedianStoppingRule(m.GracePeriod, m.MinSamples, direction), maxT, "median_stopping"),
-            PbtScheduling p => new PbtTrialScheduler(maxT, new PbtScheduler(space ?? throw new ArgumentException("pbt needs the search space (to resample)", nameof(space)), new PbtOptions
+            PbtScheduling p => new PbtTrialScheduler(maxT, new PbtExploitRule(space ?? throw new ArgumentException("pbt needs the search space (to resample)", nameof(space)), new PbtOptions
             {
                 PerturbationInterval = p.PerturbationInterval,
                 BurnInPeriod = p.BurnInPeriod,
@@ -83,7 +83,7 @@ public static class DefinitionToSearch
         return a.Variant switch
         {
             AshaVariant.Stopping when a.Objectives.Length >= 2 => new MultiObjectiveAshaScheduler(
-                new MultiObjectiveAsha(options, [.. a.Objectives.Select(o => o.Direction.ToSearch())])),
+                new MultiObjectiveAshaRule(options, [.. a.Objectives.Select(o => o.Direction.ToSearch())])),
             AshaVariant.Stopping => new AshaStoppingScheduler(options),
             _ => new AshaPromotionScheduler(options, a.MinEarlyStoppingRate),
         };

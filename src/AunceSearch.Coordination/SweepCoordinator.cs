@@ -329,7 +329,6 @@ public sealed partial class SweepCoordinator
             Prune(report.Trial, report.Epoch - 1);   // a running trial keeps its two latest epochs (one to fall back on)
         }
 
-        ApplyOutbox();
         AddEvent("trial-epoch", report.Trial, null, report.Epoch, report.Value, directive == TrialDirective.Stop ? "pruned" : "running",
             $"trial {report.Trial} epoch {report.Epoch}: fold-mean {MetricName} {report.Value:0.0000}");
         if (directive == TrialDirective.Stop)
@@ -481,8 +480,8 @@ public sealed partial class SweepCoordinator
                 return;
             }
 
-            var job = _scheduler!.NextJob(_schedulerState!, _s.NextTrial < spec.Search.Trials, running);
-            if (ApplyOutbox())
+            var (job, others) = _scheduler!.NextJob(_schedulerState!, _s.NextTrial < spec.Search.Trials, running);
+            if (Apply(others))
             {
                 running = RunningNow();
             }
@@ -589,12 +588,11 @@ public sealed partial class SweepCoordinator
         },
         t.LastValue, t.LastEpoch))];
 
-    /// <summary>Applies and records decisions the scheduler made about other trials (e.g. a synchronous rung cut).</summary>
-    /// <summary>Returns whether a running trial was stopped.</summary>
-    private bool ApplyOutbox()
+    /// <summary>Applies and records decisions the scheduler made about other trials (e.g. a synchronous rung cut); returns whether a running trial was stopped.</summary>
+    private bool Apply(IReadOnlyList<SchedulerDecision> decisions)
     {
         var stopped = false;
-        foreach (var d in _schedulerState!.TakeOutbox())
+        foreach (var d in decisions)
         {
             Record(d);
             if (d.Kind == DecisionKind.Stop && _s.Trials.TryGetValue(d.Trial, out var t) && t.State is TrialState.Paused or TrialState.Running)

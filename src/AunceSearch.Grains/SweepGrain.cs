@@ -44,6 +44,9 @@ public sealed partial class SweepGrain(
     /// <summary>The last event whose input is in storage: only events up to it are visible (to the journal, to status).</summary>
     private long _durableSequence;
 
+    /// <summary>Completed (and replaced) each time more inputs are stored: what event watchers wait on.</summary>
+    private TaskCompletionSource _eventsStored = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private string Id => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -185,6 +188,47 @@ public sealed partial class SweepGrain(
     }
 
     public Task<SweepEvent[]> GetEventsAsync(long afterSequence) => Task.FromResult(_coordinator.Events(afterSequence, _durableSequence));
+
+    public async IAsyncEnumerable<SweepEvent[]> WatchEventsAsync(long afterSequence, TimeSpan heartbeat,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (!_coordinator.Exists)
+        {
+            throw new KeyNotFoundException($"no sweep '{Id}' in this cluster's grain storage");
+        }
+
+        heartbeat = heartbeat > TimeSpan.Zero ? heartbeat : TimeSpan.FromSeconds(15);
+        var cursor = afterSequence;
+        while (true)
+        {
+            var stored = _stored;
+            var changed = _eventsStored.Task;   // taken before reading, so a store in between wakes the wait below
+            var events = _coordinator.Events(cursor, _durableSequence);
+            if (events.Length > 0)
+            {
+                cursor = events[^1].Sequence;
+                yield return events;
+                continue;
+            }
+
+            if (_coordinator.State is not (SweepState.Running or SweepState.Pending) && stored >= _applied && _durableSequence <= cursor)
+            {
+                yield break;   // ended, and every event is out
+            }
+
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var beat = Task.Delay(heartbeat, wake.Token);
+            if (await Task.WhenAny(changed, beat) == beat)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return [];
+            }
+            else
+            {
+                await wake.CancelAsync();   // the heartbeat's timer goes with it
+            }
+        }
+    }
 
     public Task<TrialDirective> ReportAsync(TrialEpochReport report) => HandleAsync(new TrialEpochReported(report));
 
@@ -344,6 +388,9 @@ public sealed partial class SweepGrain(
 
         _stored = through;
         _durableSequence = Math.Max(_durableSequence, batch[^1].Sequence);
+        var stored = _eventsStored;
+        _eventsStored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stored.TrySetResult();
         PublishGauges(force: _coordinator.State != SweepState.Running);
     }
 

@@ -2,24 +2,6 @@ using System.Collections.Immutable;
 
 namespace AunceSearch.Search;
 
-/// <summary>The state of an observed trial, for samplers that learn from history.</summary>
-public enum ObservationState
-{
-    Running,
-    Complete,
-    Pruned,
-}
-
-/// <summary>What a sampler may know of an earlier trial: its configuration, state, and last value at its last step.</summary>
-public sealed record Observation(int Trial, IReadOnlyDictionary<string, string> Config, ObservationState State, double? Value, int Step);
-
-/// <summary>Proposes configurations for trial numbers 0, 1, 2, …</summary>
-public interface ISampler
-{
-    /// <summary>The configuration for trial <paramref name="trialNumber"/>, given what is known of earlier trials.</summary>
-    ImmutableSortedDictionary<string, string> Sample(SearchSpace space, int trialNumber, IReadOnlyList<Observation> history);
-}
-
 /// <summary>
 /// Independent uniform sampling. Each trial's configuration depends only on (seed, trial number), so it is
 /// the same whatever order trials are created in and after any restart.

@@ -44,21 +44,6 @@ internal static class FakeTrainerClusters
         return builder.Build();
     }
 
-    /// <summary>Polls the sweep until it is no longer running; fails after <paramref name="limit"/> naming each trial's state and epoch.</summary>
-    public static async Task<SweepStatus> UntilEndedAsync(ISweepGrain sweep, TimeSpan limit)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            var status = await sweep.GetStatusAsync();
-            if (status.State != SweepState.Running)
-            {
-                return status;
-            }
-
-            Assert.True(watch.Elapsed < limit, $"sweep still running after {limit}: " +
-                string.Join(", ", status.Trials.Select(t => $"t{t.Trial} {t.State} at {t.LastEpoch}/{t.TargetEpoch}")));
-            await Task.Delay(20);
-        }
-    }
+    /// <summary>Waits on the sweep's event stream until it ends; fails after <paramref name="limit"/> naming each trial's state and epoch.</summary>
+    public static Task<SweepStatus> UntilEndedAsync(ISweepGrain sweep, TimeSpan limit) => AunceSearch.Tests.SweepWatch.UntilEndAsync(sweep, limit);
 }

@@ -1,3 +1,4 @@
+using AunceSearch.Tests;
 using System.Collections.Concurrent;
 using AunceSearch.Contracts;
 using AunceSearch.Training;
@@ -89,12 +90,8 @@ public sealed class FoldEpochDurabilityTests
             await cluster.DeployAsync();
             var sweep = cluster.Client.GetGrain<ISweepGrain>("crashed");
             await sweep.StartSpecAsync(Spec, "spec.yaml", root);
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            while (!(await sweep.GetEventsAsync(0)).Any(e => e is { Kind: "fold-epoch", Trial: 0, Fold: 1, Epoch: 1 }))
-            {
-                Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "fold 1 never reported epoch 1");
-                await Task.Delay(20);
-            }
+            await SweepWatch.UntilAsync(sweep, seen => seen.Any(e => e is { Kind: "fold-epoch", Trial: 0, Fold: 1, Epoch: 1 }), TimeSpan.FromMinutes(1),
+                "fold 1 never reported epoch 1");
 
             // Visible means stored: the silo goes away now, with fold 2 of trial 0 still "training" epoch 1.
             Assert.DoesNotContain(await sweep.GetEventsAsync(0), e => e.Kind == "trial-epoch");

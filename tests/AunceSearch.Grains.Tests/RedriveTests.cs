@@ -1,3 +1,4 @@
+using AunceSearch.Tests;
 using AunceSearch.Contracts;
 using AunceSearch.Training;
 
@@ -70,12 +71,8 @@ public sealed class RedriveTests
             """, "spec.yaml", root);
 
         // Every fold has stored epoch 1 (the trials have reported it) and hangs in epoch 2 on Silo_1.
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while ((await sweep.GetStatusAsync()).Trials.Count(t => t.LastEpoch == 1) < 2)
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "the trials never reported epoch 1");
-            await Task.Delay(20);
-        }
+        await SweepWatch.UntilAsync(sweep, seen => seen.Where(e => e is { Kind: "trial-epoch", Epoch: 1 }).Select(e => e.Trial).Distinct().Count() == 2,
+            TimeSpan.FromMinutes(1), "the trials never reported epoch 1");
 
         var doomed = cluster.Silos.Single(s => s.Name == "Silo_1");
         await cluster.StartAdditionalSiloAsync();

@@ -1,3 +1,4 @@
+using AunceSearch.Tests;
 using System.Diagnostics;
 using AunceSearch.Contracts;
 using AunceSearch.Spec;
@@ -28,24 +29,7 @@ public sealed class SweepTests(ClusterFixture fixture)
             positives: {simplex: [p_max, p_aug, p_mix]}
         """;
 
-    private async Task<SweepStatus> RunToEndAsync(ISweepGrain sweep, TimeSpan timeout)
-    {
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < timeout)
-        {
-            var status = await sweep.GetStatusAsync();
-            if (status.State is not (SweepState.Running or SweepState.Pending))
-            {
-                return status;
-            }
-
-            await Task.Delay(200);
-        }
-
-        var last = await sweep.GetStatusAsync();
-        throw new TimeoutException($"sweep {last.SweepId} still {last.State} after {timeout}: " +
-                                   string.Join(", ", last.Trials.Select(t => $"t{t.Trial}={t.State}@{t.LastEpoch}")));
-    }
+    private static Task<SweepStatus> RunToEndAsync(ISweepGrain sweep, TimeSpan timeout) => SweepWatch.UntilEndAsync(sweep, timeout);
 
     [Fact]
     public async Task A_small_sweep_completes_prunes_and_reports_a_best_trial_with_a_loadable_checkpoint()
@@ -80,6 +64,42 @@ public sealed class SweepTests(ClusterFixture fixture)
         var foldEvents = events.Where(e => e.Kind == "fold-epoch").ToList();
         Assert.NotEmpty(foldEvents);
         Assert.All(foldEvents, e => Assert.EndsWith("on Silo_0)", e.Message));   // folds train only on the trainer silo
+    }
+
+    [Fact]
+    public async Task The_event_stream_sends_every_stored_event_once_in_order_beats_while_quiet_and_ends_with_the_sweep()
+    {
+        var unknown = fixture.Cluster.Client.GetGrain<ISweepGrain>($"nobody-{Guid.NewGuid():N}");
+        await Assert.ThrowsAsync<KeyNotFoundException>(async () =>
+        {
+            await foreach (var _ in unknown.WatchEventsAsync(0, TimeSpan.FromSeconds(1)))
+            {
+            }
+        });
+
+        var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"stream-{Guid.NewGuid():N}");
+        await sweep.StartSpecAsync(Spec(2), "spec.yaml", fixture.Root);
+        var streamed = new List<SweepEvent>();
+        var beats = 0;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await foreach (var batch in sweep.WatchEventsAsync(0, TimeSpan.FromMilliseconds(50), deadline.Token))
+        {
+            streamed.AddRange(batch);
+            beats += batch.Length == 0 ? 1 : 0;
+        }
+
+        Assert.Equal(SweepState.Completed, (await sweep.GetStatusAsync()).State);
+        Assert.Equal((await sweep.GetEventsAsync(0)).Select(e => e.Sequence), streamed.Select(e => e.Sequence));
+        Assert.True(beats > 0, "a 50 ms heartbeat never beat while folds trained for seconds");
+
+        // A follower that starts late gets what it missed, then the end at once.
+        var tail = new List<SweepEvent>();
+        await foreach (var batch in sweep.WatchEventsAsync(streamed[^3].Sequence, TimeSpan.FromSeconds(30), deadline.Token))
+        {
+            tail.AddRange(batch);
+        }
+
+        Assert.Equal(streamed.TakeLast(2).Select(e => e.Sequence), tail.Select(e => e.Sequence));
     }
 
     [Fact]
@@ -244,12 +264,7 @@ public sealed class SweepTests(ClusterFixture fixture)
         var id = $"cancel-{Guid.NewGuid():N}";
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>(id);
         await sweep.StartSpecAsync(Spec(3).Replace("epochs: 3", "epochs: 500", StringComparison.Ordinal), "spec.yaml", fixture.Root);
-        var watch = Stopwatch.StartNew();
-        while ((await sweep.GetEventsAsync(0)).All(e => e.Kind != "fold-epoch"))
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "no fold finished an epoch within a minute");
-            await Task.Delay(50);
-        }
+        await SweepWatch.UntilAsync(sweep, seen => seen.Any(e => e.Kind == "fold-epoch"), TimeSpan.FromMinutes(1), "no fold finished an epoch");
 
         await sweep.CancelAsync();
         Assert.Equal(SweepState.Cancelled, (await sweep.GetStatusAsync()).State);
@@ -258,7 +273,7 @@ public sealed class SweepTests(ClusterFixture fixture)
         // The fold trainings themselves must end (the trainer checks the token before every step): wait for the trainer
         // silo's training threads to finish. Without cancellation they would train 500 epochs (minutes).
         var executor = fixture.Cluster.Silos.Single(s => s.Name == "Silo_0").ServiceProvider.GetRequiredService<TrainingExecutor>();
-        watch.Restart();
+        var watch = Stopwatch.StartNew();
         while (executor.Busy > 0)
         {
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"{executor.Busy} fold training(s) still running 20 s after the sweep was cancelled");

@@ -4,14 +4,14 @@ namespace AunceSearch.Search.Tests;
 
 public class AshaSchedulerTests
 {
-    private static AshaScheduler Asha(SmallRungPolicy policy = SmallRungPolicy.Ray, Direction direction = Direction.Maximize, int rf = 2, int maxT = 8) =>
+    private static AshaStoppingRule Asha(SmallRungPolicy policy = SmallRungPolicy.Ray, Direction direction = Direction.Maximize, int rf = 2, int maxT = 8) =>
         new(new AshaOptions { GracePeriod = 1, ReductionFactor = rf, MaxT = maxT, SmallRungPolicy = policy, Direction = direction });
 
     [Fact]
     public void Milestones_are_grace_times_powers_of_eta_below_max_t()
     {
         Assert.Equal([1, 2, 4], Asha().Milestones);
-        Assert.Equal([1, 4, 16, 64], new AshaScheduler(new AshaOptions { MaxT = 100 }).Milestones);
+        Assert.Equal([1, 4, 16, 64], new AshaStoppingRule(new AshaOptions { MaxT = 100 }).Milestones);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public class AshaSchedulerTests
             }
 
             var restored = JsonSerializer.Deserialize<AshaState>(JsonSerializer.Serialize(state))!;
-            var fresh = new AshaScheduler(asha.Options);
+            var fresh = new AshaStoppingRule(asha.Options);
             for (var i = cut; i < reports.Count; i++)
             {
                 Assert.Equal(expected[i], fresh.OnReport(restored, reports[i]));
@@ -126,7 +126,7 @@ public class AshaSchedulerTests
     [InlineData(4, 2, 2)]
     public void Invalid_options_name_the_setting(int grace, int rf, int maxT)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new AshaScheduler(new AshaOptions { GracePeriod = grace, ReductionFactor = rf, MaxT = maxT }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new AshaStoppingRule(new AshaOptions { GracePeriod = grace, ReductionFactor = rf, MaxT = maxT }));
         Assert.Matches("grace_period|reduction_factor|max_t", e.Message);
     }
 

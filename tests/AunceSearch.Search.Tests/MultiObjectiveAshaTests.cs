@@ -4,7 +4,7 @@ namespace AunceSearch.Search.Tests;
 
 public class MultiObjectiveAshaTests
 {
-    private static MultiObjectiveAsha Create() =>
+    private static MultiObjectiveAshaRule Create() =>
         new(new AshaOptions { GracePeriod = 1, ReductionFactor = 2, MaxT = 8 }, [Direction.Maximize, Direction.Minimize]);   // F1 up, size down
 
     [Fact]
@@ -40,15 +40,15 @@ public class MultiObjectiveAshaTests
 public class MultiObjectiveAshaSchedulerTests
 {
     private static MultiObjectiveAshaScheduler Create() =>
-        new(new MultiObjectiveAsha(new AshaOptions { GracePeriod = 1, ReductionFactor = 2, MaxT = 4 }, [Direction.Maximize, Direction.Minimize]));
+        new(new MultiObjectiveAshaRule(new AshaOptions { GracePeriod = 1, ReductionFactor = 2, MaxT = 4 }, [Direction.Maximize, Direction.Minimize]));
 
     [Fact]
     public void A_dominated_trial_stops_at_the_rung_and_a_restored_state_decides_the_same()
     {
         var s = Create();
         var state = s.NewState();
-        Assert.Equal(0, s.NextJob(state, true, [])!.Trial);
-        Assert.Equal(4, s.NextJob(state, true, [])!.TargetStep);
+        Assert.Equal(0, s.NextJob(state, true, []).Job!.Trial);
+        Assert.Equal(4, s.NextJob(state, true, []).Job!.TargetStep);
         Assert.Equal(DecisionKind.Continue, s.OnReport(state, new TrialReport(0, 1, 0.6, [0.6, 10])).Kind);   // alone: keeps 1
         var copy = SchedulerStateJson.Deserialize(SchedulerStateJson.Serialize(state));
         var d = s.OnReport(state, new TrialReport(1, 1, 0.5, [0.5, 12]));                                      // worse in both

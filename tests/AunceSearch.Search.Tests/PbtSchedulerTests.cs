@@ -16,9 +16,9 @@ public class PbtSchedulerTests
 
     private static double D(IReadOnlyDictionary<string, string> c, string k) => double.Parse(c[k], CultureInfo.InvariantCulture);
 
-    private static (PbtScheduler Pbt, PbtState State, Dictionary<int, IReadOnlyDictionary<string, string>> Configs) Population(int n, double resample = 0.25)
+    private static (PbtExploitRule Pbt, PbtState State, Dictionary<int, IReadOnlyDictionary<string, string>> Configs) Population(int n, double resample = 0.25)
     {
-        var pbt = new PbtScheduler(Space, new PbtOptions { PerturbationInterval = 4, ResampleProbability = resample }, 5);
+        var pbt = new PbtExploitRule(Space, new PbtOptions { PerturbationInterval = 4, ResampleProbability = resample }, 5);
         var state = new PbtState();
         var configs = new Dictionary<int, IReadOnlyDictionary<string, string>>();
         var sampler = new RandomSampler(1);

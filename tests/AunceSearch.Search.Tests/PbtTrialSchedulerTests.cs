@@ -7,11 +7,11 @@ public class PbtTrialSchedulerTests
     private static readonly SearchSpace Space = new([new FloatDomain("lr", 1e-4, 1e-1, Log: true), new FloatDomain("temperature", 0.1, 1.0)]);
 
     private static PbtTrialScheduler Create(int interval = 2, int burnIn = 0) =>
-        new(6, new PbtScheduler(Space, new PbtOptions { PerturbationInterval = interval, BurnInPeriod = burnIn, QuantileFraction = 0.5 }, 42));
+        new(6, new PbtExploitRule(Space, new PbtOptions { PerturbationInterval = interval, BurnInPeriod = burnIn, QuantileFraction = 0.5 }, 42));
 
     private static SchedulerJob Start(PbtTrialScheduler s, SchedulerState state, double lr)
     {
-        var job = s.NextJob(state, true, [])!;
+        var job = s.NextJob(state, true, []).Job!;
         s.OnTrialConfig(state, job.Trial, new Dictionary<string, string> { ["lr"] = lr.ToString(System.Globalization.CultureInfo.InvariantCulture), ["temperature"] = "0.5", ["batch_size"] = "32" });
         return job;
     }
@@ -28,7 +28,7 @@ public class PbtTrialSchedulerTests
         Assert.Equal(DecisionKind.Continue, s.OnReport(state, new TrialReport(0, 1, 0.3)).Kind);
         Assert.Equal(DecisionKind.Continue, s.OnReport(state, new TrialReport(0, 2, 0.4)).Kind);
         Assert.Equal(DecisionKind.Pause, s.OnReport(state, new TrialReport(0, 3, 0.5)).Kind);
-        var leg = s.NextJob(state, false, [1])!;
+        var leg = s.NextJob(state, false, [1]).Job!;
         Assert.Equal((0, false, 5), (leg.Trial, leg.IsNew, leg.TargetStep));   // the next leg: 3 + interval
     }
 
@@ -49,8 +49,8 @@ public class PbtTrialSchedulerTests
         Assert.Contains("will exploit trial 0", p1.Reason);
 
         var restored = SchedulerStateJson.Deserialize(SchedulerStateJson.Serialize(state));
-        var first = s.NextJob(state, false, [])!;
-        var second = s.NextJob(state, false, [])!;
+        var first = s.NextJob(state, false, []).Job!;
+        var second = s.NextJob(state, false, []).Job!;
         Assert.Equal((0, false, 4, (int?)null), (first.Trial, first.IsNew, first.TargetStep, first.Source));
         Assert.Equal(DecisionKind.Promote, first.Decision!.Kind);
         Assert.Equal((1, false, 4, (int?)0, (int?)2), (second.Trial, second.IsNew, second.TargetStep, second.Source, second.FromStep));
@@ -60,11 +60,11 @@ public class PbtTrialSchedulerTests
         Assert.Equal("32", second.Config["batch_size"]);                  // fixed values travel with the copy
         var lr = double.Parse(second.Config["lr"], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(lr, 1e-4, 1e-1);
-        Assert.Null(s.NextJob(state, false, []));
+        Assert.Null(s.NextJob(state, false, []).Job);
 
         // A restored state decides the same jobs.
-        var again = s.NextJob(restored, false, [])!;
-        var again2 = s.NextJob(restored, false, [])!;
+        var again = s.NextJob(restored, false, []).Job!;
+        var again2 = s.NextJob(restored, false, []).Job!;
         Assert.Equal(first, again with { Config = first.Config });
         Assert.Equal(second.Config, again2.Config);
         Assert.Equal(second.Decision, again2.Decision);
@@ -79,6 +79,6 @@ public class PbtTrialSchedulerTests
         Assert.Equal(DecisionKind.Complete, s.OnReport(state, new TrialReport(0, 6, 0.5)).Kind);
         s.OnTrialEnded(state, 0, Pruners.TrialPhase.Complete);
         Assert.Empty(s.Finish(state));
-        Assert.Null(s.NextJob(state, false, []));
+        Assert.Null(s.NextJob(state, false, []).Job);
     }
 }

@@ -4,9 +4,6 @@ using System.Text.Json.Nodes;
 
 namespace AunceSearch.Search.Pruners;
 
-/// <summary>One event of a pruner trace: a report (with the recorded decision, if any) or a completion.</summary>
-public sealed record TraceEvent(int Trial, int? Step, double Value, bool Complete, string? Decision);
-
 /// <summary>A trace in the <c>aunce-pruner-trace/1</c> format (tests/fixtures/aunce/pruner-traces/README.md).</summary>
 public sealed record PrunerTrace(Direction Direction, JsonObject Pruner, IReadOnlyList<TraceEvent> Events)
 {

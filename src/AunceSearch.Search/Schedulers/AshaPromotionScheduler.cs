@@ -89,7 +89,9 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
         }
     }
 
-    public SchedulerJob? NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
+    public SchedulerPlan NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running) => SchedulerPlan.Run(Next(state, mayStartNew, running));
+
+    private SchedulerJob? Next(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
     {
         for (var k = _rungSteps.Length - 2; k >= 0; k--)
         {

@@ -3,18 +3,15 @@ using System.Globalization;
 
 namespace AunceSearch.Search.Schedulers;
 
-/// <summary>The leg a PBT trial runs next: from <see cref="FromStep"/> to <see cref="TargetStep"/>, from its own or <see cref="Source"/>'s checkpoint.</summary>
-public sealed record PbtLeg(int Step, int FromStep, int TargetStep, int? Source, SortedDictionary<string, string>? Config, SchedulerDecision Decision);
-
 /// <summary>
 /// Population-based training as a trial scheduler the coordinator runs like promotion ASHA: a trial trains in legs that
 /// end at its perturbation points (every <c>perturbation_interval</c> epochs after the burn-in), pauses there, and
-/// <see cref="PbtScheduler"/> decides its next leg — continue from its own checkpoint, or exploit: continue from a
+/// <see cref="PbtExploitRule"/> decides its next leg — continue from its own checkpoint, or exploit: continue from a
 /// top-quantile trial's latest checkpoint with that trial's configuration, explored. The population starts first (new
 /// trials before legs); then the least advanced waiting trial runs, so the population moves forward together. Trials
 /// complete at max_t; PBT never stops a trial.
 /// </summary>
-public sealed class PbtTrialScheduler(int maxSteps, PbtScheduler pbt) : ITrialScheduler
+public sealed class PbtTrialScheduler(int maxSteps, PbtExploitRule pbt) : ITrialScheduler
 {
     public string Name => "pbt";
 
@@ -76,7 +73,9 @@ public sealed class PbtTrialScheduler(int maxSteps, PbtScheduler pbt) : ITrialSc
         state.Legs.Remove(trial);
     }
 
-    public SchedulerJob? NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
+    public SchedulerPlan NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running) => SchedulerPlan.Run(Next(state, mayStartNew, running));
+
+    private SchedulerJob? Next(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
     {
         state.Pbt ??= new PbtState();
         if (mayStartNew)

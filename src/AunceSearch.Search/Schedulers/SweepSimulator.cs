@@ -1,18 +1,5 @@
 namespace AunceSearch.Search.Schedulers;
 
-/// <summary>The outcome of a simulated sweep.</summary>
-/// <param name="Decisions">Every decision, in the order it was made.</param>
-/// <param name="Steps">Total training steps (epochs) consumed by all trials.</param>
-/// <param name="Finals">Each trial's last reported value and step.</param>
-/// <param name="Incumbent">(steps consumed so far, best value among trials that reached max_t) after each completion.</param>
-/// <param name="Makespan">Simulated time until the last worker finished (one step = one time unit).</param>
-public sealed record SimulationResult(
-    IReadOnlyList<SchedulerDecision> Decisions,
-    long Steps,
-    IReadOnlyDictionary<int, (int Step, double Value)> Finals,
-    IReadOnlyList<(long Steps, double Best)> Incumbent,
-    long Makespan);
-
 /// <summary>
 /// A deterministic discrete-event simulation of a sweep: <c>workers</c> parallel workers, each training one trial one
 /// step per time unit, reporting after every step; the scheduler decides on each report and chooses the next job when a
@@ -59,8 +46,8 @@ public static class SweepSimulator
                 }
 
                 var running = busy.Where(b => b is not null).Select(b => b!.Value.Trial).ToList();
-                var job = scheduler.NextJob(state, MayStart(), running);
-                foreach (var stop in state.TakeOutbox())
+                var (job, others) = scheduler.NextJob(state, MayStart(), running);
+                foreach (var stop in others)
                 {
                     decisions.Add(stop);
                     if (stop.Kind == DecisionKind.Stop)
@@ -150,7 +137,6 @@ public static class SweepSimulator
         }
 
         decisions.AddRange(scheduler.Finish(state));
-        decisions.AddRange(state.TakeOutbox());
         return new SimulationResult(decisions, steps, finals, incumbent, time);
     }
 }

@@ -97,7 +97,14 @@ public sealed class SynchronousHyperbandScheduler : ITrialScheduler
         state.Study.Trial(trial).Phase = phase;
     }
 
-    public SchedulerJob? NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
+    public SchedulerPlan NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
+    {
+        var stops = new List<SchedulerDecision>();   // the trials a rung's cut stops, on the way to the job
+        var job = Next(state, mayStartNew, running, stops);
+        return stops.Count == 0 ? SchedulerPlan.Run(job) : new SchedulerPlan(job, stops);
+    }
+
+    private SchedulerJob? Next(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running, List<SchedulerDecision> stops)
     {
         while (state.CurrentBracket <= _sMax)
         {
@@ -132,7 +139,7 @@ public sealed class SynchronousHyperbandScheduler : ITrialScheduler
                 {
                     state.Paused.Remove(t);
                     state.Study.Trial(t).Phase = TrialPhase.Pruned;
-                    state.Outbox.Add(new SchedulerDecision(t, step, DecisionKind.Stop, Value(state, t, step), state.CurrentRung, step,
+                    stops.Add(new SchedulerDecision(t, step, DecisionKind.Stop, Value(state, t, step), state.CurrentRung, step,
                         keep > 0 ? Value(state, waiting[keep - 1], step) : null, i + 1, waiting.Count, string.Create(CultureInfo.InvariantCulture,
                             $"stopped at rung {state.CurrentRung} (step {step}) of bracket {b}: {Value(state, t, step):0.0000}, rank {i + 1} of {waiting.Count}; keeps the top {keep} (⌊{waiting.Count}/{ReductionFactor}⌋)")));
                 }

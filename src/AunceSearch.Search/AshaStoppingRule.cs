@@ -2,92 +2,17 @@ using System.Globalization;
 
 namespace AunceSearch.Search;
 
-/// <summary>How ASHA's stopping variant treats a rung with fewer than η entries (the tools disagree there).</summary>
-public enum SmallRungPolicy
-{
-    /// <summary>Ray Tune: an empty rung continues; otherwise compare with the (1−1/η) percentile of the earlier entries.</summary>
-    Ray,
-
-    /// <summary>Optuna/Determined: the competitors include the trial itself and it must rank in the top ⌊n/η⌋ (at least the best).</summary>
-    Optuna,
-}
-
-/// <summary>Options of asynchronous successive halving (stopping variant).</summary>
-public sealed record AshaOptions
-{
-    public const int DefaultGracePeriod = 1;
-    public const int DefaultReductionFactor = 4;
-
-    /// <summary>The first milestone (minimum resource r), in steps (epochs).</summary>
-    public int GracePeriod { get; init; } = DefaultGracePeriod;
-
-    /// <summary>η: keep the top 1/η at each rung.</summary>
-    public int ReductionFactor { get; init; } = DefaultReductionFactor;
-
-    /// <summary>The maximum resource R; a trial reporting this step completes.</summary>
-    public int MaxT { get; init; } = 100;
-
-    public Direction Direction { get; init; } = Direction.Maximize;
-
-    public SmallRungPolicy SmallRungPolicy { get; init; } = SmallRungPolicy.Ray;
-
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid value.</summary>
-    public void Validate()
-    {
-        if (GracePeriod < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(GracePeriod), GracePeriod, "grace_period must be >= 1");
-        }
-
-        if (ReductionFactor < 2)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ReductionFactor), ReductionFactor, "reduction_factor must be >= 2");
-        }
-
-        if (MaxT < GracePeriod)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxT), MaxT, $"max_t must be >= grace_period ({GracePeriod})");
-        }
-    }
-
-    /// <summary>The rung milestones r·η^k that are below <see cref="MaxT"/>, ascending.</summary>
-    public IReadOnlyList<int> Milestones()
-    {
-        var list = new List<int>();
-        for (long m = GracePeriod; m < MaxT; m *= ReductionFactor)
-        {
-            list.Add((int)m);
-        }
-
-        return list;
-    }
-}
-
-/// <summary>Recorded values per rung; plain data so that it serialises (System.Text.Json) and restores exactly.</summary>
-public sealed class AshaState
-{
-    /// <summary>Rungs[k][trial] = the value the trial had when it reached milestone k.</summary>
-    public List<Dictionary<int, double>> Rungs { get; set; } = [];
-
-    /// <summary>
-    /// Derived, not serialised: per rung, the non-NaN values in the scheduler's sign, sorted ascending, and the rung size
-    /// they were built from. Rebuilt from <see cref="Rungs"/> whenever they disagree (e.g. after a restore).
-    /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    internal List<(int Count, List<double> Sorted)?> Order { get; set; } = [];
-}
-
 /// <summary>
 /// Asynchronous successive halving, stopping variant (Li et al. 2020; Ray's ASHAScheduler): a trial that reaches
 /// a rung's milestone continues only if it is in the top 1/η of the values recorded at that rung. A pure function
 /// of (state, report): no clock, no randomness, no side effects beyond the state passed in.
 /// </summary>
-public sealed class AshaScheduler
+public sealed class AshaStoppingRule
 {
     private const string NotAMilestone = "continues: not a new milestone";
     private readonly IReadOnlyList<int> _milestones;
 
-    public AshaScheduler(AshaOptions options)
+    public AshaStoppingRule(AshaOptions options)
     {
         options.Validate();
         Options = options;
@@ -234,34 +159,4 @@ public sealed class AshaScheduler
 
     private static SchedulerDecision Decision(TrialReport r, DecisionKind kind, int? rung, int? milestone, double? cutoff, int? rank, int n, string reason) =>
         new(r.Trial, r.Step, kind, r.Value, rung, milestone, cutoff, rank, n, reason);
-}
-
-/// <summary>Percentiles as NumPy computes them.</summary>
-public static class Percentile
-{
-    /// <summary>NumPy's default ("linear") percentile of <paramref name="values"/> at <paramref name="q"/> ∈ [0, 100].</summary>
-    public static double Linear(IReadOnlyCollection<double> values, double q) =>
-        values.Count == 0 ? double.NaN : LinearSorted([.. values.OrderBy(v => v)], q);
-
-    /// <summary>The same on values already sorted ascending (O(1)).</summary>
-    public static double LinearSorted(IReadOnlyList<double> x, double q)
-    {
-        if (x.Count == 0)
-        {
-            return double.NaN;
-        }
-
-        var h = (x.Count - 1) * (q / 100.0);
-        if (h >= x.Count - 1)
-        {
-            return x[^1];
-        }
-
-        var i = (int)Math.Floor(h);
-        var t = h - i;
-        var a = x[i];
-        var b = x[i + 1];
-        var d = b - a;
-        return t < 0.5 ? a + (d * t) : b - (d * (1 - t));
-    }
 }

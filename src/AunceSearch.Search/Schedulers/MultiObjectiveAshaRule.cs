@@ -3,22 +3,16 @@ using System.Globalization;
 
 namespace AunceSearch.Search.Schedulers;
 
-/// <summary>Rung records of multi-objective ASHA: Rungs[k][trial] = the objective vector recorded at rung k.</summary>
-public sealed class MultiObjectiveAshaState
-{
-    public List<Dictionary<int, double[]>> Rungs { get; set; } = [];
-}
-
 /// <summary>
 /// Multi-objective ASHA (stopping variant): at each rung the recorded objective vectors are ordered by non-dominated
 /// sorting (Pareto front index), ties within a front broken by crowding distance (larger first, as NSGA-II) and then
 /// trial number; a trial continues if it is within the top max(1, ⌊n/η⌋) of that order.
 /// </summary>
-public sealed class MultiObjectiveAsha
+public sealed class MultiObjectiveAshaRule
 {
     private readonly IReadOnlyList<int> _milestones;
 
-    public MultiObjectiveAsha(AshaOptions options, ImmutableArray<Direction> directions)
+    public MultiObjectiveAshaRule(AshaOptions options, ImmutableArray<Direction> directions)
     {
         options.Validate();
         if (directions.Length < 2)
@@ -133,31 +127,5 @@ public sealed class MultiObjectiveAsha
         }
 
         return [.. rung.Keys.OrderBy(t => fronts[t]).ThenByDescending(t => crowding[t]).ThenBy(t => t)];
-    }
-}
-
-/// <summary>
-/// Multi-objective ASHA as a trial scheduler (stopping variant): every trial trains towards max_t; at each rung its
-/// objective vector is ranked by Pareto front and crowding distance among the vectors recorded there, and it stops
-/// unless it is within the top max(1, ⌊n/η⌋).
-/// </summary>
-public sealed class MultiObjectiveAshaScheduler(MultiObjectiveAsha asha) : StoppingScheduler(asha.Options.MaxT)
-{
-    public override string Name => $"multi-objective asha ({asha.Directions.Length} objectives)";
-
-    public MultiObjectiveAsha Asha => asha;
-
-    public override SchedulerState NewState()
-    {
-        var s = new SchedulerState();
-        s.ObjectiveRungs.AddRange(asha.NewState().Rungs);
-        return s;
-    }
-
-    protected override SchedulerDecision Decide(SchedulerState state, TrialReport r)
-    {
-        var values = r.Objectives ?? throw new ArgumentException($"trial {r.Trial} step {r.Step}: multi-objective ASHA needs an objective vector");
-        state.Study.Trial(r.Trial).Values[r.Step] = r.Value;
-        return asha.OnReport(new MultiObjectiveAshaState { Rungs = state.ObjectiveRungs }, r.Trial, r.Step, values) with { Value = r.Value };
     }
 }
