@@ -4,7 +4,6 @@ using System.Text.Json;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
 using AunceSearch.Grains;
-using AunceSearch.Hosting;
 using AunceSearch.Spec;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;

@@ -4,9 +4,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
-using AunceSearch.Training.Export;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -168,21 +168,24 @@ public static class AunceApi
         }
 
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapGet("/", () => Results.Content(Dashboard.Value, "text/html; charset=utf-8")).ExcludeFromDescription();
+        app.MapGet("/", () => TypedResults.Content(Dashboard.Value, "text/html; charset=utf-8")).ExcludeFromDescription();
         var api = app.MapGroup("/api");
-        api.MapGet("/sweeps", ListSweeps).WithSummary("every sweep the cluster has started, with its state and best trial");
-        api.MapGet("/sweeps/{id}", GetSweep).WithSummary("a sweep: state, trial counts by state, best trial, metric");
-        api.MapGet("/sweeps/{id}/trials", ListTrials).WithSummary("a page of trials: sort by trial, value, epoch or state; filter by state");
-        api.MapGet("/sweeps/{id}/trials/{trial}", GetTrial).WithSummary("one trial: configuration, history, per-fold and per-AU metrics with baselines, decisions");
-        api.MapGet("/sweeps/{id}/decisions", ListDecisions).WithSummary("the scheduler's decisions with their evidence, optionally for one trial");
-        api.MapGet("/sweeps/{id}/points", ListPoints).WithSummary("trials as points in parameter space for parallel coordinates (all, or the best and an even sample of the rest: ?max=N)");
-        api.MapGet("/sweeps/{id}/events", StreamEvents).WithSummary("server-sent events after a cursor (?after=N or Last-Event-ID); ends with an 'end' event");
-        api.MapGet("/sweeps/{id}/checkpoint", DownloadCheckpoint)
+        api.MapGet("/sweeps", ListSweeps).WithName("ListSweeps").WithTags("Sweeps").WithSummary("every sweep the cluster has started, with its state and best trial");
+        api.MapGet("/sweeps/{id}", GetSweep).WithName("GetSweep").WithTags("Sweeps").WithSummary("a sweep: state, trial counts by state, best trial, metric");
+        api.MapGet("/sweeps/{id}/trials", ListTrials).WithName("ListTrials").WithTags("Trials").WithSummary("a page of trials: sort by trial, value, epoch or state; filter by state");
+        api.MapGet("/sweeps/{id}/trials/{trial}", GetTrial).WithName("GetTrial").WithTags("Trials").WithSummary("one trial: configuration, history, per-fold and per-AU metrics with baselines, decisions");
+        api.MapGet("/sweeps/{id}/decisions", ListDecisions).WithName("ListDecisions").WithTags("Trials").WithSummary("the scheduler's decisions with their evidence, optionally for one trial");
+        api.MapGet("/sweeps/{id}/points", ListPoints).WithName("ListPoints").WithTags("Trials").WithSummary("trials as points in parameter space for parallel coordinates (all, or the best and an even sample of the rest: ?max=N)");
+        api.MapGet("/sweeps/{id}/events", StreamEvents).WithName("StreamEvents").WithTags("Events").WithSummary("server-sent events after a cursor (?after=N or Last-Event-ID); ends with an 'end' event");
+        api.MapGet("/sweeps/{id}/checkpoint", DownloadCheckpoint).WithName("DownloadCheckpoint").WithTags("Checkpoints")
             .WithSummary("a trial's checkpoint (default: the best trial's best fold) as pt, safetensors or native; X-Checksum-Sha256 header");
-        api.MapPost("/sweeps/{id}/cancel", Cancel).WithSummary("cancel a running sweep");
-        api.MapPost("/sweeps/{id}/resume", Resume).WithSummary("resume a cancelled or interrupted sweep");
+        api.MapPost("/sweeps/{id}/cancel", Cancel).WithName("CancelSweep").WithTags("Sweeps").WithSummary("cancel a running sweep");
+        api.MapPost("/sweeps/{id}/resume", Resume).WithName("ResumeSweep").WithTags("Sweeps").WithSummary("resume a cancelled or interrupted sweep");
         return app;
     }
+
+    /// <summary>A sweep's state after a cancel or resume.</summary>
+    public sealed record SweepStateBody(SweepState State);
 
     /// <summary>A sweep as lists show it.</summary>
     /// <param name="Error">Why the sweep's stored state cannot be read, when it cannot (it is listed with what the cluster's directory knows of it).</param>
@@ -193,7 +196,7 @@ public static class AunceApi
     public sealed record SweepDetail(SweepRow Sweep, IReadOnlyDictionary<string, int> TrialsByState, int Decisions, long LastEventSequence, string? Error,
         string Mode, IReadOnlyList<ParameterAxis> Parameters, IReadOnlyList<SimplexGroup> Simplexes);
 
-    private static async Task<IResult> ListSweeps(IGrainFactory grains)
+    private static async Task<Ok<SweepRow[]>> ListSweeps(IGrainFactory grains)
     {
         var listed = await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListAsync();
 
@@ -209,10 +212,10 @@ public static class AunceApi
                 return new SweepRow(l.SweepId, l.Name, SweepState.Failed, l.Trials, 0, l.Folds, l.Epochs, l.Scheduler, l.Sampler, "", null, null, e.Message);
             }
         }));
-        return Results.Ok(rows.OfType<SweepRow>().ToArray());
+        return TypedResults.Ok(rows.OfType<SweepRow>().ToArray());
     }
 
-    private static async Task<IResult> GetSweep(string id, IGrainFactory grains)
+    private static async Task<Results<Ok<SweepDetail>, ProblemHttpResult>> GetSweep(string id, IGrainFactory grains)
     {
         if (await Load(id, grains) is not { } o)
         {
@@ -220,10 +223,10 @@ public static class AunceApi
         }
 
         var byState = o.TrialsByState.OrderBy(p => p.Key).ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Key.ToString()), p => p.Value);
-        return Results.Ok(new SweepDetail(Row(o), byState, o.Decisions, o.LastEventSequence, o.Error, o.Mode, o.Parameters, o.Simplexes));
+        return TypedResults.Ok(new SweepDetail(Row(o), byState, o.Decisions, o.LastEventSequence, o.Error, o.Mode, o.Parameters, o.Simplexes));
     }
 
-    private static async Task<IResult> ListTrials(string id, IGrainFactory grains, int? offset, int? limit, string? sort, string? order, string? state,
+    private static async Task<Results<Ok<TrialPage>, ProblemHttpResult>> ListTrials(string id, IGrainFactory grains, int? offset, int? limit, string? sort, string? order, string? state,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "min_value")] double? minValue)
     {
         if (Paging(offset, limit) is { } bad)
@@ -273,10 +276,10 @@ public static class AunceApi
             return Bad($"sort: '{sort}' is not one of trial, value, epoch, state or param:NAME for a searched parameter ({string.Join(", ", overview.Parameters.Select(p => p.Name))})");
         }
 
-        return Results.Ok(await grains.GetGrain<ISweepGrain>(id).GetTrialsAsync(query));
+        return TypedResults.Ok(await grains.GetGrain<ISweepGrain>(id).GetTrialsAsync(query));
     }
 
-    private static async Task<IResult> GetTrial(string id, string trial, IGrainFactory grains)
+    private static async Task<Results<Ok<TrialDetail>, ProblemHttpResult>> GetTrial(string id, string trial, IGrainFactory grains)
     {
         if (!int.TryParse(trial, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
@@ -289,11 +292,11 @@ public static class AunceApi
         }
 
         return await grains.GetGrain<ISweepGrain>(id).GetTrialAsync(number) is { } detail
-            ? Results.Ok(detail)
-            : Results.NotFound(new { error = $"sweep '{id}' has no trial {number}" });
+            ? TypedResults.Ok(detail)
+            : NotFound($"sweep '{id}' has no trial {number}");
     }
 
-    private static async Task<IResult> ListDecisions(string id, IGrainFactory grains, int? trial, int? offset, int? limit)
+    private static async Task<Results<Ok<DecisionPage>, ProblemHttpResult>> ListDecisions(string id, IGrainFactory grains, int? trial, int? offset, int? limit)
     {
         if (Paging(offset, limit) is { } bad)
         {
@@ -305,10 +308,10 @@ public static class AunceApi
             return NotFoundOrBad(id);
         }
 
-        return Results.Ok(await grains.GetGrain<ISweepGrain>(id).GetDecisionsAsync(trial, offset ?? 0, limit ?? 100));
+        return TypedResults.Ok(await grains.GetGrain<ISweepGrain>(id).GetDecisionsAsync(trial, offset ?? 0, limit ?? 100));
     }
 
-    private static async Task<IResult> ListPoints(string id, IGrainFactory grains, int? max)
+    private static async Task<Results<Ok<ParameterPoints>, ProblemHttpResult>> ListPoints(string id, IGrainFactory grains, int? max)
     {
         if (max is < 1 or > 20_000)
         {
@@ -320,7 +323,7 @@ public static class AunceApi
             return NotFoundOrBad(id);
         }
 
-        return Results.Ok(await grains.GetGrain<ISweepGrain>(id).GetPointsAsync(max ?? 2000));
+        return TypedResults.Ok(await grains.GetGrain<ISweepGrain>(id).GetPointsAsync(max ?? 2000));
     }
 
     /// <summary>
@@ -372,19 +375,14 @@ public static class AunceApi
     }
 
     /// <summary>Exports the chosen checkpoint on the server into a temporary file that is deleted once streamed.</summary>
-    private static async Task<IResult> DownloadCheckpoint(HttpContext http, string id, IGrainFactory grains, ICheckpointStore store, int? trial, int? fold, string? format,
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> DownloadCheckpoint(HttpContext http, string id, IGrainFactory grains, ICheckpointStore store,
+        ICheckpointExporter exporter, int? trial, int? fold, string? format,
         CancellationToken cancellationToken)
     {
-        var kind = format switch
+        var kind = format is null ? exporter.Formats[0] : exporter.Formats.FirstOrDefault(f => f.Name == format);
+        if (kind.Name is null)
         {
-            null or "pt" => ExportFormat.Pt,
-            "safetensors" => ExportFormat.Safetensors,
-            "native" => ExportFormat.Native,
-            _ => (ExportFormat?)null,
-        };
-        if (kind is null)
-        {
-            return Bad($"format: '{format}' is not one of pt, safetensors, native");
+            return Bad($"format: '{format}' is not one of {string.Join(", ", exporter.Formats.Select(f => f.Name))}");
         }
 
         if (await Load(id, grains) is not { } overview)
@@ -401,32 +399,32 @@ public static class AunceApi
         }
         catch (KeyNotFoundException e)
         {
-            return Results.NotFound(new { error = e.Message });
+            return NotFound(e.Message);
         }
 
         var data = await store.LoadAsync(choice.Key, cancellationToken);
         if (data is null)
         {
-            return Results.NotFound(new { error = $"checkpoint {choice.Key} is not in the checkpoint store" });
+            return NotFound($"checkpoint {choice.Key} is not in the checkpoint store");
         }
 
         if (choice.Mismatch(data) is { } mismatch)
         {
-            return Results.Problem(mismatch, statusCode: StatusCodes.Status422UnprocessableEntity);
+            return Problem(mismatch, StatusCodes.Status422UnprocessableEntity);
         }
 
-        var extension = kind switch { ExportFormat.Safetensors => "safetensors", ExportFormat.Native => "ckpt", _ => "pt" };
+        var extension = kind.Extension;
         var name = $"{id}-t{choice.Trial.Trial:D3}-f{choice.Fold.Fold}-e{choice.Fold.Epoch:D4}.{extension}";
         var path = Path.Combine(Path.GetTempPath(), $"aunce-export-{Guid.NewGuid():N}.{extension}");
-        ExportResult result;
+        string sha256;
         try
         {
-            result = await Task.Run(() => CheckpointExport.Export(data, $"checkpoint {choice.Key}", kind.Value, path, choice.Origin(id, overview.Metric)), cancellationToken);
+            sha256 = await Task.Run(() => exporter.Export(data, $"checkpoint {choice.Key}", kind.Name, path, choice.Origin(id, overview.Metric)), cancellationToken);
         }
         catch (InvalidDataException e)
         {
             File.Delete(path);
-            return Results.Problem(e.Message, statusCode: StatusCodes.Status422UnprocessableEntity);
+            return Problem(e.Message, StatusCodes.Status422UnprocessableEntity);
         }
         catch
         {
@@ -434,14 +432,14 @@ public static class AunceApi
             throw;
         }
 
-        http.Response.Headers["X-Checksum-Sha256"] = result.Sha256;
+        http.Response.Headers["X-Checksum-Sha256"] = sha256;
         http.Response.Headers["X-Aunce-Trial"] = choice.Trial.Trial.ToString(CultureInfo.InvariantCulture);
         http.Response.Headers["X-Aunce-Fold"] = choice.Fold.Fold.ToString(CultureInfo.InvariantCulture);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-        return Results.File(stream, "application/octet-stream", name);
+        return TypedResults.File(stream, "application/octet-stream", name);
     }
 
-    private static async Task<IResult> Cancel(string id, IGrainFactory grains)
+    private static async Task<Results<Ok<SweepStateBody>, ProblemHttpResult>> Cancel(string id, IGrainFactory grains)
     {
         if (await Load(id, grains) is null)
         {
@@ -449,17 +447,17 @@ public static class AunceApi
         }
 
         await grains.GetGrain<ISweepGrain>(id).CancelAsync();
-        return Results.Ok(new { state = (await grains.GetGrain<ISweepGrain>(id).GetOverviewAsync())!.State });
+        return TypedResults.Ok(new SweepStateBody((await grains.GetGrain<ISweepGrain>(id).GetOverviewAsync())!.State));
     }
 
-    private static async Task<IResult> Resume(string id, IGrainFactory grains)
+    private static async Task<Results<Ok<SweepStateBody>, ProblemHttpResult>> Resume(string id, IGrainFactory grains)
     {
         if (await Load(id, grains) is null)
         {
             return NotFoundOrBad(id);
         }
 
-        return Results.Ok(new { state = (await grains.GetGrain<ISweepGrain>(id).ResumeAsync()).State });
+        return TypedResults.Ok(new SweepStateBody((await grains.GetGrain<ISweepGrain>(id).ResumeAsync()).State));
     }
 
     /// <summary>The sweep's overview, or null when the id is malformed or no sweep was started under it (O(1) in sweeps and trials to send).</summary>
@@ -469,15 +467,17 @@ public static class AunceApi
     private static SweepRow Row(SweepOverview o) =>
         new(o.SweepId, o.Name, o.State, o.TotalTrials, o.Started, o.Folds, o.Epochs, o.Scheduler, o.Sampler, o.Metric, o.BestTrial, o.BestValue);
 
-    private static IResult? Paging(int? offset, int? limit) => TrialQuery.PagingProblem(offset, limit) is { } problem ? Bad(problem) : null;
+    private static ProblemHttpResult? Paging(int? offset, int? limit) => TrialQuery.PagingProblem(offset, limit) is { } problem ? Bad(problem) : null;
 
-    private static IResult NotFoundOrBad(string id) => GrainKeys.SweepIdProblem(id) is { } problem
+    private static ProblemHttpResult NotFoundOrBad(string id) => GrainKeys.SweepIdProblem(id) is { } problem
         ? Bad(problem)
-        : Results.NotFound(new { error = $"no sweep '{id}' in this cluster" });
+        : NotFound($"no sweep '{id}' in this cluster");
 
-    private static IResult Bad(string message) => Problem(message, StatusCodes.Status400BadRequest);
+    private static ProblemHttpResult Bad(string message) => Problem(message, StatusCodes.Status400BadRequest);
+
+    private static ProblemHttpResult NotFound(string message) => Problem(message, StatusCodes.Status404NotFound);
 
     /// <summary>An RFC 9457 problem whose detail is <paramref name="message"/>, also as <c>error</c> (what clients of the earlier bodies read).</summary>
-    private static IResult Problem(string message, int status) =>
-        Results.Problem(detail: message, statusCode: status, extensions: new Dictionary<string, object?> { ["error"] = message });
+    private static ProblemHttpResult Problem(string message, int status) =>
+        TypedResults.Problem(detail: message, statusCode: status, extensions: new Dictionary<string, object?> { ["error"] = message });
 }

@@ -403,7 +403,6 @@ internal static class Commands
         }
     };
 
-    /// <summary>A repeatable KEY=VALUE option; <paramref name="example"/> ends the error for a value without '='.</summary>
     /// <summary>A --config option's KEY=VALUE pairs (keys case-insensitive, as configuration keys are; the last of a key wins).</summary>
     private static Dictionary<string, string?> ConfigValues(ParseResult parse, Option<string[]> option) =>
         (parse.GetValue(option) ?? []).Select(kv => kv.Split('=', 2)).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)

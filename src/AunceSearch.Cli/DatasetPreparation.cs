@@ -1,4 +1,3 @@
-using AunceSearch.Coordination;
 using AunceSearch.Grains;
 using AunceSearch.Spec;
 using AunceSearch.Training.Data;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using AunceSearch.Api;
 using AunceSearch.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

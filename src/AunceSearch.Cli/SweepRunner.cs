@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using AunceSearch.Contracts;
 using AunceSearch.Checkpoints;
+using AunceSearch.Contracts;
 using AunceSearch.Grains;
 using AunceSearch.Hosting;
 using AunceSearch.Spec;
@@ -25,8 +25,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     /// <summary>The sweep's final status once <see cref="RunAsync"/> has returned (null if it never started).</summary>
     public SweepStatus? FinalStatus { get; private set; }
 
-    /// <summary>How often the journal's status.json is rewritten while a sweep runs.</summary>
-    public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(2);
+    private readonly ClusterCalls _calls = new(stderr);
 
     public async Task<int> RunAsync(string yaml, string specFile, string baseDirectory, CancellationToken cancellationToken)
     {
@@ -109,7 +108,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             SweepStatus status;
             try
             {
-                status = await ClusterCallAsync(sweep.ResumeAsync, ClusterRetry);
+                status = await _calls.RunAsync(sweep.ResumeAsync);
             }
             catch (KeyNotFoundException)
             {
@@ -135,7 +134,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             throw new UsageException("silo drain: no cluster given; set Aunce:Cluster:Redis (--config Aunce:Cluster:Redis=HOST:PORT, or Aunce__Cluster__Redis)");
         }
 
-        UseCluster(builder, settings.Cluster, settings.Tls);
+        ClusterConnection.UseCluster(builder, settings.Cluster, settings.Tls);
         using var host = builder.Build();
         try
         {
@@ -143,7 +142,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw Unreachable(settings, e);
+            throw ClusterConnection.Unreachable(settings, e);
         }
 
         try
@@ -193,7 +192,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     {
         if (settings.Cluster.IsSet)
         {
-            UseCluster(builder, settings.Cluster, settings.Tls);
+            ClusterConnection.UseCluster(builder, settings.Cluster, settings.Tls);
             return true;
         }
 
@@ -205,204 +204,6 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
         builder.UseOrleansClient(client => client.UseLocalhostClustering(server.GatewayPort, server.ServiceId, server.ClusterId));
         return true;
-    }
-
-    /// <summary>
-    /// The one-line error for a cluster this client could not reach: what failed, and, when its gateways were found but
-    /// refused the connection, what the TLS set-up must be.
-    /// </summary>
-    private static PreflightException Unreachable(AunceSettings settings, Exception e)
-    {
-        var cluster = settings.Cluster;
-        var reason = e.Message.Split('\n')[0];
-        var hint = "";
-        if (e is Orleans.Runtime.SiloUnavailableException || reason.Contains("available gateways", StringComparison.Ordinal))
-        {
-            hint = settings.Tls.IsSet
-                ? $" (the gateways accept only a certificate issued by the cluster's CA, and this client only theirs from {AunceTlsOptions.SectionName}:CaPath)"
-                : $" (a cluster requires mutual TLS unless its silos set {AunceTlsOptions.SectionName}:AllowInsecureCluster: set {AunceTlsOptions.SectionName}:CertificatePath, KeyPath and CaPath)";
-        }
-        else if (RedisConnection.RefusedPassword(e) is not null)
-        {
-            hint = " (Redis refused the password: Aunce:Cluster:RedisPassword)";
-        }
-
-        return new PreflightException($"cluster '{cluster.ClusterId}' (membership in Redis {cluster.Redis}) not reachable within {cluster.ConnectTimeoutSeconds} s: {reason}{hint}");
-    }
-
-    /// <summary>
-    /// Makes the host an Orleans client of the cluster whose membership lives in <c>Aunce:Cluster:Redis</c>. It gives up
-    /// after ConnectTimeoutSeconds without a gateway (an error naming the address), never hangs.
-    /// </summary>
-    private static void UseCluster(HostApplicationBuilder builder, AunceClusterOptions cluster, AunceTlsOptions tls)
-    {
-        var clusterTls = tls.IsSet ? ClusterTls.Load(tls) : null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(cluster.ConnectTimeoutSeconds);
-        builder.UseOrleansClient(client =>
-        {
-            client.UseRedisClustering(o => o.ConfigurationOptions = RedisConnection.Options(cluster.Redis!, cluster.RedisPassword));
-            if (clusterTls is not null)
-            {
-                client.UseTls(clusterTls.Identity, clusterTls.Configure);   // the gateways accept only certificates of the cluster's CA
-            }
-
-            client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.AddAllowedType(typeof(SiloDrain)));   // aunce silo drain's control call
-            client.Configure<Orleans.Configuration.ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
-            client.UseConnectionRetryFilter(async (_, ct) =>
-            {
-                if (DateTime.UtcNow > deadline)
-                {
-                    return false;
-                }
-
-                await Task.Delay(500, ct);
-                return true;
-            });
-        });
-    }
-
-    /// <summary>
-    /// Appends to the journal; a full disk pauses the follower (one warning, then a retry every few seconds) instead of
-    /// ending it, as the folds pause their checkpoint writes: once space is freed the sweep goes on with nothing lost.
-    /// </summary>
-    private async Task AppendWhenSpaceAsync(SweepJournal journal, SweepEvent[] events, CancellationToken detach)
-    {
-        var wait = TimeSpan.FromSeconds(0.5);
-        var warned = false;
-        while (true)
-        {
-            try
-            {
-                journal.Append(events);
-                if (warned)
-                {
-                    await stderr.WriteLineAsync($"journal {journal.Directory}: space freed; writing again");
-                }
-
-                return;
-            }
-            catch (IOException e) when (Checkpoints.DurableFile.IsDiskFull(e) && !detach.IsCancellationRequested)
-            {
-                if (!warned)
-                {
-                    await stderr.WriteLineAsync($"warning: journal {journal.Directory}: no space left on device; the sweep waits until space is freed (nothing stored is lost)");
-                    warned = true;
-                }
-
-                await Task.Delay(wait, detach).ContinueWith(_ => { }, TaskScheduler.Default);
-                wait = TimeSpan.FromSeconds(Math.Min(5, wait.TotalSeconds * 2));
-            }
-        }
-    }
-
-    /// <summary>How often a follower hears from a quiet sweep: it then passes a cancel request on, says why folds wait, and redraws.</summary>
-    private static readonly TimeSpan FollowHeartbeat = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// Follows the sweep's event stream until it ends: appends its events to the journal, keeps status.json current (at most
-    /// every StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
-    /// request from `aunce sweep cancel` on, and hands each batch of events with the sweep's overview to <paramref name="show"/>.
-    /// A stream that breaks while the cluster settles (a coordinator silo died) is opened again after the last journaled
-    /// event, for up to a minute of failures in a row.
-    /// </summary>
-    private async Task<SweepStatus> FollowAsync(ISweepGrain sweep, SweepJournal journal, long seen, CancellationToken detach,
-        Func<SweepEvent[], SweepOverview?, Task> show)
-    {
-        Stopwatch? statusWritten = null;   // the first events write it at once
-        Stopwatch? failing = null;
-        var (attempt, delay) = (0, TimeSpan.FromMilliseconds(250));
-        async Task TakeAsync(SweepEvent[] events)
-        {
-            if (journal.TakeCancelRequest())
-            {
-                await ClusterCallAsync(async () =>
-                {
-                    await sweep.CancelAsync();
-                    return true;
-                }, ClusterRetry);
-            }
-
-            await AppendWhenSpaceAsync(journal, events, detach);
-            if (events.Length > 0)
-            {
-                seen = events[^1].Sequence;
-            }
-
-            // The overview is O(1) in the trials; the full status (every trial) only for status.json every StatusInterval.
-            var overview = await ClusterCallAsync(sweep.GetOverviewAsync, ClusterRetry);
-            if (events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval))
-            {
-                journal.WriteStatus(await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry));
-                statusWritten = Stopwatch.StartNew();
-            }
-
-            await show(events, overview);
-            await SayWhyFoldsWaitAsync(sweep.GetPrimaryKeyString(), overview?.State ?? SweepState.Running);
-        }
-
-        while (true)
-        {
-            try
-            {
-                await foreach (var events in sweep.WatchEventsAsync(seen, FollowHeartbeat, detach).WithCancellation(detach))
-                {
-                    (failing, attempt, delay) = (null, 0, TimeSpan.FromMilliseconds(250));
-                    await TakeAsync(events);
-                }
-
-                await TakeAsync([]);   // the sweep ended and every event is journaled: the last view shows the end
-                return await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry);
-            }
-            catch (OperationCanceledException) when (detach.IsCancellationRequested)
-            {
-                // Detached: journal what the sweep stored up to now, then leave it running.
-                var after = seen;
-                await TakeAsync(await ClusterCallAsync(() => sweep.GetEventsAsync(after), ClusterRetry));
-                return await ClusterCallAsync(sweep.GetStatusAsync, ClusterRetry);
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException or Orleans.Runtime.EnumerationAbortedException && (failing ??= Stopwatch.StartNew()).Elapsed < TimeSpan.FromMinutes(1))
-            {
-                ClusterRetry(++attempt, delay, e);
-                await Task.Delay(delay, CancellationToken.None);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(8).Ticks));
-            }
-        }
-    }
-
-    private Stopwatch? _slotsAsked;
-    private IGrainFactory? _grains;
-    private string? _waitingSaid;
-
-    /// <summary>
-    /// Every few seconds while the sweep runs: asks the slot director whether this sweep's folds wait, and says so on
-    /// stderr when that changes (no trainer in the cluster, or every slot busy) — a sweep that waits says why.
-    /// </summary>
-    private async Task SayWhyFoldsWaitAsync(string sweepId, SweepState state)
-    {
-        if (state != SweepState.Running || _slotsAsked?.Elapsed < TimeSpan.FromSeconds(2) || _grains is null)
-        {
-            return;
-        }
-
-        _slotsAsked = Stopwatch.StartNew();
-        try
-        {
-            var slots = await _grains.GetGrain<ISlotDirectorGrain>(GrainKeys.SlotDirector).GetStatusAsync();
-            var said = slots.QueuedFor(sweepId) > 0 && slots.Trainers.Length == 0 ? slots.Waiting : null;
-            if (said != _waitingSaid)
-            {
-                await stderr.WriteLineAsync(said is null ? $"sweep {sweepId}: a trainer joined; its folds are starting" : $"sweep {sweepId}: {said}");
-                _waitingSaid = said;
-            }
-        }
-        catch (Exception e) when (e is OrleansException or TimeoutException)
-        {
-            // the cluster is settling: asked again next time
-        }
     }
 
     /// <summary>
@@ -495,17 +296,6 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         return builder;
     }
 
-    /// <summary>
-    /// A call to the sweep, tried again (0.25 s, doubling to 8 s, for up to a minute) while the cluster settles after a silo
-    /// died or hung: a placement that briefly knows no live coordinator, a call that timed out against a hung silo. These
-    /// calls are idempotent. Anything else (an unknown sweep, a refused definition) is thrown at once.
-    /// </summary>
-    private static Task<T> ClusterCallAsync<T>(Func<Task<T>> call, Action<int, TimeSpan, Exception> onRetry) =>
-        StorageRetry.Default.RunAsync(call, onRetry, TimeSpan.FromMinutes(1), permanent: e => e is not (OrleansException or TimeoutException));
-
-    private void ClusterRetry(int attempt, TimeSpan delay, Exception e) =>
-        stderr.WriteLine($"the cluster did not answer ({e.GetType().Name}: {e.Message.Split('\n')[0]}); trying again in {delay.TotalSeconds:0.##} s");
-
     /// <summary>Starts the silo, runs <paramref name="begin"/>, then follows the sweep's events into the journal until it ends.</summary>
     private async Task<int> HostAndFollowAsync(HostApplicationBuilder builder, AunceSettings settings, SweepSpec? spec, string sweepId, SweepJournal journal,
         long seen, Func<ISweepGrain, Task> begin, CancellationToken cancellationToken, string? yaml = null, string? specFile = null)
@@ -530,7 +320,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         }
         catch (Exception e) when (client && e is not OperationCanceledException)
         {
-            throw Unreachable(settings, e);
+            throw ClusterConnection.Unreachable(settings, e);
         }
 
         if (_server is not null)
@@ -542,8 +332,8 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         try
         {
             var grains = host.Services.GetRequiredService<IGrainFactory>();
-            _grains = grains;
             var sweep = grains.GetGrain<ISweepGrain>(sweepId);
+            var follower = new SweepFollower(sweep, journal, grains, _calls, stderr);
             await begin(sweep);
             if (client && options.Detach)
             {
@@ -564,7 +354,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 var parameters = spec.Search.Space.ParameterNames.ToList();
                 Stopwatch? drawn = null;
                 status = await AnsiConsole.Live(new Text($"sweep {sweepId}: starting")).AutoClear(false).StartAsync(ctx =>
-                    FollowAsync(sweep, journal, seen, detachOn, async (events, overview) =>
+                    follower.FollowAsync(seen, detachOn, async (events, overview) =>
                     {
                         foreach (var e in events)
                         {
@@ -582,15 +372,15 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                         }
 
                         var (runningQuery, bestQuery) = LiveProgress.Queries(overview);
-                        var running = await ClusterCallAsync(() => sweep.GetTrialsAsync(runningQuery), ClusterRetry);
-                        var best = await ClusterCallAsync(() => sweep.GetTrialsAsync(bestQuery), ClusterRetry);
+                        var running = await _calls.RunAsync(() => sweep.GetTrialsAsync(runningQuery));
+                        var best = await _calls.RunAsync(() => sweep.GetTrialsAsync(bestQuery));
                         ctx.UpdateTarget(LiveProgress.Render(new LiveView(overview, running, best), [.. recent], watch.Elapsed, parameters));
                         drawn = Stopwatch.StartNew();
                     }));
             }
             else
             {
-                status = await FollowAsync(sweep, journal, seen, detachOn, async (events, _) =>
+                status = await follower.FollowAsync(seen, detachOn, async (events, _) =>
                 {
                     foreach (var e in events)
                     {
@@ -647,43 +437,5 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>The final table of a sweep.</summary>
-public static class Leaderboard
-{
-    public static void Write(TextWriter w, SweepSpec spec, SweepStatus status)
-    {
-        var sign = spec.Search.Mode == Search.Direction.Maximize ? -1 : 1;
-        var rows = status.Trials.OrderBy(t => t.LastValue is null ? 1 : 0).ThenBy(t => sign * (t.LastValue ?? 0)).ToList();
-        var parameters = spec.Search.Space.ParameterNames.ToList();
-        w.WriteLine($"{"rank",4} {"trial",5} {"state",-9} {"epochs",6} {status.Metric,8} {"acc",7}  {string.Join("  ", parameters.Select(p => $"{p,10}"))}");
-        var rank = 0;
-        foreach (var t in rows)
-        {
-            rank++;
-            var values = parameters.Select(p => t.Hyperparameters.TryGetValue(p, out var v) &&
-                                                double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
-                ? d.ToString("G4", CultureInfo.InvariantCulture).PadLeft(10)
-                : "-".PadLeft(10));
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{rank,4} {t.Trial,5} {t.State.ToString().ToLowerInvariant(),-9} {t.LastEpoch,6} {(t.LastValue is { } v2 ? v2.ToString("0.0000", CultureInfo.InvariantCulture) : "-"),8} {(t.LastMeanAccuracy is { } a ? a.ToString("0.0000", CultureInfo.InvariantCulture) : "-"),7}  {string.Join("  ", values)}"));
-        }
-
-        var withFolds = rows.FirstOrDefault(t => t.LastFolds.Length > 0 && t.LastFolds[0].AllActiveF1PerAu.Length > 0);
-        if (withFolds is not null)
-        {
-            var folds = withFolds.LastFolds;
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{"",4} {"",5} {"baseline",-9} {"",6} {folds.Average(f => f.AllActiveF1PerAu.Average()),8:0.0000} {folds.Average(f => f.MajorityAccuracyPerAu.Average()),7:0.0000}  (trivial baselines of the same test splits: f1 of predicting every AU active, accuracy of the majority class)"));
-        }
-
-        var best = status.Trials.FirstOrDefault(t => t.Trial == status.BestTrial);
-        if (best is { LastFolds.Length: > 0 })
-        {
-            AuTable.Write(w, [.. best.LastFolds.Select(f => new FoldAuResult(f.AuNames, f.F1PerAu, f.AccuracyPerAu, f.AllActiveF1PerAu, f.MajorityAccuracyPerAu))],
-                $"best trial {best.Trial} at epoch {best.LastEpoch}: per-AU results on the test splits beside their trivial baselines");
-        }
     }
 }

@@ -1,11 +1,9 @@
 using System.Globalization;
-using AunceSearch.Coordination;
 using AunceSearch.Grains;
 using AunceSearch.Spec;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
 using AunceSearch.Training.Evaluation;
-using AunceSearch.Training.Models;
 
 namespace AunceSearch.Cli;
 

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using AunceSearch.Contracts;
 using AunceSearch.Search;

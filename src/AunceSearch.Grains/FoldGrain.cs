@@ -3,7 +3,6 @@ using AunceSearch.Contracts;
 using AunceSearch.Grains.Placement;
 using AunceSearch.Training;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
 
 namespace AunceSearch.Grains;
 

@@ -4,7 +4,6 @@ using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
-using AunceSearch.Training.Models;
 using AunceSearch.Training.Evaluation;
 using Microsoft.Extensions.Logging;
 

@@ -6,7 +6,7 @@ namespace AunceSearch.Grains;
 
 /// <summary>
 /// <c>aunce silo drain ADDRESS</c> on the silo's side. The command travels on Orleans' control channel
-/// (<see cref="IManagementGrain.SendControlCommandToProvider{T}"/>, which reaches this service on every silo); the silo it
+/// (<c>IManagementGrain.SendControlCommandToProvider</c>, which reaches this service on every silo); the silo it
 /// names stops as on SIGTERM: its folds stop training at the next step, keep every stored epoch and report nothing, the
 /// silo leaves membership, and the coordinator silos re-drive the sweeps so the folds resume on other trainers. A drain is
 /// never counted as a failure.

@@ -11,7 +11,7 @@ namespace AunceSearch.Grains;
 /// (then the last error is thrown). Bad arguments, cancellation and the call's own permanent errors are not retried.
 /// One pipeline serves every call; a call's budget, permanent errors and retry callback travel in its
 /// <see cref="ResilienceContext"/>. In a silo the pipeline comes from dependency injection
-/// (<see cref="AddStorageRetry"/>), so Polly's telemetry (the <c>Polly</c> meter and its logs) and the host's
+/// (<see cref="StorageRetryServices.AddStorageRetry"/>), so Polly's telemetry (the <c>Polly</c> meter and its logs) and the host's
 /// <see cref="TimeProvider"/> apply; <see cref="Default"/> serves code without a container.
 /// </summary>
 public sealed class StorageRetry(ResiliencePipeline pipeline, TimeProvider time)

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using AunceSearch.Contracts;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
 
 namespace AunceSearch.Grains;
 

@@ -5,7 +5,6 @@ using AunceSearch.Grains.Placement;
 using AunceSearch.Hosting;
 using AunceSearch.Training;
 using AunceSearch.Training.Runtime;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -15,7 +14,6 @@ using Orleans.Dashboard;
 using Orleans.Placement;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
-using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -116,6 +114,7 @@ public static class AunceSiloHosting
     {
         services.AddSingleton(checkpoints);
         services.AddSingleton(CheckpointStoreFactory.Create(checkpoints));
+        services.AddSingleton<AunceSearch.Api.ICheckpointExporter, TorchCheckpointExporter>();   // the API's downloads
         services.AddSingleton(training);
         services.AddSingleton(_ => TrainerDeviceDetection.Detect(training));
         services.AddSingleton(sp =>

@@ -1,6 +1,5 @@
 using AunceSearch.Api;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
 using Orleans.Dashboard;
 
 namespace AunceSearch.Hosting;

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Orleans.Runtime;
 using Orleans.Storage;
 
 namespace AunceSearch.Hosting;

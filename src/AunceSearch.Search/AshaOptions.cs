@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace AunceSearch.Search;
 
 /// <summary>Options of asynchronous successive halving (stopping variant).</summary>

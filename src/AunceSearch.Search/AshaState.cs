@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace AunceSearch.Search;
 
 /// <summary>Recorded values per rung; plain data so that it serialises (System.Text.Json) and restores exactly.</summary>

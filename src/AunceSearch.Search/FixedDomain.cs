@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Globalization;
-
 namespace AunceSearch.Search;
 
 /// <summary>A parameter held at one value.</summary>

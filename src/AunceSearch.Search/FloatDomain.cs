@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Globalization;
-
 namespace AunceSearch.Search;
 
 /// <summary>A real parameter uniform on [Low, High], or log-uniform when <see cref="Log"/>.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace AunceSearch.Search;
 
 /// <summary>What a sampler may know of an earlier trial: its configuration, state, and last value at its last step.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace AunceSearch.Search;
 
 /// <summary>The state of an observed trial, for samplers that learn from history.</summary>

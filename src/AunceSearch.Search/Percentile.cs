@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace AunceSearch.Search;
 
 /// <summary>Percentiles as NumPy computes them.</summary>

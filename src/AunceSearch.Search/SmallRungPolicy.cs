@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace AunceSearch.Search;
 
 /// <summary>How ASHA's stopping variant treats a rung with fewer than η entries (the tools disagree there).</summary>

@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Globalization;
-
 namespace AunceSearch.Search;
 
 /// <summary>Tree-structured Parzen Estimator settings; defaults are Optuna's (3.x; multivariate and constant liar as in 5.0 are options).</summary>

@@ -4,7 +4,6 @@ using System.Text.Json;
 using AunceSearch.Training.Models;
 using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace AunceSearch.Training;
 

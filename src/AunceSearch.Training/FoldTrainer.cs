@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using AunceSearch.Training.Data;
 using AunceSearch.Training.Evaluation;
 using AunceSearch.Training.Loss;

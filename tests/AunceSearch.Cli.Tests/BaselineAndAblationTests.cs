@@ -1,6 +1,6 @@
 using AunceSearch.Spec;
-using AunceSearch.Training.Evaluation;
 using AunceSearch.Training.Data;
+using AunceSearch.Training.Evaluation;
 
 namespace AunceSearch.Cli.Tests;
 

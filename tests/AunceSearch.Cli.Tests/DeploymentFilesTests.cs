@@ -1,6 +1,4 @@
-using AunceSearch.Checkpoints;
 using AunceSearch.Hosting;
-using AunceSearch.Training;
 using Microsoft.Extensions.Configuration;
 using YamlDotNet.RepresentationModel;
 

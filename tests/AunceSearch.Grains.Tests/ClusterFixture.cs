@@ -2,7 +2,6 @@ using AunceSearch.Checkpoints;
 using AunceSearch.Hosting;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.TestingHost;
 

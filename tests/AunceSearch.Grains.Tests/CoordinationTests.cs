@@ -1,6 +1,6 @@
 using AunceSearch.Contracts;
-using Microsoft.Extensions.DependencyInjection;
 using AunceSearch.Training;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AunceSearch.Grains.Tests;
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AunceSearch.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;

@@ -1,6 +1,6 @@
-using AunceSearch.Tests;
 using System.Collections.Concurrent;
 using AunceSearch.Contracts;
+using AunceSearch.Tests;
 using AunceSearch.Training;
 using Orleans.TestingHost;
 

@@ -1,5 +1,5 @@
-using AunceSearch.Tests;
 using AunceSearch.Contracts;
+using AunceSearch.Tests;
 using AunceSearch.Training;
 
 namespace AunceSearch.Grains.Tests;

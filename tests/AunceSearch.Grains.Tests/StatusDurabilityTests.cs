@@ -1,12 +1,9 @@
-using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
 using AunceSearch.Hosting;
 using AunceSearch.Spec;
 using AunceSearch.Training;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Orleans.Storage;
-using Orleans.TestingHost;
 
 namespace AunceSearch.Grains.Tests;
 

@@ -4,7 +4,6 @@ using AunceSearch.Hosting;
 using AunceSearch.Spec;
 using AunceSearch.Training;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Orleans.Storage;
 using Orleans.TestingHost;
 

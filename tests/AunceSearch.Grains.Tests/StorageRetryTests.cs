@@ -1,6 +1,4 @@
-using AunceSearch.Grains;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 
 namespace AunceSearch.Grains.Tests;
 

@@ -1,7 +1,7 @@
-using AunceSearch.Tests;
 using System.Diagnostics;
 using AunceSearch.Contracts;
 using AunceSearch.Spec;
+using AunceSearch.Tests;
 using AunceSearch.Training;
 using Microsoft.Extensions.DependencyInjection;
 

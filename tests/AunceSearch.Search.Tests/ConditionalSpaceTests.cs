@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace AunceSearch.Search.Tests;
 
 public class ConditionalSpaceTests

@@ -1,7 +1,5 @@
 using AunceSearch.Training.Data;
 using SkiaSharp;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace AunceSearch.Training.Tests;
 

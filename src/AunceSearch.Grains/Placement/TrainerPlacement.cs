@@ -1,6 +1,5 @@
 using Orleans.Metadata;
 using Orleans.Placement;
-using Orleans.Runtime;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
 

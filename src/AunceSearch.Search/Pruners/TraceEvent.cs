@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-
 namespace AunceSearch.Search.Pruners;
 
 /// <summary>One event of a pruner trace: a report (with the recorded decision, if any) or a completion.</summary>

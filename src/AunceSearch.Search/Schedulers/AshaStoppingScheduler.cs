@@ -1,5 +1,3 @@
-using AunceSearch.Search.Pruners;
-
 namespace AunceSearch.Search.Schedulers;
 
 /// <summary>ASHA's stopping variant (Ray's ASHAScheduler) as a trial scheduler.</summary>

@@ -1,5 +1,3 @@
-using AunceSearch.Search.Pruners;
-
 namespace AunceSearch.Search.Schedulers;
 
 /// <summary>No early stopping (FIFO): every trial trains to max_t.</summary>

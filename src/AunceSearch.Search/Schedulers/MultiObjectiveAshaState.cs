@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Globalization;
-
 namespace AunceSearch.Search.Schedulers;
 
 /// <summary>Rung records of multi-objective ASHA: Rungs[k][trial] = the objective vector recorded at rung k.</summary>

@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Globalization;
-
 namespace AunceSearch.Search.Schedulers;
 
 /// <summary>The leg a PBT trial runs next: from <see cref="FromStep"/> to <see cref="TargetStep"/>, from its own or <see cref="Source"/>'s checkpoint.</summary>

@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Globalization;
-
 namespace AunceSearch.Search.Schedulers;
 
 /// <summary>PBT state: each live trial's latest score and its last perturbation step (plain data; JSON round-trips).</summary>

@@ -1,5 +1,3 @@
-using AunceSearch.Search.Pruners;
-
 namespace AunceSearch.Search.Schedulers;
 
 /// <summary>What the coordinator should run next.</summary>

@@ -1,0 +1,84 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using AunceSearch.Contracts;
+using AunceSearch.Coordination;
+using AunceSearch.Grains;
+using AunceSearch.Search;
+using AunceSearch.Tests;
+using AunceSearch.Training;
+
+namespace AunceSearch.Api.Tests;
+
+/// <summary>
+/// The layering rules, checked on the built assemblies and the sources: pure cores know nothing of Orleans, TorchSharp or
+/// Azure; the HTTP layer holds no training code; grains get their dependencies by constructor, not from a service
+/// provider; the search core declares one public type per file. Each check also finds something that is there, so it can fail.
+/// </summary>
+public sealed partial class ArchitectureTests
+{
+    private static string[] References(Type t) => [.. t.Assembly.GetReferencedAssemblies().Select(a => a.Name ?? "")];
+
+    private static bool Infrastructure(string name) =>
+        name.StartsWith("Orleans", StringComparison.Ordinal) || name.StartsWith("TorchSharp", StringComparison.Ordinal) ||
+        name.StartsWith("Azure", StringComparison.Ordinal) || name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal);
+
+    [Fact]
+    public void The_search_core_references_only_the_base_library_and_its_hashing()
+    {
+        var references = References(typeof(ISampler));
+        Assert.All(references, n => Assert.True(n.StartsWith("System", StringComparison.Ordinal) || n == "netstandard", $"AunceSearch.Search references {n}"));
+        Assert.Contains("System.IO.Hashing", references);
+    }
+
+    [Fact]
+    public void The_coordinator_knows_no_runtime_and_training_knows_no_Orleans()
+    {
+        // The coordinator reads the wire records (their serializer attributes come with them), and nothing of the runtime.
+        var coordinator = References(typeof(SweepCoordinator));
+        Assert.DoesNotContain(coordinator, n => Infrastructure(n) && !n.StartsWith("Orleans.Serialization", StringComparison.Ordinal) && n != "Orleans.Core.Abstractions");
+        Assert.Contains("Orleans.Serialization.Abstractions", coordinator);
+        var training = References(typeof(TrainingExecutor));
+        Assert.DoesNotContain(training, n => n.StartsWith("Orleans", StringComparison.Ordinal) || n is "AunceSearch.Contracts" or "AunceSearch.Grains");
+        Assert.Contains("TorchSharp", training);
+    }
+
+    [Fact]
+    public void The_http_layer_holds_no_training_code()
+    {
+        var api = References(typeof(ICheckpointExporter));
+        Assert.DoesNotContain(api, n => n is "AunceSearch.Training" || n.StartsWith("TorchSharp", StringComparison.Ordinal));
+        Assert.Contains("AunceSearch.Contracts", api);
+    }
+
+    [Fact]
+    public void Grains_take_their_dependencies_by_constructor_not_from_a_service_provider()
+    {
+        var grains = typeof(SweepGrain).Assembly.GetTypes().Where(t => typeof(Grain).IsAssignableFrom(t) && !t.IsAbstract).ToList();
+        Assert.Contains(typeof(FoldGrain), grains);
+        Assert.All(grains, g => Assert.DoesNotContain(g.GetConstructors().SelectMany(c => c.GetParameters()), p => p.ParameterType == typeof(IServiceProvider)));
+    }
+
+    [Fact]
+    public void Every_grain_interface_has_an_alias()
+    {
+        var interfaces = typeof(ISweepGrain).Assembly.GetTypes().Where(t => t.IsInterface && typeof(IGrain).IsAssignableFrom(t)).ToList();
+        Assert.Contains(typeof(IFoldGrain), interfaces);
+        Assert.All(interfaces, i => Assert.NotNull(i.GetCustomAttribute<AliasAttribute>()));
+    }
+
+    [Fact]
+    public void The_search_core_declares_one_public_type_per_file()
+    {
+        var files = Directory.GetFiles(Path.Combine(TestFixtures.RepositoryRoot, "src", "AunceSearch.Search"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToList();
+        Assert.True(files.Count > 20, $"{files.Count} source files found");
+        Assert.All(files, f =>
+        {
+            var types = PublicType().Matches(File.ReadAllText(f)).Select(m => m.Groups[1].Value).ToList();
+            Assert.True(types.Count <= 1, $"{Path.GetFileName(f)} declares {string.Join(", ", types)}");
+        });
+    }
+
+    [GeneratedRegex(@"^public\s+(?:(?:sealed|static|abstract|readonly|partial|record)\s+)*(?:class|record|interface|enum|struct)\s+(?:struct\s+)?(\w+)", RegexOptions.Multiline)]
+    private static partial Regex PublicType();
+}
