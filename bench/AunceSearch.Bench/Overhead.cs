@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
+using AunceSearch.Model;
 using AunceSearch.Search;
 using AunceSearch.Search.Pruners;
 using AunceSearch.Search.Schedulers;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using AunceSearch.Contracts;
 using AunceSearch.Coordination;
+using AunceSearch.Model;
 using AunceSearch.Search;
 using AunceSearch.Search.Schedulers;
 
@@ -31,7 +32,7 @@ public static class SearchQuality
     /// <summary>A sweep's scheduler with the spec's defaults (grace period 1, Ray's small-rung rule) and reduction factor <paramref name="eta"/>.</summary>
     private static SchedulerDefinition SchedulerOf(string kind, int eta) => kind switch
     {
-        "asha" => new AshaScheduling(AshaVariant.Promotion, 1, eta, SmallRungRule.Ray, 0, []),
+        "asha" => new AshaScheduling(AshaVariant.Promotion, 1, eta, SmallRungPolicy.Ray, 0, []),
         "hyperband" => new HyperbandScheduling(1, eta, 0),
         "hyperband_sync" => new SynchronousHyperbandScheduling(1, eta),
         _ => new FifoScheduling(),
@@ -70,7 +71,7 @@ public static class SearchQuality
                 ISampler sampler = samplerKind == "tpe"
                     ? new TpeSampler((ulong)seed, new TpeOptions { Multivariate = true, ConstantLiar = true })
                     : new RandomSampler((ulong)seed);
-                var scheduler = SchedulerOf(schedulerKind, eta).Create(epochs, OptimizeDirection.Maximize, $"bench-{seed}");
+                var scheduler = SchedulerOf(schedulerKind, eta).Create(epochs, Direction.Maximize, $"bench-{seed}");
                 var result = SweepSimulator.Run(scheduler, (t, history) =>
                 {
                     var config = sampler.Sample(space, t, history);

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using AunceSearch.Bench.Synthetic;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
-using AunceSearch.Grains;
 using AunceSearch.Spec;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
@@ -251,7 +251,7 @@ async Task CoordinatorWriteAsync(string state, int trials)
             positives: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0}}
         """, "capacity.yaml", state).ToDefinition();
     // The coordinator's own share of an activation: parsing the snapshot into a coordinator, outside any storage.
-    var bytes = AunceSearch.Coordination.SyntheticSweep.Snapshot(definition, "parse-only", trials, (t, f, e) => $"parse-only/t{t}/f{f}/e{e}");
+    var bytes = SyntheticSweep.Snapshot(definition, "parse-only", trials, (t, f, e) => $"parse-only/t{t}/f{f}/e{e}");
     var parse = Stopwatch.StartNew();
     var coordinator = new AunceSearch.Coordination.SweepCoordinator("parse-only", (t, f, e) => $"parse-only/t{t}/f{f}/e{e}", bytes);
     var parsed = parse.Elapsed.TotalSeconds;

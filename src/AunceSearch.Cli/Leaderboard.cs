@@ -10,7 +10,7 @@ public static class Leaderboard
 {
     public static void Write(TextWriter w, SweepSpec spec, SweepStatus status)
     {
-        var sign = spec.Search.Mode == Search.Direction.Maximize ? -1 : 1;
+        var sign = spec.Search.Mode == Model.Direction.Maximize ? -1 : 1;
         var rows = status.Trials.OrderBy(t => t.LastValue is null ? 1 : 0).ThenBy(t => sign * (t.LastValue ?? 0)).ToList();
         var parameters = spec.Search.Space.ParameterNames.ToList();
         w.WriteLine($"{"rank",4} {"trial",5} {"state",-9} {"epochs",6} {status.Metric,8} {"acc",7}  {string.Join("  ", parameters.Select(p => $"{p,10}"))}");

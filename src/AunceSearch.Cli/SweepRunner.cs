@@ -76,7 +76,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         return await HostAndFollowAsync(builder, settings, spec, sweepId, journal, 0, async sweep =>
         {
             await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
-                                        $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Search.Direction.Maximize ? "max" : "min")})");
+                                        $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Model.Direction.Maximize ? "max" : "min")})");
             await sweep.StartAsync(spec.ToDefinition());
         }, cancellationToken);
     }

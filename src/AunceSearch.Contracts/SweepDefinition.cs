@@ -1,13 +1,7 @@
 using System.Text.Json.Serialization;
+using AunceSearch.Model;
 
 namespace AunceSearch.Contracts;
-
-/// <summary>Which way an objective is better.</summary>
-public enum OptimizeDirection
-{
-    Maximize = 0,
-    Minimize = 1,
-}
 
 /// <summary>The sweep's metric: the fold mean of mean per-AU F1, or of mean per-AU accuracy.</summary>
 public enum SweepMetric
@@ -38,13 +32,6 @@ public enum AshaVariant
 {
     Promotion = 0,
     Stopping = 1,
-}
-
-/// <summary>How a rung with fewer than η results decides: Ray's rule or Optuna's.</summary>
-public enum SmallRungRule
-{
-    Ray = 0,
-    Optuna = 1,
 }
 
 /// <summary>
@@ -148,7 +135,7 @@ public sealed record SearchDefinition(
     [property: Id(0)] int Trials,
     [property: Id(1)] int MaxConcurrentTrials,
     [property: Id(2)] SweepMetric Metric,
-    [property: Id(3)] OptimizeDirection Direction,
+    [property: Id(3)] Direction Direction,
     [property: Id(4)] ParameterDefinition[] Space,
     [property: Id(5)] SamplerDefinition Sampler,
     [property: Id(6)] SchedulerDefinition Scheduler,
@@ -263,7 +250,7 @@ public sealed record AshaScheduling(
     [property: Id(0)] AshaVariant Variant,
     [property: Id(1)] int GracePeriod,
     [property: Id(2)] int ReductionFactor,
-    [property: Id(3)] SmallRungRule SmallRungPolicy,
+    [property: Id(3)] SmallRungPolicy SmallRungPolicy,
     [property: Id(4)] int MinEarlyStoppingRate,
     [property: Id(5)] ObjectiveDefinition[] Objectives) : SchedulerDefinition;
 
@@ -271,7 +258,7 @@ public sealed record AshaScheduling(
 [GenerateSerializer, Immutable, Alias("aunce.objective-definition")]
 public sealed record ObjectiveDefinition(
     [property: Id(0)] ObjectiveMetric Metric,
-    [property: Id(1)] OptimizeDirection Direction);
+    [property: Id(1)] Direction Direction);
 
 /// <summary>Optuna's successive-halving pruner.</summary>
 [GenerateSerializer, Immutable, Alias("aunce.successive-halving-scheduling")]

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Search;
 using AunceSearch.Search.Pruners;
 using AunceSearch.Search.Schedulers;
@@ -9,8 +10,6 @@ namespace AunceSearch.Coordination;
 /// <summary>The one mapping from a sweep definition to the search algorithms it names (AunceSearch.Search: pure code).</summary>
 public static class DefinitionToSearch
 {
-    public static Direction ToSearch(this OptimizeDirection d) => d == OptimizeDirection.Maximize ? Direction.Maximize : Direction.Minimize;
-
     /// <summary>The search space; an invalid one (a duplicate name, a condition on a later parameter) is an <see cref="ArgumentException"/>.</summary>
     public static SearchSpace ToSpace(this IEnumerable<ParameterDefinition> parameters) => new(parameters.Select(ToDomain));
 
@@ -25,7 +24,7 @@ public static class DefinitionToSearch
             ConsiderEndpoints = t.ConsiderEndpoints,
             Multivariate = t.Multivariate,
             ConstantLiar = t.ConstantLiar,
-            Direction = search.Direction.ToSearch(),
+            Direction = search.Direction,
         }),
         GridSampling g => new GridSampler(seed, g.Points),
         SobolSampling => new SobolSampler(seed),
@@ -41,9 +40,9 @@ public static class DefinitionToSearch
     /// Builds a scheduler over <paramref name="maxT"/> epochs (the sweep id names Hyperband's study for its bracket hash;
     /// PBT resamples from <paramref name="space"/> with <paramref name="seed"/>).
     /// </summary>
-    public static ITrialScheduler Create(this SchedulerDefinition scheduler, int maxT, OptimizeDirection optimize, string sweepId, SearchSpace? space = null, ulong seed = 0)
+    public static ITrialScheduler Create(this SchedulerDefinition scheduler, int maxT, Direction optimize, string sweepId, SearchSpace? space = null, ulong seed = 0)
     {
-        var direction = optimize.ToSearch();
+        var direction = optimize;
         return scheduler switch
         {
             AshaScheduling a => Asha(a, maxT, direction),
@@ -78,12 +77,12 @@ public static class DefinitionToSearch
             ReductionFactor = a.ReductionFactor,
             MaxT = maxT,
             Direction = direction,
-            SmallRungPolicy = a.SmallRungPolicy == SmallRungRule.Optuna ? SmallRungPolicy.Optuna : SmallRungPolicy.Ray,
+            SmallRungPolicy = a.SmallRungPolicy,
         };
         return a.Variant switch
         {
             AshaVariant.Stopping when a.Objectives.Length >= 2 => new MultiObjectiveAshaScheduler(
-                new MultiObjectiveAshaRule(options, [.. a.Objectives.Select(o => o.Direction.ToSearch())])),
+                new MultiObjectiveAshaRule(options, [.. a.Objectives.Select(o => o.Direction)])),
             AshaVariant.Stopping => new AshaStoppingScheduler(options),
             _ => new AshaPromotionScheduler(options, a.MinEarlyStoppingRate),
         };

@@ -1,6 +1,6 @@
 using System.Globalization;
 using AunceSearch.Contracts;
-using AunceSearch.Search;
+using AunceSearch.Model;
 
 namespace AunceSearch.Coordination;
 

@@ -2,75 +2,12 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Search;
 using AunceSearch.Search.Pruners;
 using AunceSearch.Search.Schedulers;
 
 namespace AunceSearch.Coordination;
-
-/// <summary>The coordinator's state as plain data: what a snapshot holds.</summary>
-public sealed class CoordinatorState
-{
-    /// <summary>The sweep as submitted (null until it is started).</summary>
-    public SweepDefinition? Definition { get; set; }
-
-    public SweepState State { get; set; }
-
-    public int NextTrial { get; set; }
-
-    public Dictionary<int, TrialSummary> Trials { get; set; } = [];
-
-    public List<DecisionRecord> Decisions { get; set; } = [];
-
-    /// <summary>The scheduler's state (<see cref="SchedulerStateJson"/>), written when a snapshot is taken.</summary>
-    public string SchedulerState { get; set; } = "";
-
-    public string? Error { get; set; }
-
-    /// <summary>The latest progress events (at most <see cref="SweepCoordinator.MaxEvents"/>).</summary>
-    public List<SweepEvent> Events { get; set; } = [];
-
-    /// <summary>The sequence number of the last event.</summary>
-    public long Sequence { get; set; }
-
-    /// <summary>The best single-fold metric any trial has reported at each epoch (the partial-fold bound).</summary>
-    public Dictionary<int, double> BestFoldValue { get; set; } = [];
-
-    /// <summary>How many journaled inputs this state has applied.</summary>
-    public long Inputs { get; set; }
-
-    /// <summary>Best-k retention: the ended trials whose latest checkpoints are kept.</summary>
-    public List<int> Retained { get; set; } = [];
-
-    /// <summary>
-    /// Trials restored from a snapshot whose <see cref="TrialFoldDetails"/> are still the stored JSON (their summaries hold
-    /// none): parsed when a view or the trial's next report needs them, copied as they are into the next snapshot.
-    /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public Dictionary<int, ReadOnlyMemory<byte>> UnparsedDetails { get; set; } = [];
-
-    /// <summary>
-    /// A copy that shares nothing the coordinator changes later: its collections are new, their elements (immutable
-    /// records) shared. O(trials) reference copies, milliseconds at 100,000 trials: what a snapshot is encoded from off the
-    /// owner's turn. Every property must be copied here (a test compares them all).
-    /// </summary>
-    public CoordinatorState Copy() => new()
-    {
-        Definition = Definition,
-        State = State,
-        NextTrial = NextTrial,
-        Trials = new Dictionary<int, TrialSummary>(Trials),
-        Decisions = [.. Decisions],
-        SchedulerState = SchedulerState,
-        Error = Error,
-        Events = [.. Events],
-        Sequence = Sequence,
-        BestFoldValue = new Dictionary<int, double>(BestFoldValue),
-        Inputs = Inputs,
-        Retained = [.. Retained],
-        UnparsedDetails = new Dictionary<int, ReadOnlyMemory<byte>>(UnparsedDetails),
-    };
-}
 
 /// <summary>
 /// The sweep's logic, with no host: it owns the sampler and the scheduler (pure code from AunceSearch.Search), decides on
@@ -92,6 +29,8 @@ public sealed partial class SweepCoordinator
     private ITrialScheduler? _scheduler;
     private SchedulerState? _schedulerState;
     private ISampler? _sampler;
+    private TrialRanking? _ranking;
+    private RetentionPolicy? _retention;
     private List<CoordinatorCommand> _commands = [];
 
     /// <summary>The running trials, in order: kept by <see cref="Put"/> (derived from <see cref="CoordinatorState.Trials"/>, never stored).</summary>
@@ -265,7 +204,7 @@ public sealed partial class SweepCoordinator
         }
         else if (trial is { State: TrialState.Completed or TrialState.Pruned or TrialState.Failed })
         {
-            PruneEnded(report.Trial);   // a fold that finished its epoch after its trial ended: its checkpoint is not kept either
+            _retention!.PruneEnded(report.Trial);   // a fold that finished its epoch after its trial ended: its checkpoint is not kept either
         }
 
         AddEvent("fold-epoch", report.Trial, report.Fold, report.Epoch, report.MeanF1, "running",
@@ -325,7 +264,7 @@ public sealed partial class SweepCoordinator
 
         if (_spec.Search.Scheduler is not PbtScheduling)
         {
-            Prune(report.Trial, report.Epoch - 1);   // a running trial keeps its two latest epochs (one to fall back on)
+            _retention!.Prune(report.Trial, report.Epoch - 1);   // a running trial keeps its two latest epochs (one to fall back on)
         }
 
         AddEvent("trial-epoch", report.Trial, null, report.Epoch, report.Value, directive == TrialDirective.Stop ? "pruned" : "running",
@@ -391,7 +330,7 @@ public sealed partial class SweepCoordinator
         Put(summary with { State = final, Error = error });
         if (final != TrialState.Paused)
         {
-            Ended(trial);
+            _retention!.Ended(trial);
             _scheduler!.OnTrialEnded(_schedulerState!, trial, final == TrialState.Completed ? TrialPhase.Complete : TrialPhase.Pruned);
             AddEvent("trial", trial, null, summary.LastEpoch, summary.LastValue, final.ToString().ToLowerInvariant(),
                 error is null ? $"trial {trial} {final.ToString().ToLowerInvariant()}" : $"trial {trial} {final.ToString().ToLowerInvariant()}: {error}");
@@ -495,7 +434,7 @@ public sealed partial class SweepCoordinator
             if (job.IsNew)
             {
                 _s.NextTrial = Math.Max(_s.NextTrial, job.Trial + 1);
-                var sampled = _sampler!.Sample(_space!, job.Trial, new Deferred<Observation>(Observations));   // O(trials): built only by samplers that learn
+                var sampled = _sampler!.Sample(_space!, job.Trial, new Deferred<Observation>(() => SamplerHistory.Observations(spec, _s.Trials.Values)));   // O(trials): built only by samplers that learn
                 if (job.Trial < spec.Search.Enqueued.Length)
                 {
                     // Warm start: an enqueued configuration; what it leaves out comes from the sampler.
@@ -551,7 +490,7 @@ public sealed partial class SweepCoordinator
                 if (_s.Trials.TryGetValue(d.Trial, out var t) && t.State == TrialState.Paused)
                 {
                     Put(t with { State = TrialState.Pruned });
-                    Ended(d.Trial);
+                    _retention!.Ended(d.Trial);
                 }
             }
 
@@ -559,7 +498,7 @@ public sealed partial class SweepCoordinator
             foreach (var t in _s.Trials.Values.Where(t => t.State == TrialState.Paused).ToList())
             {
                 Put(t with { State = TrialState.Pruned });
-                Ended(t.Trial);
+                _retention!.Ended(t.Trial);
             }
 
             var anyFinished = _s.Trials.Values.Any(t => t.State is TrialState.Completed or TrialState.Pruned);
@@ -571,22 +510,6 @@ public sealed partial class SweepCoordinator
         }
     }
 
-    /// <summary>
-    /// What samplers may learn from: every trial's configuration, state and last fold-mean value. A paused trial counts
-    /// as an observation at its rung (as a pruned one does), so TPE learns from rung results under promotion ASHA. A failed
-    /// trial (diverged, bad data, a crash) is no observation at all: its last value says nothing about its configuration.
-    /// </summary>
-    private List<Observation> Observations() => [.. _spec!.Search.SeedResults.Select((r, i) => new Observation(-1 - i, r.Config.ToImmutableSortedDictionary(StringComparer.Ordinal), ObservationState.Complete, r.Value, _spec.Training.Epochs)),
-        .. _s.Trials.Values.Where(t => t.State != TrialState.Failed).OrderBy(t => t.Trial).Select(t => new Observation(
-        t.Trial, t.Hyperparameters,
-        t.State switch
-        {
-            TrialState.Completed => ObservationState.Complete,
-            TrialState.Running => ObservationState.Running,
-            _ => ObservationState.Pruned,
-        },
-        t.LastValue, t.LastEpoch))];
-
     /// <summary>Applies and records decisions the scheduler made about other trials (e.g. a synchronous rung cut); returns whether a running trial was stopped.</summary>
     private bool Apply(IReadOnlyList<SchedulerDecision> decisions)
     {
@@ -597,7 +520,7 @@ public sealed partial class SweepCoordinator
             if (d.Kind == DecisionKind.Stop && _s.Trials.TryGetValue(d.Trial, out var t) && t.State is TrialState.Paused or TrialState.Running)
             {
                 Put(t with { State = TrialState.Pruned });
-                Ended(d.Trial);
+                _retention!.Ended(d.Trial);
                 if (t.State == TrialState.Running)
                 {
                     _commands.Add(new StopTrial(d.Trial, d.Reason));
@@ -633,11 +556,14 @@ public sealed partial class SweepCoordinator
     {
         _spec = _s.Definition!;
         _space = _spec.Search.Space.ToSpace();
-        _direction = _spec.Search.Direction.ToSearch();
+        _direction = _spec.Search.Direction;
         _sampler = _spec.Search.CreateSampler(_spec.Seed);
         _scheduler = _spec.CreateScheduler(_sweepId, _space);
         _schedulerState = scheduler ?? (string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState));
         _s.SchedulerState = "";   // parsed: the text (tens of MB at 100,000 trials) is not kept
+        _ranking = new TrialRanking(_spec.Training.Epochs, _direction);
+        _retention = new RetentionPolicy(_spec.Retention, _s, _ranking, _spec.Search.Scheduler is PbtScheduling, () => _schedulerState.Legs.Values,
+            command => _commands.Add(command));
     }
 
     /// <summary><paramref name="trial"/> with its fold details, parsed from the snapshot when they are still unparsed (the state is not changed).</summary>
@@ -647,146 +573,7 @@ public sealed partial class SweepCoordinator
             : trial;
 
     /// <summary>The best trial: completed trials first, then by last fold-mean value in the sweep's direction; never a failed one.</summary>
-    public TrialSummary? Best()
-    {
-        if (_spec is null)
-        {
-            return null;
-        }
-
-        // One pass (no sort): the overview asks on every dashboard request, and a sweep may have 100,000 trials.
-        TrialSummary? best = null;
-        foreach (var t in _s.Trials.Values)
-        {
-            if (t.State == TrialState.Failed || t.LastValue is null || t.LastCheckpoints.Length == 0)
-            {
-                continue;
-            }
-
-            if (best is null || Rank(t, best) < 0)
-            {
-                best = t;
-            }
-        }
-
-        return best;
-    }
-
-    /// <summary>
-    /// How trials with a value rank (negative: <paramref name="a"/> first): those that trained every epoch first, then by
-    /// value in the sweep's direction, then the lower trial number. The best trial and best-k retention both rank so.
-    /// </summary>
-    private int Rank(TrialSummary a, TrialSummary b)
-    {
-        var (ca, cb) = (a.LastEpoch >= _spec!.Training.Epochs, b.LastEpoch >= _spec.Training.Epochs);
-        var sign = _direction == Direction.Maximize ? 1 : -1;
-        return ca != cb ? (ca ? -1 : 1)
-            : a.LastValue!.Value != b.LastValue!.Value ? -sign * a.LastValue.Value.CompareTo(b.LastValue.Value)
-            : a.Trial.CompareTo(b.Trial);
-    }
-
-    /// <summary>
-    /// Best-k retention when <paramref name="trial"/> has ended (every path that ends a trial calls this; again is
-    /// harmless): the best K ended trials (ordered as <see cref="Best"/>; failed ones never) keep their latest epoch; the
-    /// trial that drops out of them, or never enters, loses every checkpoint. O(K log K) a call: no scan of the sweep.
-    /// </summary>
-    private void Ended(int trial)
-    {
-        if (_spec!.Retention.Keep != RetentionKind.BestK || !_s.Trials.TryGetValue(trial, out var ended))
-        {
-            return;
-        }
-
-        if (ended.State == TrialState.Failed || ended.LastValue is null)
-        {
-            _s.Retained.Remove(trial);
-            Prune(trial, int.MaxValue);
-            return;
-        }
-
-        var ranked = _s.Retained.Append(trial).Distinct().Select(t => _s.Trials[t]).ToList();
-        ranked.Sort(Rank);
-        var kept = ranked.Take(_spec.Retention.K).Select(t => t.Trial).ToList();
-        foreach (var t in ranked.Skip(_spec.Retention.K))
-        {
-            Prune(t.Trial, int.MaxValue);
-        }
-
-        _s.Retained = [.. kept.Order()];
-        if (kept.Contains(trial))
-        {
-            PruneEnded(trial);
-        }
-
-        if (ended.SeedTrial is { } source && _s.Trials.TryGetValue(source, out var s) && s.State is TrialState.Completed or TrialState.Pruned or TrialState.Failed)
-        {
-            PruneEnded(source);   // this leg no longer needs what it started from
-        }
-    }
-
-    /// <summary>An ended trial's checkpoints: its latest epoch if it is among the best K, else none.</summary>
-    private void PruneEnded(int trial)
-    {
-        if (_spec!.Retention.Keep != RetentionKind.BestK)
-        {
-            return;
-        }
-
-        var last = _s.Trials[trial].LastEpoch;
-        if (_s.Retained.Contains(trial))
-        {
-            Prune(trial, last, last);
-        }
-        else
-        {
-            Prune(trial, int.MaxValue);
-        }
-    }
-
-    /// <summary>
-    /// Deletes a trial's checkpoints before <paramref name="keepFrom"/>, sparing what a running or paused PBT leg started
-    /// from and what a queued exploit leg (decided, waiting for a slot) will start from.
-    /// </summary>
-    private void Prune(int trial, int keepFrom, int keepThrough = int.MaxValue)
-    {
-        if (_spec!.Retention.Keep != RetentionKind.BestK)
-        {
-            return;
-        }
-
-        var all = keepFrom == int.MaxValue;   // delete everything: then the kept range is just the seeds'
-        void Spare(int epoch)
-        {
-            (keepFrom, keepThrough) = all ? (epoch, epoch) : (Math.Min(keepFrom, epoch), Math.Max(keepThrough, epoch));
-            all = false;
-        }
-
-        if (_spec.Search.Scheduler is PbtScheduling)   // only PBT's exploit legs start from a seed
-        {
-            foreach (var t in _s.Trials.Values)
-            {
-                if (t.SeedTrial == trial && t.SeedEpoch is { } epoch && t.State is TrialState.Running or TrialState.Paused)
-                {
-                    Spare(epoch);
-                }
-            }
-
-            // A trial paused at its perturbation point whose next leg exploits this one: its seed is set only when the leg
-            // starts, which can be after this trial has ended.
-            foreach (var leg in _schedulerState!.Legs.Values)
-            {
-                if (leg.Source == trial)
-                {
-                    Spare(leg.FromStep);
-                }
-            }
-        }
-
-        if (keepFrom > 1 || keepThrough != int.MaxValue)
-        {
-            _commands.Add(new PruneCheckpoints(trial, keepFrom, keepThrough));
-        }
-    }
+    public TrialSummary? Best() => _ranking?.Best(_s.Trials.Values);
 
     private void AddEvent(string kind, int trial, int? fold, int? epoch, double? value, string stateName, string message)
     {
@@ -801,20 +588,4 @@ public sealed partial class SweepCoordinator
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
             ? d.ToString("G4", CultureInfo.InvariantCulture)
             : v;
-}
-
-/// <summary>A list built on first use: samplers that ignore history (random, Sobol, grid) never pay for it.</summary>
-internal sealed class Deferred<T>(Func<List<T>> build) : IReadOnlyList<T>
-{
-    private List<T>? _items;
-
-    private List<T> Items => _items ??= build();
-
-    public T this[int index] => Items[index];
-
-    public int Count => Items.Count;
-
-    public IEnumerator<T> GetEnumerator() => Items.GetEnumerator();
-
-    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

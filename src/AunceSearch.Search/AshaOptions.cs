@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 namespace AunceSearch.Search;
 
 /// <summary>Options of asynchronous successive halving (stopping variant).</summary>

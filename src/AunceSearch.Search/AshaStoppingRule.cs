@@ -1,4 +1,5 @@
 using System.Globalization;
+using AunceSearch.Model;
 
 namespace AunceSearch.Search;
 

@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 namespace AunceSearch.Search;
 
 /// <summary>Tree-structured Parzen Estimator settings; defaults are Optuna's (3.x; multivariate and constant liar as in 5.0 are options).</summary>

@@ -25,7 +25,7 @@ public static class SpecToDefinition
             spec.Search.Trials,
             spec.Search.MaxConcurrentTrials,
             spec.Search.Metric == "accuracy" ? SweepMetric.Accuracy : SweepMetric.F1,
-            spec.Search.Mode.ToWire(),
+            spec.Search.Mode,
             [.. spec.Search.Space.Domains.Select(ToDefinition)],
             Sampler(spec.Search),
             Scheduler(spec.Search.Scheduler),
@@ -82,8 +82,6 @@ public static class SpecToDefinition
         _ => throw new ArgumentException($"device '{device}' (known: auto, cpu, cuda)", nameof(device)),
     };
 
-    public static OptimizeDirection ToWire(this Direction d) => d == Direction.Maximize ? OptimizeDirection.Maximize : OptimizeDirection.Minimize;
-
     private static ParameterDefinition ToDefinition(Domain domain)
     {
         ParameterDefinition p = domain switch
@@ -111,8 +109,8 @@ public static class SpecToDefinition
     {
         "asha" => new AshaScheduling(
             s.Variant == "stopping" ? AshaVariant.Stopping : AshaVariant.Promotion, s.GracePeriod, s.ReductionFactor,
-            s.SmallRungPolicy == SmallRungPolicy.Optuna ? SmallRungRule.Optuna : SmallRungRule.Ray, s.MinEarlyStoppingRate,
-            [.. s.Objectives.Select(o => new ObjectiveDefinition(Objective(o.Name), o.Direction.ToWire()))]),
+            s.SmallRungPolicy, s.MinEarlyStoppingRate,
+            [.. s.Objectives.Select(o => new ObjectiveDefinition(Objective(o.Name), o.Direction))]),
         "successive_halving" => new SuccessiveHalvingScheduling(s.GracePeriod, s.ReductionFactor, s.MinEarlyStoppingRate, s.BootstrapCount),
         "hyperband" => new HyperbandScheduling(s.GracePeriod, s.ReductionFactor, s.BootstrapCount),
         "hyperband_sync" => new SynchronousHyperbandScheduling(s.GracePeriod, s.ReductionFactor),

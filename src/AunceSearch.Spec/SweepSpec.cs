@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Search;
 using AunceSearch.Search.Schedulers;
 
@@ -284,22 +285,8 @@ public sealed record SchedulerSpec
 /// <summary>Names and defaults of the hyperparameters the trainer understands.</summary>
 public static class SpecDefaults
 {
-    /// <summary>
-    /// The named training modes and their allowed values (the first is the default); "positives" is one of them. The
-    /// trainer's own table (TrainingSettings.Modes) must be the same; a CLI test compares them.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string[]> TrainingModes = new Dictionary<string, string[]>(StringComparer.Ordinal)
-    {
-        ["positives"] = ["reference", "paper"],
-        ["lambda_assignment"] = ["label", "frequency"],
-        ["au_weight"] = ["off", "on"],
-        ["objective"] = ["aunce", "wce"],
-        ["probe_encoder"] = ["eval", "train"],
-        ["balance"] = ["class", "au"],
-        ["amp"] = ["off", "bf16"],
-        ["channels_last"] = ["off", "on"],
-        ["optimizer"] = ["flat-adamw", "adamw"],
-    };
+    /// <summary>The named training modes (<see cref="TrainingVocabulary.Modes"/>: the trainer reads the same table).</summary>
+    public static IReadOnlyDictionary<string, string[]> TrainingModes => TrainingVocabulary.Modes;
 
     public static readonly ImmutableArray<double> Bp4dOccurrence =
         [0.211, 0.171, 0.203, 0.462, 0.549, 0.594, 0.562, 0.466, 0.169, 0.344, 0.165, 0.152];
@@ -308,20 +295,8 @@ public static class SpecDefaults
         ["AU1", "AU2", "AU4", "AU6", "AU7", "AU10", "AU12", "AU14", "AU15", "AU17", "AU23", "AU24"];
 
     /// <summary>The positive-pair probabilities (a simplex).</summary>
-    public static readonly ImmutableArray<string> Probabilities = ["p_max", "p_aug", "p_mix", "p_min"];
+    public static ImmutableArray<string> Probabilities => TrainingVocabulary.Probabilities;
 
-    /// <summary>Every hyperparameter with its default (AUNCE reference values where they exist).</summary>
-    public static readonly ImmutableSortedDictionary<string, double> Hyperparameters = new Dictionary<string, double>
-    {
-        ["lr"] = 1e-3,
-        ["weight_decay"] = 1e-6,
-        ["batch_size"] = 32,
-        ["temperature"] = 0.5,
-        ["lambda_min"] = 1.2,
-        ["lambda_maj"] = 0.8,
-        ["p_max"] = 0.2,
-        ["p_aug"] = 0.2,
-        ["p_mix"] = 0.6,
-        ["p_min"] = 0.0,
-    }.ToImmutableSortedDictionary(StringComparer.Ordinal);
+    /// <summary>Every hyperparameter with its default (<see cref="TrainingVocabulary.Hyperparameters"/>).</summary>
+    public static ImmutableSortedDictionary<string, double> Hyperparameters => TrainingVocabulary.Hyperparameters;
 }

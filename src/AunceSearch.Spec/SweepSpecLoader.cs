@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Search;
 using YamlDotNet.RepresentationModel;
 

@@ -6,10 +6,11 @@ using AunceSearch.Training.Evaluation;
 namespace AunceSearch.Training;
 
 /// <summary>
-/// The fixed-cost trainer (<c>Aunce:Training:SimulatedEpochSeconds</c> &gt; 0): every epoch takes exactly that long (a
+/// Test seam, not for results: the fixed-cost trainer (<c>Aunce:Training:SimulatedEpochSeconds</c> &gt; 0): every epoch takes exactly that long (a
 /// sleep: it uses no CPU, so a benchmark on a small machine measures the platform, not libtorch) and yields a metric that
 /// depends only on the hyperparameters, the fold and the epoch. Checkpoints carry a header and no weights, so resuming,
-/// retention and checksums behave as with real training. For the scale and chaos benchmarks, not for results.
+/// retention and checksums behave as with real training. It is in the product so that the scale and chaos benchmarks run
+/// real silo processes; nothing selects it but that setting.
 /// </summary>
 /// <param name="time">The clock the epochs wait on (the system's by default; a test observes the waits instead of timing them).</param>
 public sealed class FixedCostTrainer(TimeSpan epochTime, int slots, TimeProvider? time = null) : IFoldTrainingRunner, IDisposable

@@ -17,7 +17,7 @@ public sealed record TrainingExecutorOptions
     public int TrialsPerDevice { get; set; } = 1;
 
     /// <summary>
-    /// Greater than 0: the silo trains nothing and every fold epoch takes exactly this many seconds instead
+    /// Test seam. Greater than 0: the silo trains nothing and every fold epoch takes exactly this many seconds instead
     /// (<see cref="FixedCostTrainer"/>, for the scale and chaos benchmarks). 0, the default: real training.
     /// </summary>
     public double SimulatedEpochSeconds { get; set; }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AunceSearch.Model;
 using AunceSearch.Training.Loss;
 
 namespace AunceSearch.Training;
@@ -9,19 +10,8 @@ namespace AunceSearch.Training;
 /// </summary>
 public sealed record TrainingSettings
 {
-    /// <summary>The named (non-numeric) settings with their allowed values; the first is the default.</summary>
-    public static readonly IReadOnlyDictionary<string, string[]> Modes = new Dictionary<string, string[]>(StringComparer.Ordinal)
-    {
-        ["positives"] = ["reference", "paper"],
-        ["lambda_assignment"] = ["label", "frequency"],
-        ["au_weight"] = ["off", "on"],
-        ["objective"] = ["aunce", "wce"],
-        ["probe_encoder"] = ["eval", "train"],
-        ["balance"] = ["class", "au"],
-        ["amp"] = ["off", "bf16"],
-        ["channels_last"] = ["off", "on"],
-        ["optimizer"] = ["flat-adamw", "adamw"],
-    };
+    /// <summary>The named (non-numeric) settings with their allowed values; the first is the default (<see cref="TrainingVocabulary.Modes"/>).</summary>
+    public static IReadOnlyDictionary<string, string[]> Modes => TrainingVocabulary.Modes;
 
     public double Lr { get; init; } = 1e-3;
 
@@ -52,11 +42,11 @@ public sealed record TrainingSettings
 
     public static TrainingSettings From(IReadOnlyDictionary<string, string> h)
     {
-        double D(string k, double d)
+        double D(string k)
         {
             if (!h.TryGetValue(k, out var s))
             {
-                return d;
+                return TrainingVocabulary.Hyperparameters[k];
             }
 
             return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
@@ -75,14 +65,14 @@ public sealed record TrainingSettings
             return allowed.Contains(s) ? s : throw new ArgumentException($"{k}: '{s}' is not one of {string.Join(", ", allowed)}");
         }
 
-        var batch = D("batch_size", 32);
+        var batch = D("batch_size");
         if (batch < 2 || batch != Math.Floor(batch))
         {
             throw new ArgumentException($"batch_size must be an integer >= 2, got {batch}");
         }
 
-        var lr = D("lr", 1e-3);
-        var wd = D("weight_decay", 1e-6);
+        var lr = D("lr");
+        var wd = D("weight_decay");
         if (lr <= 0 || wd < 0)
         {
             throw new ArgumentException($"lr must be > 0 and weight_decay >= 0, got {lr} and {wd}");
@@ -90,13 +80,13 @@ public sealed record TrainingSettings
 
         var loss = new AunceLossOptions
         {
-            Temperature = D("temperature", 0.5),
-            LambdaMin = D("lambda_min", 1.2),
-            LambdaMaj = D("lambda_maj", 0.8),
-            PMax = D("p_max", 0.2),
-            PAug = D("p_aug", 0.2),
-            PMix = D("p_mix", 0.6),
-            PMin = D("p_min", 0),
+            Temperature = D("temperature"),
+            LambdaMin = D("lambda_min"),
+            LambdaMaj = D("lambda_maj"),
+            PMax = D("p_max"),
+            PAug = D("p_aug"),
+            PMix = D("p_mix"),
+            PMin = D("p_min"),
             Positives = M("positives") == "paper" ? PositiveMode.Paper : PositiveMode.Reference,
             LambdaAssignment = M("lambda_assignment") == "frequency" ? LambdaAssignment.Frequency : LambdaAssignment.Label,
             UseAuWeight = M("au_weight") == "on",

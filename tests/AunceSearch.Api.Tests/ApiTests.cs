@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using AunceSearch.Bench.Synthetic;
 using AunceSearch.Contracts;
 using AunceSearch.Spec;
 using AunceSearch.Training;
@@ -166,7 +167,7 @@ public sealed class ApiFixture : IAsyncLifetime
     private Task<SweepOverview>? _large;
 
     /// <summary>The synthetic 100,000-trial sweep (written once, on first use): what the scale tests measure.</summary>
-    public Task<SweepOverview> LargeAsync() => _large ??= Grains.SyntheticSweeps.WriteAsync(App.Services, SweepSpecLoader.Parse($$$"""
+    public Task<SweepOverview> LargeAsync() => _large ??= SyntheticSweeps.WriteAsync(App.Services, SweepSpecLoader.Parse($$$"""
         name: large
         seed: 21
         dataset: {root: {{{Path.Combine(Work, "data")}}}, folds: [1, 2, 3], image_size: 32}

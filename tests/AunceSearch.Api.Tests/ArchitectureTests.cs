@@ -23,11 +23,14 @@ public sealed partial class ArchitectureTests
         name.StartsWith("Azure", StringComparison.Ordinal) || name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal);
 
     [Fact]
-    public void The_search_core_references_only_the_base_library_and_its_hashing()
+    public void The_vocabulary_references_only_the_base_library_and_the_search_core_only_it_besides()
     {
-        var references = References(typeof(ISampler));
-        Assert.All(references, n => Assert.True(n.StartsWith("System", StringComparison.Ordinal) || n == "netstandard", $"AunceSearch.Search references {n}"));
-        Assert.Contains("System.IO.Hashing", references);
+        var vocabulary = References(typeof(AunceSearch.Model.TrainingVocabulary));
+        Assert.All(vocabulary, n => Assert.True(n.StartsWith("System", StringComparison.Ordinal), $"AunceSearch.Model references {n}"));
+        var search = References(typeof(ISampler));
+        Assert.All(search, n => Assert.True(n.StartsWith("System", StringComparison.Ordinal) || n == "AunceSearch.Model", $"AunceSearch.Search references {n}"));
+        Assert.Contains("System.IO.Hashing", search);
+        Assert.Contains("AunceSearch.Model", References(typeof(TrainingExecutor)));   // the trainer reads the same tables
     }
 
     [Fact]

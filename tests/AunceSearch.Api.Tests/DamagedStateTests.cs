@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using AunceSearch.Grains;
+using AunceSearch.Bench.Synthetic;
 using AunceSearch.Spec;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

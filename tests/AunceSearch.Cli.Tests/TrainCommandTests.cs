@@ -106,13 +106,25 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
-    public void The_spec_and_the_trainer_agree_on_every_training_mode_and_its_default()
+    public void The_trainer_reads_every_value_of_the_shared_modes_table_and_refuses_any_other_naming_the_mode()
     {
-        Assert.Equal(AunceSearch.Spec.SpecDefaults.TrainingModes.Keys.Order(), AunceSearch.Training.TrainingSettings.Modes.Keys.Order());
-        foreach (var (key, values) in AunceSearch.Spec.SpecDefaults.TrainingModes)
+        // One table (AunceSearch.Model.TrainingVocabulary) serves the spec loader and the trainer: each allowed value trains,
+        // the first is what an absent key means, and a value outside it is refused with the mode's name.
+        var defaults = AunceSearch.Training.TrainingSettings.From(new Dictionary<string, string>());
+        Assert.Equal(AunceSearch.Model.TrainingVocabulary.Hyperparameters["lr"], defaults.Lr);
+        Assert.Equal((int)AunceSearch.Model.TrainingVocabulary.Hyperparameters["batch_size"], defaults.BatchSize);
+        foreach (var (key, values) in AunceSearch.Model.TrainingVocabulary.Modes)
         {
-            Assert.Equal(values, AunceSearch.Training.TrainingSettings.Modes[key]);
+            foreach (var value in values)
+            {
+                _ = AunceSearch.Training.TrainingSettings.From(new Dictionary<string, string> { [key] = value });
+            }
+
+            var e = Assert.Throws<ArgumentException>(() => AunceSearch.Training.TrainingSettings.From(new Dictionary<string, string> { [key] = "no-such-value" }));
+            Assert.Contains(key, e.Message);
         }
+
+        Assert.Same(AunceSearch.Model.TrainingVocabulary.Modes, AunceSearch.Spec.SpecDefaults.TrainingModes);
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Spec;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
@@ -71,7 +72,7 @@ public sealed class DefinitionTests
         Assert.Equal([1, 2, 3], d.Folds);
         Assert.Equal(("resnet18", 16, 24), (d.Model.Encoder, d.Model.Width, d.Model.FeatureDim));
         Assert.Equal((6, TrainingDevice.Cpu, AugmentMode.Basic, 0.25), (d.Training.Epochs, d.Training.Device, d.Training.Augment.Mode, d.Training.Augment.Flip));
-        Assert.Equal((SweepMetric.Accuracy, OptimizeDirection.Maximize, 7, 2), (d.Search.Metric, d.Search.Direction, d.Search.Trials, d.Search.MaxConcurrentTrials));
+        Assert.Equal((SweepMetric.Accuracy, Direction.Maximize, 7, 2), (d.Search.Metric, d.Search.Direction, d.Search.Trials, d.Search.MaxConcurrentTrials));
         Assert.Equal(3, Assert.IsType<TpeSampling>(d.Search.Sampler).StartupTrials);
 
         var space = d.Search.Space;

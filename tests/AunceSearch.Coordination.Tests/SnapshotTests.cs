@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AunceSearch.Bench.Synthetic;
 using AunceSearch.Contracts;
 
 namespace AunceSearch.Coordination.Tests;

@@ -1,3 +1,4 @@
+using AunceSearch.Bench.Synthetic;
 using AunceSearch.Contracts;
 using AunceSearch.Spec;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AunceSearch.Model;
 
 namespace AunceSearch.Search.Tests;
 

@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Search.Schedulers;
 
 namespace AunceSearch.Search.Tests;

@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Search.Pruners;
 using AunceSearch.Search.Schedulers;
 

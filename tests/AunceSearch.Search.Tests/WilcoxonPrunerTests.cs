@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Search.Pruners;
 
 namespace AunceSearch.Search.Tests;

@@ -1,5 +1,6 @@
 using AunceSearch.Contracts;
 using AunceSearch.Coordination;
+using AunceSearch.Model;
 using AunceSearch.Search;
 
 namespace AunceSearch.Spec.Tests;
@@ -33,8 +34,8 @@ public class SweepSpecLoaderTests
         Assert.Equal("t", spec.Name);
         Assert.Equal(Path.GetFullPath("/base/data"), spec.Dataset.Root);
         Assert.Equal(new[] { 1, 2 }, spec.Dataset.Folds.ToArray());
-        Assert.Equal(3, spec.ToDefinition().Search.Scheduler.Create(spec.Training.Epochs, OptimizeDirection.Maximize, "s").MaxSteps);
-        Assert.Equal("asha (promotion)", spec.ToDefinition().Search.Scheduler.Create(3, OptimizeDirection.Maximize, "s").Name);
+        Assert.Equal(3, spec.ToDefinition().Search.Scheduler.Create(spec.Training.Epochs, Direction.Maximize, "s").MaxSteps);
+        Assert.Equal("asha (promotion)", spec.ToDefinition().Search.Scheduler.Create(3, Direction.Maximize, "s").Name);
         Assert.Equal(new[] { "lr", "temperature", "p_max", "p_aug", "p_mix", "p_min" }, spec.Search.Space.ParameterNames.ToArray());
         var config = spec.Resolve(new RandomSampler(spec.Seed).Sample(spec.Search.Space, 0));
         Assert.Equal("1.2", config["lambda_min"]);
@@ -402,7 +403,7 @@ public class PbtSpecTests
         var o = spec.Search.Scheduler.Pbt;
         Assert.Equal((2, 0, 0.25, 0.25), (o.PerturbationInterval, o.BurnInPeriod, o.QuantileFraction, o.ResampleProbability));
         Assert.Equal([1.5, 0.5], o.PerturbationFactors.ToArray());
-        var scheduler = spec.ToDefinition().Search.Scheduler.Create(6, OptimizeDirection.Maximize, "s", spec.Search.Space, 1);
+        var scheduler = spec.ToDefinition().Search.Scheduler.Create(6, Direction.Maximize, "s", spec.Search.Space, 1);
         Assert.Equal("pbt", scheduler.Name);
     }
 
@@ -438,7 +439,7 @@ public class ObjectivesSpecTests
     {
         var spec = SweepSpecLoader.Parse(Spec("{kind: asha, variant: stopping}", "{f1: max, seconds: min}"), "spec.yaml", "/base");
         Assert.Equal([("f1", Direction.Maximize), ("seconds", Direction.Minimize)], spec.Search.Scheduler.Objectives.ToArray());
-        Assert.StartsWith("multi-objective asha", spec.ToDefinition().Search.Scheduler.Create(4, OptimizeDirection.Maximize, "s").Name);
+        Assert.StartsWith("multi-objective asha", spec.ToDefinition().Search.Scheduler.Create(4, Direction.Maximize, "s").Name);
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AunceSearch.Model;
 using AunceSearch.Search.Pruners;
 
 namespace AunceSearch.Search.Schedulers;

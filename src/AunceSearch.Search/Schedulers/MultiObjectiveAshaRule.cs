@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using AunceSearch.Model;
 
 namespace AunceSearch.Search.Schedulers;
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using AunceSearch.Model;
 
 namespace AunceSearch.Search.Schedulers;
 

@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 namespace AunceSearch.Search.Schedulers;
 
 /// <summary>

@@ -1,11 +1,13 @@
 using AunceSearch.Contracts;
+using AunceSearch.Coordination;
 using AunceSearch.Search;
 using AunceSearch.Search.Pruners;
 using AunceSearch.Search.Schedulers;
 
-namespace AunceSearch.Coordination;
+namespace AunceSearch.Bench.Synthetic;
 
 /// <summary>
+/// Benchmark and test scaffolding (not in the product's assemblies: compiled into the tests and benchmarks that use it).
 /// A finished sweep of any size written straight into coordinator state, for measuring dashboards and the HTTP API at
 /// sizes no test can train (100,000 trials): configurations are the definition's own random draws, learning curves rise
 /// towards a smooth function of the hyperparameters plus noise, trials are stopped ASHA-style (half at each rung, with

@@ -1,12 +1,12 @@
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
-using AunceSearch.Coordination;
+using AunceSearch.Grains;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 
-namespace AunceSearch.Grains;
+namespace AunceSearch.Bench.Synthetic;
 
-/// <summary>Writes a finished synthetic sweep (<see cref="SyntheticSweep"/>) into the cluster's sweep storage, where it loads like any other.</summary>
+/// <summary>Benchmark and test scaffolding. Writes a finished synthetic sweep (<see cref="SyntheticSweep"/>) into the cluster's sweep storage, where it loads like any other.</summary>
 public static class SyntheticSweeps
 {
     /// <summary>

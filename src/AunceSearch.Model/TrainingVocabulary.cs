@@ -1,0 +1,42 @@
+using System.Collections.Immutable;
+
+namespace AunceSearch.Model;
+
+/// <summary>
+/// The trainer's hyperparameters and named training modes, with their defaults: the one table the spec loader checks a
+/// YAML against and the trainer reads a trial's configuration with.
+/// </summary>
+public static class TrainingVocabulary
+{
+    /// <summary>The named (non-numeric) training modes and their allowed values; the first is the default.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Modes = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["positives"] = ["reference", "paper"],
+        ["lambda_assignment"] = ["label", "frequency"],
+        ["au_weight"] = ["off", "on"],
+        ["objective"] = ["aunce", "wce"],
+        ["probe_encoder"] = ["eval", "train"],
+        ["balance"] = ["class", "au"],
+        ["amp"] = ["off", "bf16"],
+        ["channels_last"] = ["off", "on"],
+        ["optimizer"] = ["flat-adamw", "adamw"],
+    };
+
+    /// <summary>Every numeric hyperparameter with its default (AUNCE reference values where they exist).</summary>
+    public static readonly ImmutableSortedDictionary<string, double> Hyperparameters = new Dictionary<string, double>
+    {
+        ["lr"] = 1e-3,
+        ["weight_decay"] = 1e-6,
+        ["batch_size"] = 32,
+        ["temperature"] = 0.5,
+        ["lambda_min"] = 1.2,
+        ["lambda_maj"] = 0.8,
+        ["p_max"] = 0.2,
+        ["p_aug"] = 0.2,
+        ["p_mix"] = 0.6,
+        ["p_min"] = 0.0,
+    }.ToImmutableSortedDictionary(StringComparer.Ordinal);
+
+    /// <summary>The positive-pair probabilities (a simplex).</summary>
+    public static readonly ImmutableArray<string> Probabilities = ["p_max", "p_aug", "p_mix", "p_min"];
+}

@@ -1,8 +1,0 @@
-namespace AunceSearch.Search;
-
-/// <summary>Whether larger or smaller metric values are better.</summary>
-public enum Direction
-{
-    Maximize,
-    Minimize,
-}
