@@ -24,7 +24,7 @@ internal static class SweepWatch
         using var deadline = new CancellationTokenSource(timeout);
         try
         {
-            await foreach (var events in sweep.WatchEventsAsync(0, TimeSpan.FromSeconds(1), deadline.Token).WithCancellation(deadline.Token))
+            await foreach (var events in sweep.FollowAsync(0, TimeSpan.FromSeconds(1), deadline.Token))
             {
                 seen.AddRange(events);
                 if (events.Length > 0 && enough(seen))

@@ -196,7 +196,7 @@ public static class AunceApi
     public sealed record SweepDetail(SweepRow Sweep, IReadOnlyDictionary<string, int> TrialsByState, int Decisions, long LastEventSequence, string? Error,
         string Mode, IReadOnlyList<ParameterAxis> Parameters, IReadOnlyList<SimplexGroup> Simplexes);
 
-    private static async Task<Ok<SweepRow[]>> ListSweeps(IGrainFactory grains)
+    private static async Task<Ok<SweepRow[]>> ListSweeps(IGrainFactory grains, CancellationToken cancellationToken)
     {
         var listed = await grains.GetGrain<ISweepDirectoryGrain>(GrainKeys.Directory).ListAsync();
 
@@ -205,7 +205,7 @@ public static class AunceApi
         {
             try
             {
-                return await grains.GetGrain<ISweepGrain>(l.SweepId).GetOverviewAsync() is { } o ? Row(o) : null;
+                return await grains.GetGrain<ISweepGrain>(l.SweepId).GetOverviewAsync(cancellationToken) is { } o ? Row(o) : null;
             }
             catch (InvalidDataException e)
             {
@@ -215,9 +215,9 @@ public static class AunceApi
         return TypedResults.Ok(rows.OfType<SweepRow>().ToArray());
     }
 
-    private static async Task<Results<Ok<SweepDetail>, ProblemHttpResult>> GetSweep(string id, IGrainFactory grains)
+    private static async Task<Results<Ok<SweepDetail>, ProblemHttpResult>> GetSweep(string id, IGrainFactory grains, CancellationToken cancellationToken)
     {
-        if (await Load(id, grains) is not { } o)
+        if (await Load(id, grains, cancellationToken) is not { } o)
         {
             return NotFoundOrBad(id);
         }
@@ -227,7 +227,7 @@ public static class AunceApi
     }
 
     private static async Task<Results<Ok<TrialPage>, ProblemHttpResult>> ListTrials(string id, IGrainFactory grains, int? offset, int? limit, string? sort, string? order, string? state,
-        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "min_value")] double? minValue)
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "min_value")] double? minValue, CancellationToken cancellationToken)
     {
         if (Paging(offset, limit) is { } bad)
         {
@@ -255,7 +255,7 @@ public static class AunceApi
             return Bad("min_value: must be a finite number");
         }
 
-        if (await Load(id, grains) is not { } overview)
+        if (await Load(id, grains, cancellationToken) is not { } overview)
         {
             return NotFoundOrBad(id);
         }
@@ -276,54 +276,54 @@ public static class AunceApi
             return Bad($"sort: '{sort}' is not one of trial, value, epoch, state or param:NAME for a searched parameter ({string.Join(", ", overview.Parameters.Select(p => p.Name))})");
         }
 
-        return TypedResults.Ok(await grains.GetGrain<ISweepGrain>(id).GetTrialsAsync(query));
+        return TypedResults.Ok(await grains.GetGrain<ISweepGrain>(id).GetTrialsAsync(query, cancellationToken));
     }
 
-    private static async Task<Results<Ok<TrialDetail>, ProblemHttpResult>> GetTrial(string id, string trial, IGrainFactory grains)
+    private static async Task<Results<Ok<TrialDetail>, ProblemHttpResult>> GetTrial(string id, string trial, IGrainFactory grains, CancellationToken cancellationToken)
     {
         if (!int.TryParse(trial, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
             return Bad($"trial: '{trial}' is not a trial number");
         }
 
-        if (await Load(id, grains) is null)
+        if (await Load(id, grains, cancellationToken) is null)
         {
             return NotFoundOrBad(id);
         }
 
-        return await grains.GetGrain<ISweepGrain>(id).GetTrialAsync(number) is { } detail
+        return await grains.GetGrain<ISweepGrain>(id).GetTrialAsync(number, cancellationToken) is { } detail
             ? TypedResults.Ok(detail)
             : NotFound($"sweep '{id}' has no trial {number}");
     }
 
-    private static async Task<Results<Ok<DecisionPage>, ProblemHttpResult>> ListDecisions(string id, IGrainFactory grains, int? trial, int? offset, int? limit)
+    private static async Task<Results<Ok<DecisionPage>, ProblemHttpResult>> ListDecisions(string id, IGrainFactory grains, int? trial, int? offset, int? limit, CancellationToken cancellationToken)
     {
         if (Paging(offset, limit) is { } bad)
         {
             return bad;
         }
 
-        if (await Load(id, grains) is null)
+        if (await Load(id, grains, cancellationToken) is null)
         {
             return NotFoundOrBad(id);
         }
 
-        return TypedResults.Ok(await grains.GetGrain<ISweepGrain>(id).GetDecisionsAsync(trial, offset ?? 0, limit ?? 100));
+        return TypedResults.Ok(await grains.GetGrain<ISweepGrain>(id).GetDecisionsAsync(trial, offset ?? 0, limit ?? 100, cancellationToken));
     }
 
-    private static async Task<Results<Ok<ParameterPoints>, ProblemHttpResult>> ListPoints(string id, IGrainFactory grains, int? max)
+    private static async Task<Results<Ok<ParameterPoints>, ProblemHttpResult>> ListPoints(string id, IGrainFactory grains, int? max, CancellationToken cancellationToken)
     {
         if (max is < 1 or > 20_000)
         {
             return Bad("max: must be between 1 and 20000");
         }
 
-        if (await Load(id, grains) is null)
+        if (await Load(id, grains, cancellationToken) is null)
         {
             return NotFoundOrBad(id);
         }
 
-        return TypedResults.Ok(await grains.GetGrain<ISweepGrain>(id).GetPointsAsync(max ?? 2000));
+        return TypedResults.Ok(await grains.GetGrain<ISweepGrain>(id).GetPointsAsync(max ?? 2000, cancellationToken));
     }
 
     /// <summary>
@@ -340,7 +340,7 @@ public static class AunceApi
             return;
         }
 
-        if (GrainKeys.SweepIdProblem(id) is not null || cursor < 0 || await Load(id, grains) is null)
+        if (GrainKeys.SweepIdProblem(id) is not null || cursor < 0 || await Load(id, grains, cancellationToken) is null)
         {
             await (cursor < 0 ? Bad("after: must be >= 0") : NotFoundOrBad(id)).ExecuteAsync(http);
             return;
@@ -353,7 +353,7 @@ public static class AunceApi
         {
             // The sweep's own event stream: a batch as soon as its inputs are stored, an empty one every 15 s (a keep-alive
             // comment for proxies), and the end once the sweep has ended and every event is out.
-            await foreach (var events in sweep.WatchEventsAsync(cursor, SseKeepAlive, cancellationToken).WithCancellation(cancellationToken))
+            await foreach (var events in sweep.FollowAsync(cursor, SseKeepAlive, cancellationToken))
             {
                 var text = new StringBuilder();
                 foreach (var e in events)
@@ -365,7 +365,7 @@ public static class AunceApi
                 await http.Response.Body.FlushAsync(cancellationToken);
             }
 
-            var status = (await sweep.GetOverviewAsync())!;
+            var status = (await sweep.GetOverviewAsync(cancellationToken))!;
             await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(new { state = status.State }, EventJson)}\n\n", cancellationToken);
         }
         catch (OperationCanceledException)
@@ -385,7 +385,7 @@ public static class AunceApi
             return Bad($"format: '{format}' is not one of {string.Join(", ", exporter.Formats.Select(f => f.Name))}");
         }
 
-        if (await Load(id, grains) is not { } overview)
+        if (await Load(id, grains, cancellationToken) is not { } overview)
         {
             return NotFoundOrBad(id);
         }
@@ -394,7 +394,7 @@ public static class AunceApi
         try
         {
             var number = trial ?? overview.BestTrial ?? throw CheckpointChoice.NoneYet(id);
-            var detail = await grains.GetGrain<ISweepGrain>(id).GetTrialAsync(number);
+            var detail = await grains.GetGrain<ISweepGrain>(id).GetTrialAsync(number, cancellationToken);
             choice = CheckpointChoice.Pick(id, overview.Metric, number, detail?.Trial, $"trials: 0-{overview.Started - 1}", trial is null, fold);
         }
         catch (KeyNotFoundException e)
@@ -439,9 +439,9 @@ public static class AunceApi
         return TypedResults.File(stream, "application/octet-stream", name);
     }
 
-    private static async Task<Results<Ok<SweepStateBody>, ProblemHttpResult>> Cancel(string id, IGrainFactory grains)
+    private static async Task<Results<Ok<SweepStateBody>, ProblemHttpResult>> Cancel(string id, IGrainFactory grains, CancellationToken cancellationToken)
     {
-        if (await Load(id, grains) is null)
+        if (await Load(id, grains, cancellationToken) is null)
         {
             return NotFoundOrBad(id);
         }
@@ -450,9 +450,9 @@ public static class AunceApi
         return TypedResults.Ok(new SweepStateBody((await grains.GetGrain<ISweepGrain>(id).GetOverviewAsync())!.State));
     }
 
-    private static async Task<Results<Ok<SweepStateBody>, ProblemHttpResult>> Resume(string id, IGrainFactory grains)
+    private static async Task<Results<Ok<SweepStateBody>, ProblemHttpResult>> Resume(string id, IGrainFactory grains, CancellationToken cancellationToken)
     {
-        if (await Load(id, grains) is null)
+        if (await Load(id, grains, cancellationToken) is null)
         {
             return NotFoundOrBad(id);
         }
@@ -461,8 +461,8 @@ public static class AunceApi
     }
 
     /// <summary>The sweep's overview, or null when the id is malformed or no sweep was started under it (O(1) in sweeps and trials to send).</summary>
-    private static async Task<SweepOverview?> Load(string id, IGrainFactory grains) =>
-        GrainKeys.SweepIdProblem(id) is not null ? null : await grains.GetGrain<ISweepGrain>(id).GetOverviewAsync();
+    private static async Task<SweepOverview?> Load(string id, IGrainFactory grains, CancellationToken cancellationToken = default) =>
+        GrainKeys.SweepIdProblem(id) is not null ? null : await grains.GetGrain<ISweepGrain>(id).GetOverviewAsync(cancellationToken);
 
     private static SweepRow Row(SweepOverview o) =>
         new(o.SweepId, o.Name, o.State, o.TotalTrials, o.Started, o.Folds, o.Epochs, o.Scheduler, o.Sampler, o.Metric, o.BestTrial, o.BestValue);

@@ -45,10 +45,10 @@ public sealed class SweepFollower(ISweepGrain sweep, SweepJournal journal, IGrai
             }
 
             // The overview is O(1) in the trials; the full status (every trial) only for status.json every StatusInterval.
-            var overview = await calls.RunAsync(sweep.GetOverviewAsync);
+            var overview = await calls.RunAsync(() => sweep.GetOverviewAsync());
             if (events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval))
             {
-                journal.WriteStatus(await calls.RunAsync(sweep.GetStatusAsync));
+                journal.WriteStatus(await calls.RunAsync(() => sweep.GetStatusAsync()));
                 statusWritten = Stopwatch.StartNew();
             }
 
@@ -60,21 +60,21 @@ public sealed class SweepFollower(ISweepGrain sweep, SweepJournal journal, IGrai
         {
             try
             {
-                await foreach (var events in sweep.WatchEventsAsync(seen, FollowHeartbeat, detach).WithCancellation(detach))
+                await foreach (var events in sweep.FollowAsync(seen, FollowHeartbeat, detach))
                 {
                     (failing, attempt, delay) = (null, 0, TimeSpan.FromMilliseconds(250));
                     await TakeAsync(events);
                 }
 
                 await TakeAsync([]);   // the sweep ended and every event is journaled: the last view shows the end
-                return await calls.RunAsync(sweep.GetStatusAsync);
+                return await calls.RunAsync(() => sweep.GetStatusAsync());
             }
             catch (OperationCanceledException) when (detach.IsCancellationRequested)
             {
                 // Detached: journal what the sweep stored up to now, then leave it running.
                 var after = seen;
                 await TakeAsync(await calls.RunAsync(() => sweep.GetEventsAsync(after)));
-                return await calls.RunAsync(sweep.GetStatusAsync);
+                return await calls.RunAsync(() => sweep.GetStatusAsync());
             }
             catch (Exception e) when (e is OrleansException or TimeoutException or Orleans.Runtime.EnumerationAbortedException && (failing ??= Stopwatch.StartNew()).Elapsed < TimeSpan.FromMinutes(1))
             {

@@ -14,22 +14,26 @@ public interface ISweepGrain : IGrainWithStringKey
     /// </summary>
     Task<SweepStatus> StartAsync(SweepDefinition definition);
 
-    Task<SweepStatus> GetStatusAsync();
+    /// <summary>
+    /// The sweep in full. This and the other views wait until every input applied so far is stored (a view never runs
+    /// ahead of storage); <paramref name="cancellationToken"/> stops the wait (a caller that went away), not the writes.
+    /// </summary>
+    Task<SweepStatus> GetStatusAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The sweep at a glance (no trial list), or null when no sweep has this id.</summary>
-    Task<SweepOverview?> GetOverviewAsync();
+    Task<SweepOverview?> GetOverviewAsync(CancellationToken cancellationToken = default);
 
     /// <summary>A sorted, filtered page of trials (an invalid query is an <see cref="ArgumentException"/>).</summary>
-    Task<TrialPage> GetTrialsAsync(TrialQuery query);
+    Task<TrialPage> GetTrialsAsync(TrialQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>One trial in full with the decisions about it, or null when there is no such trial.</summary>
-    Task<TrialDetail?> GetTrialAsync(int trial);
+    Task<TrialDetail?> GetTrialAsync(int trial, CancellationToken cancellationToken = default);
 
     /// <summary>A page of the scheduler's decisions, optionally about one trial.</summary>
-    Task<DecisionPage> GetDecisionsAsync(int? trial, int offset, int limit);
+    Task<DecisionPage> GetDecisionsAsync(int? trial, int offset, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>At most <paramref name="max"/> trials as points in parameter space (the best and an even sample of the rest).</summary>
-    Task<ParameterPoints> GetPointsAsync(int max);
+    Task<ParameterPoints> GetPointsAsync(int max, CancellationToken cancellationToken = default);
 
     /// <summary>Progress events with a sequence number greater than <paramref name="afterSequence"/> (those stored so far).</summary>
     Task<SweepEvent[]> GetEventsAsync(long afterSequence);

@@ -142,48 +142,49 @@ public sealed partial class SweepGrain(
     /// in flight (the grain is reentrant), and a status that showed, say, "cancelled" before the cancel's event was visible
     /// would let a follower stop short of that event.
     /// </summary>
-    public async Task<SweepStatus> GetStatusAsync()
+    public async Task<SweepStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
-        await DurableAsync();
+        await DurableAsync(cancellationToken);
         return Status();
     }
 
     /// <summary>Waits until every input applied so far is stored: views never run ahead of storage.</summary>
-    private async Task DurableAsync()
+    private async Task DurableAsync(CancellationToken cancellationToken = default)
     {
         while (_stored < _applied)
         {
-            await PersistAsync(_applied);   // more inputs may have arrived meanwhile: until none is pending
+            // More inputs may have arrived meanwhile: until none is pending. A cancelled wait leaves the write going.
+            await PersistAsync(_applied).WaitAsync(cancellationToken);
         }
     }
 
-    public async Task<SweepOverview?> GetOverviewAsync()
+    public async Task<SweepOverview?> GetOverviewAsync(CancellationToken cancellationToken = default)
     {
-        await DurableAsync();
+        await DurableAsync(cancellationToken);
         return _coordinator.Overview(_durableSequence);
     }
 
-    public async Task<TrialPage> GetTrialsAsync(TrialQuery query)
+    public async Task<TrialPage> GetTrialsAsync(TrialQuery query, CancellationToken cancellationToken = default)
     {
-        await DurableAsync();
+        await DurableAsync(cancellationToken);
         return _coordinator.Trials(query);
     }
 
-    public async Task<TrialDetail?> GetTrialAsync(int trial)
+    public async Task<TrialDetail?> GetTrialAsync(int trial, CancellationToken cancellationToken = default)
     {
-        await DurableAsync();
+        await DurableAsync(cancellationToken);
         return _coordinator.Trial(trial);
     }
 
-    public async Task<DecisionPage> GetDecisionsAsync(int? trial, int offset, int limit)
+    public async Task<DecisionPage> GetDecisionsAsync(int? trial, int offset, int limit, CancellationToken cancellationToken = default)
     {
-        await DurableAsync();
+        await DurableAsync(cancellationToken);
         return _coordinator.DecisionPage(trial, offset, limit);
     }
 
-    public async Task<ParameterPoints> GetPointsAsync(int max)
+    public async Task<ParameterPoints> GetPointsAsync(int max, CancellationToken cancellationToken = default)
     {
-        await DurableAsync();
+        await DurableAsync(cancellationToken);
         return _coordinator.Points(max);
     }
 
