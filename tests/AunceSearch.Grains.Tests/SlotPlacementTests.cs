@@ -100,6 +100,23 @@ public sealed class SlotPlacementTests
         // No trainer: all six folds wait (no call failed), and the director says why.
         var waiting = await UntilAsync(director, s => s.QueuedFor(id) == 6, "the folds never queued");
         Assert.Contains("no trainer silo has joined the cluster", waiting.Waiting);
+
+        // Quiet (every fold waits): the sweep's event stream beats instead of sending events.
+        var last = (await sweep.GetEventsAsync(0)).Select(e => e.Sequence).DefaultIfEmpty(0).Max();
+        var beaten = false;
+        using (var beat = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            await foreach (var batch in sweep.FollowAsync(last, TimeSpan.FromMilliseconds(50), beat.Token))
+            {
+                if (batch.Length == 0)
+                {
+                    beaten = true;   // a heartbeat within 10 s (else OperationCanceledException)
+                    break;
+                }
+            }
+        }
+
+        Assert.True(beaten, "the event stream ended instead of beating while the sweep waits");
         Assert.Empty(waiting.Trainers);
         Assert.Equal(SweepState.Running, (await sweep.GetStatusAsync()).State);
         Assert.DoesNotContain(Trainer.Starts, s => s.Label.StartsWith(id, StringComparison.Ordinal));
