@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using AunceSearch.Bench.Synthetic;
 using AunceSearch.Contracts;
 using AunceSearch.Spec;
+using AunceSearch.Tests;
 using AunceSearch.Training;
 using AunceSearch.Training.Evaluation;
 using AunceSearch.Training.Models;
@@ -86,12 +87,7 @@ public sealed class ApiFixture : IAsyncLifetime
             """;
         var sweep = App.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>(SweepId);
         await sweep.StartAsync(SweepSpecLoader.Parse(spec, "api.yaml", Work).ToDefinition());
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while ((await sweep.GetStatusAsync()).State == SweepState.Running)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the API test sweep did not finish within 2 minutes");
-            await Task.Delay(50);
-        }
+        await SweepWatch.UntilEndAsync(sweep, TimeSpan.FromMinutes(2));
     }
 
     public async Task DisposeAsync()

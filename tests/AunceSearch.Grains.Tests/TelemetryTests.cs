@@ -32,11 +32,20 @@ public sealed class TelemetryTests
     {
         var sweepId = $"otel-{Guid.NewGuid():N}";
         var spans = new ConcurrentBag<Activity>();
+        var foldSpans = 0;
+        var allFoldSpans = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == AunceTelemetry.ActivitySourceName || s.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal),
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
+            ActivityStopped = a =>
+            {
+                spans.Add(a);
+                if (a.OperationName == "fold.train" && a.GetTagItem("aunce.sweep") as string == sweepId && Interlocked.Increment(ref foldSpans) == 4)
+                {
+                    allFoldSpans.TrySetResult();
+                }
+            },
         };
         ActivitySource.AddActivityListener(listener);
         var epochsBySweep = new ConcurrentBag<string?>();
@@ -74,14 +83,10 @@ public sealed class TelemetryTests
             """, "spec.yaml", root).ToDefinition());
         Assert.Equal(SweepState.Completed, (await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(1))).State);
 
-        // A fold's span ends when its run does, just after its end reached the trial: wait for all four, not for a time.
-        var watch = Stopwatch.StartNew();
+        // A fold's span ends when its run does, just after its end reached the trial: wait for all four to stop, not for a time.
         List<Activity> Mine() => [.. spans.Where(s => s.GetTagItem("aunce.sweep") as string == sweepId)];
-        while (Mine().Count(s => s.OperationName == "fold.train") < 4)
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"fold spans: {Mine().Count(s => s.OperationName == "fold.train")} of 4 ended");
-            await Task.Delay(20);
-        }
+        await allFoldSpans.Task.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t => Assert.True(t.IsCompletedSuccessfully,
+            $"fold spans: {Volatile.Read(ref foldSpans)} of 4 ended within 30 s"), TaskScheduler.Default);
 
         var mine = Mine();
         var legs = mine.Where(s => s.OperationName == "trial.leg").ToList();
