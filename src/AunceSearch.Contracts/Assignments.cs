@@ -1,6 +1,10 @@
 namespace AunceSearch.Contracts;
 
-/// <summary>Everything a trial needs to train all of its folds.</summary>
+/// <summary>
+/// Everything a trial needs to train all of its folds: the sweep's dataset, model and training records as they are (not
+/// copied field by field), the trial's configuration and its leg. Ids 7-9, 13 and 17 held the copied training fields
+/// before; they are not reused.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("aunce.trial-assignment")]
 public sealed record TrialAssignment(
     [property: Id(0)] string SweepId,
@@ -10,17 +14,17 @@ public sealed record TrialAssignment(
     [property: Id(4)] int Epochs,
     [property: Id(5)] DatasetRef Dataset,
     [property: Id(6)] ModelRef Model,
-    [property: Id(7)] int ProbeSteps,
-    [property: Id(8)] double ProbeLr,
-    [property: Id(9)] TrainingDevice Device,
+    [property: Id(18)] TrainingDefinition Training,
     [property: Id(10)] long Seed,
     [property: Id(11)] SweepMetric Metric,
     [property: Id(12)] int FromEpoch = 0,
-    [property: Id(13)] AugmentRef? Augment = null,
     [property: Id(14)] bool PartialFolds = false,
     [property: Id(15)] string[]? SeedCheckpointKeys = null,
-    [property: Id(16)] FoldEpochReport[]? Delivered = null,
-    [property: Id(17)] int MaxAttempts = TrainingDefinition.DefaultMaxAttempts);
+    [property: Id(16)] FoldEpochReport[]? Delivered = null)
+{
+    /// <summary>Attempts per fold for failures of its own training (the definition's, or the default when it names none).</summary>
+    public int MaxAttempts => Training.MaxAttempts > 0 ? Training.MaxAttempts : TrainingDefinition.DefaultMaxAttempts;
+}
 
 /// <summary>
 /// One fold of a trial. <see cref="Device"/> is the index of the device it trains on (the slot director's choice);

@@ -543,12 +543,8 @@ public sealed partial class SweepCoordinator
     private TrialAssignment Assignment(int number, Dictionary<string, string> hp, int targetEpoch, int fromEpoch, string[]? seedCheckpoints = null)
     {
         var spec = _spec!;
-        return new TrialAssignment(_sweepId, number, hp, [.. spec.Folds], targetEpoch, spec.Dataset, spec.Model,
-            spec.Training.ProbeSteps, spec.Training.ProbeLr, spec.Training.Device, (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric,
-            fromEpoch, spec.Training.Augment, spec.Search.PartialFolds, seedCheckpoints)
-        {
-            MaxAttempts = spec.Training.MaxAttempts > 0 ? spec.Training.MaxAttempts : TrainingDefinition.DefaultMaxAttempts,
-        };
+        return new TrialAssignment(_sweepId, number, hp, [.. spec.Folds], targetEpoch, spec.Dataset, spec.Model, spec.Training,
+            (long)(spec.Seed % 1_000_000_007UL) + (number * 7919L), spec.Search.Metric, fromEpoch, spec.Search.PartialFolds, seedCheckpoints);
     }
 
     /// <param name="scheduler">The scheduler's state when a snapshot parsed it already (beside the trials), else it is read from <see cref="CoordinatorState.SchedulerState"/>.</param>

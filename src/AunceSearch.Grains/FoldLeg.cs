@@ -65,7 +65,7 @@ public sealed partial class FoldLeg(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            var attempts = _t.MaxAttempts > 0 ? _t.MaxAttempts : TrainingDefinition.DefaultMaxAttempts;
+            var attempts = _t.MaxAttempts;
             for (var attempt = 1; ; attempt++)
             {
                 (TrainingOutcome Outcome, Exception? Error) result;
@@ -143,12 +143,12 @@ public sealed partial class FoldLeg(
             Label = Label,
             Dataset = _t.Dataset.ToSource(_fold),
             Model = _t.Model.ToOptions(),
-            Augment = _t.Augment.ToOptions(),
+            Augment = _t.Training.Augment.ToOptions(),
             Hyperparameters = _t.Hyperparameters,
             Epochs = _t.Epochs,
-            Probe = new ProbeOptions { Steps = _t.ProbeSteps, LearningRate = _t.ProbeLr },
+            Probe = new ProbeOptions { Steps = _t.Training.ProbeSteps, LearningRate = _t.Training.ProbeLr },
             Seed = (_t.Seed * 1000) + _fold,
-            Device = _t.Device.ToOptions(),
+            Device = _t.Training.Device.ToOptions(),
             DeviceIndex = assignment.Device,
             ResumeFrom = resume,
         };
@@ -294,7 +294,7 @@ public sealed partial class FoldLeg(
 
         AunceTelemetry.CheckpointSeconds.Record(time.GetElapsedTime(writing).TotalSeconds, _sweepTag);
         AunceTelemetry.CheckpointBytes.Add(checkpoint.Length, _sweepTag);
-        var deviceTag = new KeyValuePair<string, object?>("aunce.device", _t.Device.ToOptions());
+        var deviceTag = new KeyValuePair<string, object?>("aunce.device", _t.Training.Device.ToOptions());
         AunceTelemetry.FoldEpochs.Add(1, _sweepTag, deviceTag);
         AunceTelemetry.FoldEpochSeconds.Record(result.Seconds, _sweepTag, deviceTag);
         AunceTelemetry.FoldMetric.Record(result.Metrics.MeanF1, _sweepTag);

@@ -12,7 +12,8 @@ namespace AunceSearch.Grains.Tests;
 public sealed class FoldLegTests
 {
     private static FoldAssignment Assignment(int epochs) => new(new TrialAssignment("leg", 3, new Dictionary<string, string> { ["lr"] = "0.001" }, [1], epochs,
-        new DatasetRef("/nowhere", "BP4D", 24, null), new ModelRef("small-cnn", 4, 8), 10, 0.05, TrainingDevice.Cpu, 42, SweepMetric.F1), 1);
+        new DatasetRef("/nowhere", "BP4D", 24, null), new ModelRef("small-cnn", 4, 8),
+        new TrainingDefinition(epochs, [], [], 10, 0.05, TrainingDevice.Cpu, new AugmentRef(AugmentMode.None, 0, 0, 0, 0, 0, 0, 0, 3, 0.1, 2)), 42, SweepMetric.F1), 1);
 
     private static (FoldLeg Leg, Host Host, LocalDirectoryCheckpointStore Store) Leg(int epochs, int delivered = 0, Func<FoldEpochReport, Task>? report = null)
     {
