@@ -20,6 +20,21 @@ public sealed class SlotPlacementTests
 
         public static readonly ConcurrentQueue<(string Label, string Silo, int Device, long At)> Starts = new();
 
+        private static readonly ConcurrentBag<(string Prefix, TaskCompletionSource Started)> Waiters = [];
+
+        /// <summary>Completes when a fold whose label starts with <paramref name="prefix"/> starts training (at once if one has).</summary>
+        public static Task FirstStart(string prefix)
+        {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Waiters.Add((prefix, started));
+            if (Starts.Any(s => s.Label.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                started.TrySetResult();
+            }
+
+            return started.Task;
+        }
+
         private static readonly ConcurrentDictionary<(string Silo, int Device), int> Running = new();
 
         /// <summary>The most folds seen training at once on each device.</summary>
@@ -31,6 +46,10 @@ public sealed class SlotPlacementTests
             var now = Running.AddOrUpdate(key, 1, (_, n) => n + 1);
             Peak.AddOrUpdate(key, now, (_, p) => Math.Max(p, now));
             Starts.Enqueue((request.Label, silo, request.DeviceIndex, Stopwatch.GetTimestamp()));
+            foreach (var (prefix, started) in Waiters.Where(w => request.Label.StartsWith(w.Prefix, StringComparison.Ordinal)))
+            {
+                started.TrySetResult();
+            }
             try
             {
                 for (var epoch = FakeEpochs.Start(request); epoch <= request.Epochs; epoch++)
@@ -121,14 +140,11 @@ public sealed class SlotPlacementTests
         Assert.Equal(SweepState.Running, (await sweep.GetStatusAsync()).State);
         Assert.DoesNotContain(Trainer.Starts, s => s.Label.StartsWith(id, StringComparison.Ordinal));
 
+        var firstFold = Trainer.FirstStart(id);
         var joining = Stopwatch.GetTimestamp();
         var trainer = await cluster.StartAdditionalSiloAsync();
-        var watch = Stopwatch.StartNew();
-        while (!Trainer.Starts.Any(s => s.Label.StartsWith(id, StringComparison.Ordinal)))
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "no fold started on the trainer that joined");
-            await Task.Delay(10);
-        }
+        await firstFold.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => Assert.True(t.IsCompletedSuccessfully, "no fold started on the trainer that joined within 10 s"),
+            TaskScheduler.Default);
 
         var firstStart = Trainer.Starts.Where(s => s.Label.StartsWith(id, StringComparison.Ordinal)).Min(s => s.At);
         var toFirstFold = Stopwatch.GetElapsedTime(joining, firstStart);
