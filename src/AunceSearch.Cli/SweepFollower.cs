@@ -60,7 +60,7 @@ public sealed class SweepFollower(ISweepGrain sweep, SweepJournal journal, IGrai
         {
             try
             {
-                await foreach (var events in sweep.FollowAsync(seen, FollowHeartbeat, detach))
+                await foreach (var events in sweep.FollowAsync(seen, FollowHeartbeat, detach, calls.Retry))
                 {
                     (failing, attempt, delay) = (null, 0, TimeSpan.FromMilliseconds(250));
                     await TakeAsync(events);

@@ -6,6 +6,7 @@ using AunceSearch.Hosting;
 using AunceSearch.Training;
 using AunceSearch.Training.Runtime;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -32,6 +33,9 @@ public static class AunceSiloHosting
         var clusterTls = silo.Clustering == "redis" && tls.IsSet ? ClusterTls.Load(tls) : null;
         builder.Services.AddAunceOptions(config);
 
+        // Polly logs every execution of a pipeline at Information (a line per journal write and checkpoint save); its
+        // retries are Warnings and stay, and its meter counts the rest.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.AddAunceTraining(checkpoints, training);
         builder.UseOrleans(orleans =>
         {
