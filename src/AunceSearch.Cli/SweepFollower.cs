@@ -25,8 +25,6 @@ public sealed class SweepFollower(ISweepGrain sweep, SweepJournal journal, IGrai
     public async Task<SweepStatus> FollowAsync(long seen, CancellationToken detach, Func<SweepEvent[], SweepOverview?, Task> show)
     {
         Stopwatch? statusWritten = null;   // the first events write it at once
-        Stopwatch? failing = null;
-        var (attempt, delay) = (0, TimeSpan.FromMilliseconds(250));
         async Task TakeAsync(SweepEvent[] events)
         {
             if (journal.TakeCancelRequest())
@@ -56,32 +54,24 @@ public sealed class SweepFollower(ISweepGrain sweep, SweepJournal journal, IGrai
             await SayWhyFoldsWaitAsync(sweep.GetPrimaryKeyString(), overview?.State ?? SweepState.Running);
         }
 
-        while (true)
+        try
         {
-            try
+            // The stream reopens itself after the last event when the cluster settles (SweepEventStream.FollowAsync), and
+            // every other call here is retried by ClusterCalls: no retry loop of its own.
+            await foreach (var events in sweep.FollowAsync(seen, FollowHeartbeat, detach, calls.Retry))
             {
-                await foreach (var events in sweep.FollowAsync(seen, FollowHeartbeat, detach, calls.Retry))
-                {
-                    (failing, attempt, delay) = (null, 0, TimeSpan.FromMilliseconds(250));
-                    await TakeAsync(events);
-                }
+                await TakeAsync(events);
+            }
 
-                await TakeAsync([]);   // the sweep ended and every event is journaled: the last view shows the end
-                return await calls.RunAsync(() => sweep.GetStatusAsync());
-            }
-            catch (OperationCanceledException) when (detach.IsCancellationRequested)
-            {
-                // Detached: journal what the sweep stored up to now, then leave it running.
-                var after = seen;
-                await TakeAsync(await calls.RunAsync(() => sweep.GetEventsAsync(after)));
-                return await calls.RunAsync(() => sweep.GetStatusAsync());
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException or Orleans.Runtime.EnumerationAbortedException && (failing ??= Stopwatch.StartNew()).Elapsed < TimeSpan.FromMinutes(1))
-            {
-                calls.Retry(++attempt, delay, e);
-                await Task.Delay(delay, CancellationToken.None);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(8).Ticks));
-            }
+            await TakeAsync([]);   // the sweep ended and every event is journaled: the last view shows the end
+            return await calls.RunAsync(() => sweep.GetStatusAsync());
+        }
+        catch (OperationCanceledException) when (detach.IsCancellationRequested)
+        {
+            // Detached: journal what the sweep stored up to now, then leave it running.
+            var after = seen;
+            await TakeAsync(await calls.RunAsync(() => sweep.GetEventsAsync(after)));
+            return await calls.RunAsync(() => sweep.GetStatusAsync());
         }
     }
 
