@@ -4,6 +4,7 @@ using System.Text.Json;
 using AunceSearch.Bench.Synthetic;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Spec;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
@@ -249,7 +250,7 @@ async Task CoordinatorWriteAsync(string state, int trials)
             lambda_maj: {uniform: [0.2, 1.0]}
             batch_size: {choice: [32, 64, 128]}
             positives: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0}}
-        """, "capacity.yaml", state).ToDefinition();
+        """, "capacity.yaml", state);
     // The coordinator's own share of an activation: parsing the snapshot into a coordinator, outside any storage.
     var bytes = SyntheticSweep.Snapshot(definition, "parse-only", trials, (t, f, e) => $"parse-only/t{t}/f{f}/e{e}");
     var parse = Stopwatch.StartNew();

@@ -75,7 +75,7 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
 {
     var work = Path.Combine(Path.GetTempPath(), "aunce-coordinator-bench", Guid.NewGuid().ToString("N"));
     var data = Path.Combine(work, "data");
-    AunceSearch.Training.Data.SyntheticAuFaces.Generate(data, new AunceSearch.Training.Data.SyntheticOptions { Subjects = 3, ImagesPerSubject = 1, ImageSize = 32, Folds = 3 });
+    AunceSearch.Training.Data.SyntheticAuFaces.Generate(data, new AunceSearch.Model.SyntheticOptions { Subjects = 3, ImagesPerSubject = 1, ImageSize = 32, Folds = 3 });
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
     builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     {
@@ -122,11 +122,11 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
         var sweep = host.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>($"bench-{trials}-{Guid.NewGuid():N}");
         if (direct)
         {
-            return await DirectAsync(sweep, SweepSpecLoader.Parse(spec, "bench.yaml", work).ToDefinition(), trials, epochs, concurrency, counter, () => Volatile.Write(ref stopping, true));
+            return await DirectAsync(sweep, SweepSpecLoader.Parse(spec, "bench.yaml", work), trials, epochs, concurrency, counter, () => Volatile.Write(ref stopping, true));
         }
 
         var watch = Stopwatch.StartNew();
-        await sweep.StartAsync(SweepSpecLoader.Parse(spec, "bench.yaml", work).ToDefinition());
+        await sweep.StartAsync(SweepSpecLoader.Parse(spec, "bench.yaml", work));
         SweepStatus status;
         do
         {

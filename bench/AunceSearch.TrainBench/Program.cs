@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 using AunceSearch.Training.Loss;
 using AunceSearch.Training.Models;
@@ -235,9 +236,9 @@ void Augment()
         parts.Add(string.Create(CultureInfo.InvariantCulture, $"\"{name}\": {w.Elapsed.TotalMilliseconds / 3:0.0}"));
     }
 
-    Time("basic_view_ms", () => new TwoViewAugmenter(new AugmentOptions { Mode = "basic" }, crop).View(x, g));
+    Time("basic_view_ms", () => new TwoViewAugmenter(new AugmentOptions { Mode = AugmentMode.Basic }, crop).View(x, g));
     Time("enhance_view_ms", () => new TwoViewAugmenter(new AugmentOptions(), crop).View(x, g));
-    Time("enhance_without_jitter_ms", () => new TwoViewAugmenter(new AugmentOptions { JitterProbability = 0 }, crop).View(x, g));
+    Time("enhance_without_jitter_ms", () => new TwoViewAugmenter(new AugmentOptions { Jitter = 0 }, crop).View(x, g));
     Time("hue_all_images_ms", () => TwoViewAugmenter.AdjustHue(unit, torch.full(batch, 1, 1, 0.05f)));
     Time("blur_ms", () => TwoViewAugmenter.GaussianBlur(unit, 3, torch.full(batch, 1.0f)));
     Console.WriteLine($"{{\"size\": {size}, \"batch\": {batch}, \"threads\": {torch.get_num_threads()}, {string.Join(", ", parts)}}}");

@@ -58,7 +58,7 @@ public static class AblationCommand
         Directory.CreateDirectory(outDir);
         var rows = Tables.Where(t => tables.Contains(t.Table)).ToList();
         var needed = Variants.Where(v => rows.Any(r => r.Key == v.Key)).ToList();
-        await stdout.WriteLineAsync($"ablation of {specPath}: {needed.Count} configurations x {seeds} seeds x {spec.Dataset.Folds.Length} folds x {spec.Training.Epochs} epochs; results in {outDir}");
+        await stdout.WriteLineAsync($"ablation of {specPath}: {needed.Count} configurations x {seeds} seeds x {spec.Folds.Length} folds x {spec.Training.Epochs} epochs; results in {outDir}");
 
         var results = new Dictionary<string, (double[] Values, double AllActive)>(StringComparer.Ordinal);
         foreach (var variant in needed)
@@ -129,7 +129,7 @@ public static class AblationCommand
     };
 
     /// <summary>The user's spec with the variant's training values, <paramref name="seeds"/> trials of one fixed configuration, no pruning.</summary>
-    public static string VariantYaml(string yaml, SweepSpec spec, AblationVariant variant, int seeds)
+    public static string VariantYaml(string yaml, SweepDefinition spec, AblationVariant variant, int seeds)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(yaml));
@@ -156,14 +156,14 @@ public static class AblationCommand
         return writer.ToString().Replace("\n...", "", StringComparison.Ordinal);
     }
 
-    private static string Render(IReadOnlyList<AblationRow> rows, SweepSpec spec, int seeds)
+    private static string Render(IReadOnlyList<AblationRow> rows, SweepDefinition spec, int seeds)
     {
         var w = new StringWriter();
         w.WriteLine();
         // The dataset as the user named it from here (results files are committed; an absolute path is one machine's).
         var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), spec.Dataset.Root);
         var dataset = relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? spec.Dataset.Root : relative;
-        w.WriteLine(FormattableString.Invariant($"AUNCE ablation on {dataset}: mean fold-mean F1 ×100 ± 95 % CI half-width over {seeds} seeds ({spec.Dataset.Folds.Length} subject-exclusive folds, {spec.Training.Epochs} epochs, encoder {spec.Model.Encoder})"));
+        w.WriteLine(FormattableString.Invariant($"AUNCE ablation on {dataset}: mean fold-mean F1 ×100 ± 95 % CI half-width over {seeds} seeds ({spec.Folds.Length} subject-exclusive folds, {spec.Training.Epochs} epochs, encoder {spec.Model.Encoder})"));
         foreach (var group in rows.GroupBy(r => r.Table))
         {
             var title = group.Key switch

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Reflection;
 using AunceSearch.Hosting;
+using AunceSearch.Model;
 using AunceSearch.Spec;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
@@ -154,8 +155,8 @@ public static class CliApp
 
         // The store a plain `sweep run` in this folder would use (the embedded default).
         var space = Preflight.CheckCheckpointSpace(spec, new Checkpoints.CheckpointStoreOptions(), stderr);
-        stdout.WriteLine($"{specPath}: ok — sweep '{spec.Name}', {spec.Search.Trials} trials, {spec.Search.Space.Domains.Length} searched parameter group(s), " +
-                         $"{spec.Dataset.Folds.Length} folds, up to {spec.Training.Epochs} epochs; {folds}");
+        stdout.WriteLine($"{specPath}: ok — sweep '{spec.Name}', {spec.Search.Trials} trials, {spec.Search.Space.Length} searched parameter group(s), " +
+                         $"{spec.Folds.Length} folds, up to {spec.Training.Epochs} epochs; {folds}");
         stdout.WriteLine(space);
         return ExitCodes.Ok;
     }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using AunceSearch.Training.Data;
+using AunceSearch.Model;
 
 namespace AunceSearch.Cli;
 

@@ -1,5 +1,5 @@
-using AunceSearch.Grains;
-using AunceSearch.Spec;
+using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 
 namespace AunceSearch.Cli;
@@ -14,7 +14,7 @@ public static class DatasetPreparation
     private static string Where(string? specFile) => specFile is null ? "" : $"{specFile}: ";
 
     /// <param name="specFile">The spec's file, named in errors about its fields (a corrupted path names the file to fix).</param>
-    public static string Check(SweepSpec spec, bool generateIfMissing, TextWriter? log = null, string? specFile = null)
+    public static string Check(SweepDefinition spec, bool generateIfMissing, TextWriter? log = null, string? specFile = null)
     {
         var d = spec.Dataset;
         if (d.Synthetic is { } syn && !SyntheticAuFaces.Exists(d.Root, d.ListName, syn.Folds))
@@ -27,17 +27,7 @@ public static class DatasetPreparation
             log?.WriteLine($"generating the synthetic AU dataset in {d.Root} ({syn.Subjects} subjects x {syn.ImagesPerSubject} images) ...");
             try
             {
-                SyntheticAuFaces.Generate(d.Root, new SyntheticOptions
-                {
-                    Subjects = syn.Subjects,
-                    ImagesPerSubject = syn.ImagesPerSubject,
-                    ImageSize = syn.ImageSize,
-                    LabelNoise = syn.LabelNoise,
-                    OccurrenceRates = syn.OccurrenceRates,
-                    Folds = syn.Folds,
-                    Seed = syn.Seed,
-                    ListName = d.ListName,
-                });
+                SyntheticAuFaces.Generate(d.Root, syn with { ListName = d.ListName });
             }
             catch (Exception e) when (e is IOException or ArgumentException)
             {
@@ -57,10 +47,9 @@ public static class DatasetPreparation
 
         var images = 0;
         var skipped = 0;
-        var wire = d.ToRef();
-        foreach (var fold in d.Folds)
+        foreach (var fold in spec.Folds)
         {
-            var (train, test) = AuFoldData.ReadSplits(wire.ToSource(fold));
+            var (train, test) = AuFoldData.ReadSplits(new DatasetSource(d, fold));
             foreach (var s in new[] { train, test })
             {
                 for (var i = 0; i < s.Count; i++)
@@ -80,7 +69,7 @@ public static class DatasetPreparation
             }
         }
 
-        return $"dataset {d.Root}: folds {string.Join(",", d.Folds)} readable ({images} list entries" +
+        return $"dataset {d.Root}: folds {string.Join(",", spec.Folds)} readable ({images} list entries" +
                (skipped > 0 ? $", {skipped} bad entries skipped (dataset.skip_bad)" : "") + ")";
     }
 
@@ -89,7 +78,7 @@ public static class DatasetPreparation
     /// once, each with the list line(s) naming the image. Without dataset.skip_bad any problem is an error; with it the
     /// problems are the entries training will skip, printed as warnings. Returns a one-line summary.
     /// </summary>
-    public static string DeepCheck(SweepSpec spec, TextWriter log)
+    public static string DeepCheck(SweepDefinition spec, TextWriter log)
     {
         var d = spec.Dataset;
         if (d.Synthetic is { } syn && !SyntheticAuFaces.Exists(d.Root, d.ListName, syn.Folds))
@@ -97,11 +86,10 @@ public static class DatasetPreparation
             return "no images to decode yet (the synthetic dataset is generated on the first run)";
         }
 
-        var wire = d.ToRef();
         var origins = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var fold in d.Folds)
+        foreach (var fold in spec.Folds)
         {
-            var (train, test) = AuFoldData.ReadSplits(wire.ToSource(fold));
+            var (train, test) = AuFoldData.ReadSplits(new DatasetSource(d, fold));
             foreach (var s in new[] { train, test })
             {
                 for (var i = 0; i < s.Count; i++)
@@ -141,7 +129,7 @@ public static class DatasetPreparation
     }
 
     /// <summary>A synthetic dataset generated with other parameters than the spec asks for is an error, not a silent reuse.</summary>
-    private static void CheckManifest(string root, SyntheticSpec wanted)
+    private static void CheckManifest(string root, SyntheticOptions wanted)
     {
         var file = Path.Combine(root, "synthetic.json");
         if (!File.Exists(file))

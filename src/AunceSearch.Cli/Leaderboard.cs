@@ -1,6 +1,6 @@
 using System.Globalization;
 using AunceSearch.Contracts;
-using AunceSearch.Spec;
+using AunceSearch.Coordination;
 using Spectre.Console;
 
 namespace AunceSearch.Cli;
@@ -8,11 +8,11 @@ namespace AunceSearch.Cli;
 /// <summary>The final table of a sweep.</summary>
 public static class Leaderboard
 {
-    public static void Write(TextWriter w, SweepSpec spec, SweepStatus status)
+    public static void Write(TextWriter w, SweepDefinition spec, SweepStatus status)
     {
-        var sign = spec.Search.Mode == Model.Direction.Maximize ? -1 : 1;
+        var sign = spec.Search.Direction == Model.Direction.Maximize ? -1 : 1;
         var rows = status.Trials.OrderBy(t => t.LastValue is null ? 1 : 0).ThenBy(t => sign * (t.LastValue ?? 0)).ToList();
-        var parameters = spec.Search.Space.ParameterNames.ToList();
+        var parameters = spec.Search.Space.ToSpace().ParameterNames.ToList();
         w.WriteLine($"{"rank",4} {"trial",5} {"state",-9} {"epochs",6} {status.Metric,8} {"acc",7}  {string.Join("  ", parameters.Select(p => $"{p,10}"))}");
         var rank = 0;
         foreach (var t in rows)

@@ -1,8 +1,8 @@
 using AunceSearch.Checkpoints;
 using AunceSearch.Coordination;
-using AunceSearch.Grains;
+using AunceSearch.Contracts;
 using AunceSearch.Hosting;
-using AunceSearch.Spec;
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 using AunceSearch.Training.Models;
 using AunceSearch.Training.Runtime;
@@ -21,7 +21,7 @@ public static class Preflight
 {
     public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(5);
 
-    public static async Task CheckAsync(SweepSpec spec, AunceSettings settings, string? journalDirectory, CancellationToken cancellationToken, TextWriter? log = null)
+    public static async Task CheckAsync(SweepDefinition spec, AunceSettings settings, string? journalDirectory, CancellationToken cancellationToken, TextWriter? log = null)
     {
         CheckDevice(spec);
         if (settings.Silo.Clustering == "localhost" && !settings.Silo.Trainer)
@@ -50,21 +50,20 @@ public static class Preflight
     /// when they cannot fit, a warning on <paramref name="log"/> when they take more than half. Blob stores cannot say how
     /// much room they have: only the estimate is reported. Returns the estimate's one-line description.
     /// </summary>
-    public static string CheckCheckpointSpace(SweepSpec spec, CheckpointStoreOptions store, TextWriter? log)
+    public static string CheckCheckpointSpace(SweepDefinition spec, CheckpointStoreOptions store, TextWriter? log)
     {
-        var source = spec.Dataset.ToRef().ToSource(spec.Dataset.Folds[0]);
-        var aus = AuCount(spec);
+                var aus = AuCount(spec);
         ModelFootprint footprint;
         try
         {
-            footprint = ModelFootprint.Of(spec.Model.ToRef().ToOptions() with { InputSize = source.EffectiveCrop }, aus);
+            footprint = ModelFootprint.Of(spec.Model with { InputSize = spec.Dataset.EffectiveCrop }, aus);
         }
         catch (ArgumentException e)
         {
             throw new PreflightException($"model: {e.Message}");   // e.g. a Swin whose windows do not divide the crop
         }
 
-        var estimate = CheckpointBudget.Estimate(spec.ToDefinition(), footprint.CheckpointBytes);
+        var estimate = CheckpointBudget.Estimate(spec, footprint.CheckpointBytes);
         var (free, where) = store.Store == "local" ? (FreeBytes(store.Path), $"the checkpoint store {Path.GetFullPath(store.Path)}") : ((long?)null, "");
         var (problem, warning) = CheckpointBudget.Judge(estimate, free, where);
         if (problem is not null)
@@ -81,10 +80,10 @@ public static class Preflight
     }
 
     /// <summary>The AUs the spec's models predict: those it names, or its first fold's (a synthetic dataset not generated yet: the generator's).</summary>
-    private static int AuCount(SweepSpec spec) =>
-        spec.Dataset.Aus is { } named ? named.Length
+    private static int AuCount(SweepDefinition spec) =>
+        spec.Dataset.AuNames is { } named ? named.Length
         : spec.Dataset.Synthetic is { } syn && !SyntheticAuFaces.Exists(spec.Dataset.Root, spec.Dataset.ListName, syn.Folds) ? SyntheticAuFaces.AuNames.Length
-        : AuFoldData.ReadSplits(spec.Dataset.ToRef().ToSource(spec.Dataset.Folds[0])).Train.AuNames.Count;
+        : AuFoldData.ReadSplits(new DatasetSource(spec.Dataset, spec.Folds[0])).Train.AuNames.Count;
 
     /// <summary>The free bytes of the file system a folder is (or would be created) on: its nearest existing ancestor's.</summary>
     public static long? FreeBytes(string path)
@@ -105,28 +104,27 @@ public static class Preflight
         }
     }
 
-    public static void CheckDevice(SweepSpec spec)
+    public static void CheckDevice(SweepDefinition spec)
     {
-        if (spec.Training.Device == "cuda" && !TorchRuntime.CudaAvailable)
+        if (spec.Training.Device == TrainingDevice.Cuda && !TorchRuntime.CudaAvailable)
         {
             throw new PreflightException("training.device is cuda, but libtorch sees no CUDA device on this machine (use device: auto, or run on a GPU silo)");
         }
     }
 
     /// <summary>Loads model.pretrained into a freshly built backbone of the spec's encoder: the file's format, names and shapes.</summary>
-    public static void CheckPretrained(SweepSpec spec)
+    public static void CheckPretrained(SweepDefinition spec)
     {
-        var model = spec.Model.ToRef().ToOptions();
+        var model = spec.Model;
         if (model.Pretrained is not { } path)
         {
             return;
         }
 
-        var source = spec.Dataset.ToRef().ToSource(spec.Dataset.Folds[0]);
-        var aus = AuCount(spec);
+                var aus = AuCount(spec);
         try
         {
-            using var encoder = EncoderFactory.Create(model with { InputSize = source.EffectiveCrop }, aus);
+            using var encoder = EncoderFactory.Create(model with { InputSize = spec.Dataset.EffectiveCrop }, aus);
             if (encoder is AuEncoder au)
             {
                 SafeTensors.LoadBackbone(au.Backbone, path);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
+using AunceSearch.Coordination;
 using AunceSearch.Grains;
 using AunceSearch.Hosting;
 using AunceSearch.Spec;
@@ -75,9 +76,9 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
 
         return await HostAndFollowAsync(builder, settings, spec, sweepId, journal, 0, async sweep =>
         {
-            await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Dataset.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
-                                        $"scheduler {spec.Search.Scheduler.Kind}{(spec.Search.Scheduler.Kind == "asha" ? $" ({spec.Search.Scheduler.Variant})" : "")}, metric {spec.Search.Metric} ({(spec.Search.Mode == Model.Direction.Maximize ? "max" : "min")})");
-            await sweep.StartAsync(spec.ToDefinition());
+            await stdout.WriteLineAsync($"sweep {sweepId}: {spec.Search.Trials} trials x {spec.Folds.Length} folds x up to {spec.Training.Epochs} epochs, " +
+                                        $"scheduler {spec.Search.Scheduler.Create(spec.Training.Epochs, spec.Search.Direction, sweepId, spec.Search.Space.ToSpace(), spec.Seed).Name}, metric {spec.Search.Metric.ToString().ToLowerInvariant()} ({(spec.Search.Direction == Model.Direction.Maximize ? "max" : "min")})");
+            await sweep.StartAsync(spec);
         }, cancellationToken);
     }
 
@@ -297,7 +298,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
     }
 
     /// <summary>Starts the silo, runs <paramref name="begin"/>, then follows the sweep's events into the journal until it ends.</summary>
-    private async Task<int> HostAndFollowAsync(HostApplicationBuilder builder, AunceSettings settings, SweepSpec? spec, string sweepId, SweepJournal journal,
+    private async Task<int> HostAndFollowAsync(HostApplicationBuilder builder, AunceSettings settings, SweepDefinition? spec, string sweepId, SweepJournal journal,
         long seen, Func<ISweepGrain, Task> begin, CancellationToken cancellationToken, string? yaml = null, string? specFile = null)
     {
         var client = settings.Cluster.IsSet || _server is not null;
@@ -351,7 +352,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             if (LiveProgress.Usable(stdout, options.Plain))
             {
                 var recent = new Queue<SweepEvent>();
-                var parameters = spec.Search.Space.ParameterNames.ToList();
+                var parameters = spec.Search.Space.ToSpace().ParameterNames.ToList();
                 Stopwatch? drawn = null;
                 status = await AnsiConsole.Live(new Text($"sweep {sweepId}: starting")).AutoClear(false).StartAsync(ctx =>
                     follower.FollowAsync(seen, detachOn, async (events, overview) =>

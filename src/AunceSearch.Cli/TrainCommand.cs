@@ -1,5 +1,5 @@
 using System.Globalization;
-using AunceSearch.Grains;
+using AunceSearch.Model;
 using AunceSearch.Spec;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
@@ -22,15 +22,15 @@ public static class TrainCommand
         var (onlyFold, epochs, output, resume, overrides) = options;
         var spec = SweepSpecLoader.LoadFile(specPath);
         var folds = onlyFold is { } only
-            ? spec.Dataset.Folds.Contains(only) ? [only] : throw new SpecException($"{specPath}: --fold {only}: the spec's folds are {string.Join(", ", spec.Dataset.Folds)}")
-            : spec.Dataset.Folds.ToArray();
-        var known = SpecDefaults.Hyperparameters.Keys.Concat(TrainingSettings.Modes.Keys).ToHashSet(StringComparer.Ordinal);
+            ? spec.Folds.Contains(only) ? [only] : throw new SpecException($"{specPath}: --fold {only}: the spec's folds are {string.Join(", ", spec.Folds)}")
+            : spec.Folds;
+        var known = TrainingVocabulary.Hyperparameters.Keys.Concat(TrainingSettings.Modes.Keys).ToHashSet(StringComparer.Ordinal);
         foreach (var key in overrides.Keys.Where(k => !known.Contains(k)))
         {
             throw new UsageException($"--set {key}: unknown hyperparameter (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})");
         }
 
-        var hp = spec.Resolve(overrides);
+        var hp = spec.Training.Resolve(overrides);
         try
         {
             _ = TrainingSettings.From(hp);
@@ -49,8 +49,7 @@ public static class TrainCommand
         }
 
         var total = epochs ?? spec.Training.Epochs;
-        var model = spec.Model.ToRef().ToOptions();
-        var dataset = spec.Dataset.ToRef();
+        var model = spec.Model;
         stdout.WriteLine($"training '{spec.Name}': encoder {model.Encoder}, {folds.Length} fold(s) x {total} epochs; " +
                          string.Join(" ", hp.Select(kv => $"{kv.Key}={kv.Value}")));
         var finals = new List<FoldAuResult>();
@@ -66,7 +65,7 @@ public static class TrainCommand
 
             if (fromHeader is not null)
             {
-                var differences = Checkpoint.ModelDifferences(fromHeader.Model, model with { InputSize = dataset.ToSource(fold).EffectiveCrop })
+                var differences = Checkpoint.ModelDifferences(fromHeader.Model, model with { InputSize = spec.Dataset.EffectiveCrop })
                     .Concat(HyperparameterDifferences(fromHeader.Hyperparameters, hp)).ToList();
                 if (differences.Count > 0)
                 {
@@ -81,9 +80,9 @@ public static class TrainCommand
             var request = new FoldTrainingRequest
             {
                 Label = $"{spec.Name}/f{fold}",
-                Dataset = dataset.ToSource(fold),
+                Dataset = new DatasetSource(spec.Dataset, fold),
                 Model = model,
-                Augment = spec.Training.Augment.ToRef().ToOptions(),
+                Augment = spec.Training.Augment,
                 Hyperparameters = hp,
                 Epochs = total,
                 Probe = new ProbeOptions { Steps = spec.Training.ProbeSteps, LearningRate = spec.Training.ProbeLr },

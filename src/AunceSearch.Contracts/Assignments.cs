@@ -1,9 +1,11 @@
+using AunceSearch.Model;
+
 namespace AunceSearch.Contracts;
 
 /// <summary>
 /// Everything a trial needs to train all of its folds: the sweep's dataset, model and training records as they are (not
 /// copied field by field), the trial's configuration and its leg. Ids 7-9, 13 and 17 held the copied training fields
-/// before; they are not reused.
+/// before, and 5-6 the dataset and model in their wire-only shapes; they are not reused.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("aunce.trial-assignment")]
 public sealed record TrialAssignment(
@@ -12,8 +14,8 @@ public sealed record TrialAssignment(
     [property: Id(2)] Dictionary<string, string> Hyperparameters,
     [property: Id(3)] int[] Folds,
     [property: Id(4)] int Epochs,
-    [property: Id(5)] DatasetRef Dataset,
-    [property: Id(6)] ModelRef Model,
+    [property: Id(19)] DatasetOptions Dataset,
+    [property: Id(20)] ModelOptions Model,
     [property: Id(18)] TrainingDefinition Training,
     [property: Id(10)] long Seed,
     [property: Id(11)] SweepMetric Metric,

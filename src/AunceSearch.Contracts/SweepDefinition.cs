@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using AunceSearch.Model;
 
@@ -19,14 +20,6 @@ public enum ObjectiveMetric
     Loss = 3,
 }
 
-/// <summary>Where folds train: a GPU when the trainer silo has one (auto), the CPU, or a GPU (cuda, refused on a silo without one).</summary>
-public enum TrainingDevice
-{
-    Auto = 0,
-    Cpu = 1,
-    Cuda = 2,
-}
-
 /// <summary>ASHA's two forms: the paper's promotion (trials pause at rungs) or Ray's stopping.</summary>
 public enum AshaVariant
 {
@@ -44,9 +37,9 @@ public enum AshaVariant
 public sealed record SweepDefinition(
     [property: Id(0)] string Name,
     [property: Id(1)] ulong Seed,
-    [property: Id(2)] DatasetRef Dataset,
+    [property: Id(9)] DatasetOptions Dataset,
     [property: Id(3)] int[] Folds,
-    [property: Id(4)] ModelRef Model,
+    [property: Id(10)] ModelOptions Model,
     [property: Id(5)] TrainingDefinition Training,
     [property: Id(6)] SearchDefinition Search)
 {
@@ -104,11 +97,15 @@ public sealed record TrainingDefinition(
     [property: Id(3)] int ProbeSteps,
     [property: Id(4)] double ProbeLr,
     [property: Id(5)] TrainingDevice Device,
-    [property: Id(6)] AugmentRef Augment,
+    [property: Id(8)] AugmentOptions Augment,
     [property: Id(7)] int MaxAttempts = TrainingDefinition.DefaultMaxAttempts)
 {
     /// <summary>Attempts per fold for failures of its own training (a definition stored before the setting existed reads 0: this).</summary>
     public const int DefaultMaxAttempts = 2;
+
+    /// <summary>The fixed hyperparameters merged with one sampled (or given) configuration, in key order.</summary>
+    public ImmutableSortedDictionary<string, string> Resolve(IReadOnlyDictionary<string, string> sampled) =>
+        Hyperparameters.ToImmutableSortedDictionary(StringComparer.Ordinal).SetItems(sampled);
 }
 
 /// <summary>Checkpoint retention: keep everything, or only what can still matter.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using AunceSearch.Contracts;
@@ -441,7 +440,7 @@ public sealed partial class SweepCoordinator
                     sampled = sampled.SetItems(spec.Search.Enqueued[job.Trial]);
                 }
 
-                var config = spec.Training.Hyperparameters.ToImmutableSortedDictionary(StringComparer.Ordinal).SetItems(sampled);
+                var config = spec.Training.Resolve(sampled);
                 hp = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
                 _scheduler.OnTrialConfig(_schedulerState!, job.Trial, hp);
                 Put(new TrialSummary { Trial = job.Trial, State = TrialState.Running, Hyperparameters = hp, TargetEpoch = job.TargetStep });

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
 using AunceSearch.Training.Evaluation;
@@ -141,14 +142,14 @@ public sealed partial class FoldLeg(
         var request = new FoldTrainingRequest
         {
             Label = Label,
-            Dataset = _t.Dataset.ToSource(_fold),
-            Model = _t.Model.ToOptions(),
-            Augment = _t.Training.Augment.ToOptions(),
+            Dataset = new DatasetSource(_t.Dataset, _fold),
+            Model = _t.Model,
+            Augment = _t.Training.Augment ?? new AugmentOptions(),   // definitions stored before augmentation was a setting have none
             Hyperparameters = _t.Hyperparameters,
             Epochs = _t.Epochs,
             Probe = new ProbeOptions { Steps = _t.Training.ProbeSteps, LearningRate = _t.Training.ProbeLr },
             Seed = (_t.Seed * 1000) + _fold,
-            Device = _t.Training.Device.ToOptions(),
+            Device = _t.Training.Device,
             DeviceIndex = assignment.Device,
             ResumeFrom = resume,
         };
@@ -294,7 +295,7 @@ public sealed partial class FoldLeg(
 
         AunceTelemetry.CheckpointSeconds.Record(time.GetElapsedTime(writing).TotalSeconds, _sweepTag);
         AunceTelemetry.CheckpointBytes.Add(checkpoint.Length, _sweepTag);
-        var deviceTag = new KeyValuePair<string, object?>("aunce.device", _t.Training.Device.ToOptions());
+        var deviceTag = new KeyValuePair<string, object?>("aunce.device", _t.Training.Device.ToString().ToLowerInvariant());
         AunceTelemetry.FoldEpochs.Add(1, _sweepTag, deviceTag);
         AunceTelemetry.FoldEpochSeconds.Record(result.Seconds, _sweepTag, deviceTag);
         AunceTelemetry.FoldMetric.Record(result.Metrics.MeanF1, _sweepTag);

@@ -39,4 +39,17 @@ public static class TrainingVocabulary
 
     /// <summary>The positive-pair probabilities (a simplex).</summary>
     public static readonly ImmutableArray<string> Probabilities = ["p_max", "p_aug", "p_mix", "p_min"];
+
+    /// <summary>What is wrong with <paramref name="value"/> for hyperparameter <paramref name="key"/> (the spec loader and the trainer both ask), or null.</summary>
+    public static string? Problem(string key, double value) => key switch
+    {
+        _ when !double.IsFinite(value) => "must be a finite number",
+        "lr" when value <= 0 => "must be > 0",
+        "weight_decay" when value < 0 => "must be >= 0",
+        "batch_size" when value < 2 || value != Math.Floor(value) => "must be an integer >= 2",
+        "temperature" when value <= 0 => "must be > 0",
+        "lambda_min" or "lambda_maj" when value < 0 => "must be >= 0",
+        "p_max" or "p_aug" or "p_mix" or "p_min" when value is < 0 or > 1 => "must be in [0, 1]",
+        _ => null,
+    };
 }

@@ -1,14 +1,15 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using AunceSearch.Model;
 
 namespace AunceSearch.Spec;
 
 /// <summary>The spec loader: the <c>dataset:</c> section.</summary>
 public static partial class SweepSpecLoader
 {
-    private static DatasetSpec ReadDataset(YamlMap map, string baseDirectory)
+    private static (DatasetOptions Dataset, int[] Folds) ReadDataset(YamlMap map, string baseDirectory)
     {
-        var format = map.Choice("format", DatasetSpec.Formats) ?? "aunce-list";
+        var format = map.Choice("format", Formats) ?? "aunce-list";
         var root = map.RequiredString("root");
         var listName = map.String("list_name") ?? "SYN";
         var folds = (map.List("folds") ?? []).Select(n => (int)map.ParseLong(n, "folds")).ToImmutableArray();
@@ -38,7 +39,7 @@ public static partial class SweepSpecLoader
             throw map.Error(n, "crop_size", $"{cropSize} is larger than image_size {imageSize}");
         }
 
-        var split = map.Choice("split", DatasetSpec.Splits) ?? (format == "table" ? "subjects" : "lists");
+        var split = map.Choice("split", Splits) ?? (format == "table" ? "subjects" : "lists");
         if (format == "aunce-list" && split != "lists")
         {
             map.TryNode("split", out var n);
@@ -102,11 +103,11 @@ public static partial class SweepSpecLoader
         var cache = map.Choice("cache", "auto", "memory", "stream") ?? "auto";
         var workers = map.Int("workers", 0, 256) ?? 0;
         var prefetch = map.Int("prefetch", 1, 64) ?? 4;
-        SyntheticSpec? synthetic = null;
+        SyntheticOptions? synthetic = null;
         if (map.Map("synthetic") is { } syn)
         {
             var rates = syn.List("occurrence_rates")?.Select(n => syn.ParseDouble(n, "occurrence_rates")).ToImmutableArray()
-                        ?? SpecDefaults.Bp4dOccurrence;
+                        ?? [.. SyntheticOptions.Bp4dOccurrence];
             if (rates.Any(r => r <= 0 || r >= 1))
             {
                 syn.TryNode("occurrence_rates", out var n);
@@ -120,13 +121,13 @@ public static partial class SweepSpecLoader
                 throw syn.Error(n, "label_noise", $"must be in [0, 0.5), got {noise.ToString(CultureInfo.InvariantCulture)}");
             }
 
-            synthetic = new SyntheticSpec
+            synthetic = new SyntheticOptions
             {
                 Subjects = syn.Int("subjects", 3, 10_000) ?? 12,
                 ImagesPerSubject = syn.Int("images_per_subject", 1, 1_000_000) ?? 40,
                 ImageSize = syn.Int("image_size", 32, 512) ?? 64,
                 LabelNoise = noise,
-                OccurrenceRates = rates,
+                OccurrenceRates = [.. rates],
                 Folds = syn.Int("folds", 2, 100) ?? 3,
                 Seed = syn.Int("seed", 0) ?? 1,
             };
@@ -149,26 +150,31 @@ public static partial class SweepSpecLoader
         }
 
         map.EnsureNoUnknownKeys();
-        return new DatasetSpec
+        return (new DatasetOptions
         {
-            Format = format,
+            Format = format == "table" ? DatasetFormat.Table : DatasetFormat.AunceList,
             Root = Path.GetFullPath(Path.Combine(baseDirectory, root)),
             ListName = listName,
-            Folds = folds,
-            Aus = aus,
+            AuNames = aus is { } names ? [.. names] : null,
             ImageSize = imageSize,
             Synthetic = synthetic,
             Labels = labels,
             Images = images,
-            Split = split,
-            Parts = parts,
+            Split = Enum.Parse<DatasetSplit>(split, ignoreCase: true),
+            Parts = parts.IsDefaultOrEmpty ? null : [.. parts.Select(p => p.ToArray())],
             SplitFolds = splitFolds,
             FoldLists = foldLists,
             CropSize = cropSize,
             SkipBad = skipBad,
-            Cache = cache,
+            Cache = Enum.Parse<DataCacheMode>(cache, ignoreCase: true),
             Workers = workers,
             Prefetch = prefetch,
-        };
+        }, [.. folds]);
     }
+
+    /// <summary>The dataset layouts (<c>dataset.format</c>).</summary>
+    public static readonly string[] Formats = ["aunce-list", "table"];
+
+    /// <summary>The fold splits (<c>dataset.split</c>): the layout's list files, the published BP4D/DISFA parts, given parts, or round-robin subjects.</summary>
+    public static readonly string[] Splits = ["lists", "bp4d", "disfa", "parts", "subjects"];
 }

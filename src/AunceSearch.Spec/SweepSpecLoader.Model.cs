@@ -1,18 +1,18 @@
-using System.Collections.Immutable;
+using AunceSearch.Model;
 
 namespace AunceSearch.Spec;
 
 /// <summary>The spec loader: the <c>model:</c> section.</summary>
 public static partial class SweepSpecLoader
 {
-    private static ModelSpec ReadModel(YamlMap? map, string baseDirectory)
+    private static ModelOptions ReadModel(YamlMap? map, string baseDirectory)
     {
         if (map is null)
         {
-            return new ModelSpec();
+            return new ModelOptions();
         }
 
-        ImmutableArray<int>? IntList(string key)
+        int[]? IntList(string key)
         {
             if (map.List(key) is not { } items)
             {
@@ -43,9 +43,9 @@ public static partial class SweepSpecLoader
             }
         }
 
-        var spec = new ModelSpec
+        var spec = new ModelOptions
         {
-            Encoder = map.Choice("encoder", ModelSpec.Encoders) ?? "small-cnn",
+            Encoder = map.Choice("encoder", ModelOptions.Encoders) ?? "small-cnn",
             Width = map.Int("width", 4, 1024) ?? 0,
             FeatureDim = map.Int("feature_dim", 2, 8192) ?? 32,
             Neighbors = map.Int("neighbors", 1, 1024) ?? 4,

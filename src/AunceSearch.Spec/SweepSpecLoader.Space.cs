@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Search;
 using YamlDotNet.RepresentationModel;
 
@@ -8,7 +10,7 @@ namespace AunceSearch.Spec;
 /// <summary>The spec loader: the search space (<c>search.space:</c>).</summary>
 public static partial class SweepSpecLoader
 {
-    private static SearchSpace ReadSpace(YamlMap? map, TrainingSpec training)
+    private static SearchSpace ReadSpace(YamlMap? map, TrainingDefinition training)
     {
         if (map is null)
         {
@@ -28,13 +30,13 @@ public static partial class SweepSpecLoader
             }
             else
             {
-                if (!SpecDefaults.Hyperparameters.ContainsKey(key))
+                if (!TrainingVocabulary.Hyperparameters.ContainsKey(key))
                 {
                     map.TryNode(key, out var n);
-                    throw map.Error(n, key, $"unknown hyperparameter '{key}' (known: {string.Join(", ", SpecDefaults.Hyperparameters.Keys)})");
+                    throw map.Error(n, key, $"unknown hyperparameter '{key}' (known: {string.Join(", ", TrainingVocabulary.Hyperparameters.Keys)})");
                 }
 
-                if (SpecDefaults.Probabilities.Contains(key))
+                if (TrainingVocabulary.Probabilities.Contains(key))
                 {
                     throw d.Error($"{key} is a positive-pair probability: search it inside a simplex group, e.g. positives: {{simplex: [p_max, p_aug, p_mix, p_min]}}");
                 }
@@ -183,15 +185,15 @@ public static partial class SweepSpecLoader
         }
     }
 
-    private static SimplexDomain ReadSimplex(YamlMap d, string key, TrainingSpec training)
+    private static SimplexDomain ReadSimplex(YamlMap d, string key, TrainingDefinition training)
     {
         var components = d.StringList("simplex")!.ToImmutableArray();
         d.TryNode("simplex", out var node);
         foreach (var c in components)
         {
-            if (!SpecDefaults.Probabilities.Contains(c))
+            if (!TrainingVocabulary.Probabilities.Contains(c))
             {
-                throw d.Error(node, "simplex", $"'{c}' is not a positive-pair probability ({string.Join(", ", SpecDefaults.Probabilities)})");
+                throw d.Error(node, "simplex", $"'{c}' is not a positive-pair probability ({string.Join(", ", TrainingVocabulary.Probabilities)})");
             }
         }
 
@@ -224,14 +226,14 @@ public static partial class SweepSpecLoader
         }
 
         // Components outside the simplex keep their fixed training values; together everything must sum to 1.
-        var outside = SpecDefaults.Probabilities.Where(p => !components.Contains(p)).Sum(p => double.Parse(training.Hyperparameters[p], CultureInfo.InvariantCulture));
+        var outside = TrainingVocabulary.Probabilities.Where(p => !components.Contains(p)).Sum(p => double.Parse(training.Hyperparameters[p], CultureInfo.InvariantCulture));
         var fixedSum = fixedValues.Values.Sum() + outside;
         if (fixedSum > 1 + 1e-9 || (fixedValues.Count == components.Length && Math.Abs(fixedSum - 1) > 1e-6))
         {
             throw d.Error($"fixed probabilities (and those outside the simplex) sum to {fixedSum.ToString("0.######", CultureInfo.InvariantCulture)}; they must leave the simplex summing to 1");
         }
 
-        if (training.Positives == "reference" && components.Contains("p_min") && !(fixedValues.TryGetValue("p_min", out var pm) && pm == 0))
+        if (training.Modes["positives"] == "reference" && components.Contains("p_min") && !(fixedValues.TryGetValue("p_min", out var pm) && pm == 0))
         {
             throw d.Error(node, "simplex", "positives: reference has no lowest-similarity positive: fix p_min at 0 (fixed: {p_min: 0}) or leave it out");
         }
@@ -239,5 +241,20 @@ public static partial class SweepSpecLoader
         d.EnsureNoUnknownKeys();
         // Rescale: the free components share 1 - fixed - outside.
         return new SimplexDomain(key, components, fixedValues.ToImmutable()) { Budget = 1.0 - outside };
+    }
+
+    /// <summary>A validated domain as the definition carries it.</summary>
+    private static ParameterDefinition ToDefinition(Domain domain)
+    {
+        ParameterDefinition p = domain switch
+        {
+            FloatDomain f => new FloatParameter(f.Name, f.Low, f.High, f.Log),
+            IntDomain i => new IntParameter(i.Name, i.Low, i.High, i.Step, i.Log),
+            CategoricalDomain c => new CategoricalParameter(c.Name, [.. c.Choices]),
+            FixedDomain x => new FixedParameter(x.Name, x.Value),
+            SimplexDomain s => new SimplexParameter(s.Name, [.. s.Components], s.Fixed.ToDictionary(StringComparer.Ordinal), s.Budget),
+            _ => throw new ArgumentException($"no definition for a {domain.GetType().Name} ('{domain.Name}')", nameof(domain)),
+        };
+        return p with { When = domain.When is { } w ? new ParameterCondition(w.Parameter, [.. w.Values]) : null };
     }
 }

@@ -2,11 +2,15 @@ using AunceSearch.Contracts;
 
 namespace AunceSearch.Spec;
 
-/// <summary>Parses and validates sweep specifications. Every error is a <see cref="SpecException"/> naming file:line:column and field.</summary>
+/// <summary>
+/// Parses and validates sweep specifications (the YAML format is documented in README.md) into the typed
+/// <see cref="SweepDefinition"/> the cluster receives, section by section (one partial file each). Every error is a
+/// <see cref="SpecException"/> naming file:line:column and field.
+/// </summary>
 public static partial class SweepSpecLoader
 {
     /// <summary>Loads a spec file. Relative dataset paths are resolved against the file's folder.</summary>
-    public static SweepSpec LoadFile(string path)
+    public static SweepDefinition LoadFile(string path)
     {
         if (!File.Exists(path))
         {
@@ -18,7 +22,7 @@ public static partial class SweepSpecLoader
     }
 
     /// <summary>Parses spec text; <paramref name="file"/> names it in errors, <paramref name="baseDirectory"/> anchors relative paths.</summary>
-    public static SweepSpec Parse(string yaml, string file, string baseDirectory)
+    public static SweepDefinition Parse(string yaml, string file, string baseDirectory)
     {
         var root = YamlMap.Load(yaml, file);
         var name = root.String("name") ?? "sweep";
@@ -35,13 +39,13 @@ public static partial class SweepSpecLoader
             throw root.Error(n, "seed", "must be >= 0");
         }
 
-        var dataset = ReadDataset(root.RequiredMap("dataset"), baseDirectory);
+        var (dataset, folds) = ReadDataset(root.RequiredMap("dataset"), baseDirectory);
         var model = ReadModel(root.Map("model"), baseDirectory);
         var training = ReadTraining(root.Map("training"));
         var search = ReadSearch(root.RequiredMap("search"), training);
         var retention = ReadRetention(root.Map("checkpoints"));
         root.EnsureNoUnknownKeys();
-        return new SweepSpec { Name = name, Seed = (ulong)seed, Dataset = dataset, Model = model, Training = training, Search = search, Retention = retention };
+        return new SweepDefinition(name, (ulong)seed, dataset, folds, model, training, search) { Retention = retention };
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using AunceSearch.Model;
 using AunceSearch.Training.Models;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 using AunceSearch.Training.Evaluation;
 using AunceSearch.Training.Loss;
@@ -32,8 +33,8 @@ public sealed record FoldTrainingRequest
 
     public long Seed { get; init; }
 
-    /// <summary>"cpu", "cuda" or "auto".</summary>
-    public string Device { get; init; } = "auto";
+    /// <summary>Where the fold trains.</summary>
+    public TrainingDevice Device { get; init; } = TrainingDevice.Auto;
 
     /// <summary>Which CUDA device ("cuda:N") when training on CUDA: the slot the fold was given. Ignored on the CPU.</summary>
     public int DeviceIndex { get; init; }
@@ -90,7 +91,7 @@ public static class FoldTrainer
     /// <summary>The fold's out-of-memory failure, naming what decides its memory on its device.</summary>
     public static TrainingOutOfMemoryException OutOfMemory(FoldTrainingRequest request, Exception e)
     {
-        var gpu = e.Message.Contains("CUDA", StringComparison.Ordinal) || request.Device == "cuda";
+        var gpu = e.Message.Contains("CUDA", StringComparison.Ordinal) || request.Device == TrainingDevice.Cuda;
         var batch = request.Hyperparameters.TryGetValue("batch_size", out var b) ? b : "the default";
         var advice = gpu
             ? "lower training.batch_size (or its search range), or Aunce:Training:TrialsPerDevice so that fewer folds share a GPU"

@@ -71,7 +71,7 @@ public sealed class ApiFixture : IAsyncLifetime
         Anonymous = new HttpClient { BaseAddress = new Uri(BaseUrl) };
 
         var data = Path.Combine(Work, "data");
-        Training.Data.SyntheticAuFaces.Generate(data, new Training.Data.SyntheticOptions { Subjects = 4, ImagesPerSubject = 2, ImageSize = 32, Folds = 2 });
+        Training.Data.SyntheticAuFaces.Generate(data, new Model.SyntheticOptions { Subjects = 4, ImagesPerSubject = 2, ImageSize = 32, Folds = 2 });
         var spec = $$$"""
             name: api
             seed: 3
@@ -86,7 +86,7 @@ public sealed class ApiFixture : IAsyncLifetime
               space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}
             """;
         var sweep = App.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>(SweepId);
-        await sweep.StartAsync(SweepSpecLoader.Parse(spec, "api.yaml", Work).ToDefinition());
+        await sweep.StartAsync(SweepSpecLoader.Parse(spec, "api.yaml", Work));
         await SweepWatch.UntilEndAsync(sweep, TimeSpan.FromMinutes(2));
     }
 
@@ -157,7 +157,7 @@ public sealed class ApiFixture : IAsyncLifetime
               scheduler: {kind: none}
               space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}
             """;
-        await App.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>(sweepId).StartAsync(SweepSpecLoader.Parse(spec, "live.yaml", Work).ToDefinition());
+        await App.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>(sweepId).StartAsync(SweepSpecLoader.Parse(spec, "live.yaml", Work));
     }
 
     private Task<SweepOverview>? _large;
@@ -179,7 +179,7 @@ public sealed class ApiFixture : IAsyncLifetime
             lambda_maj: {uniform: [0.2, 1.0]}
             batch_size: {choice: [32, 64, 128]}
             positives: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0}}
-        """, "large.yaml", Work).ToDefinition(), LargeId, LargeTrials);
+        """, "large.yaml", Work), LargeId, LargeTrials);
 
     public const string LargeId = "large-100k";
 

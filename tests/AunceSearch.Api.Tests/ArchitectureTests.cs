@@ -82,6 +82,32 @@ public sealed partial class ArchitectureTests
         });
     }
 
+    [Fact]
+    public void Each_setting_has_one_shape_from_the_spec_to_the_trainer()
+    {
+        // The settings records live in the vocabulary, and the spec loader, the wire and the trainer all use them: no second
+        // record of the same settings (the old SweepSpec / DatasetRef / DatasetSource triples) and no mapping between shapes.
+        var vocabulary = typeof(AunceSearch.Model.DatasetOptions).Assembly;
+        string[] records = ["DatasetOptions", "ModelOptions", "AugmentOptions", "SyntheticOptions", "TrainingDevice", "DatasetSplit", "DataCacheMode", "AugmentMode"];
+        Assert.All(records, r => Assert.NotNull(vocabulary.GetType($"AunceSearch.Model.{r}")));
+        var declared = Directory.GetFiles(Path.Combine(TestFixtures.RepositoryRoot, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => PublicType().Matches(File.ReadAllText(f)).Select(m => (File: Path.GetRelativePath(TestFixtures.RepositoryRoot, f), Type: m.Groups[1].Value)))
+            .ToList();
+        Assert.Contains(declared, d => d.Type == "DatasetOptions");
+        Assert.All(declared, d => Assert.False(
+            (records.Contains(d.Type) && !d.File.Contains("AunceSearch.Model", StringComparison.Ordinal)) ||
+            d.Type is "SweepSpec" or "DatasetSpec" or "ModelSpec" or "TrainingSpec" or "AugmentSpec" or "SearchSpec" or "SchedulerSpec" or "DatasetRef" or "ModelRef" or "AugmentRef" or "WireMapping" or "SpecToDefinition",
+            $"{d.File} declares {d.Type}: a second shape of settings the vocabulary holds"));
+
+        // The trainer takes them as they are; the wire carries them as they are.
+        Assert.Equal(typeof(AunceSearch.Model.ModelOptions), typeof(FoldTrainingRequest).GetProperty(nameof(FoldTrainingRequest.Model))!.PropertyType);
+        Assert.Equal(typeof(AunceSearch.Model.AugmentOptions), typeof(FoldTrainingRequest).GetProperty(nameof(FoldTrainingRequest.Augment))!.PropertyType);
+        Assert.True(typeof(AunceSearch.Model.DatasetOptions).IsAssignableFrom(typeof(FoldTrainingRequest).GetProperty(nameof(FoldTrainingRequest.Dataset))!.PropertyType));
+        Assert.Equal(typeof(AunceSearch.Model.DatasetOptions), typeof(TrialAssignment).GetProperty(nameof(TrialAssignment.Dataset))!.PropertyType);
+        Assert.Equal(typeof(AunceSearch.Model.ModelOptions), typeof(SweepDefinition).GetProperty(nameof(SweepDefinition.Model))!.PropertyType);
+    }
+
     [GeneratedRegex(@"^public\s+(?:(?:sealed|static|abstract|readonly|partial|record)\s+)*(?:class|record|interface|enum|struct)\s+(?:struct\s+)?(\w+)", RegexOptions.Multiline)]
     private static partial Regex PublicType();
 }

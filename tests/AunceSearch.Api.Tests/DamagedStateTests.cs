@@ -54,7 +54,7 @@ public sealed class DamagedStateTests
             dataset: {root: data, folds: [1, 2], image_size: 32}
             training: {epochs: 4, device: cpu}
             search: {trials: 10, sampler: random, scheduler: {kind: asha, grace_period: 1, reduction_factor: 2}, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}
-            """, "spec.yaml", work).ToDefinition();
+            """, "spec.yaml", work);
 
         var (app, client) = await ServeAsync(work);
         await using (app)

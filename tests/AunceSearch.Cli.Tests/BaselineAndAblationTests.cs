@@ -1,3 +1,5 @@
+using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Spec;
 using AunceSearch.Training.Data;
 using AunceSearch.Training.Evaluation;
@@ -70,11 +72,11 @@ public sealed class BaselineAndAblationTests
         {
             var parsed = SweepSpecLoader.Parse(AblationCommand.VariantYaml(yaml, spec, v, seeds: 4), "mine.yaml", "/");
             Assert.Equal(4, parsed.Search.Trials);
-            Assert.Equal("none", parsed.Search.Scheduler.Kind);
+            Assert.IsType<FifoScheduling>(parsed.Search.Scheduler);
             Assert.Equal("0.1", parsed.Training.Hyperparameters["temperature"]);   // the user's values stay
             Assert.Equal("0.002", parsed.Training.Hyperparameters["lr"]);
             Assert.Equal("paper", parsed.Training.Modes["positives"]);
-            foreach (var (key, value) in v.Training.Where(kv => SpecDefaults.Hyperparameters.ContainsKey(kv.Key)))
+            foreach (var (key, value) in v.Training.Where(kv => TrainingVocabulary.Hyperparameters.ContainsKey(kv.Key)))
             {
                 Assert.Equal(double.Parse(value, System.Globalization.CultureInfo.InvariantCulture),
                     double.Parse(parsed.Training.Hyperparameters[key], System.Globalization.CultureInfo.InvariantCulture), 9);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Training;
 using AunceSearch.Training.Models;
 using static TorchSharp.torch;

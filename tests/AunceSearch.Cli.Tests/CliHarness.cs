@@ -15,7 +15,7 @@ internal static class CliHarness
     public static string SyntheticDataset()
     {
         var root = Path.Combine(TempDirectory(), "data");
-        AunceSearch.Training.Data.SyntheticAuFaces.Generate(root, new AunceSearch.Training.Data.SyntheticOptions
+        AunceSearch.Training.Data.SyntheticAuFaces.Generate(root, new AunceSearch.Model.SyntheticOptions
         {
             Subjects = 6, ImagesPerSubject = 8, ImageSize = 32, Folds = 2, OccurrenceRates = [0.3, 0.6, 0.4],
         });

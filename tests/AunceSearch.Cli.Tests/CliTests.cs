@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 
 namespace AunceSearch.Cli.Tests;

@@ -33,7 +33,7 @@ public sealed class PrometheusTests
         // Enough data, and scrapes every 250 ms, that the sweep spans many scrapes however fast this CPU trains: a rate is an
         // increase between two scrapes.
         var data = Path.Combine(work, "data");
-        AunceSearch.Training.Data.SyntheticAuFaces.Generate(data, new AunceSearch.Training.Data.SyntheticOptions
+        AunceSearch.Training.Data.SyntheticAuFaces.Generate(data, new AunceSearch.Model.SyntheticOptions
         {
             Subjects = 6, ImagesPerSubject = 48, ImageSize = 32, Folds = 2, OccurrenceRates = [0.3, 0.6, 0.4],
         });

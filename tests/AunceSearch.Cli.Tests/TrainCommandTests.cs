@@ -123,8 +123,6 @@ public sealed class TrainCommandTests
             var e = Assert.Throws<ArgumentException>(() => AunceSearch.Training.TrainingSettings.From(new Dictionary<string, string> { [key] = "no-such-value" }));
             Assert.Contains(key, e.Message);
         }
-
-        Assert.Same(AunceSearch.Model.TrainingVocabulary.Modes, AunceSearch.Spec.SpecDefaults.TrainingModes);
     }
 
     [Theory]

@@ -21,7 +21,7 @@ public sealed class CheckpointBudgetTests
               scheduler: {{{scheduler}}}
               space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}
             {{{checkpoints}}}
-            """, "budget.yaml", Path.GetTempPath()).ToDefinition();
+            """, "budget.yaml", Path.GetTempPath());
 
     [Fact]
     public void Keeping_everything_counts_every_fold_epoch_of_every_trial()

@@ -42,7 +42,7 @@ public sealed class DefinitionTests
         { "{kind: none}", "none", typeof(FifoScheduling) },
     };
 
-    private static SweepDefinition Resolve(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base").ToDefinition();
+    private static SweepDefinition Resolve(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base");
 
     [Theory]
     [MemberData(nameof(Schedulers))]
@@ -83,6 +83,64 @@ public sealed class DefinitionTests
         Assert.Equal(["p_max", "p_aug", "p_mix", "p_min"], simplex.Components);
         Assert.Equal(0.1, simplex.Fixed["p_min"]);
         Assert.Equal("0.8", d.Training.Hyperparameters["lambda_maj"]);   // fixed values carried, defaults filled in
+    }
+
+    [Fact]
+    public void A_journal_written_before_the_settings_records_moved_to_the_vocabulary_reads_into_them_unchanged()
+    {
+        // tests/fixtures/journal/sweep-started-v1.json: a SweepStarted entry written by 80680dd, when the dataset, model and
+        // augmentation travelled as Contracts' DatasetRef/ModelRef/AugmentRef. The vocabulary's records keep their JSON names.
+        var entry = File.ReadAllText(AunceSearch.Tests.TestFixtures.Path("journal/sweep-started-v1.json"));
+        var d = Assert.IsType<SweepStarted>(SweepJournalCodec.Decode(entry, "sweep-started-v1.json")).Definition;
+        d.Validate();
+        Assert.Equal(("/base/data", "SYN", 32, 28), (d.Dataset.Root, d.Dataset.ListName, d.Dataset.ImageSize, d.Dataset.CropSize));
+        Assert.Equal((DatasetFormat.Table, DatasetSplit.Parts, DataCacheMode.Stream), (d.Dataset.Format, d.Dataset.Split, d.Dataset.Cache));
+        Assert.Equal(("labels.csv", "img", true, 3, 6), (d.Dataset.Labels, d.Dataset.Images, d.Dataset.SkipBad, d.Dataset.Workers, d.Dataset.Prefetch));
+        Assert.Equal(["AU1", "AU2"], d.Dataset.AuNames!);
+        Assert.Equal(["S3"], d.Dataset.Parts![1]);
+        Assert.Null(d.Dataset.Synthetic);
+        Assert.Equal(("swin-t", 24, 2, 48, 4, 0.1), (d.Model.Encoder, d.Model.FeatureDim, d.Model.Neighbors, d.Model.EmbedDim, d.Model.Window, d.Model.DropPath));
+        Assert.Equal([2, 4, 8, 16], d.Model.Heads!);
+        Assert.Equal(224, d.Model.InputSize);   // not in the old record: the trainer sets it from the crop
+        var a = d.Training.Augment;
+        Assert.Equal((AugmentMode.Basic, 0.25, 0.5, 0.1, 5, 0.2, 1.5), (a.Mode, a.Flip, a.Jitter, a.Grayscale, a.BlurKernel, a.BlurSigmaMin, a.BlurSigmaMax));
+        Assert.Equal((TrainingDevice.Cpu, 3, 7, 0.02), (d.Training.Device, d.Training.MaxAttempts, d.Training.ProbeSteps, d.Training.ProbeLr));
+
+        // The same YAML today gives the same definition (what a resumed sweep compares its spec with).
+        var yaml = """
+            name: journal-v1
+            seed: 5
+            dataset: {root: data, folds: [1, 2], image_size: 32, crop_size: 28, split: parts, parts: [[S1, S2], [S3]], format: table, labels: labels.csv, images: img, cache: stream, workers: 3, prefetch: 6, skip_bad: true, aus: [AU1, AU2]}
+            model: {encoder: swin-t, feature_dim: 24, neighbors: 2, embed_dim: 48, depths: [2, 2, 2, 2], heads: [2, 4, 8, 16], window: 4, drop_path: 0.1}
+            training: {epochs: 6, device: cpu, positives: paper, max_attempts: 3, probe_steps: 7, probe_lr: 0.02, augment: {mode: basic, flip: 0.25, jitter: 0.5, grayscale: 0.1, blur_kernel: 5, blur_sigma: [0.2, 1.5]}}
+            checkpoints: {keep: best-k, k: 2}
+            search:
+              trials: 7
+              max_concurrent_trials: 2
+              metric: accuracy
+              scheduler: {kind: asha, variant: stopping, grace_period: 1, reduction_factor: 3}
+              space:
+                lr: {log_uniform: [1.0e-4, 1.0e-2]}
+                batch_size: {choice: [16, 32]}
+                probabilities: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0.1}}
+            """;
+        Assert.Null(DefinitionDiff.First(d, Resolve(yaml)));
+    }
+
+    [Fact]
+    public void A_trial_assignment_carries_the_settings_records_through_Orleans_as_they_are()
+    {
+        var d = Resolve(Spec("{kind: none}")) is var r ? r with { Model = r.Model with { Depths = [2, 2, 6, 2], DropPath = 0.2 } } : null!;
+        var assignment = new TrialAssignment("s", 1, new() { ["lr"] = "0.01" }, d.Folds, 3, d.Dataset, d.Model, d.Training, 7, SweepMetric.F1);
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        var wired = serializer.Deserialize<FoldAssignment>(serializer.SerializeToArray(new FoldAssignment(assignment, 2)))!.Trial;
+        Assert.Equal(d.Dataset with { Parts = null }, wired.Dataset with { Parts = null });
+        Assert.Equal(d.Model with { Depths = null }, wired.Model with { Depths = null });
+        Assert.Equal([2, 2, 6, 2], wired.Model.Depths!);
+        Assert.Equal(d.Training.Augment, wired.Training.Augment);
+        Assert.Equal(d.Training.Device, wired.Training.Device);
+        var copier = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Orleans.Serialization.DeepCopier>();
+        Assert.Equal(d.Training.Augment, copier.Copy(assignment).Training.Augment);
     }
 
     [Fact]

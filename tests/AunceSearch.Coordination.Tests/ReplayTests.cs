@@ -17,7 +17,7 @@ public sealed class ReplayTests
     private static string Key(int trial, int fold, int epoch) => $"{Id}/t{trial:D3}/f{fold}/e{epoch:D4}.ckpt";
 
     /// <summary>What a client submits: the spec parsed, validated and resolved into the typed definition.</summary>
-    private static SweepDefinition Definition(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/tmp").ToDefinition();
+    private static SweepDefinition Definition(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/tmp");
 
     private static string Spec(string scheduler, string extra = "") => $$"""
         name: replay

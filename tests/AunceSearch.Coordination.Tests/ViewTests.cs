@@ -30,7 +30,7 @@ public sealed class ViewTests
             lambda_min: {uniform: [0.8, 1.6]}
             batch_size: {choice: [32, 64, 128]}
             positives: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0}}
-        """, "spec.yaml", "/tmp").ToDefinition();
+        """, "spec.yaml", "/tmp");
 
     private static SweepCoordinator Synthetic(int trials) => new(Id, Key, SyntheticSweep.Snapshot(Demo(), Id, trials, Key));
 

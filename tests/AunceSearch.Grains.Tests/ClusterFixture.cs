@@ -1,5 +1,6 @@
 using AunceSearch.Checkpoints;
 using AunceSearch.Hosting;
+using AunceSearch.Model;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
 using Microsoft.Extensions.Hosting;

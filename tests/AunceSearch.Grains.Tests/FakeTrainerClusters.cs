@@ -1,6 +1,7 @@
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
 using AunceSearch.Hosting;
+using AunceSearch.Model;
 using AunceSearch.Training;
 using AunceSearch.Training.Data;
 using Microsoft.Extensions.DependencyInjection;

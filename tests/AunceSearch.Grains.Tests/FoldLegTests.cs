@@ -1,5 +1,6 @@
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 using AunceSearch.Training;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,8 +13,8 @@ namespace AunceSearch.Grains.Tests;
 public sealed class FoldLegTests
 {
     private static FoldAssignment Assignment(int epochs) => new(new TrialAssignment("leg", 3, new Dictionary<string, string> { ["lr"] = "0.001" }, [1], epochs,
-        new DatasetRef("/nowhere", "BP4D", 24, null), new ModelRef("small-cnn", 4, 8),
-        new TrainingDefinition(epochs, [], [], 10, 0.05, TrainingDevice.Cpu, new AugmentRef(AugmentMode.None, 0, 0, 0, 0, 0, 0, 0, 3, 0.1, 2)), 42, SweepMetric.F1), 1);
+        new DatasetOptions { Root = "/nowhere", ListName = "BP4D", ImageSize = 24 }, new ModelOptions { Width = 4, FeatureDim = 8 },
+        new TrainingDefinition(epochs, [], [], 10, 0.05, TrainingDevice.Cpu, new AugmentOptions { Mode = AugmentMode.None }), 42, SweepMetric.F1), 1);
 
     private static (FoldLeg Leg, Host Host, LocalDirectoryCheckpointStore Store) Leg(int epochs, int delivered = 0, Func<FoldEpochReport, Task>? report = null)
     {

@@ -1,4 +1,5 @@
 using AunceSearch.Checkpoints;
+using AunceSearch.Model;
 using AunceSearch.Training;
 using AunceSearch.Training.Models;
 

@@ -7,5 +7,5 @@ namespace AunceSearch.Grains.Tests;
 internal static class SpecSubmission
 {
     public static Task<SweepStatus> StartSpecAsync(this ISweepGrain sweep, string yaml, string specFile, string baseDirectory) =>
-        sweep.StartAsync(SweepSpecLoader.Parse(yaml, specFile, baseDirectory).ToDefinition());
+        sweep.StartAsync(SweepSpecLoader.Parse(yaml, specFile, baseDirectory));
 }

@@ -71,7 +71,7 @@ public sealed class StatusDurabilityTests
             dataset: {root: data, folds: [1], image_size: 32}
             training: {epochs: 3, device: cpu}
             search: {trials: 1, sampler: random, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}
-            """, "spec.yaml", dir).ToDefinition());
+            """, "spec.yaml", dir));
         Assert.Equal(SweepState.Running, (await sweep.GetStatusAsync()).State);
 
         gated!.HoldNextJournalWrite();

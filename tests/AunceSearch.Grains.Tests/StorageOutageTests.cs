@@ -115,7 +115,7 @@ public sealed class StorageOutageTests
             $"training: {{epochs: {epochs}, device: cpu{training}}}",
             $"search: {{trials: {trials}, max_concurrent_trials: {trials}, sampler: random, scheduler: {{kind: none}}, space: {{lr: {{log_uniform: [1.0e-4, 1.0e-2]}}}}}}",
             "checkpoints: {keep: all}");   // the tests check that every fold epoch's checkpoint was stored
-        await sweep.StartAsync(SweepSpecLoader.Parse(yaml, "spec.yaml", dir).ToDefinition());
+        await sweep.StartAsync(SweepSpecLoader.Parse(yaml, "spec.yaml", dir));
         return (id, sweep);
     }
 
@@ -222,7 +222,7 @@ public sealed class StorageOutageTests
         var dir = FakeTrainerClusters.DataRoot();
         var sample = Checkpoint.WithoutWeights(new CheckpointHeader
         {
-            Label = GrainKeys.Fold($"pause-{Guid.Empty:N}", 0, 1), Epoch = 10, Seed = 1001, AuNames = ["AU1"], Model = new Training.Models.ModelOptions(),
+            Label = GrainKeys.Fold($"pause-{Guid.Empty:N}", 0, 1), Epoch = 10, Seed = 1001, AuNames = ["AU1"], Model = new AunceSearch.Model.ModelOptions(),
             Hyperparameters = new Dictionary<string, string> { ["lr"] = "0.0012345678901234567" },
         }).Length;
         OutageStore? store = null;

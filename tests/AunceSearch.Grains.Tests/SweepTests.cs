@@ -229,7 +229,7 @@ public sealed class SweepTests(ClusterFixture fixture)
     public async Task An_invalid_definition_is_refused_with_the_field_named_and_leaves_no_sweep_behind()
     {
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"bad-{Guid.NewGuid():N}");
-        var good = SweepSpecLoader.Parse(Spec(2), "spec.yaml", fixture.Root).ToDefinition();
+        var good = SweepSpecLoader.Parse(Spec(2), "spec.yaml", fixture.Root);
 
         // A client of another version, and one that skipped validation: both refused by the grain, nothing stored.
         var newer = await Assert.ThrowsAnyAsync<ArgumentException>(() => sweep.StartAsync(good with { Version = SweepDefinition.CurrentVersion + 1 }));
@@ -246,7 +246,7 @@ public sealed class SweepTests(ClusterFixture fixture)
     public async Task A_different_definition_under_a_running_sweeps_id_is_refused_with_the_difference_named()
     {
         var sweep = fixture.Cluster.Client.GetGrain<ISweepGrain>($"same-id-{Guid.NewGuid():N}");
-        var definition = SweepSpecLoader.Parse(Spec(2, "{kind: none}"), "spec.yaml", fixture.Root).ToDefinition();
+        var definition = SweepSpecLoader.Parse(Spec(2, "{kind: none}"), "spec.yaml", fixture.Root);
         await sweep.StartAsync(definition);
         await sweep.StartAsync(definition with { });   // the same definition again (a client retrying): one sweep
         var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() =>

@@ -80,7 +80,7 @@ public sealed class TelemetryTests
             dataset: {root: data, folds: [1, 2], image_size: 32}
             training: {epochs: 2, device: cpu}
             search: {trials: 2, max_concurrent_trials: 2, sampler: random, scheduler: {kind: none}, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}
-            """, "spec.yaml", root).ToDefinition());
+            """, "spec.yaml", root));
         Assert.Equal(SweepState.Completed, (await FakeTrainerClusters.UntilEndedAsync(sweep, TimeSpan.FromMinutes(1))).State);
 
         // A fold's span ends when its run does, just after its end reached the trial: wait for all four to stop, not for a time.

@@ -23,7 +23,7 @@ public class SweepSpecLoaderTests
             positives: {simplex: [p_max, p_aug, p_mix, p_min], fixed: {p_min: 0}}
         """;
 
-    private static SweepSpec Parse(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base");
+    private static SweepDefinition Parse(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base");
 
     private static string Error(string yaml) => Assert.Throws<SpecException>(() => Parse(yaml)).Message;
 
@@ -33,11 +33,11 @@ public class SweepSpecLoaderTests
         var spec = Parse(Valid);
         Assert.Equal("t", spec.Name);
         Assert.Equal(Path.GetFullPath("/base/data"), spec.Dataset.Root);
-        Assert.Equal(new[] { 1, 2 }, spec.Dataset.Folds.ToArray());
-        Assert.Equal(3, spec.ToDefinition().Search.Scheduler.Create(spec.Training.Epochs, Direction.Maximize, "s").MaxSteps);
-        Assert.Equal("asha (promotion)", spec.ToDefinition().Search.Scheduler.Create(3, Direction.Maximize, "s").Name);
-        Assert.Equal(new[] { "lr", "temperature", "p_max", "p_aug", "p_mix", "p_min" }, spec.Search.Space.ParameterNames.ToArray());
-        var config = spec.Resolve(new RandomSampler(spec.Seed).Sample(spec.Search.Space, 0));
+        Assert.Equal(new[] { 1, 2 }, spec.Folds);
+        Assert.Equal(3, spec.Search.Scheduler.Create(spec.Training.Epochs, Direction.Maximize, "s").MaxSteps);
+        Assert.Equal("asha (promotion)", spec.Search.Scheduler.Create(3, Direction.Maximize, "s").Name);
+        Assert.Equal(new[] { "lr", "temperature", "p_max", "p_aug", "p_mix", "p_min" }, spec.Search.Space.ToSpace().ParameterNames.ToArray());
+        var config = spec.Training.Resolve(new RandomSampler(spec.Seed).Sample(spec.Search.Space.ToSpace(), 0));
         Assert.Equal("1.2", config["lambda_min"]);
         Assert.Equal("0.8", config["lambda_maj"]);
     }
@@ -47,9 +47,9 @@ public class SweepSpecLoaderTests
     {
         var spec = SweepSpecLoader.LoadFile(Path.Combine(AppContext.BaseDirectory, "examples", "demo.yaml"));
         Assert.True(spec.Search.Trials >= 8);
-        Assert.True(spec.Dataset.Folds.Length >= 2);
+        Assert.True(spec.Folds.Length >= 2);
         Assert.InRange(spec.Training.Epochs, 1, 8);                      // the 5-minute budget on 2 cores
-        Assert.Equal("asha", spec.Search.Scheduler.Kind);
+        Assert.IsType<AshaScheduling>(spec.Search.Scheduler);
         Assert.Equal("paper", spec.Training.Modes["positives"]);
         Assert.Equal("class", spec.Training.Modes["balance"]);
         var warm = Assert.Single(spec.Search.Enqueued);                  // the paper's configuration first
@@ -127,8 +127,8 @@ public class SweepSpecLoaderTests
     [Fact]
     public void Max_attempts_defaults_to_two_and_travels_in_the_definition()
     {
-        Assert.Equal(2, Parse(Valid).ToDefinition().Training.MaxAttempts);
-        Assert.Equal(5, Parse(Valid.Replace("  epochs: 3", "  epochs: 3\n  max_attempts: 5", StringComparison.Ordinal)).ToDefinition().Training.MaxAttempts);
+        Assert.Equal(2, Parse(Valid).Training.MaxAttempts);
+        Assert.Equal(5, Parse(Valid.Replace("  epochs: 3", "  epochs: 3\n  max_attempts: 5", StringComparison.Ordinal)).Training.MaxAttempts);
     }
 
     [Theory]
@@ -145,9 +145,9 @@ public class SweepSpecLoaderTests
     [Fact]
     public void Checkpoint_retention_reads_best_k_3_by_default_all_and_best_k_with_its_k()
     {
-        Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 3), Parse(Valid).ToDefinition().Retention);   // the default
-        Assert.Equal(CheckpointRetention.All, Parse(Valid + "\ncheckpoints: {keep: all}").ToDefinition().Retention);
-        Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 5), Parse(Valid + "\ncheckpoints: {keep: best-k, k: 5}").ToDefinition().Retention);
+        Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 3), Parse(Valid).Retention);   // the default
+        Assert.Equal(CheckpointRetention.All, Parse(Valid + "\ncheckpoints: {keep: all}").Retention);
+        Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 5), Parse(Valid + "\ncheckpoints: {keep: best-k, k: 5}").Retention);
         Assert.Equal(new CheckpointRetention(RetentionKind.BestK, 3), Parse(Valid + "\ncheckpoints: {keep: best-k}").Retention);
     }
 
@@ -213,8 +213,8 @@ public class SweepSpecLoaderTests
     [InlineData("grid", "GridSampler")]
     public void Samplers_are_chosen_by_name_and_tpe_is_the_default(string name, string type)
     {
-        Assert.Equal(type, Parse(Valid.Replace("  trials: 4", $"  trials: 4\n  sampler: {name}", StringComparison.Ordinal)).ToDefinition().Search.CreateSampler(1).GetType().Name);
-        Assert.Equal("TpeSampler", Parse(Valid).ToDefinition().Search.CreateSampler(1).GetType().Name);
+        Assert.Equal(type, Parse(Valid.Replace("  trials: 4", $"  trials: 4\n  sampler: {name}", StringComparison.Ordinal)).Search.CreateSampler(1).GetType().Name);
+        Assert.Equal("TpeSampler", Parse(Valid).Search.CreateSampler(1).GetType().Name);
         Assert.Contains("'annealing' is not one of", Error(Valid.Replace("  trials: 4", "  trials: 4\n  sampler: annealing", StringComparison.Ordinal)));
     }
 
@@ -244,8 +244,8 @@ public class SweepSpecLoaderTests
     public void Conditional_parameters_are_read_and_validated()
     {
         var spec = Parse(Valid.Replace("    lr: {log_uniform: [1.0e-4, 1.0e-2]}", "    batch_size: {choice: [16, 64]}\n    lr: {log_uniform: [1.0e-4, 1.0e-2], when: {batch_size: [64]}}", StringComparison.Ordinal));
-        var lr = spec.Search.Space.Domains.Single(d => d.Name == "lr");
-        Assert.Equal(new DomainCondition("batch_size", ["64"]).Parameter, lr.When!.Parameter);
+        var lr = spec.Search.Space.Single(d => d.Name == "lr");
+        Assert.Equal("batch_size", lr.When!.Parameter);
         Assert.Equal("64", lr.When.Values.Single());
         var msg = Error(Valid.Replace("    lr: {log_uniform: [1.0e-4, 1.0e-2]}", "    lr: {log_uniform: [1.0e-4, 1.0e-2], when: {batch_size: [64]}}", StringComparison.Ordinal));
         Assert.Contains("conditional on 'batch_size', which must be defined before it", msg);
@@ -267,7 +267,7 @@ public class DatasetLayoutSpecTests
             lr: {"{"}log_uniform: [1.0e-4, 1.0e-2]{"}"}
         """;
 
-    private static SweepSpec Parse(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base");
+    private static SweepDefinition Parse(string yaml) => SweepSpecLoader.Parse(yaml, "spec.yaml", "/base");
 
     [Fact]
     public void A_table_dataset_with_published_parts_and_the_loader_options_parses()
@@ -288,9 +288,9 @@ public class DatasetLayoutSpecTests
               augment: {mode: basic, flip: 0.3, blur_sigma: [0.2, 1.5]}
             """));
         var d = spec.Dataset;
-        Assert.Equal(("table", "bp4d", "lists/labels.csv", "aligned"), (d.Format, d.Split, d.Labels, d.Images));
-        Assert.Equal((256, 224, true, "stream", 6, 8), (d.ImageSize, d.CropSize, d.SkipBad, d.Cache, d.Workers, d.Prefetch));
-        Assert.Equal(("basic", 0.3, 0.2, 1.5), (spec.Training.Augment.Mode, spec.Training.Augment.Flip, spec.Training.Augment.BlurSigmaMin, spec.Training.Augment.BlurSigmaMax));
+        Assert.Equal((DatasetFormat.Table, DatasetSplit.Bp4d, "lists/labels.csv", "aligned"), (d.Format, d.Split, d.Labels, d.Images));
+        Assert.Equal((256, 224, true, DataCacheMode.Stream, 6, 8), (d.ImageSize, d.CropSize, d.SkipBad, d.Cache, d.Workers, d.Prefetch));
+        Assert.Equal((AugmentMode.Basic, 0.3, 0.2, 1.5), (spec.Training.Augment.Mode, spec.Training.Augment.Flip, spec.Training.Augment.BlurSigmaMin, spec.Training.Augment.BlurSigmaMax));
         Assert.Equal(0.8, spec.Training.Augment.Jitter);   // defaults are the reference's image_train_enhance
     }
 
@@ -303,8 +303,8 @@ public class DatasetLayoutSpecTests
               split: parts
               parts: [[S1, S2], [S3], [S4, S5]]
             """));
-        Assert.Equal(3, parts.Dataset.Parts.Length);
-        Assert.Equal(["S3"], parts.Dataset.Parts[1].ToArray());
+        Assert.Equal(3, parts.Dataset.Parts!.Length);
+        Assert.Equal(["S3"], parts.Dataset.Parts[1]);
         var lists = Parse(Spec("""
               format: table
               root: d
@@ -367,7 +367,7 @@ public class PartialFoldSpecTests
     [InlineData("{kind: hyperband, partial_folds: true}")]
     public void Partial_fold_pruning_parses_for_schedulers_that_stop_trials(string scheduler)
     {
-        Assert.True(SweepSpecLoader.Parse(Spec(scheduler), "spec.yaml", "/base").Search.Scheduler.PartialFolds);
+        Assert.True(SweepSpecLoader.Parse(Spec(scheduler), "spec.yaml", "/base").Search.PartialFolds);
     }
 
     [Theory]
@@ -400,10 +400,10 @@ public class PbtSpecTests
     public void Pbt_parses_with_rays_defaults_and_builds_its_scheduler()
     {
         var spec = SweepSpecLoader.Parse(Spec("{kind: pbt, perturbation_interval: 2, perturbation_factors: [1.5, 0.5]}"), "spec.yaml", "/base");
-        var o = spec.Search.Scheduler.Pbt;
+        var o = Assert.IsType<PbtScheduling>(spec.Search.Scheduler);
         Assert.Equal((2, 0, 0.25, 0.25), (o.PerturbationInterval, o.BurnInPeriod, o.QuantileFraction, o.ResampleProbability));
         Assert.Equal([1.5, 0.5], o.PerturbationFactors.ToArray());
-        var scheduler = spec.ToDefinition().Search.Scheduler.Create(6, Direction.Maximize, "s", spec.Search.Space, 1);
+        var scheduler = spec.Search.Scheduler.Create(6, Direction.Maximize, "s", spec.Search.Space.ToSpace(), 1);
         Assert.Equal("pbt", scheduler.Name);
     }
 
@@ -438,8 +438,8 @@ public class ObjectivesSpecTests
     public void Two_objectives_with_stopping_asha_build_multi_objective_asha()
     {
         var spec = SweepSpecLoader.Parse(Spec("{kind: asha, variant: stopping}", "{f1: max, seconds: min}"), "spec.yaml", "/base");
-        Assert.Equal([("f1", Direction.Maximize), ("seconds", Direction.Minimize)], spec.Search.Scheduler.Objectives.ToArray());
-        Assert.StartsWith("multi-objective asha", spec.ToDefinition().Search.Scheduler.Create(4, Direction.Maximize, "s").Name);
+        Assert.Equal([new ObjectiveDefinition(ObjectiveMetric.F1, Direction.Maximize), new ObjectiveDefinition(ObjectiveMetric.Seconds, Direction.Minimize)], Assert.IsType<AshaScheduling>(spec.Search.Scheduler).Objectives);
+        Assert.StartsWith("multi-objective asha", spec.Search.Scheduler.Create(4, Direction.Maximize, "s").Name);
     }
 
     [Theory]

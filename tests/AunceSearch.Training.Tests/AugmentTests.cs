@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,7 +24,7 @@ public class AugmentTests
         using var scope = NewDisposeScope();
         const int size = 12, crop = 10;
         var images = Positional(400, size);
-        var basic = new TwoViewAugmenter(new AugmentOptions { Mode = "basic", FlipProbability = 0.5 }, crop);
+        var basic = new TwoViewAugmenter(new AugmentOptions { Mode = AugmentMode.Basic, Flip = 0.5 }, crop);
         using var g = new Generator(5);
         var view = Unnormalize(basic.View(images, g)).mul(255).round().to(ScalarType.Int64);   // (B, 3, 10, 10)
         var topLeft = view[.., 0, 0, 0].data<long>().ToArray();
@@ -48,7 +49,7 @@ public class AugmentTests
     {
         using var scope = NewDisposeScope();
         var images = Positional(2, 8);
-        var none = new TwoViewAugmenter(new AugmentOptions { Mode = "none" }, 6);
+        var none = new TwoViewAugmenter(new AugmentOptions { Mode = AugmentMode.None }, 6);
         using var g = new Generator(1);
         var v = none.View(images, g);
         Assert.True(v.allclose(none.CenterCrop(images)));
@@ -145,13 +146,13 @@ public class AugmentTests
         Assert.Equal((0.2989 * 0.5) + (0.587 * 0.25) + (0.114 * 1), TwoViewAugmenter.Grayscale(px).item<float>(), 5);
 
         var images = Positional(6, 8);
-        var plain = new TwoViewAugmenter(new AugmentOptions { Mode = "basic" }, 8);
-        var noColour = new TwoViewAugmenter(new AugmentOptions { Mode = "enhance", JitterProbability = 0, GrayscaleProbability = 0, BlurKernel = 0 }, 8);
+        var plain = new TwoViewAugmenter(new AugmentOptions { Mode = AugmentMode.Basic }, 8);
+        var noColour = new TwoViewAugmenter(new AugmentOptions { Mode = AugmentMode.Enhance, Jitter = 0, Grayscale = 0, BlurKernel = 0 }, 8);
         using var g1 = new Generator(3);
         using var g2 = new Generator(3);
         Assert.True(plain.View(images, g1).allclose(noColour.View(images, g2), atol: 1e-6));
 
-        var allGray = new TwoViewAugmenter(new AugmentOptions { GrayscaleProbability = 1, JitterProbability = 0, BlurKernel = 0 }, 8);
+        var allGray = new TwoViewAugmenter(new AugmentOptions { Grayscale = 1, Jitter = 0, BlurKernel = 0 }, 8);
         using var g3 = new Generator(3);
         var v = Unnormalize(allGray.View(images, g3));
         Assert.True(v[.., 0].allclose(v[.., 1], atol: 1e-5) && v[.., 1].allclose(v[.., 2], atol: 1e-5));
@@ -181,7 +182,7 @@ public class AugmentTests
     {
         var e = Assert.Throws<ArgumentException>(() => new TwoViewAugmenter(new AugmentOptions { BlurKernel = 4 }, 8));
         Assert.Contains("blur_kernel", e.Message);
-        var e2 = Assert.Throws<ArgumentException>(() => new TwoViewAugmenter(new AugmentOptions { Mode = "strong" }, 8));
-        Assert.Contains("strong", e2.Message);
+        var e2 = Assert.Throws<ArgumentException>(() => new TwoViewAugmenter(new AugmentOptions { Mode = (AugmentMode)7 }, 8));
+        Assert.Contains("mode 7", e2.Message);
     }
 }

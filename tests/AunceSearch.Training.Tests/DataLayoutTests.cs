@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 using SkiaSharp;
 
@@ -38,16 +39,24 @@ public class DataLayoutTests
     private static IEnumerable<string> Rows(IEnumerable<string> subjects, int perSubject = 2) =>
         subjects.SelectMany(s => Enumerable.Range(0, perSubject).Select(i => $"{s}/T1/{i}.png,{s},{i % 2},{(i + 1) % 2},1"));
 
-    private static DatasetSource Table(string root, FoldSplit split, int fold = 1, IReadOnlyList<string>? aus = null, bool skipBad = false, DataCache cache = DataCache.Memory) => new()
+    private static DatasetSource Table(string root, FoldSplit split, int fold = 1, IReadOnlyList<string>? aus = null, bool skipBad = false, DataCacheMode cache = DataCacheMode.Memory) => new()
     {
-        Format = "table",
+        Format = DatasetFormat.Table,
         Root = root,
         Fold = fold,
         ImageSize = 16,
-        LabelsFile = "labels.csv",
-        ImagesDirectory = "img",
-        AuNames = aus,
-        Split = split,
+        Labels = "labels.csv",
+        Images = "img",
+        AuNames = aus?.ToArray(),
+        Split = split.Kind switch
+        {
+            FoldSplitKind.Parts => DatasetSplit.Parts,
+            FoldSplitKind.Subjects => DatasetSplit.Subjects,
+            _ => DatasetSplit.Lists,
+        },
+        Parts = [.. split.Parts.Select(p => p.ToArray())],
+        SplitFolds = split.Folds,
+        FoldLists = split.ListPattern,
         SkipBad = skipBad,
         Cache = cache,
     };
@@ -176,9 +185,9 @@ public class DataLayoutTests
     }
 
     [Theory]
-    [InlineData(DataCache.Memory)]
-    [InlineData(DataCache.Stream)]
-    public void Missing_and_corrupt_images_fail_with_the_row_or_are_skipped_and_counted(DataCache cache)
+    [InlineData(DataCacheMode.Memory)]
+    [InlineData(DataCacheMode.Stream)]
+    public void Missing_and_corrupt_images_fail_with_the_row_or_are_skipped_and_counted(DataCacheMode cache)
     {
         var root = MakeTable("path,subject,AU1,AU2,AU4", Rows(["A", "B", "C"], 3));
         File.WriteAllText(Path.Combine(root, "img", "A", "T1", "1.png"), "not a png");     // corrupt (labels.csv:3)
@@ -200,9 +209,9 @@ public class DataLayoutTests
     }
 
     [Theory]
-    [InlineData(DataCache.Memory)]
-    [InlineData(DataCache.Stream)]
-    public void Skipped_images_are_left_out_of_batches_and_counted(DataCache cache)
+    [InlineData(DataCacheMode.Memory)]
+    [InlineData(DataCacheMode.Stream)]
+    public void Skipped_images_are_left_out_of_batches_and_counted(DataCacheMode cache)
     {
         var root = MakeTable("path,subject,AU1,AU2,AU4", Rows(["A", "B", "C"], 3));
         File.WriteAllText(Path.Combine(root, "img", "A", "T1", "1.png"), "not a png");
@@ -231,8 +240,8 @@ public class DataLayoutTests
     {
         var root = MakeTable("path,subject,AU1,AU2,AU4", Rows(["A", "B", "C", "D"], 5));
         var split = new FoldSplit { Kind = FoldSplitKind.Subjects, Folds = 2 };
-        using var memoryLease = AuFoldData.Open(Table(root, split, cache: DataCache.Memory) with { ImageSize = 19 });
-        using var streamLease = AuFoldData.Open(Table(root, split, cache: DataCache.Stream) with { ImageSize = 19, Prefetch = 1, Workers = 2 });
+        using var memoryLease = AuFoldData.Open(Table(root, split, cache: DataCacheMode.Memory) with { ImageSize = 19 });
+        using var streamLease = AuFoldData.Open(Table(root, split, cache: DataCacheMode.Stream) with { ImageSize = 19, Prefetch = 1, Workers = 2 });
         var (memory, stream) = (memoryLease.Data, streamLease.Data);
         Assert.True(memory.TrainImages.InMemory);
         Assert.False(stream.TrainImages.InMemory);
@@ -258,7 +267,7 @@ public class DataLayoutTests
         try
         {
             DecodedImageStore.Shared.BudgetBytes = 100;
-            using var lease = AuFoldData.Open(Table(root, new FoldSplit { Kind = FoldSplitKind.Subjects, Folds = 2 }, cache: DataCache.Auto) with { ImageSize = 21 });
+            using var lease = AuFoldData.Open(Table(root, new FoldSplit { Kind = FoldSplitKind.Subjects, Folds = 2 }, cache: DataCacheMode.Auto) with { ImageSize = 21 });
             Assert.False(lease.Data.TrainImages.InMemory);
         }
         finally

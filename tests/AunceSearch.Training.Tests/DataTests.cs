@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 
 namespace AunceSearch.Training.Tests;
@@ -99,15 +100,15 @@ public class DataTests
         var root = MakeList(TestPaths.TempDirectory(), "0\n1\n");
         File.WriteAllText(Path.Combine(root, "list", "X_test_img_path_fold1.txt"), "S002/0000.png\n");
         File.WriteAllText(Path.Combine(root, "list", "X_test_label_fold1.txt"), "1\n");
-        var e = Assert.Throws<DataFormatException>(() => AuFoldData.Open(new DatasetSource { Root = root, ListName = "X", Fold = 1, ImageSize = 16, AuNames = ["AU1"], Cache = DataCache.Memory }));
+        var e = Assert.Throws<DataFormatException>(() => AuFoldData.Open(new DatasetSource { Root = root, ListName = "X", Fold = 1, ImageSize = 16, AuNames = ["AU1"], Cache = DataCacheMode.Memory }));
         Assert.Contains("X_train_img_path_fold1.txt:1", e.Message);
         Assert.Contains("not found", e.Message);
     }
 
     [Theory]
-    [InlineData(DataCache.Memory)]
-    [InlineData(DataCache.Stream)]
-    public void An_image_whose_header_declares_a_huge_size_is_refused_before_its_pixels_are_allocated(DataCache cache)
+    [InlineData(DataCacheMode.Memory)]
+    [InlineData(DataCacheMode.Stream)]
+    public void An_image_whose_header_declares_a_huge_size_is_refused_before_its_pixels_are_allocated(DataCacheMode cache)
     {
         // A 120-byte PNG whose header says 20,000 x 20,000: decoding it would take 1.6 GB before finding the data missing.
         var root = MakeList(TestPaths.TempDirectory(), "0\n1\n");

@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 
 namespace AunceSearch.Training.Tests;
@@ -124,7 +125,7 @@ public sealed class DecodedImageStoreTests
     public void The_trainers_folds_share_one_open_instance_and_the_processes_images()
     {
         var root = Dataset.Value.Root;
-        DatasetSource Fold(int fold) => new() { Root = root, ListName = "SYN", Fold = fold, ImageSize = 22, Cache = DataCache.Memory };
+        DatasetSource Fold(int fold) => new() { Root = root, ListName = "SYN", Fold = fold, ImageSize = 22, Cache = DataCacheMode.Memory };
         using var a = AuFoldData.Open(Fold(1));
         using var b = AuFoldData.Open(Fold(1));
         Assert.Same(a.Data, b.Data);   // a second trial of the same fold: the lists are read once

@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Training.Models;
 using AunceSearch.Training.Optim;
 using TorchSharp;

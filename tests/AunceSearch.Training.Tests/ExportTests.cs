@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AunceSearch.Model;
 using AunceSearch.Training.Export;
 using AunceSearch.Training.Models;
 using TorchSharp;

@@ -1,5 +1,5 @@
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
-using AunceSearch.Training.Models;
 
 namespace AunceSearch.Training.Tests;
 

@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using AunceSearch.Training.Data;
 using AunceSearch.Training.Models;
 
@@ -21,7 +22,7 @@ public class FoldTrainerTests
         Epochs = epochs,
         Probe = new() { Steps = 10 },
         Seed = 7,
-        Device = "cpu",
+        Device = TrainingDevice.Cpu,
         ResumeFrom = resume,
     };
 
@@ -37,7 +38,7 @@ public class FoldTrainerTests
         Assert.Contains("Aunce:Training:ImageCacheMiB", e.Message);
         Assert.Contains("can't allocate memory", e.Message);
 
-        var gpu = FoldTrainer.OutOfMemory(request with { Device = "cuda", DeviceIndex = 3 },
+        var gpu = FoldTrainer.OutOfMemory(request with { Device = TrainingDevice.Cuda, DeviceIndex = 3 },
             new System.Runtime.InteropServices.ExternalException("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 3; 79.11 GiB total capacity)\nmore"));
         Assert.StartsWith("test/t0/f1: out of GPU memory on cuda:3 (batch size 16, encoder small-cnn): lower training.batch_size", gpu.Message);
         Assert.Contains("Aunce:Training:TrialsPerDevice", gpu.Message);
@@ -197,7 +198,7 @@ public class FoldTrainerModesTests
             Epochs = epochs,
             Probe = new() { Steps = 5 },
             Seed = 3,
-            Device = "cpu",
+            Device = TrainingDevice.Cpu,
             ResumeFrom = resume,
         };
         var results = new List<(EpochResult Result, byte[] Checkpoint)>();

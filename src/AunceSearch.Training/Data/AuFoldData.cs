@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using AunceSearch.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -276,10 +277,10 @@ public sealed class AuFoldData
     {
         var (train, test) = s.Format switch
         {
-            "aunce-list" => (AuListReader.Read(s.Root, s.ListName, "train", s.Fold, s.AuNames, s.SkipBad),
+            DatasetFormat.AunceList => (AuListReader.Read(s.Root, s.ListName, "train", s.Fold, s.AuNames, s.SkipBad),
                              AuListReader.Read(s.Root, s.ListName, "test", s.Fold, s.AuNames, s.SkipBad)),
-            "table" => AuTableReader.ReadFold(s),
-            _ => throw new DataFormatException($"dataset.format: unknown format '{s.Format}' (aunce-list or table)"),
+            DatasetFormat.Table => AuTableReader.ReadFold(s),
+            _ => throw new DataFormatException($"dataset.format: unknown format {(int)s.Format} (aunce-list or table)"),
         };
         var overlap = train.Subjects.Intersect(test.Subjects).ToList();
         if (overlap.Count > 0)
@@ -303,14 +304,14 @@ public sealed class AuFoldData
     private static AuFoldData LoadUncached(DatasetSource s)
     {
         var (train, test) = ReadSplits(s);
-        if (s.Cache == DataCache.Stream)
+        if (s.Cache == DataCacheMode.Stream)
         {
             return new AuFoldData(s, Streaming(train, s), Streaming(test, s), null);
         }
 
         var paths = train.ImagePaths.Concat(test.ImagePaths).ToList();
         string Origin(int row) => row < train.Count ? train.Origin(row) : test.Origin(row - train.Count);
-        var lease = DecodedImageStore.Shared.Hold(paths, s.ImageSize, Origin, s.Workers, s.SkipBad, force: s.Cache == DataCache.Memory);
+        var lease = DecodedImageStore.Shared.Hold(paths, s.ImageSize, Origin, s.Workers, s.SkipBad, force: s.Cache == DataCacheMode.Memory);
         if (lease is null)
         {
             return new AuFoldData(s, Streaming(train, s), Streaming(test, s), null);

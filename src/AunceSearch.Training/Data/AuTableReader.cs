@@ -1,3 +1,4 @@
+
 namespace AunceSearch.Training.Data;
 
 /// <summary>
@@ -22,13 +23,13 @@ public static class AuTableReader
             throw new DataFormatException($"{s.Root}: dataset root does not exist");
         }
 
-        var file = Path.Combine(s.Root, s.LabelsFile);
+        var file = Path.Combine(s.Root, s.Labels);
         if (!File.Exists(file))
         {
             throw new DataFormatException($"{file}: label table not found (dataset.labels)");
         }
 
-        var imageDir = Path.Combine(s.Root, s.ImagesDirectory);
+        var imageDir = Path.Combine(s.Root, s.Images);
         var name = Path.GetFileName(file);
         var lines = File.ReadAllLines(file);
         var first = Array.FindIndex(lines, l => l.Trim().Length > 0);
@@ -164,7 +165,7 @@ public static class AuTableReader
     /// <summary>Row indices of the fold's train and test sides.</summary>
     public static (List<int> Train, List<int> Test) Assign(AuSplit all, DatasetSource s)
     {
-        var split = s.Split;
+        var split = s.FoldSplit;
         if (split.Kind == FoldSplitKind.Lists)
         {
             return (FromList(all, s, "train"), FromList(all, s, "test"));
@@ -221,14 +222,14 @@ public static class AuTableReader
 
     private static List<int> FromList(AuSplit all, DatasetSource s, string side)
     {
-        var pattern = s.Split.ListPattern ?? throw new DataFormatException("dataset.split: a list split of a table dataset needs a list pattern (dataset.split.lists)");
+        var pattern = s.FoldSplit.ListPattern ?? throw new DataFormatException("dataset.split: a list split of a table dataset needs a list pattern (dataset.split.lists)");
         var file = Path.Combine(s.Root, pattern.Replace("{split}", side, StringComparison.Ordinal).Replace("{fold}", s.Fold.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         if (!File.Exists(file))
         {
             throw new DataFormatException($"{file}: fold list not found (dataset.split.lists = {pattern})");
         }
 
-        var imageDir = Path.Combine(s.Root, s.ImagesDirectory);
+        var imageDir = Path.Combine(s.Root, s.Images);
         var byPath = new Dictionary<string, int>(StringComparer.Ordinal);
         var bySubject = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (var i = 0; i < all.Count; i++)
@@ -263,7 +264,7 @@ public static class AuTableReader
             }
             else
             {
-                throw new DataFormatException($"{file}:{n}: '{entry}' is neither an image nor a subject of {s.LabelsFile}");
+                throw new DataFormatException($"{file}:{n}: '{entry}' is neither an image nor a subject of {s.Labels}");
             }
         }
 

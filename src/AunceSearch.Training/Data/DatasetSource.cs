@@ -1,17 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
+using AunceSearch.Model;
+
 namespace AunceSearch.Training.Data;
-
-/// <summary>How a dataset's images are kept while a fold trains.</summary>
-public enum DataCache
-{
-    /// <summary>In memory when the decoded split fits the memory budget, else streamed.</summary>
-    Auto = 0,
-
-    /// <summary>Decode every image once into one uint8 tensor shared by all trials of the process.</summary>
-    Memory = 1,
-
-    /// <summary>Decode each batch from disk in parallel, a few batches ahead of the trainer.</summary>
-    Stream = 2,
-}
 
 /// <summary>How the subjects are divided into folds.</summary>
 public enum FoldSplitKind
@@ -81,51 +71,34 @@ public sealed record FoldSplit
     public string Key => $"{Kind}|{Folds}|{ListPattern}|{string.Join(";", Parts.Select(p => string.Join(",", p)))}";
 }
 
-/// <summary>Where a fold's data comes from and how it is read.</summary>
-public sealed record DatasetSource
+/// <summary>Where a fold's data comes from and how it is read: the sweep's <see cref="DatasetOptions"/> as they are, and the fold.</summary>
+public sealed record DatasetSource : DatasetOptions
 {
-    /// <summary>"aunce-list": the AUNCE list files (BP4D/DISFA); "table": one label table with a header (GFT, Aff-Wild2, ...).</summary>
-    public string Format { get; init; } = "aunce-list";
+    public DatasetSource()
+    {
+    }
 
-    public required string Root { get; init; }
-
-    /// <summary>aunce-list: the list-file prefix (<c>BP4D</c> in <c>BP4D_train_img_path_fold1.txt</c>).</summary>
-    public string ListName { get; init; } = "SYN";
+    /// <summary>Fold <paramref name="fold"/> of <paramref name="dataset"/>.</summary>
+    [SetsRequiredMembers]
+    public DatasetSource(DatasetOptions dataset, int fold)
+        : base(dataset)
+    {
+        Fold = fold;
+    }
 
     public required int Fold { get; init; }
 
-    /// <summary>Images are decoded to this square size (the reference stores 256×256 crops).</summary>
-    public int ImageSize { get; init; } = 48;
-
-    /// <summary>The network input: random crops for training, centre crops for evaluation; 0 = ImageSize·7/8 (224 of 256).</summary>
-    public int CropSize { get; init; }
-
-    /// <summary>AU names (label columns); null = from the dataset (au_names.txt or the table header).</summary>
-    public IReadOnlyList<string>? AuNames { get; init; }
-
-    /// <summary>table: the label table, relative to the root.</summary>
-    public string LabelsFile { get; init; } = "labels.csv";
-
-    /// <summary>table: the folder the image paths are relative to, relative to the root ("" = the root).</summary>
-    public string ImagesDirectory { get; init; } = "";
-
-    public FoldSplit Split { get; init; } = new();
-
-    /// <summary>Skip (and count) missing or corrupt images and malformed label rows instead of failing.</summary>
-    public bool SkipBad { get; init; }
-
-    public DataCache Cache { get; init; } = DataCache.Auto;
-
-    /// <summary>Decoder threads (0 = one per core).</summary>
-    public int Workers { get; init; }
-
-    /// <summary>Batches decoded ahead of the trainer when streaming.</summary>
-    public int Prefetch { get; init; } = 4;
-
-    /// <summary>The effective crop size.</summary>
-    public int EffectiveCrop => CropSize > 0 ? CropSize : Math.Max(8, (int)Math.Round(ImageSize * 7.0 / 8.0));
+    /// <summary>The subject split the options name (the published BP4D/DISFA parts resolved).</summary>
+    public FoldSplit FoldSplit => Split switch
+    {
+        DatasetSplit.Bp4d => new FoldSplit { Kind = FoldSplitKind.Parts, Parts = FoldSplit.Bp4dParts },
+        DatasetSplit.Disfa => new FoldSplit { Kind = FoldSplitKind.Parts, Parts = FoldSplit.DisfaParts },
+        DatasetSplit.Parts => new FoldSplit { Kind = FoldSplitKind.Parts, Parts = Parts ?? [] },
+        DatasetSplit.Subjects => new FoldSplit { Kind = FoldSplitKind.Subjects, Folds = SplitFolds },
+        _ => new FoldSplit { Kind = FoldSplitKind.Lists, ListPattern = FoldLists },
+    };
 
     /// <summary>Identifies the decoded data (two sources with the same key share cached images).</summary>
     public string Key => string.Join("\u001f", Format, Path.GetFullPath(Root), ListName, Fold, ImageSize, AuNames is null ? "" : string.Join(",", AuNames),
-        LabelsFile, ImagesDirectory, Split.Key, SkipBad, Cache);
+        Labels, Images, FoldSplit.Key, SkipBad, Cache);
 }

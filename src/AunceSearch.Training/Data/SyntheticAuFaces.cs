@@ -1,32 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using AunceSearch.Model;
 using SkiaSharp;
 
 namespace AunceSearch.Training.Data;
-
-/// <summary>Parameters of the synthetic AU-face generator.</summary>
-public sealed record SyntheticOptions
-{
-    public int Subjects { get; init; } = 12;
-
-    public int ImagesPerSubject { get; init; } = 40;
-
-    public int ImageSize { get; init; } = 64;
-
-    /// <summary>Probability that a written label is flipped (the image keeps the true AU state).</summary>
-    public double LabelNoise { get; init; } = 0.05;
-
-    /// <summary>Per-AU occurrence rates; at most <see cref="SyntheticAuFaces.MaxAus"/> AUs.</summary>
-    public IReadOnlyList<double> OccurrenceRates { get; init; } =
-        [0.211, 0.171, 0.203, 0.462, 0.549, 0.594, 0.562, 0.466, 0.169, 0.344, 0.165, 0.152];
-
-    public int Folds { get; init; } = 3;
-
-    public int Seed { get; init; } = 1;
-
-    /// <summary>The list-file prefix.</summary>
-    public string ListName { get; init; } = "SYN";
-}
 
 /// <summary>
 /// Generates small face-like images whose action units change local structure (brows, eyes, cheeks, mouth

@@ -1,64 +1,9 @@
+using AunceSearch.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
 namespace AunceSearch.Training.Data;
-
-/// <summary>
-/// The training transform (aunce-reference §4.2). <c>enhance</c> = the reference's <c>image_train_enhance</c>: random crop
-/// (top-left offsets uniform over every position, inclusive) → horizontal flip (p) → RandomApply(ColorJitter(brightness,
-/// contrast, saturation, hue), p) with the four adjustments in a random order per image → RandomGrayscale(p) → Gaussian blur
-/// (kernel 3, σ ~ U(σmin, σmax), reflect padding, always) → CIFAR normalisation. <c>basic</c> = <c>image_train</c>: crop +
-/// flip + normalisation. <c>none</c>: centre crop + normalisation. Colour operations follow torchvision's tensor
-/// functional semantics.
-/// </summary>
-public sealed record AugmentOptions
-{
-    public static readonly string[] Modes = ["enhance", "basic", "none"];
-
-    public string Mode { get; init; } = "enhance";
-
-    public double FlipProbability { get; init; } = 0.5;
-
-    public double JitterProbability { get; init; } = 0.8;
-
-    public double Brightness { get; init; } = 0.4;
-
-    public double Contrast { get; init; } = 0.4;
-
-    public double Saturation { get; init; } = 0.4;
-
-    public double Hue { get; init; } = 0.1;
-
-    public double GrayscaleProbability { get; init; } = 0.2;
-
-    /// <summary>Gaussian blur kernel size (odd; 0 = no blur).</summary>
-    public int BlurKernel { get; init; } = 3;
-
-    public double BlurSigmaMin { get; init; } = 0.1;
-
-    public double BlurSigmaMax { get; init; } = 2.0;
-
-    /// <summary>Names the first invalid option, or null.</summary>
-    public string? Validate()
-    {
-        static bool P(double p) => p is >= 0 and <= 1;
-        return Mode switch
-        {
-            _ when !Modes.Contains(Mode) => $"mode '{Mode}' is not one of {string.Join(", ", Modes)}",
-            _ when !P(FlipProbability) => $"flip {FlipProbability} must be a probability in [0, 1]",
-            _ when !P(JitterProbability) => $"jitter {JitterProbability} must be a probability in [0, 1]",
-            _ when !P(GrayscaleProbability) => $"grayscale {GrayscaleProbability} must be a probability in [0, 1]",
-            _ when Brightness is < 0 or > 1 => $"brightness {Brightness} must be in [0, 1]",
-            _ when Contrast is < 0 or > 1 => $"contrast {Contrast} must be in [0, 1]",
-            _ when Saturation is < 0 or > 1 => $"saturation {Saturation} must be in [0, 1]",
-            _ when Hue is < 0 or > 0.5 => $"hue {Hue} must be in [0, 0.5]",
-            _ when BlurKernel < 0 || (BlurKernel > 0 && BlurKernel % 2 == 0) => $"blur_kernel {BlurKernel} must be 0 or an odd size",
-            _ when BlurSigmaMin <= 0 || BlurSigmaMax < BlurSigmaMin => $"blur_sigma [{BlurSigmaMin}, {BlurSigmaMax}] must satisfy 0 < min <= max",
-            _ => null,
-        };
-    }
-}
 
 /// <summary>Two independently augmented views per image, vectorised over the batch (no per-sample loops).</summary>
 public sealed class TwoViewAugmenter
@@ -89,7 +34,7 @@ public sealed class TwoViewAugmenter
         var dev = images.device;
         Tensor C(params long[] shape) => torch.rand(shape, generator: generator);
         Tensor U(params long[] shape) => C(shape).to(dev);
-        if (Options.Mode == "none")
+        if (Options.Mode == AugmentMode.None)
         {
             return CenterCrop(images).MoveToOuterDisposeScope();
         }
@@ -98,18 +43,18 @@ public sealed class TwoViewAugmenter
         long h = images.shape[2], w = images.shape[3];
         var oy = U(b).mul(h - Crop + 1).floor_().clamp_max_(h - Crop).to(ScalarType.Int64);
         var ox = U(b).mul(w - Crop + 1).floor_().clamp_max_(w - Crop).to(ScalarType.Int64);
-        var flip = U(b).lt(Options.FlipProbability);
+        var flip = U(b).lt(Options.Flip);
         var ramp = torch.arange(Crop, device: dev);
         var rows = oy.unsqueeze(1).add(ramp);                                                        // (B, crop)
         var cols = torch.where(flip.unsqueeze(1), ox.unsqueeze(1).add(Crop - 1).sub(ramp), ox.unsqueeze(1).add(ramp));
         var x = images.gather(2, rows.view(b, 1, Crop, 1).expand(b, 3, Crop, w))
                       .gather(3, cols.view(b, 1, 1, Crop).expand(b, 3, Crop, Crop));
         x = x.dtype == ScalarType.Byte ? AuImages.ToUnit(x) : x.to(ScalarType.Float32);
-        if (Options.Mode == "enhance")
+        if (Options.Mode == AugmentMode.Enhance)
         {
             x = ColorJitter(x, C);
             var gray = Grayscale(x).expand_as(x);
-            x = torch.where(U(b, 1, 1, 1).lt(Options.GrayscaleProbability), gray, x);
+            x = torch.where(U(b, 1, 1, 1).lt(Options.Grayscale), gray, x);
             if (Options.BlurKernel > 0)
             {
                 var sigma = U(b).mul(Options.BlurSigmaMax - Options.BlurSigmaMin).add(Options.BlurSigmaMin);
@@ -149,7 +94,7 @@ public sealed class TwoViewAugmenter
 
         var factors = new[] { Factor(Options.Brightness), Factor(Options.Contrast), Factor(Options.Saturation), cpu([b]).mul(2 * Options.Hue).sub(Options.Hue).view(b, 1, 1, 1) };
         var order = cpu([b, 4]).argsort(1);                      // a uniform random permutation per image
-        var apply = cpu([b]).lt(Options.JitterProbability);
+        var apply = cpu([b]).lt(Options.Jitter);
         var y = x.clone();
         for (var stage = 0; stage < 4; stage++)
         {

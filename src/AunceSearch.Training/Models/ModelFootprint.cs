@@ -1,3 +1,4 @@
+using AunceSearch.Model;
 using TorchSharp;
 
 namespace AunceSearch.Training.Models;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using AunceSearch.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -131,26 +132,32 @@ public static unsafe class TorchRuntime
     /// <summary>How many CUDA devices libtorch sees (0 without CUDA).</summary>
     public static int CudaDeviceCount => CudaAvailable ? torch.cuda.device_count() : 0;
 
+    /// <summary>"cpu", "cuda" or "auto" (a benchmark's <c>--device</c>): <see cref="ResolveDevice(TrainingDevice, int)"/>.</summary>
+    public static Device ResolveDevice(string preference, int index = 0) =>
+        Enum.TryParse<TrainingDevice>(preference, ignoreCase: true, out var d) && Enum.IsDefined(d) && !int.TryParse(preference, out _)
+            ? ResolveDevice(d, index)
+            : throw new ArgumentException($"unknown device '{preference}' (cpu, cuda or auto)", nameof(preference));
+
     /// <summary>
-    /// "cpu", "cuda" (fails if there is none) or "auto" (CUDA when available); on CUDA, device <paramref name="index"/>
+    /// The CPU, CUDA (fails if there is none) or auto (CUDA when available); on CUDA, device <paramref name="index"/>
     /// (fails naming the devices there are when it is out of range).
     /// </summary>
-    public static Device ResolveDevice(string preference, int index = 0)
+    public static Device ResolveDevice(TrainingDevice preference, int index = 0)
     {
         EnsureInitialized();
-        if (index < 0 || (index > 0 && _cuda && index >= torch.cuda.device_count() && preference is "cuda" or "auto"))
+        if (index < 0 || (index > 0 && _cuda && index >= torch.cuda.device_count() && preference is TrainingDevice.Cuda or TrainingDevice.Auto))
         {
             throw new ArgumentOutOfRangeException(nameof(index), index, $"CUDA device {index} does not exist: this machine has {(_cuda ? torch.cuda.device_count() : 0)}");
         }
 
         return preference switch
         {
-            "cpu" => torch.CPU,
-            "cuda" when _cuda => torch.device(DeviceType.CUDA, index),
-            "cuda" => throw new InvalidOperationException(
+            TrainingDevice.Cpu => torch.CPU,
+            TrainingDevice.Cuda when _cuda => torch.device(DeviceType.CUDA, index),
+            TrainingDevice.Cuda => throw new InvalidOperationException(
                 $"device 'cuda' requested but CUDA is not available (set {LibTorchDirectoryVariable} to a CUDA libtorch directory)"),
-            "auto" => _cuda ? torch.device(DeviceType.CUDA, index) : torch.CPU,
-            _ => throw new ArgumentException($"unknown device '{preference}' (cpu, cuda or auto)", nameof(preference)),
+            TrainingDevice.Auto => _cuda ? torch.device(DeviceType.CUDA, index) : torch.CPU,
+            _ => throw new ArgumentException($"unknown device {(int)preference} (cpu, cuda or auto)", nameof(preference)),
         };
     }
 
