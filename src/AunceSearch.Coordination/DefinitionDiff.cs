@@ -1,15 +1,37 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AunceSearch.Contracts;
+using AunceSearch.Model;
 
 namespace AunceSearch.Coordination;
 
 /// <summary>Names the first difference between two sweep definitions (records with arrays do not compare by value).</summary>
 public static class DefinitionDiff
 {
-    /// <summary>Null when equal; else the path of the first field that differs with both values, e.g. <c>Search.Trials: 6 → 8</c>.</summary>
+    /// <summary>
+    /// Null when equal; else the path of the first field that differs with both values, e.g. <c>Search.Trials: 6 → 8</c>.
+    /// A hyperparameter one side leaves out reads as its vocabulary default (what the trainer uses), so a sweep stored before
+    /// a hyperparameter existed still equals its spec resolved today.
+    /// </summary>
     public static string? First(SweepDefinition before, SweepDefinition after) =>
-        First(JsonSerializer.SerializeToNode(before, SweepJournalCodec.Options), JsonSerializer.SerializeToNode(after, SweepJournalCodec.Options), "");
+        First(JsonSerializer.SerializeToNode(WithDefaults(before), SweepJournalCodec.Options), JsonSerializer.SerializeToNode(WithDefaults(after), SweepJournalCodec.Options), "");
+
+    private static SweepDefinition WithDefaults(SweepDefinition d)
+    {
+        if (d.Training?.Hyperparameters is not { } hp || TrainingVocabulary.Hyperparameters.Keys.All(hp.ContainsKey))
+        {
+            return d;
+        }
+
+        var filled = new Dictionary<string, string>(hp, StringComparer.Ordinal);
+        foreach (var (key, value) in TrainingVocabulary.Hyperparameters)
+        {
+            filled.TryAdd(key, value.ToString("R", CultureInfo.InvariantCulture));
+        }
+
+        return d with { Training = d.Training with { Hyperparameters = filled.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal) } };
+    }
 
     private static string? First(JsonNode? a, JsonNode? b, string path)
     {

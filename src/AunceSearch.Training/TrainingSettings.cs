@@ -40,6 +40,16 @@ public sealed record TrainingSettings
     /// <summary>The flat multi-tensor AdamW (default) or TorchSharp's per-parameter AdamW.</summary>
     public bool FlatOptimizer { get; init; } = true;
 
+    /// <summary>Every numeric hyperparameter of <see cref="TrainingVocabulary.Hyperparameters"/>, checked against its bounds (the trial's value or the default).</summary>
+    public IReadOnlyDictionary<string, double> Numbers { get; init; } = TrainingVocabulary.Hyperparameters;
+
+    /// <summary>
+    /// A numeric hyperparameter by its vocabulary name: how the trainer reads a setting that needs no typed property of its
+    /// own, so adding one is the vocabulary's table plus the code that uses it.
+    /// </summary>
+    public double Number(string key) => Numbers.TryGetValue(key, out var v) ? v
+        : throw new ArgumentException($"'{key}' is not a hyperparameter of the vocabulary (known: {string.Join(", ", TrainingVocabulary.Hyperparameters.Keys)})", nameof(key));
+
     public static TrainingSettings From(IReadOnlyDictionary<string, string> h)
     {
         double D(string k)
@@ -92,8 +102,18 @@ public sealed record TrainingSettings
             UseAuWeight = M("au_weight") == "on",
         };
         loss.Validate();
+        var numbers = TrainingVocabulary.Hyperparameters.Keys.ToDictionary(k => k, D, StringComparer.Ordinal);
+        foreach (var (key, value) in numbers)
+        {
+            if (TrainingVocabulary.Problem(key, value) is { } problem)
+            {
+                throw new ArgumentException($"hyperparameter {key}: {problem}, got {value.ToString(CultureInfo.InvariantCulture)}");
+            }
+        }
+
         return new TrainingSettings
         {
+            Numbers = numbers,
             Lr = lr,
             WeightDecay = wd,
             BatchSize = (int)batch,
