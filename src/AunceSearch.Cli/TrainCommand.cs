@@ -169,10 +169,15 @@ public static class TrainCommand
     }
 
     /// <summary>The hyperparameters that differ, as "lr 0.001 (now 0.002)".</summary>
+    /// <summary>What differs between a checkpoint's hyperparameters and today's; one that a side leaves out reads as its vocabulary default (what the trainer uses).</summary>
     private static IEnumerable<string> HyperparameterDifferences(IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string> now) =>
         stored.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
-            .Where(k => !(stored.TryGetValue(k, out var a) && now.TryGetValue(k, out var b) && a == b))
-            .Select(k => $"{k} {(stored.TryGetValue(k, out var a) ? a : "unset")} (now {(now.TryGetValue(k, out var b) ? b : "unset")})");
+            .Where(k => !(Value(stored, k) is { } a && Value(now, k) is { } b && a == b))
+            .Select(k => $"{k} {Value(stored, k) ?? "unset"} (now {Value(now, k) ?? "unset"})");
+
+    private static string? Value(IReadOnlyDictionary<string, string> hp, string key) =>
+        hp.TryGetValue(key, out var v) ? v
+        : TrainingVocabulary.Hyperparameters.TryGetValue(key, out var d) ? d.ToString("R", CultureInfo.InvariantCulture) : null;
 
     /// <summary>Renames <paramref name="file"/> to a free "NAME.damaged[-N]" beside it and returns the new path.</summary>
     private static string KeepAside(string file)
