@@ -35,6 +35,7 @@ public static class TrainingVocabulary
         ["p_aug"] = 0.2,
         ["p_mix"] = 0.6,
         ["p_min"] = 0.0,
+        ["grad_clip"] = 0.0,
     }.ToImmutableSortedDictionary(StringComparer.Ordinal);
 
     /// <summary>The positive-pair probabilities (a simplex).</summary>
@@ -50,6 +51,7 @@ public static class TrainingVocabulary
         "temperature" when value <= 0 => "must be > 0",
         "lambda_min" or "lambda_maj" when value < 0 => "must be >= 0",
         "p_max" or "p_aug" or "p_mix" or "p_min" when value is < 0 or > 1 => "must be in [0, 1]",
+        "grad_clip" when value < 0 => "must be >= 0 (the largest global gradient norm a step may take; 0: no clipping)",
         _ => null,
     };
 }

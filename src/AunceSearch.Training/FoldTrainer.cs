@@ -165,6 +165,8 @@ public static class FoldTrainer
         }
 
         var parameters = model.parameters().Concat(classifier?.parameters() ?? []).ToList();
+        var gradClip = settings.Number("grad_clip");   // Swin's recipe clips at 5; 0 = off
+        Action? clip = gradClip > 0 ? () => ClipGradients(parameters, gradClip) : null;
         using var optimizer = new TrainingOptimizer(settings.FlatOptimizer ? "flat-adamw" : "adamw", parameters, settings.Lr, settings.WeightDecay, settings.ChannelsLast);
         if (request.ResumeFrom is { } resume)
         {
@@ -224,7 +226,7 @@ public static class FoldTrainer
                         loss = AunceLoss.Compute(z1, z2, labels, types, lossOptions, auWeights, minorityLabel: minority);
                     }
 
-                    optimizer.Step(loss);
+                    optimizer.Step(loss, clip);
 
                     var value = loss.item<float>();
                     steps++;
@@ -266,6 +268,13 @@ public static class FoldTrainer
     private static string Describe(float value) => float.IsNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
 
     /// <summary>A forward pass with the configured layout and precision (channels_last input; bf16 autocast on CUDA).</summary>
+    /// <summary>
+    /// Scales every gradient so that their global L2 norm is at most <paramref name="maxNorm"/> (PyTorch's
+    /// <c>clip_grad_norm_</c>, one fused norm over all gradients); returns the norm before clipping.
+    /// </summary>
+    internal static double ClipGradients(IList<TorchSharp.Modules.Parameter> parameters, double maxNorm) =>
+        torch.nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), maxNorm);
+
     private static Tensor Forward(torch.nn.Module<Tensor, Tensor> module, Tensor x, TrainingSettings settings, Device device)
     {
         if (settings.ChannelsLast)

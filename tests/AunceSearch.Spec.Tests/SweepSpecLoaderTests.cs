@@ -118,10 +118,19 @@ public class SweepSpecLoaderTests
     [InlineData("  temperature: -0.1", "training.temperature: must be > 0, got -0.1")]
     [InlineData("  temperature: 0", "training.temperature: must be > 0, got 0")]
     [InlineData("  lr: 0", "training.lr: must be > 0, got 0")]
+    [InlineData("  grad_clip: -1", "training.grad_clip: must be >= 0 (the largest global gradient norm a step may take; 0: no clipping), got -1")]
     public void Negative_lambda_or_temperature_in_training_is_rejected_with_its_line(string line, string expected)
     {
         var msg = Error(Valid.Replace("  epochs: 3", "  epochs: 3\n" + line, StringComparison.Ordinal));
         Assert.Equal($"spec.yaml:8:{line.IndexOf(':', StringComparison.Ordinal) + 3}: {expected}", msg);
+    }
+
+    [Fact]
+    public void Gradient_clipping_is_off_by_default_and_travels_with_each_trial()
+    {
+        Assert.Equal("0", Parse(Valid).Training.Hyperparameters["grad_clip"]);
+        var spec = Parse(Valid.Replace("  epochs: 3", "  epochs: 3\n  grad_clip: 5", StringComparison.Ordinal));
+        Assert.Equal("5", spec.Training.Resolve(new Dictionary<string, string>())["grad_clip"]);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using AunceSearch.Model;
 using AunceSearch.Training.Data;
 using AunceSearch.Training.Models;
+using TorchSharp;
 
 namespace AunceSearch.Training.Tests;
 
@@ -163,6 +164,38 @@ public class FoldTrainerTests
             Assert.Throws<InvalidDataException>(() => Checkpoint.Inspect(data[..cut], "cut.ckpt"));
         }
     }
+
+    [Fact]
+    public void Gradient_clipping_bounds_the_global_norm_and_leaves_small_gradients_alone()
+    {
+        using var layer = torch.nn.Linear(4, 3);
+        var parameters = layer.parameters().ToList();
+        using (torch.no_grad())
+        {
+            parameters[0].grad = torch.full([3, 4], 2.0f);   // norm sqrt(12 * 4) = 6.93
+            parameters[1].grad = torch.full([3], 2.0f);      // norm sqrt(3 * 4) = 3.46; together sqrt(60) = 7.75
+        }
+
+        Assert.Equal(Math.Sqrt(60), FoldTrainer.ClipGradients(parameters, 1.0), 4);
+        var clipped = Math.Sqrt(parameters.Sum(p => p.grad!.pow(2).sum().item<float>()));
+        Assert.Equal(1.0, clipped, 3);
+        Assert.Equal(1.0, FoldTrainer.ClipGradients(parameters, 5.0), 3);   // under the bound: unchanged
+        Assert.Equal(clipped, Math.Sqrt(parameters.Sum(p => p.grad!.pow(2).sum().item<float>())), 5);
+    }
+
+    [Fact]
+    public void A_clipped_run_trains_differently_from_an_unclipped_one_and_deterministically()
+    {
+        var plain = new List<EpochResult>();
+        var clipped = new List<EpochResult>();
+        var again = new List<EpochResult>();
+        FoldTrainer.Run(Request(1), (r, _) => plain.Add(r), CancellationToken.None);
+        var tight = Request(1) with { Hyperparameters = new Dictionary<string, string>(Request(1).Hyperparameters) { ["grad_clip"] = "1e-6" } };
+        FoldTrainer.Run(tight, (r, _) => clipped.Add(r), CancellationToken.None);
+        FoldTrainer.Run(tight, (r, _) => again.Add(r), CancellationToken.None);
+        Assert.NotEqual(plain[0].TrainLoss, clipped[0].TrainLoss);
+        Assert.Equal(clipped[0].TrainLoss, again[0].TrainLoss);
+    }
 }
 
 public class FoldTrainerModesTests
@@ -217,6 +250,7 @@ public class FoldTrainerModesTests
     [InlineData("positives", "sideways", "positives")]
     [InlineData("p_min", "0.2", "sum to 1")]
     [InlineData("lr", "fast", "lr")]
+    [InlineData("grad_clip", "-1", "grad_clip: must be >= 0")]
     public void Bad_settings_fail_before_training_with_the_key_named(string key, string value, string message)
     {
         var hp = new Dictionary<string, string> { [key] = value };
