@@ -68,10 +68,8 @@ def resumes(logs, sweep_id):
     return sum(len(re.findall(rf"Fold {re.escape(sweep_id)}/t\d+/f\d+ resumes from", log)) for log in logs)
 
 
-def outcome(journal, sweep_id):
-    """Each trial's end as the sweep's final status (journal status.json) has it: (trial, state, last epoch, last value)."""
-    with open(os.path.join(journal, sweep_id, "status.json")) as f:
-        status = json.load(f)
+def outcome(status):
+    """Each trial's end as the sweep's final status (`aunce sweep status --json`: its record) has it: (trial, state, last epoch, last value)."""
     states = ["pending", "running", "completed", "pruned", "failed", "paused"]   # TrialState's values
     rows = []
     for t in status["Trials"]:
@@ -204,12 +202,13 @@ def one_run(aunce, work, redis, azurite, spec, a, run, clean_rows, clean_resumes
             if azurite.proc.poll() is not None:
                 azurite.start()
         logs = [t.log() for t in cluster.trainers]
+        final = cluster.status(sweep_id, journal)   # from the sweep's record, while the cluster that holds it is up
     finally:
         if chaos:
             chaos.stop()   # no restart after this: an interrupted run leaves no silo behind
         cluster.stop()
 
-    rows = outcome(journal, sweep_id)
+    rows = outcome(final)
     states = [r[1] for r in rows]
     if clean_rows is not None and rows != clean_rows:
         notes.append("differs from the clean run: " + ", ".join(f"t{c[0]} {c[1:]} -> {r[1:]}" for c, r in zip(clean_rows, rows) if c != r))

@@ -4,6 +4,7 @@ import base64
 import email.utils
 import hashlib
 import hmac
+import json
 import os
 import re
 import shutil
@@ -257,6 +258,14 @@ class Cluster:
         done = subprocess.run(self.aunce + ["sweep", "resume", sweep_id, "--journal", journal, "--plain", *self.client_args()],
                               cwd=self.work, capture_output=True, text=True)
         return done.returncode, done.stdout, done.stderr
+
+    def status(self, sweep_id, journal):
+        """The sweep's status as its record (the sweep grain's journal) has it: `aunce sweep status ID --json`, a dict."""
+        done = subprocess.run(self.aunce + ["sweep", "status", sweep_id, "--json", "--journal", journal, *self.client_args()],
+                              cwd=self.work, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"aunce sweep status {sweep_id} exited {done.returncode}: {done.stderr.strip()}")
+        return json.loads(done.stdout)
 
     def stop(self):
         for silo in [*self.trainers, self.coordinator]:

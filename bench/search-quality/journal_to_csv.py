@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Turns a sweep journal (status.json + events.jsonl) into a table: one row per trial, fold and epoch."""
+"""Turns a sweep (its status from `aunce sweep status ID --json`, and its journal's events.jsonl) into a table: one row per
+trial, fold and epoch. Usage: journal_to_csv.py STATUS_JSON JOURNAL_DIR"""
 import csv, json, os, sys
 
-d = sys.argv[1]
-status = json.load(open(os.path.join(d, "status.json")))
+status = json.load(open(sys.argv[1]))
+d = sys.argv[2]
 params = ["lr", "temperature", "lambda_min", "lambda_maj"]
 configs = {t["Trial"]: t["Hyperparameters"] for t in status["Trials"]}
 w = csv.writer(sys.stdout, lineterminator="\n")

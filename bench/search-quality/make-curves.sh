@@ -9,6 +9,7 @@ rm -rf "$journal"
 "$root/aunce" sweep run "$here/curves.yaml" --journal "$journal" --config "Aunce:Checkpoints:Path=$root/.aunce/bench-checkpoints"
 dir=$(ls -d "$journal"/bench-curves-* | tail -n 1)
 mkdir -p "$here/data"
-/usr/bin/python3 "$here/journal_to_csv.py" "$dir" > "$here/data/curves.csv"
+"$root/aunce" sweep status "$(basename "$dir")" --json --journal "$journal" > "$journal/status.json"   # from the sweep's record
+/usr/bin/python3 "$here/journal_to_csv.py" "$journal/status.json" "$dir" > "$here/data/curves.csv"
 rm -rf "$root/.aunce/bench-checkpoints"
 echo "wrote $here/data/curves.csv ($(($(wc -l < "$here/data/curves.csv") - 1)) rows)"

@@ -14,12 +14,12 @@ public sealed record DownloadOptions(string SweepId, int? Trial, int? Fold, Expo
 
 /// <summary>
 /// <c>aunce checkpoint download SWEEP [--trial N | --best] [--fold K] [--format pt|safetensors|native] -o PATH</c>: the
-/// sweep's journal names the trial's latest checkpoint per fold (its status.json), the sweep's saved settings (with
-/// --config on top) name the checkpoint store; the checkpoint is checked, exported and its SHA-256 printed.
+/// sweep's record (<see cref="SweepRecords"/>: its grain's journal) names the trial's latest checkpoint per fold, the sweep's
+/// saved settings (with --config on top) name the checkpoint store; the checkpoint is checked, exported and its SHA-256 printed.
 /// </summary>
 public static class CheckpointCommand
 {
-    public static async Task<int> DownloadAsync(DownloadOptions o, TextWriter stdout, CancellationToken cancellationToken)
+    public static async Task<int> DownloadAsync(DownloadOptions o, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         // Checked first: a wrong -o costs nothing (no store read, no directory made).
         var outputDirectory = Path.GetDirectoryName(Path.GetFullPath(o.Output))!;
@@ -28,8 +28,13 @@ public static class CheckpointCommand
             throw new UsageException($"-o {o.Output}: {problem.Message}" + (problem.MissingDirectory ? " (create it, or pass --create-dirs)" : ""));
         }
 
-        var (journal, _, saved, _) = SweepJournal.Open(o.JournalRoot, o.SweepId);
-        var status = SweepJournal.ReadStatus(journal.Directory);
+        var (_, _, saved, _) = SweepJournal.Open(o.JournalRoot, o.SweepId);
+        SweepStatus status;
+        await using (var records = new SweepRecords(o.JournalRoot, [.. o.Config], stderr))
+        {
+            status = await records.ReadAsync(o.SweepId, cancellationToken);
+        }
+
         CheckpointChoice choice;
         try
         {

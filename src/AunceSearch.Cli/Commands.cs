@@ -21,7 +21,7 @@ internal static class Commands
         root.Subcommands.Add(Demo(stdout, stderr));
         root.Subcommands.Add(Sweep(stdout, stderr));
         root.Subcommands.Add(Train(stdout, stderr));
-        root.Subcommands.Add(CheckpointCommands(stdout));
+        root.Subcommands.Add(CheckpointCommands(stdout, stderr));
         root.Subcommands.Add(Ablation(stdout, stderr));
         root.Subcommands.Add(Scheduler(stdout, stderr));
         root.Subcommands.Add(Loss(stdout, stderr));
@@ -128,10 +128,16 @@ internal static class Commands
         sweep.Subcommands.Add(resume);
 
         var statusId = new Argument<string>("ID") { Description = "the sweep's id" };
-        var json = new Option<bool>("--json") { Description = "print the status as JSON (the journal's status.json)" };
+        var json = new Option<bool>("--json") { Description = "print the status as JSON (every trial, every decision with its evidence)" };
         var statusJournal = JournalOption();
-        var status = new Command("status", "a sweep's state and leaderboard, from its journal (current within seconds while it runs)") { statusId, json, statusJournal };
-        status.SetAction(parse => SweepJournal.Status(JournalRoot(parse, statusJournal), parse.GetValue(statusId)!, parse.GetValue(json), stdout));
+        var statusConfig = RecordConfigOption();
+        var status = new Command("status", "a sweep's state and leaderboard, from its record (what the sweep's grain and the API say, current while it runs)") { statusId, json, statusJournal, statusConfig };
+        status.SetAction(async (parse, ct) =>
+        {
+            var root = JournalRoot(parse, statusJournal);
+            await using var records = new SweepRecords(root, [.. ConfigValues(parse, statusConfig)], stderr);
+            return await SweepJournal.StatusAsync(records, root, parse.GetValue(statusId)!, parse.GetValue(json), stdout, ct);
+        });
         sweep.Subcommands.Add(status);
 
         var cancelId = new Argument<string>("ID") { Description = "the sweep's id" };
@@ -142,19 +148,34 @@ internal static class Commands
         sweep.Subcommands.Add(cancel);
 
         var listJournal = JournalOption();
-        var list = new Command("list", "every sweep in the journal folder, newest first") { listJournal };
-        list.SetAction(parse => SweepJournal.List(JournalRoot(parse, listJournal), stdout));
+        var listConfig = RecordConfigOption();
+        var list = new Command("list", "every sweep in the journal folder, newest first, as its record says") { listJournal, listConfig };
+        list.SetAction(async (parse, ct) =>
+        {
+            var root = JournalRoot(parse, listJournal);
+            await using var records = new SweepRecords(root, [.. ConfigValues(parse, listConfig)], stderr);
+            return await SweepJournal.ListAsync(records, root, stdout, ct);
+        });
         sweep.Subcommands.Add(list);
 
-        var id = new Argument<string>("SWEEP") { Description = "a sweep id under .aunce/sweeps, or a journal directory" };
+        var id = new Argument<string>("SWEEP") { Description = "a sweep id under --journal, or a sweep's journal directory" };
         var trial = new Argument<int?>("TRIAL") { Description = "only this trial", Arity = ArgumentArity.ZeroOrOne };
-        var explain = new Command("explain", "why each trial of a finished sweep was paused, promoted, stopped or completed") { id, trial };
-        explain.SetAction(parse => SweepJournal.Explain(parse.GetValue(id)!, parse.GetValue(trial), stdout, stderr));
+        var explainJournal = JournalOption();
+        var explainConfig = RecordConfigOption();
+        var explain = new Command("explain", "why each trial of a sweep was paused, promoted, stopped or completed, from its record") { id, trial, explainJournal, explainConfig };
+        explain.SetAction(async (parse, ct) =>
+        {
+            var given = parse.GetValue(id)!;
+            var directory = Directory.Exists(given) && File.Exists(Path.Combine(given, "spec.yaml")) ? Path.GetFullPath(given).TrimEnd(Path.DirectorySeparatorChar) : null;
+            var (root, sweepId) = directory is null ? (JournalRoot(parse, explainJournal), given) : (Path.GetDirectoryName(directory)!, Path.GetFileName(directory));
+            await using var records = new SweepRecords(root, [.. ConfigValues(parse, explainConfig)], stderr);
+            return await SweepJournal.ExplainAsync(records, sweepId, parse.GetValue(trial), stdout, ct);
+        });
         sweep.Subcommands.Add(explain);
         return sweep;
     }
 
-    private static Command CheckpointCommands(TextWriter stdout)
+    private static Command CheckpointCommands(TextWriter stdout, TextWriter stderr)
     {
         var sweepId = new Argument<string>("SWEEP") { Description = "the sweep's id (its journal under --journal)" };
         var trial = IntOption("--trial", 0, "this trial's checkpoint (default: the sweep's best trial)");
@@ -194,7 +215,7 @@ internal static class Commands
             Path.GetFullPath(parse.GetValue(output)!),
             JournalRoot(parse, journal),
             ConfigValues(parse, config),
-            parse.GetValue(createDirs)), stdout, ct));
+            parse.GetValue(createDirs)), stdout, stderr, ct));
 
         var command = new Command("checkpoint", "take a sweep's trained models");
         command.Subcommands.Add(download);
@@ -379,6 +400,10 @@ internal static class Commands
             return default;
         }
     }
+
+    /// <summary>Settings to reach a sweep's record beyond those its journal kept (a cluster's certificates, a password given by name).</summary>
+    private static Option<string[]> RecordConfigOption() =>
+        KeyValueOption("--config", "a setting to reach the sweep's record, e.g. Aunce:Tls:CertificatePath=... (repeatable)", "");
 
     private static Option<string> JournalOption() =>
         new("--journal") { Description = "where sweep journals are (default ./.aunce/sweeps)", HelpName = "DIR" };

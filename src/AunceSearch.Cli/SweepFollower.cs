@@ -4,27 +4,22 @@ using AunceSearch.Contracts;
 namespace AunceSearch.Cli;
 
 /// <summary>
-/// Follows one sweep for a command (<c>sweep run</c>, <c>sweep resume</c>): its event stream into the journal, status.json,
-/// cancel requests from <c>aunce sweep cancel</c>, and on stderr why its folds wait when they do.
+/// Follows one sweep for a command (<c>sweep run</c>, <c>sweep resume</c>): its event stream into the journal's export
+/// (events.jsonl), cancel requests from <c>aunce sweep cancel</c>, and on stderr why its folds wait when they do.
 /// </summary>
 public sealed class SweepFollower(ISweepGrain sweep, SweepJournal journal, IGrainFactory grains, ClusterCalls calls, TextWriter stderr)
 {
-    /// <summary>How often the journal's status.json is rewritten while a sweep runs.</summary>
-    public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(2);
-
     /// <summary>How often a follower hears from a quiet sweep: it then passes a cancel request on, says why folds wait, and redraws.</summary>
     private static readonly TimeSpan FollowHeartbeat = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Follows the sweep's event stream until it ends: appends its events to the journal, keeps status.json current (at most
-    /// every StatusInterval, so `sweep status` and `sweep explain` work on a sweep whose process was killed), passes a cancel
-    /// request from `aunce sweep cancel` on, and hands each batch of events with the sweep's overview to <paramref name="show"/>.
+    /// Follows the sweep's event stream until it ends: appends its events to the journal's export, passes a cancel request
+    /// from `aunce sweep cancel` on, and hands each batch of events with the sweep's overview to <paramref name="show"/>.
     /// A stream that breaks while the cluster settles (a coordinator silo died) is opened again after the last journaled
     /// event, for up to a minute of failures in a row.
     /// </summary>
     public async Task<SweepStatus> FollowAsync(long seen, CancellationToken detach, Func<SweepEvent[], SweepOverview?, Task> show)
     {
-        Stopwatch? statusWritten = null;   // the first events write it at once
         async Task TakeAsync(SweepEvent[] events)
         {
             if (journal.TakeCancelRequest())
@@ -42,13 +37,7 @@ public sealed class SweepFollower(ISweepGrain sweep, SweepJournal journal, IGrai
                 seen = events[^1].Sequence;
             }
 
-            // The overview is O(1) in the trials; the full status (every trial) only for status.json every StatusInterval.
-            var overview = await calls.RunAsync(() => sweep.GetOverviewAsync());
-            if (events.Length > 0 && (statusWritten is null || statusWritten.Elapsed > StatusInterval))
-            {
-                journal.WriteStatus(await calls.RunAsync(() => sweep.GetStatusAsync()));
-                statusWritten = Stopwatch.StartNew();
-            }
+            var overview = await calls.RunAsync(() => sweep.GetOverviewAsync());   // O(1) in the trials
 
             await show(events, overview);
             await SayWhyFoldsWaitAsync(sweep.GetPrimaryKeyString(), overview?.State ?? SweepState.Running);

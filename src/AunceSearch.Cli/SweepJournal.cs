@@ -5,8 +5,10 @@ using AunceSearch.Contracts;
 namespace AunceSearch.Cli;
 
 /// <summary>
-/// A sweep's journal on disk: <c>spec.yaml</c>, <c>events.jsonl</c> (every progress event, appended as it happens) and
-/// <c>status.json</c> (the final status with every trial and every decision with its evidence).
+/// What a client keeps of a sweep it started, on disk: <c>spec.yaml</c> and <c>settings.json</c> (what <c>sweep resume</c>
+/// needs to reach the sweep again) and <c>events.jsonl</c> (an export of every progress event this client followed,
+/// appended as it happens, for tailing and tools). None of it is the sweep's state: that is the sweep grain's journal, and
+/// every view (<c>sweep status</c>, <c>list</c>, <c>explain</c>, <c>checkpoint download</c>) reads it (<see cref="SweepRecords"/>).
 /// </summary>
 public sealed class SweepJournal
 {
@@ -309,58 +311,27 @@ public sealed class SweepJournal
         }
     }
 
-    public void WriteStatus(SweepStatus status)
+    /// <summary><c>aunce sweep status ID [--json]</c>: the sweep's state and leaderboard from its record (<see cref="SweepRecords"/>: what the grain and the API say).</summary>
+    public static async Task<int> StatusAsync(SweepRecords records, string root, string sweepId, bool json, TextWriter stdout, CancellationToken cancellationToken)
     {
-        // A view derived from the events (rebuilt by the next write): atomic, not flushed to disk each time.
-        Checkpoints.DurableFile.Replace(Path.Combine(Directory, "status.json"), JsonSerializer.SerializeToUtf8Bytes(status, Json), flushToDisk: false);
-    }
-
-    public static SweepStatus ReadStatus(string directory)
-    {
-        var file = Path.Combine(directory, "status.json");
-        if (!File.Exists(file))
-        {
-            throw new UsageException($"{file}: no sweep status (is the sweep finished?)");
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<SweepStatus>(File.ReadAllText(file), Json) ?? throw new UsageException($"{file}: empty");
-        }
-        catch (JsonException e)
-        {
-            throw new UsageException($"{file}: not a sweep status: {e.Message}");
-        }
-    }
-
-    /// <summary><c>aunce sweep status ID [--json]</c>: the sweep's state and leaderboard from its journal (current within seconds while it runs).</summary>
-    public static int Status(string root, string sweepId, bool json, TextWriter stdout)
-    {
-        var (journal, yaml, _, last) = Open(root, sweepId);
-        var file = Path.Combine(journal.Directory, "status.json");
-        if (!File.Exists(file))
-        {
-            stdout.WriteLine(json ? "{\"SweepId\": \"" + sweepId + "\", \"State\": null}" : $"sweep {sweepId}: starting ({last} events so far, no status yet)");
-            return ExitCodes.Ok;
-        }
-
+        var (journal, yaml, _, _) = Open(root, sweepId);
+        var status = await records.ReadAsync(sweepId, cancellationToken);
         if (json)
         {
-            stdout.WriteLine(File.ReadAllText(file));
+            stdout.WriteLine(JsonSerializer.Serialize(status, Json));
             return ExitCodes.Ok;
         }
 
-        var status = ReadStatus(journal.Directory);
         var specFile = Path.Combine(journal.Directory, "spec.yaml");
         var spec = Spec.SweepSpecLoader.Parse(yaml, specFile, journal.Directory);
-        stdout.WriteLine($"sweep {sweepId}: {status.State.ToString().ToLowerInvariant()}, {status.Trials.Length} of {status.TotalTrials} trials started, " +
-                         $"status as of {File.GetLastWriteTimeUtc(file):yyyy-MM-dd HH:mm:ss} UTC{(status.Error is null ? "" : "; " + status.Error)}");
+        stdout.WriteLine($"sweep {sweepId}: {status.State.ToString().ToLowerInvariant()}, {status.Trials.Length} of {status.TotalTrials} trials started" +
+                         $"{(status.Error is null ? "" : "; " + status.Error)}");
         Leaderboard.Write(stdout, spec, status);
         return ExitCodes.Ok;
     }
 
-    /// <summary><c>aunce sweep list</c>: every sweep journaled under <paramref name="root"/>, newest first.</summary>
-    public static int List(string root, TextWriter stdout)
+    /// <summary><c>aunce sweep list</c>: every sweep journaled under <paramref name="root"/>, newest first, each as its record says.</summary>
+    public static async Task<int> ListAsync(SweepRecords records, string root, TextWriter stdout, CancellationToken cancellationToken)
     {
         var dirs = System.IO.Directory.Exists(root)
             ? new DirectoryInfo(root).GetDirectories().Where(d => File.Exists(Path.Combine(d.FullName, "spec.yaml"))).OrderByDescending(d => d.CreationTimeUtc).ToList()
@@ -371,40 +342,35 @@ public sealed class SweepJournal
             return ExitCodes.Ok;
         }
 
-        stdout.WriteLine($"{"id",-40} {"state",-10} {"trials",9} {"best",8}  updated (UTC)");
+        stdout.WriteLine($"{"id",-40} {"state",-10} {"trials",9} {"best",8}  started (UTC)");
         foreach (var d in dirs)
         {
-            var file = Path.Combine(d.FullName, "status.json");
-            SweepStatus? status = null;
+            SweepStatus? status;
+            string why;
             try
             {
-                status = File.Exists(file) ? ReadStatus(d.FullName) : null;
+                var (_, _, saved, _) = Open(root, d.Name);
+                (status, why) = await records.TryReadAsync(d.Name, saved, cancellationToken);
             }
-            catch (UsageException)
+            catch (Exception e) when (e is UsageException or Training.Data.DataFormatException or InvalidDataException or PreflightException)
             {
-                // a damaged status file: listed as unknown
+                (status, why) = (null, e.Message.Split('\n')[0]);
             }
 
             var best = status?.Trials.FirstOrDefault(t => t.Trial == status.BestTrial)?.LastValue;
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{d.Name,-40} {(status is null ? (File.Exists(file) ? "unknown" : "starting") : status.State.ToString().ToLowerInvariant()),-10} " +
+                $"{d.Name,-40} {(status is null ? "unknown" : status.State.ToString().ToLowerInvariant()),-10} " +
                 $"{(status is null ? "-" : $"{status.Trials.Length}/{status.TotalTrials}"),9} {(best is { } b ? b.ToString("0.0000", CultureInfo.InvariantCulture) : "-"),8}  " +
-                $"{(File.Exists(file) ? File.GetLastWriteTimeUtc(file) : d.CreationTimeUtc):yyyy-MM-dd HH:mm:ss}"));
+                $"{d.CreationTimeUtc:yyyy-MM-dd HH:mm:ss}{(status is null ? $"  ({why})" : "")}"));
         }
 
         return ExitCodes.Ok;
     }
 
-    /// <summary><c>aunce sweep explain SWEEP [TRIAL]</c>: every decision about the trial (or all trials) in plain language.</summary>
-    public static int Explain(string sweep, int? trial, TextWriter stdout, TextWriter stderr)
+    /// <summary><c>aunce sweep explain SWEEP [TRIAL]</c>: every decision about the trial (or all trials) in plain language, from the sweep's record.</summary>
+    public static async Task<int> ExplainAsync(SweepRecords records, string sweep, int? trial, TextWriter stdout, CancellationToken cancellationToken)
     {
-        var dir = System.IO.Directory.Exists(sweep) ? sweep : Path.Combine(System.IO.Directory.GetCurrentDirectory(), ".aunce", "sweeps", sweep);
-        if (!System.IO.Directory.Exists(dir))
-        {
-            throw new UsageException($"sweep '{sweep}': no journal at {dir}");
-        }
-
-        var status = ReadStatus(dir);
+        var status = await records.ReadAsync(sweep, cancellationToken);
         var trials = status.Trials.Where(t => trial is null || t.Trial == trial).ToList();
         if (trials.Count == 0)
         {

@@ -221,12 +221,14 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         var settings = AunceConfiguration.Read(builder.Configuration);
         if (!settings.Cluster.IsSet && journal.Owner() is { } owner)
         {
+            // Its process hosts the sweep (the embedded silo): asked through the journal, it cancels within a second, and the
+            // sweep's record (its grain's journal, read from the state files) says when.
             journal.RequestCancel();
+            await using var records = new SweepRecords(options.JournalDirectory, [.. options.Config], stderr);
             var watch = Stopwatch.StartNew();
             while (watch.Elapsed < TimeSpan.FromSeconds(30))
             {
-                if (File.Exists(Path.Combine(journal.Directory, "status.json")) &&
-                    SweepJournal.ReadStatus(journal.Directory).State is SweepState.Cancelled or SweepState.Completed or SweepState.Failed)
+                if ((await records.TryReadAsync(sweepId, config, cancellationToken)).Status?.State is SweepState.Cancelled or SweepState.Completed or SweepState.Failed)
                 {
                     await stdout.WriteLineAsync($"sweep {sweepId} cancelled by its process {owner} (aunce sweep resume {sweepId} continues it)");
                     return ExitCodes.Ok;
@@ -250,7 +252,6 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             var sweep = host.Services.GetRequiredService<IGrainFactory>().GetGrain<ISweepGrain>(sweepId);
             await sweep.CancelAsync();
             var status = await sweep.GetStatusAsync();
-            journal.WriteStatus(status);
             await stdout.WriteLineAsync($"sweep {sweepId}: {status.State.ToString().ToLowerInvariant()}" +
                                         (status.State == SweepState.Cancelled ? $" (aunce sweep resume {sweepId} continues it)" : ""));
             return ExitCodes.Ok;
@@ -390,7 +391,6 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
                 });
             }
 
-            journal.WriteStatus(status);
             FinalStatus = status;
             if (detachOn.IsCancellationRequested && status.State == SweepState.Running)
             {

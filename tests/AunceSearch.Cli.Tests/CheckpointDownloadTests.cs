@@ -1,7 +1,10 @@
 using System.Security.Cryptography;
 using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
+using AunceSearch.Coordination;
+using AunceSearch.Hosting;
 using AunceSearch.Model;
+using AunceSearch.Spec;
 using AunceSearch.Training;
 using AunceSearch.Training.Models;
 using static TorchSharp.torch;
@@ -32,8 +35,12 @@ public sealed class CheckpointDownloadTests
         var journalRoot = Path.Combine(work, "sweeps");
         var storeDir = Path.Combine(work, "checkpoints");
         var store = new LocalDirectoryCheckpointStore(storeDir);
+        var stateDir = Path.Combine(work, "state");
         var journal = SweepJournal.Create(journalRoot, "dl", "name: dl\n");
-        journal.WriteSettings(new Dictionary<string, string?> { ["Aunce:Checkpoints:Path"] = storeDir });
+        journal.WriteSettings(new Dictionary<string, string?>
+        {
+            ["Aunce:Checkpoints:Path"] = storeDir, ["Aunce:Silo:GrainStorage"] = "file", ["Aunce:Silo:StatePath"] = stateDir,
+        });
 
         FoldEpochReport Fold(int trial, int fold, double f1)
         {
@@ -63,11 +70,12 @@ public sealed class CheckpointDownloadTests
             LastFolds = folds, LastCheckpointKeys = [.. folds.Select(f => f.CheckpointKey)], LastCheckpoints = [.. folds.Select(f => f.CheckpointLocation)],
         };
 
-        journal.WriteStatus(new SweepStatus
-        {
-            SweepId = "dl", State = SweepState.Completed, TotalTrials = 2, BestTrial = 1,
-            Trials = [Trial(0, Fold(0, 1, 0.50), Fold(0, 2, 0.50)), Trial(1, Fold(1, 1, 0.55), Fold(1, 2, 0.65))],
-        });
+        // The sweep's record as its grain keeps it (the embedded silo's state files): a completed sweep of these two trials.
+        var definition = SweepSpecLoader.Parse("name: dl\ndataset: {root: data, folds: [1, 2]}\nsearch: {trials: 2, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}\n", "dl.yaml", work);
+        var state = new CoordinatorState { Definition = definition, State = SweepState.Completed, NextTrial = 2, Inputs = 1, Sequence = 1 };
+        state.Trials[0] = Trial(0, Fold(0, 1, 0.50), Fold(0, 2, 0.50));
+        state.Trials[1] = Trial(1, Fold(1, 1, 0.55), Fold(1, 2, 0.65));
+        SweepRecord.WriteSnapshotAsync(stateDir, "dl", CoordinatorSnapshot.Encode(state), 1).GetAwaiter().GetResult();
         return (journalRoot, storeDir, work);
     }
 

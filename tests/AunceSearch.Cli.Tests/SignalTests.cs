@@ -36,12 +36,12 @@ public sealed class SignalTests
         {
             await aunce.WaitForLineAsync(l => l.Contains(" epoch 1: F1", StringComparison.Ordinal), TimeSpan.FromMinutes(3), "the first fold epoch");
 
-            // status.json is kept current while the sweep runs (so `sweep explain` works even after kill -9).
-            var deadline = Stopwatch.StartNew();
-            while (!Directory.Exists(journal) || !Directory.EnumerateFiles(journal, "status.json", SearchOption.AllDirectories).Any())
+            // While it runs, its record answers: `sweep status` reads the state files the running process writes.
+            var (running, runningOut, runningErr) = await CliHarness.Run("sweep", "status", "sig", "--journal", journal, "--json");
+            Assert.True(running == 0, runningErr);
+            using (var live = System.Text.Json.JsonDocument.Parse(runningOut))
             {
-                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), "no status.json while the sweep runs");
-                await Task.Delay(100);
+                Assert.Equal((int)Contracts.SweepState.Running, live.RootElement.GetProperty("State").GetInt32());
             }
 
             // A second follower of the same sweep is refused while this one lives.
@@ -90,9 +90,10 @@ public sealed class SignalTests
         }
 
         Assert.False(errors.Contains(" at AunceSearch.", StringComparison.Ordinal), "a stack trace on stderr:\n" + errors);
-        var sweepDir = Assert.Single(Directory.GetDirectories(journal));
-        Assert.True(File.Exists(Path.Combine(sweepDir, "status.json")), "the journal's status.json was not written");
-        using (var status = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(sweepDir, "status.json"))))
+        Assert.Single(Directory.GetDirectories(journal));
+        var (read, readOut, readErr) = await CliHarness.Run("sweep", "status", "sig", "--journal", journal, "--json");
+        Assert.True(read == 0, readErr);
+        using (var status = System.Text.Json.JsonDocument.Parse(readOut))
         {
             Assert.Equal((int)(detach ? Contracts.SweepState.Running : Contracts.SweepState.Cancelled), status.RootElement.GetProperty("State").GetInt32());
         }
