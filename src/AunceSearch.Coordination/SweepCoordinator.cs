@@ -554,10 +554,10 @@ public sealed partial class SweepCoordinator
         _direction = _spec.Search.Direction;
         _sampler = _spec.Search.CreateSampler(_spec.Seed);
         _scheduler = _spec.CreateScheduler(_sweepId, _space);
-        _schedulerState = scheduler ?? (string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState));
+        _schedulerState = _scheduler.Adopt(scheduler ?? (string.IsNullOrEmpty(_s.SchedulerState) ? _scheduler.NewState() : SchedulerStateJson.Deserialize(_s.SchedulerState)));   // a state stored as the old bag becomes the scheduler's own
         _s.SchedulerState = "";   // parsed: the text (tens of MB at 100,000 trials) is not kept
         _ranking = new TrialRanking(_spec.Training.Epochs, _direction);
-        _retention = new RetentionPolicy(_spec.Retention, _s, _ranking, _spec.Search.Scheduler is PbtScheduling, () => _schedulerState.Legs.Values,
+        _retention = new RetentionPolicy(_spec.Retention, _s, _ranking, _spec.Search.Scheduler is PbtScheduling, () => (_schedulerState as PbtSchedulerState)?.Legs.Values ?? Enumerable.Empty<PbtLeg>(),
             command => _commands.Add(command));
     }
 

@@ -69,6 +69,24 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void A_snapshot_whose_scheduler_state_is_the_old_bag_restores_into_the_schedulers_own_state()
+    {
+        // Before each scheduler had a state type of its own, the scheduler's part was one bag of every scheduler's fields, no $kind.
+        var current = new SweepCoordinator(Id, Key, Synthetic(40));
+        var state = current.CaptureState();
+        var bag = System.Text.Json.Nodes.JsonNode.Parse(state.SchedulerState)!.AsObject();
+        Assert.Equal("asha-promotion", bag["$kind"]!.GetValue<string>());
+        bag.Remove("$kind");
+        bag["Bracket"] = new System.Text.Json.Nodes.JsonObject();   // another scheduler's field, as the bag held it
+        var old = state.Copy();
+        old.SchedulerState = bag.ToJsonString();
+
+        var restored = new SweepCoordinator(Id, Key, CoordinatorSnapshot.Encode(old));
+        Assert.Equal(Trials(current), Trials(restored));
+        Assert.Equal(current.Snapshot(), restored.Snapshot());   // its next snapshot holds the scheduler's own state again
+    }
+
+    [Fact]
     public void A_capture_is_a_copy_that_later_inputs_do_not_change()
     {
         var c = new SweepCoordinator(Id, Key);

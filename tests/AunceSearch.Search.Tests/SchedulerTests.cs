@@ -102,6 +102,45 @@ public class SchedulerTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(SchedulerNames))]
+    public void A_state_stored_as_the_old_bag_is_adopted_by_its_scheduler_with_identical_decisions(string name)
+    {
+        // Before each scheduler had a state type of its own, one bag of every scheduler's fields was stored, with no $kind:
+        // the same JSON as today's minus the discriminator (and plus the other schedulers' empty fields).
+        double Noisy(int t, int s) => Curve(t, s) + (0.05 * new DeterministicRandom(7, (ulong)t, (ulong)s).NextDouble());
+        static string AsBag(SchedulerState state)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(SchedulerStateJson.Serialize(state))!.AsObject();
+            Assert.True(node.Remove("$kind"));
+            node["ObjectiveRungs"] = new System.Text.Json.Nodes.JsonArray();   // another scheduler's field, as the bag held it
+            return node.ToJsonString();
+        }
+
+        var scheduler = Create(name);
+        var plain = SweepSimulator.Run(Create(name), Noisy, workers: 3, maxTrials: 25);
+        var adopted = SweepSimulator.Run(scheduler, Noisy, workers: 3, maxTrials: 25,
+            roundTrip: s => scheduler.Adopt(SchedulerStateJson.Deserialize(AsBag(s))));
+        Assert.Equal(plain.Decisions, adopted.Decisions);
+        Assert.Equal(plain.Steps, adopted.Steps);
+    }
+
+    [Fact]
+    public void Each_scheduler_owns_a_state_type_and_refuses_another_schedulers()
+    {
+        string[] names = ["asha-promotion", "asha-stopping", "successive-halving", "hyperband-async", "hyperband-sync", "median-rule", "percentile", "none"];
+        var types = names.Select(n => Create(n).NewState().GetType()).Distinct().ToList();
+        Assert.Equal(
+            [typeof(AshaPromotionState), typeof(AshaStoppingState), typeof(StudySchedulerState), typeof(SynchronousHyperbandState)],
+            types.OrderBy(t => t.Name, StringComparer.Ordinal));
+        var asha = Create("asha-promotion");
+        var e = Assert.Throws<InvalidDataException>(() => asha.Adopt(Create("hyperband-sync").NewState()));
+        Assert.Contains("SynchronousHyperbandState is not its own (AshaPromotionState)", e.Message);
+        var json = SchedulerStateJson.Serialize(asha.NewState());
+        Assert.StartsWith("{\"$kind\":\"asha-promotion\"", json);
+        Assert.IsType<AshaPromotionState>(asha.Adopt(SchedulerStateJson.Deserialize(json)));
+    }
+
     [Fact]
     public void Median_stopping_rule_compares_best_so_far_with_the_median_of_running_averages()
     {

@@ -34,6 +34,7 @@ public static class SyntheticSweep
         // that a restored synthetic sweep parses as much scheduler state as a real one of its size.
         var scheduler = spec.CreateScheduler(sweepId, space);
         var schedulerState = scheduler.NewState();
+        var promotion = schedulerState as AshaPromotionState;
         var rungSteps = (scheduler as AshaPromotionScheduler)?.RungSteps ?? [];
         var rungsPassed = new int[trials];
         var values = new double[trials][];
@@ -63,12 +64,12 @@ public static class SyntheticSweep
                 history.Values[e] = values[n][e - 1];
             }
 
-            for (var k = 0; k < rungSteps.Count && rungSteps[k] <= reached; k++)
+            for (var k = 0; promotion is not null && k < rungSteps.Count && rungSteps[k] <= reached; k++)
             {
-                schedulerState.Rungs[k][n] = values[n][rungSteps[k] - 1];
+                promotion.Rungs[k][n] = values[n][rungSteps[k] - 1];
                 if (rungSteps[k] < reached)
                 {
-                    schedulerState.Promoted[k].Add(n);
+                    promotion.Promoted[k].Add(n);
                 }
             }
 

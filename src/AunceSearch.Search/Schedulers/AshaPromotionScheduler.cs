@@ -45,7 +45,7 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
 
     public SchedulerState NewState()
     {
-        var s = new SchedulerState();
+        var s = new AshaPromotionState();
         foreach (var _ in _rungSteps)
         {
             s.Rungs.Add([]);
@@ -55,8 +55,9 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
         return s;
     }
 
-    public SchedulerDecision OnReport(SchedulerState state, TrialReport r)
+    public SchedulerDecision OnReport(SchedulerState schedulerState, TrialReport r)
     {
+        var state = (AshaPromotionState)schedulerState;
         var history = state.Study.Trial(r.Trial);
         history.Values[r.Step] = r.Value;
         var k = Array.IndexOf(_rungSteps, r.Step);
@@ -81,8 +82,9 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
             Fmt($"paused at rung {k} (step {r.Step}): {r.Value:0.0000}, rank {rank} of {n}; rung {k} promotes its top {keep} (⌊{n}/{Options.ReductionFactor}⌋)"));
     }
 
-    public void OnTrialEnded(SchedulerState state, int trial, TrialPhase phase)
+    public void OnTrialEnded(SchedulerState schedulerState, int trial, TrialPhase phase)
     {
+        var state = (AshaPromotionState)schedulerState;
         state.Paused.Remove(trial);
         if (phase != TrialPhase.Complete)
         {
@@ -90,9 +92,9 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
         }
     }
 
-    public SchedulerPlan NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running) => SchedulerPlan.Run(Next(state, mayStartNew, running));
+    public SchedulerPlan NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running) => SchedulerPlan.Run(Next((AshaPromotionState)state, mayStartNew, running));
 
-    private SchedulerJob? Next(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
+    private SchedulerJob? Next(AshaPromotionState state, bool mayStartNew, IReadOnlyCollection<int> running)
     {
         for (var k = _rungSteps.Length - 2; k >= 0; k--)
         {
@@ -120,8 +122,9 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
         return new SchedulerJob(state.Started++, true, _rungSteps[0], null);
     }
 
-    public IReadOnlyList<SchedulerDecision> Finish(SchedulerState state)
+    public IReadOnlyList<SchedulerDecision> Finish(SchedulerState schedulerState)
     {
+        var state = (AshaPromotionState)schedulerState;
         var decisions = new List<SchedulerDecision>();
         foreach (var (trial, k) in state.Paused.ToList())
         {
@@ -141,7 +144,7 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
         : rung.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key).Select(kv => kv.Key);
 
     /// <summary>1 + the number of entries ordered before the trial (better value, or equal value and lower trial number); O(n).</summary>
-    private (int Rank, int Count) Rank(SchedulerState state, int k, int trial)
+    private (int Rank, int Count) Rank(AshaPromotionState state, int k, int trial)
     {
         var rung = state.Rungs[k];
         var v = rung[trial];

@@ -9,7 +9,7 @@ public sealed class AshaStoppingScheduler(AshaOptions options) : StoppingSchedul
 
     public override SchedulerState NewState()
     {
-        var s = new SchedulerState();
+        var s = new AshaStoppingState();
         foreach (var _ in _asha.Milestones)
         {
             s.Rungs.Add([]);
@@ -18,8 +18,9 @@ public sealed class AshaStoppingScheduler(AshaOptions options) : StoppingSchedul
         return s;
     }
 
-    protected override SchedulerDecision Decide(SchedulerState state, TrialReport r)
+    protected override SchedulerDecision Decide(SchedulerState schedulerState, TrialReport r)
     {
+        var state = (AshaStoppingState)schedulerState;
         state.Study.Trial(r.Trial).Values[r.Step] = r.Value;
         if (state.AshaView is null || !ReferenceEquals(state.AshaView.Rungs, state.Rungs))
         {

@@ -13,13 +13,14 @@ public sealed class MultiObjectiveAshaScheduler(MultiObjectiveAshaRule asha) : S
 
     public override SchedulerState NewState()
     {
-        var s = new SchedulerState();
+        var s = new MultiObjectiveSchedulerState();
         s.ObjectiveRungs.AddRange(asha.NewState().Rungs);
         return s;
     }
 
-    protected override SchedulerDecision Decide(SchedulerState state, TrialReport r)
+    protected override SchedulerDecision Decide(SchedulerState schedulerState, TrialReport r)
     {
+        var state = (MultiObjectiveSchedulerState)schedulerState;
         var values = r.Objectives ?? throw new ArgumentException($"trial {r.Trial} step {r.Step}: multi-objective ASHA needs an objective vector");
         state.Study.Trial(r.Trial).Values[r.Step] = r.Value;
         return asha.OnReport(new MultiObjectiveAshaState { Rungs = state.ObjectiveRungs }, r.Trial, r.Step, values) with { Value = r.Value };

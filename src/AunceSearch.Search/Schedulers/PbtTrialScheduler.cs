@@ -19,17 +19,17 @@ public sealed class PbtTrialScheduler(int maxSteps, PbtExploitRule pbt) : ITrial
 
     public PbtOptions Options => pbt.Options;
 
-    public SchedulerState NewState() => new() { Pbt = new PbtState() };
+    public SchedulerState NewState() => new PbtSchedulerState();
 
     public void OnTrialConfig(SchedulerState state, int trial, IReadOnlyDictionary<string, string> config) =>
-        state.Configs[trial] = new SortedDictionary<string, string>(config.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+        ((PbtSchedulerState)state).Configs[trial] = new SortedDictionary<string, string>(config.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
 
     /// <summary>The first step at or after <paramref name="from"/> + 1 where a trial last perturbed at <paramref name="from"/> perturbs again.</summary>
     public int NextPerturbation(int from) => Math.Min(maxSteps, Math.Max(from + Options.PerturbationInterval, Options.BurnInPeriod));
 
-    public SchedulerDecision OnReport(SchedulerState state, TrialReport r)
+    public SchedulerDecision OnReport(SchedulerState schedulerState, TrialReport r)
     {
-        state.Pbt ??= new PbtState();
+        var state = (PbtSchedulerState)schedulerState;
         state.Study.Trial(r.Trial).Values[r.Step] = r.Value;
         if (r.Step >= maxSteps)
         {
@@ -63,21 +63,20 @@ public sealed class PbtTrialScheduler(int maxSteps, PbtExploitRule pbt) : ITrial
             Fmt($"paused at the perturbation point step {r.Step}: {r.Value:0.0000}") + (leg.Source is { } s ? Fmt($"; will exploit trial {s}") : "; will continue"));
     }
 
-    private static int? LastStep(SchedulerState state, int trial) =>
+    private static int? LastStep(PbtSchedulerState state, int trial) =>
         state.Study.Trials.TryGetValue(trial, out var h) && h.Values.Count > 0 ? h.Values.Keys.Max() : null;
 
     public void OnTrialEnded(SchedulerState state, int trial, Pruners.TrialPhase phase)
     {
-        state.Pbt ??= new PbtState();
-        pbt.End(state.Pbt, trial);
-        state.Legs.Remove(trial);
+        var own = (PbtSchedulerState)state;
+        pbt.End(own.Pbt, trial);
+        own.Legs.Remove(trial);
     }
 
-    public SchedulerPlan NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running) => SchedulerPlan.Run(Next(state, mayStartNew, running));
+    public SchedulerPlan NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running) => SchedulerPlan.Run(Next((PbtSchedulerState)state, mayStartNew, running));
 
-    private SchedulerJob? Next(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
+    private SchedulerJob? Next(PbtSchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
     {
-        state.Pbt ??= new PbtState();
         if (mayStartNew)
         {
             var trial = state.Started++;

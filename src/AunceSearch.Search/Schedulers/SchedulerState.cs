@@ -1,55 +1,27 @@
+using System.Text.Json.Serialization;
 using AunceSearch.Search.Pruners;
 
 namespace AunceSearch.Search.Schedulers;
 
 /// <summary>
-/// Everything any scheduler keeps, as plain data: it serialises with <see cref="SchedulerStateJson"/> and a restored
-/// state makes the same decisions. Each scheduler uses the parts it needs.
+/// A scheduler's state, as plain data: each scheduler owns a type of its own (derived from this one, named by
+/// <c>$kind</c> in JSON) holding exactly what it decides with; what every scheduler keeps — each trial's history and how
+/// many trials it started — is here. Serialises with <see cref="SchedulerStateJson"/>, and a restored state makes the
+/// same decisions. A state stored before the per-scheduler types (one bag of every scheduler's fields, no <c>$kind</c>)
+/// is read and given to its scheduler by <see cref="ITrialScheduler.Adopt"/>.
 /// </summary>
-public sealed class SchedulerState
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "$kind")]
+[JsonDerivedType(typeof(StudySchedulerState), "study")]
+[JsonDerivedType(typeof(AshaPromotionState), "asha-promotion")]
+[JsonDerivedType(typeof(AshaStoppingState), "asha-stopping")]
+[JsonDerivedType(typeof(MultiObjectiveSchedulerState), "asha-multi-objective")]
+[JsonDerivedType(typeof(SynchronousHyperbandState), "hyperband-sync")]
+[JsonDerivedType(typeof(PbtSchedulerState), "pbt")]
+public abstract class SchedulerState
 {
     /// <summary>Per-trial history (values by step, phase, successive-halving records).</summary>
     public StudyState Study { get; set; } = new();
 
-    /// <summary>ASHA rungs: Rungs[k][trial] = value recorded at rung k.</summary>
-    public List<Dictionary<int, double>> Rungs { get; set; } = [];
-
-    /// <summary>Promotion ASHA: Promoted[k] = trials promoted out of rung k.</summary>
-    public List<List<int>> Promoted { get; set; } = [];
-
-    /// <summary>Trials waiting at a rung: trial → rung.</summary>
-    public SortedDictionary<int, int> Paused { get; set; } = [];
-
     /// <summary>How many new trials the scheduler has started.</summary>
     public int Started { get; set; }
-
-    /// <summary>Synchronous Hyperband: trial → bracket index, and the bracket in progress.</summary>
-    public SortedDictionary<int, int> Bracket { get; set; } = [];
-
-    public int CurrentBracket { get; set; }
-
-    /// <summary>Synchronous Hyperband: the rung of the current bracket being filled or cut.</summary>
-    public int CurrentRung { get; set; }
-
-    /// <summary>Synchronous Hyperband: whether the current rung has been cut (losers stopped).</summary>
-    public bool CurrentRungCut { get; set; }
-
-    /// <summary>Multi-objective ASHA: ObjectiveRungs[k][trial] = the objective vector recorded at rung k.</summary>
-    public List<Dictionary<int, double[]>> ObjectiveRungs { get; set; } = [];
-
-    /// <summary>PBT: scores, live trials and last perturbation steps.</summary>
-    public PbtState? Pbt { get; set; }
-
-    /// <summary>PBT: each trial's configuration (what an exploiting trial copies).</summary>
-    public SortedDictionary<int, SortedDictionary<string, string>> Configs { get; set; } = [];
-
-    /// <summary>PBT: the next leg decided for each trial waiting at a perturbation point.</summary>
-    public SortedDictionary<int, PbtLeg> Legs { get; set; } = [];
-
-    /// <summary>The rung each trial is training towards.</summary>
-    public SortedDictionary<int, int> TargetRung { get; set; } = [];
-
-    /// <summary>Stopping ASHA's view of <see cref="Rungs"/> with its sorted-rung cache (derived; not serialised).</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    internal AshaState? AshaView { get; set; }
 }

@@ -9,7 +9,7 @@ public abstract class StoppingScheduler(int maxSteps) : ITrialScheduler
 
     public int MaxSteps { get; } = maxSteps >= 1 ? maxSteps : throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, "max_t must be >= 1");
 
-    public virtual SchedulerState NewState() => new();
+    public virtual SchedulerState NewState() => new StudySchedulerState();
 
     public SchedulerDecision OnReport(SchedulerState state, TrialReport report)
     {

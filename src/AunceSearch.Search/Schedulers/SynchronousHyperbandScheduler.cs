@@ -67,10 +67,11 @@ public sealed class SynchronousHyperbandScheduler : ITrialScheduler
 
     private int LastRung(int bracket) => _sMax - bracket;
 
-    public SchedulerState NewState() => new();
+    public SchedulerState NewState() => new SynchronousHyperbandState();
 
-    public SchedulerDecision OnReport(SchedulerState state, TrialReport r)
+    public SchedulerDecision OnReport(SchedulerState schedulerState, TrialReport r)
     {
+        var state = (SynchronousHyperbandState)schedulerState;
         var history = state.Study.Trial(r.Trial);
         history.Values[r.Step] = r.Value;
         var b = state.Bracket[r.Trial];
@@ -92,8 +93,9 @@ public sealed class SynchronousHyperbandScheduler : ITrialScheduler
             $"paused at rung {rung} (step {step}) of bracket {b}: waits until every trial of the bracket reaches it");
     }
 
-    public void OnTrialEnded(SchedulerState state, int trial, TrialPhase phase)
+    public void OnTrialEnded(SchedulerState schedulerState, int trial, TrialPhase phase)
     {
+        var state = (SynchronousHyperbandState)schedulerState;
         state.Paused.Remove(trial);
         state.Study.Trial(trial).Phase = phase;
     }
@@ -101,11 +103,11 @@ public sealed class SynchronousHyperbandScheduler : ITrialScheduler
     public SchedulerPlan NextJob(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running)
     {
         var stops = new List<SchedulerDecision>();   // the trials a rung's cut stops, on the way to the job
-        var job = Next(state, mayStartNew, running, stops);
+        var job = Next((SynchronousHyperbandState)state, mayStartNew, running, stops);
         return stops.Count == 0 ? SchedulerPlan.Run(job) : new SchedulerPlan(job, stops);
     }
 
-    private SchedulerJob? Next(SchedulerState state, bool mayStartNew, IReadOnlyCollection<int> running, List<SchedulerDecision> stops)
+    private SchedulerJob? Next(SynchronousHyperbandState state, bool mayStartNew, IReadOnlyCollection<int> running, List<SchedulerDecision> stops)
     {
         while (state.CurrentBracket <= _sMax)
         {
@@ -185,8 +187,9 @@ public sealed class SynchronousHyperbandScheduler : ITrialScheduler
         return null;
     }
 
-    public IReadOnlyList<SchedulerDecision> Finish(SchedulerState state)
+    public IReadOnlyList<SchedulerDecision> Finish(SchedulerState schedulerState)
     {
+        var state = (SynchronousHyperbandState)schedulerState;
         var stops = state.Paused.Select(kv => new SchedulerDecision(kv.Key, 0, DecisionKind.Stop, double.NaN, kv.Value, null, null, null, 0, "stopped: the sweep ended before its bracket finished")).ToList();
         foreach (var d in stops)
         {
