@@ -15,8 +15,8 @@ public static class SweepEventStream
     /// <item>a cancellation takes effect at once: a caller that leaves (an HTTP client gone, a host stopping) never waits for
     /// the grain's next batch or heartbeat, and the stream it left is disposed in the background;</item>
     /// <item>a stream that breaks while the cluster settles (the sweep's silo died, its activation moved: the pending call
-    /// fails or is cancelled by the runtime) is opened again after the last event received, 0.25 s later and twice as
-    /// long each time up to 8 s, for up to <see cref="RetryBudget"/> of failures in a row; <paramref name="onRetry"/>
+    /// fails or is cancelled by the runtime) is opened again after the last event received, on <see cref="RetrySchedule"/>,
+    /// for up to <see cref="RetryBudget"/> of failures in a row; <paramref name="onRetry"/>
     /// hears of each.</item>
     /// </list>
     /// </summary>
@@ -25,7 +25,7 @@ public static class SweepEventStream
     {
         var after = afterSequence;
         Stopwatch? failing = null;
-        var (attempt, delay) = (0, TimeSpan.FromMilliseconds(250));
+        var attempt = 0;
         while (true)
         {
             var stream = sweep.WatchEventsAsync(after, heartbeat, cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -51,7 +51,7 @@ public static class SweepEventStream
                         break;
                     }
 
-                    (failing, attempt, delay) = (null, 0, TimeSpan.FromMilliseconds(250));
+                    (failing, attempt) = (null, 0);
                     var batch = stream.Current;
                     if (batch.Length > 0)
                     {
@@ -80,9 +80,9 @@ public static class SweepEventStream
                 yield break;
             }
 
+            var delay = RetrySchedule.Delay(attempt);
             onRetry?.Invoke(++attempt, delay, broken!);
             await Task.Delay(delay, cancellationToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(8).Ticks));
         }
     }
 

@@ -1,3 +1,4 @@
+using AunceSearch.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Polly;
 using Polly.Registry;
@@ -7,7 +8,7 @@ namespace AunceSearch.Grains;
 
 /// <summary>
 /// Rides out an outage (a store restarting, a cluster settling after a silo died) on a Polly retry pipeline: a failed call
-/// is tried again after 0.25 s, then twice as long each time up to 8 s, until it succeeds or the call's budget is spent
+/// is tried again on <see cref="RetrySchedule"/> (0.25 s, then twice as long each time up to 8 s) until it succeeds or the call's budget is spent
 /// (then the last error is thrown). Bad arguments, cancellation and the call's own permanent errors are not retried.
 /// One pipeline serves every call; a call's budget, permanent errors and retry callback travel in its
 /// <see cref="ResilienceContext"/>. In a silo the pipeline comes from dependency injection
@@ -55,10 +56,7 @@ public sealed class StorageRetry(ResiliencePipeline pipeline, TimeProvider time)
         {
             Name = "backoff",
             MaxRetryAttempts = int.MaxValue,   // the call's budget ends the retries
-            BackoffType = DelayBackoffType.Exponential,
-            Delay = TimeSpan.FromMilliseconds(250),
-            MaxDelay = TimeSpan.FromSeconds(8),
-            UseJitter = false,
+            DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(RetrySchedule.Delay(args.AttemptNumber)),   // the schedule every retry shares
             ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && Retryable(e, args.Context, args.AttemptNumber, time)),
             OnRetry = args =>
             {
@@ -79,8 +77,7 @@ public sealed class StorageRetry(ResiliencePipeline pipeline, TimeProvider time)
             return false;
         }
 
-        var next = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(250).Ticks << Math.Min(attempt, 10), TimeSpan.FromSeconds(8).Ticks));
-        return time.GetElapsedTime(call.Started) + next <= call.Budget;
+        return time.GetElapsedTime(call.Started) + RetrySchedule.Delay(attempt) <= call.Budget;   // the wait the pipeline would take next
     }
 
     private sealed record Call(long Started, TimeSpan Budget, Func<Exception, bool>? Permanent, Action<int, TimeSpan, Exception> OnRetry);
