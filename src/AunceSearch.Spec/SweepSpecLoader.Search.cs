@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using AunceSearch.Contracts;
+using AunceSearch.Coordination;
 using AunceSearch.Model;
 using AunceSearch.Search;
 using YamlDotNet.RepresentationModel;
@@ -70,7 +71,7 @@ public static partial class SweepSpecLoader
             map.Int("max_concurrent_trials", 1, 100_000) ?? 1,
             (map.Choice("metric", "f1", "accuracy") ?? "f1") == "accuracy" ? SweepMetric.Accuracy : SweepMetric.F1,
             direction,
-            [.. space.Domains.Select(ToDefinition)],
+            space,
             sampler,
             scheduler,
             partialFolds)
@@ -79,7 +80,7 @@ public static partial class SweepSpecLoader
             SeedResults = [.. (map.List("seed_results") ?? []).Select(n => ReadSeedResult(map, n))],
         };
         map.EnsureNoUnknownKeys();
-        if (sampler is GridSampling && new GridSampler(0, gridPoints).Size(space) is var size && size < trials)
+        if (sampler is GridSampling && new GridSampler(0, gridPoints).Size(space.ToSpace()) is var size && size < trials)
         {
             map.TryNode("trials", out var n);
             throw map.Error(n, "trials", $"{trials} trials but the grid has only {size} points (grid_points {gridPoints})");

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using AunceSearch.Contracts;
 using AunceSearch.Model;
-using AunceSearch.Search;
+using AunceSearch.Coordination;
 using YamlDotNet.RepresentationModel;
 
 namespace AunceSearch.Spec;
@@ -10,20 +10,20 @@ namespace AunceSearch.Spec;
 /// <summary>The spec loader: the search space (<c>search.space:</c>).</summary>
 public static partial class SweepSpecLoader
 {
-    private static SearchSpace ReadSpace(YamlMap? map, TrainingDefinition training)
+    private static ParameterDefinition[] ReadSpace(YamlMap? map, TrainingDefinition training)
     {
         if (map is null)
         {
-            return new SearchSpace([]);
+            return [];
         }
 
-        var domains = new List<Domain>();
+        var domains = new List<ParameterDefinition>();
         var assigned = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in map.Keys.ToList())
         {
             var d = map.RequiredMap(key);
             var when = ReadWhen(d);
-            Domain domain;
+            ParameterDefinition domain;
             if (d.Has("simplex"))
             {
                 domain = ReadSimplex(d, key, training);
@@ -45,7 +45,7 @@ public static partial class SweepSpecLoader
             }
 
             domain = domain with { When = when };
-            foreach (var p in domain.ParameterNames)
+            foreach (var p in domain is SimplexParameter simplex ? simplex.Components : [domain.Name])
             {
                 if (!assigned.Add(p))
                 {
@@ -59,7 +59,8 @@ public static partial class SweepSpecLoader
         map.EnsureNoUnknownKeys();
         try
         {
-            return new SearchSpace(domains);
+            _ = domains.ToSpace();   // what the coordinator builds from it: duplicate names, conditions on later parameters
+            return [.. domains];
         }
         catch (ArgumentException e)
         {
@@ -68,7 +69,7 @@ public static partial class SweepSpecLoader
     }
 
     /// <summary><c>when: {parameter: [values]}</c>: the domain is active only when that earlier parameter has one of the values.</summary>
-    private static DomainCondition? ReadWhen(YamlMap d)
+    private static ParameterCondition? ReadWhen(YamlMap d)
     {
         if (d.Map("when") is not { } w)
         {
@@ -87,12 +88,12 @@ public static partial class SweepSpecLoader
             throw w.Error($"list at least one value of '{keys[0]}'");
         }
 
-        var normalised = values.Select(v => w.ParseDouble(v, keys[0]).ToString("R", CultureInfo.InvariantCulture)).ToImmutableArray();
+        var normalised = values.Select(v => w.ParseDouble(v, keys[0]).ToString("R", CultureInfo.InvariantCulture)).ToArray();
         w.EnsureNoUnknownKeys();
-        return new DomainCondition(keys[0], normalised);
+        return new ParameterCondition(keys[0], normalised);
     }
 
-    private static Domain ReadScalarDomain(YamlMap d, string key)
+    private static ParameterDefinition ReadScalarDomain(YamlMap d, string key)
     {
         string[] kinds = ["uniform", "log_uniform", "int", "log_int", "choice", "fixed"];
         var present = kinds.Where(d.Has).ToList();
@@ -102,14 +103,14 @@ public static partial class SweepSpecLoader
         }
 
         var kind = present[0];
-        Domain domain;
+        ParameterDefinition domain;
         if (kind == "fixed")
         {
             d.TryNode("fixed", out var node);
             var value = d.ParseDouble(node, "fixed");
             CheckHyperparameter(d, node, "fixed", value);
             CheckBound(d, node, key, value);
-            domain = new FixedDomain(key, value.ToString("R", CultureInfo.InvariantCulture));
+            domain = new FixedParameter(key, value.ToString("R", CultureInfo.InvariantCulture));
         }
         else if (kind == "choice")
         {
@@ -124,7 +125,7 @@ public static partial class SweepSpecLoader
                 CheckBound(d, item, key, d.ParseDouble(item, "choice"));
             }
 
-            domain = new CategoricalDomain(key, [.. items.Select(i => d.ParseDouble(i, "choice").ToString("R", CultureInfo.InvariantCulture))]);
+            domain = new CategoricalParameter(key, [.. items.Select(i => d.ParseDouble(i, "choice").ToString("R", CultureInfo.InvariantCulture))]);
         }
         else
         {
@@ -158,11 +159,11 @@ public static partial class SweepSpecLoader
                 }
 
                 var step = d.Long("step") ?? 1;
-                domain = new IntDomain(key, (long)low, (long)high, step, log);
+                domain = new IntParameter(key, (long)low, (long)high, step, log);
             }
             else
             {
-                domain = new FloatDomain(key, low, high, log);
+                domain = new FloatParameter(key, low, high, log);
             }
         }
 
@@ -185,7 +186,7 @@ public static partial class SweepSpecLoader
         }
     }
 
-    private static SimplexDomain ReadSimplex(YamlMap d, string key, TrainingDefinition training)
+    private static SimplexParameter ReadSimplex(YamlMap d, string key, TrainingDefinition training)
     {
         var components = d.StringList("simplex")!.ToImmutableArray();
         d.TryNode("simplex", out var node);
@@ -240,21 +241,6 @@ public static partial class SweepSpecLoader
 
         d.EnsureNoUnknownKeys();
         // Rescale: the free components share 1 - fixed - outside.
-        return new SimplexDomain(key, components, fixedValues.ToImmutable()) { Budget = 1.0 - outside };
-    }
-
-    /// <summary>A validated domain as the definition carries it.</summary>
-    private static ParameterDefinition ToDefinition(Domain domain)
-    {
-        ParameterDefinition p = domain switch
-        {
-            FloatDomain f => new FloatParameter(f.Name, f.Low, f.High, f.Log),
-            IntDomain i => new IntParameter(i.Name, i.Low, i.High, i.Step, i.Log),
-            CategoricalDomain c => new CategoricalParameter(c.Name, [.. c.Choices]),
-            FixedDomain x => new FixedParameter(x.Name, x.Value),
-            SimplexDomain s => new SimplexParameter(s.Name, [.. s.Components], s.Fixed.ToDictionary(StringComparer.Ordinal), s.Budget),
-            _ => throw new ArgumentException($"no definition for a {domain.GetType().Name} ('{domain.Name}')", nameof(domain)),
-        };
-        return p with { When = domain.When is { } w ? new ParameterCondition(w.Parameter, [.. w.Values]) : null };
+        return new SimplexParameter(key, [.. components], fixedValues.ToDictionary(StringComparer.Ordinal), 1.0 - outside);
     }
 }
