@@ -3,11 +3,26 @@ using Orleans.Storage;
 
 namespace AunceSearch.Grains;
 
-/// <summary>A run of a sweep's journal entries (inputs to its coordinator), <see cref="SweepLog.SegmentSize"/> at most.</summary>
+/// <summary>
+/// A run of a sweep's journal entries (inputs to its coordinator) as written before group commit: <see cref="SweepLog.SegmentSize"/>
+/// at most, rewritten as it filled. Still read (a sweep stored then continues in <see cref="SweepLogBatch"/> records).
+/// </summary>
 [GenerateSerializer, Alias("aunce.sweep-log-segment")]
 public sealed class SweepLogSegment
 {
     [Id(0)] public List<string> Entries { get; set; } = [];
+}
+
+/// <summary>
+/// The entries of one journal write (group commit): every entry the sweep accepted since its previous write, written once
+/// as a new record and never rewritten. <see cref="First"/> is the number of entries before them.
+/// </summary>
+[GenerateSerializer, Alias("aunce.sweep-log-batch")]
+public sealed class SweepLogBatch
+{
+    [Id(0)] public long First { get; set; }
+
+    [Id(1)] public List<string> Entries { get; set; } = [];
 }
 
 /// <summary>
@@ -27,6 +42,9 @@ public sealed class SweepSnapshot
     [Id(3)] public long Generation { get; set; }
 
     [Id(4)] public long Length { get; set; }
+
+    /// <summary>The first <see cref="SweepLogBatch"/> that may hold entries after <see cref="Inputs"/> (0 in snapshots written before batches).</summary>
+    [Id(5)] public long FromBatch { get; set; }
 }
 
 /// <summary>One part of a split snapshot (<see cref="SweepLog.SnapshotChunkBytes"/> at most).</summary>
@@ -37,11 +55,13 @@ public sealed class SweepSnapshotChunk
 }
 
 /// <summary>
-/// A sweep's append-only journal in any Orleans grain storage (files embedded, Redis or Azure in a cluster): entries in
-/// numbered segments of <see cref="SegmentSize"/>, each written as its own record, plus one snapshot record. An append
-/// rewrites only the open segment, so a write costs O(1) in the number of trials; a snapshot is taken when the entries
-/// written since the last one outweigh it (so snapshots cost at most as much again, amortised) and bounds the replay.
-/// Concurrency is the storage's ETag: a second activation of the sweep that writes in between is refused.
+/// A sweep's append-only journal in any Orleans grain storage (files embedded, Redis or Azure in a cluster): one record per
+/// write (group commit: <see cref="SweepLogBatch"/>, every entry accepted since the previous write, split only past
+/// <see cref="MaxBatchBytes"/>), created once and never rewritten, plus one snapshot record. A write costs O(entries it
+/// carries), whatever the sweep's size; a snapshot is taken when the entries written since the last one outweigh it (so
+/// snapshots cost at most as much again, amortised) and bounds the replay. Concurrency is the storage's ETag: a record is
+/// created only where none exists, so a second activation of the sweep that wrote in between is refused. Journals
+/// written before group commit (16-entry <see cref="SweepLogSegment"/>s) are read, and continue in batches.
 /// </summary>
 public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, TimeSpan, Exception>? onRetry = null, int snapshotChunkBytes = SweepLog.SnapshotChunkBytes,
     StorageRetry? retry = null)
@@ -60,17 +80,24 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
     /// </summary>
     public static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(20);
 
+    /// <summary>The entries of an old-layout segment (<see cref="SweepLogSegment"/>, read only).</summary>
     public const int SegmentSize = 16;
+
+    /// <summary>The most bytes of entries one batch record holds (a write of more is split): far below any store's value limit.</summary>
+    public const int MaxBatchBytes = 4 * 1024 * 1024;
 
     /// <summary>Below this many bytes of entries since the last snapshot, none is taken (a small sweep replays from the start).</summary>
     public const long MinSnapshotInterval = 256 * 1024;
 
-    private const string SegmentState = "sweep-log";
+    private const string SegmentState = "sweep-log";   // old segments and batches alike: one state name, told apart by their grain ids
     private const string SnapshotState = "sweep-snapshot";
     private const string ChunkState = "sweep-snapshot-chunk";
 
-    private Stored<SweepLogSegment> _open = new(new SweepLogSegment());
-    private long _openIndex;
+    /// <summary>The index the next batch record takes.</summary>
+    private long _nextBatch;
+
+    /// <summary>(batch index, entries before it) of the batches since the last snapshot's: where a new snapshot's readers start.</summary>
+    private readonly List<(long Index, long First)> _batches = [];
     private Stored<SweepSnapshot> _snapshot = new(new SweepSnapshot());
     private long _bytesSinceSnapshot;
     private long _lastSnapshotBytes;
@@ -83,7 +110,7 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
 
     public long Writes { get; private set; }
 
-    /// <summary>Reads the snapshot and the entries after it. A damaged entry is an <see cref="InvalidDataException"/> naming the segment.</summary>
+    /// <summary>Reads the snapshot and the entries after it. A damaged entry is an <see cref="InvalidDataException"/> naming its record.</summary>
     public async Task<(byte[]? Snapshot, IReadOnlyList<SweepInput> Entries)> ReadAsync()
     {
         _snapshot = new Stored<SweepSnapshot>(new SweepSnapshot());
@@ -93,14 +120,14 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
         _lastSnapshotBytes = snapshot?.Length ?? 0;
         var entries = new List<SweepInput>();
         Count = from;
+
+        // Written before group commit: 16-entry segments, the last one possibly part filled.
         for (var index = from / SegmentSize; ; index++)
         {
             var segment = new Stored<SweepLogSegment>(new SweepLogSegment());
             await storage.ReadStateAsync(SegmentState, SegmentId(index), segment);
             if (!segment.RecordExists)
             {
-                _open = segment;
-                _openIndex = index;
                 break;
             }
 
@@ -111,13 +138,39 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
                 _bytesSinceSnapshot += segment.State.Entries[k].Length;
             }
 
-            Count = (index * SegmentSize) + segment.State.Entries.Count;
+            Count = Math.Max(Count, (index * SegmentSize) + segment.State.Entries.Count);   // a snapshot may cover more than the segments hold
             if (segment.State.Entries.Count < SegmentSize)
             {
-                _open = segment;
-                _openIndex = index;
                 break;
             }
+        }
+
+        // Batches, each one write's entries, from the first the snapshot may not cover.
+        _batches.Clear();
+        for (var index = _snapshot.RecordExists ? _snapshot.State.FromBatch : 0; ; index++)
+        {
+            var batch = new Stored<SweepLogBatch>(new SweepLogBatch());
+            await storage.ReadStateAsync(SegmentState, BatchId(index), batch);
+            if (!batch.RecordExists)
+            {
+                _nextBatch = index;
+                break;
+            }
+
+            var first = batch.State.First;
+            if (first > Count)
+            {
+                throw new InvalidDataException($"sweep {sweepId}: journal batch {index} starts at entry {first}, but the journal before it holds {Count} (a record is missing)");
+            }
+
+            _batches.Add((index, first));
+            for (var k = (int)Math.Max(0, Count - first); k < batch.State.Entries.Count; k++)
+            {
+                entries.Add(SweepJournalCodec.Decode(batch.State.Entries[k], $"sweep {sweepId} journal batch {index} entry {k}"));
+                _bytesSinceSnapshot += batch.State.Entries[k].Length;
+            }
+
+            Count = Math.Max(Count, first + batch.State.Entries.Count);
         }
 
         return (snapshot, entries);
@@ -159,36 +212,37 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
         return data;
     }
 
-    /// <summary>Appends <paramref name="entries"/>: the open segment is rewritten (and a new one begun when it fills).</summary>
+    /// <summary>
+    /// Appends <paramref name="entries"/> in one write (group commit: one new record however many there are, split only past
+    /// <see cref="MaxBatchBytes"/>). A record already there (another activation wrote) is an <see cref="InconsistentStateException"/>.
+    /// </summary>
     public async Task AppendAsync(IReadOnlyList<string> entries)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var dirty = false;
-        foreach (var entry in entries)
+        var at = 0;
+        while (at < entries.Count)
         {
-            if (_open.State.Entries.Count == SegmentSize)
+            var batch = new SweepLogBatch { First = Count };
+            long bytes = 0;
+            while (at < entries.Count && (batch.Entries.Count == 0 || bytes + entries[at].Length <= MaxBatchBytes))
             {
-                if (dirty)
-                {
-                    await WriteOpenAsync();   // full: written once more with its last entries, then never again
-                }
-
-                _open = new Stored<SweepLogSegment>(new SweepLogSegment());
-                _openIndex++;
-                dirty = false;
+                batch.Entries.Add(entries[at]);
+                bytes += entries[at].Length;
+                at++;
             }
 
-            _open.State.Entries.Add(entry);
-            _bytesSinceSnapshot += entry.Length;
-            dirty = true;
+            var index = _nextBatch;
+            var record = new Stored<SweepLogBatch>(batch);   // no ETag: created where none exists, never rewritten
+            await WriteAsync(() => storage.WriteStateAsync(SegmentState, BatchId(index), record));
+            _nextBatch = index + 1;
+            _batches.Add((index, batch.First));
+            Count += batch.Entries.Count;
+            _bytesSinceSnapshot += bytes;
+            BytesWritten += bytes;
+            AunceTelemetry.JournalBytes.Add(bytes, SweepTag);
+            Writes++;
         }
 
-        if (dirty)
-        {
-            await WriteOpenAsync();
-        }
-
-        Count += entries.Count;
         AunceTelemetry.JournalAppends.Add(entries.Count, SweepTag);
         AunceTelemetry.JournalSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, SweepTag);
     }
@@ -224,13 +278,16 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
             Writes++;
         }
 
-        _snapshot.State = new SweepSnapshot { Inputs = inputs, Chunks = chunks, Generation = generation, Length = data.Length };
+        // Readers start at the last batch that begins at or before the covered entries (the batches before it are covered).
+        var fromBatch = _batches.Where(b => b.First <= inputs).Select(b => b.Index).DefaultIfEmpty(_batches.Count > 0 ? _batches[0].Index : _nextBatch).Max();
+        _snapshot.State = new SweepSnapshot { Inputs = inputs, Chunks = chunks, Generation = generation, Length = data.Length, FromBatch = fromBatch };
         await WriteAsync(() => storage.WriteStateAsync(SnapshotState, SnapshotId(), _snapshot));
         BytesWritten += data.Length;
         AunceTelemetry.JournalBytes.Add(data.Length, SweepTag);
         Writes++;
         _lastSnapshotBytes = data.Length;
         _bytesSinceSnapshot = Math.Max(0, _bytesSinceSnapshot - covering);
+        _batches.RemoveAll(b => b.Index < fromBatch);
 
         // The previous generation is no longer named by anything: its chunks go (a failure here leaves only unread records).
         for (var i = 0; i < (previous?.Chunks ?? 0); i++)
@@ -251,15 +308,6 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
                 break;
             }
         }
-    }
-
-    private async Task WriteOpenAsync()
-    {
-        await WriteAsync(() => storage.WriteStateAsync(SegmentState, SegmentId(_openIndex), _open));
-        var bytes = _open.State.Entries.Sum(e => (long)e.Length);
-        BytesWritten += bytes;
-        AunceTelemetry.JournalBytes.Add(bytes, SweepTag);
-        Writes++;
     }
 
     /// <summary>One storage write, tried again with backoff while the store is out (the same state and ETag each time).</summary>
@@ -292,6 +340,8 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
     }
 
     private GrainId SegmentId(long index) => GrainId.Create("aunce-sweep-log", $"{sweepId}/{index:D9}");
+
+    private GrainId BatchId(long index) => GrainId.Create("aunce-sweep-log-batch", $"{sweepId}/{index:D12}");
 
     private GrainId SnapshotId() => GrainId.Create("aunce-sweep-snapshot", sweepId);
 

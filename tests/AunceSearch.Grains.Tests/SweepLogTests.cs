@@ -11,22 +11,22 @@ public sealed class SweepLogTests
     private static SweepInput Entry(int k) => new TrialLegEnded(k, TrialState.Completed, null);
 
     [Fact]
-    public async Task Entries_across_segments_and_a_snapshot_read_back_and_each_write_stays_small()
+    public async Task Entries_across_writes_and_a_snapshot_read_back_and_each_append_is_one_write()
     {
         var dir = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
         var storage = new FileGrainStorage("aunce", dir, new JsonStorageSerializer());
         var log = new SweepLog(storage, "s1");
         Assert.Empty((await log.ReadAsync()).Entries);
 
-        // 100 entries in batches of 1..7: they cross three segment boundaries.
+        // 100 entries in appends of 1..7: each append is one write of exactly its entries (group commit, no fixed cap).
         var written = 0;
-        var largest = 0L;
         for (var batch = 1; written < 100; batch = (batch % 7) + 1)
         {
             var n = Math.Min(batch, 100 - written);
-            var before = log.BytesWritten;
-            await log.AppendAsync([.. Enumerable.Range(written, n).Select(k => SweepJournalCodec.Encode(Entry(k)))]);
-            largest = Math.Max(largest, log.BytesWritten - before);
+            var (bytes, writes) = (log.BytesWritten, log.Writes);
+            var encoded = Enumerable.Range(written, n).Select(k => SweepJournalCodec.Encode(Entry(k))).ToList();
+            await log.AppendAsync(encoded);
+            Assert.Equal((writes + 1, bytes + encoded.Sum(e => (long)e.Length)), (log.Writes, log.BytesWritten));
             written += n;
             if (written is >= 40 and < 47)
             {
@@ -35,22 +35,26 @@ public sealed class SweepLogTests
         }
 
         Assert.Equal(100, log.Count);
-        var oneEntry = SweepJournalCodec.Encode(Entry(99)).Length;
-        Assert.True(largest <= 2 * SweepLog.SegmentSize * oneEntry, $"a write of {largest} bytes: more than two segments");
+
+        // A thousand entries accepted during one write go out in the next one, not in 63 writes of 16.
+        var writesBefore = log.Writes;
+        await log.AppendAsync([.. Enumerable.Range(100, 1000).Select(k => SweepJournalCodec.Encode(Entry(k)))]);
+        Assert.Equal(writesBefore + 1, log.Writes);
+        Assert.Equal(1100, log.Count);
 
         // A restarted sweep: the snapshot, then only the entries after it.
         var again = new SweepLog(new FileGrainStorage("aunce", dir, new JsonStorageSerializer()), "s1");
         var (snapshot, entries) = await again.ReadAsync();
         Assert.Equal([1, 2, 3], snapshot);
-        var from = 100 - entries.Count;
+        var from = 1100 - entries.Count;
         Assert.InRange(from, 40, 46);
-        Assert.Equal(Enumerable.Range(from, 100 - from).Select(Entry), entries);
-        Assert.Equal(100, again.Count);
+        Assert.Equal(Enumerable.Range(from, 1100 - from).Select(Entry), entries);
+        Assert.Equal(1100, again.Count);
 
         // It appends where the journal ended; the first instance, now stale, is refused (one writer per sweep).
-        await again.AppendAsync([SweepJournalCodec.Encode(Entry(100))]);
-        await Assert.ThrowsAsync<InconsistentStateException>(() => log.AppendAsync([SweepJournalCodec.Encode(Entry(100))]));
-        Assert.Equal(101, (await new SweepLog(storage, "s1").ReadAsync()).Entries.Count + from);
+        await again.AppendAsync([SweepJournalCodec.Encode(Entry(1100))]);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => log.AppendAsync([SweepJournalCodec.Encode(Entry(1100))]));
+        Assert.Equal(1101, (await new SweepLog(storage, "s1").ReadAsync()).Entries.Count + from);
     }
 
     [Fact]
@@ -145,6 +149,45 @@ public sealed class SweepLogTests
         Assert.Equal([9, 8, 7], (await new SweepLog(storage, "old").ReadAsync()).Snapshot);
     }
 
+    [Fact]
+    public async Task A_journal_written_in_16_entry_segments_reads_and_continues_in_batches_through_a_snapshot()
+    {
+        // As written before group commit: two full segments and a part-filled third (37 entries), then an old-form snapshot.
+        var dir = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
+        var storage = new FileGrainStorage("aunce", dir, new JsonStorageSerializer());
+        for (var index = 0; index < 3; index++)
+        {
+            var segment = new SegmentState { State = new SweepLogSegment { Entries = [.. Enumerable.Range(index * 16, index < 2 ? 16 : 5).Select(k => SweepJournalCodec.Encode(Entry(k)))] } };
+            await storage.WriteStateAsync("sweep-log", GrainId.Create("aunce-sweep-log", $"old/{index:D9}"), segment);
+        }
+
+        var log = new SweepLog(storage, "old");
+        Assert.Equal(Enumerable.Range(0, 37).Select(Entry), (await log.ReadAsync()).Entries);
+        Assert.Equal(37, log.Count);
+
+        // It goes on in batches; a snapshot inside the old segments, and one inside the batches, each read back exactly.
+        await log.AppendAsync([.. Enumerable.Range(37, 10).Select(k => SweepJournalCodec.Encode(Entry(k)))]);
+        await log.WriteSnapshotAsync([7], 20);
+        Assert.Equal(Enumerable.Range(20, 27).Select(Entry), (await new SweepLog(storage, "old").ReadAsync()).Entries);
+        await log.AppendAsync([.. Enumerable.Range(47, 3).Select(k => SweepJournalCodec.Encode(Entry(k)))]);
+        await log.WriteSnapshotAsync([8], 44);
+        await log.AppendAsync([SweepJournalCodec.Encode(Entry(50))]);
+        var again = new SweepLog(storage, "old");
+        var (snapshot, entries) = await again.ReadAsync();
+        Assert.Equal([8], snapshot);
+        Assert.Equal(Enumerable.Range(44, 7).Select(Entry), entries);
+        Assert.Equal(51, again.Count);
+    }
+
+    private sealed class SegmentState : IGrainState<SweepLogSegment?>
+    {
+        public SweepLogSegment? State { get; set; } = new();
+
+        public string? ETag { get; set; }
+
+        public bool RecordExists { get; set; }
+    }
+
     private sealed class LegacyState : IGrainState<SweepSnapshot?>
     {
         public SweepSnapshot? State { get; set; } = new();
@@ -168,12 +211,12 @@ public sealed class SweepLogTests
     }
 
     [Fact]
-    public async Task A_damaged_segment_is_an_error_naming_the_sweep_and_the_entry()
+    public async Task A_damaged_entry_is_an_error_naming_the_sweep_its_record_and_the_entry()
     {
         var dir = Path.Combine(Path.GetTempPath(), "aunce-tests", Guid.NewGuid().ToString("N"));
         var storage = new FileGrainStorage("aunce", dir, new JsonStorageSerializer());
         await new SweepLog(storage, "s2").AppendAsync([SweepJournalCodec.Encode(Entry(0)), "{\"$kind\":\"trial-ended\",\"Tri"]);
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => new SweepLog(storage, "s2").ReadAsync());
-        Assert.StartsWith("sweep s2 journal segment 0 entry 1: not a sweep journal entry", e.Message);
+        Assert.StartsWith("sweep s2 journal batch 0 entry 1: not a sweep journal entry", e.Message);
     }
 }
