@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -119,12 +118,20 @@ public sealed class ServeTests
                 Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
             }
 
-            var resumed = Stopwatch.StartNew();
-            while ((await Sweep()).State != "completed")
+            // Its end, from the API's event stream (it closes with an 'end' event naming the sweep's state).
+            using (var bound = new CancellationTokenSource(TimeSpan.FromMinutes(4)))
+            using (var reader = new StreamReader(await http.GetStreamAsync($"/api/sweeps/left/events?after={shown.Events}", bound.Token)))
             {
-                Assert.True(resumed.Elapsed < TimeSpan.FromMinutes(4), "the resumed sweep did not finish in 4 minutes");
-                await Task.Delay(500);
+                string? line;
+                while ((line = await reader.ReadLineAsync(bound.Token)) is not null && line != "event: end")
+                {
+                }
+
+                Assert.True(line is not null, "the event stream closed without its end event");
+                Assert.Contains("completed", await reader.ReadLineAsync(bound.Token));
             }
+
+            Assert.Equal("completed", (await Sweep()).State);
 
             using var list = AunceProcess.Start(work, ["sweep", "list"]);
             list.Process.WaitForExit();
