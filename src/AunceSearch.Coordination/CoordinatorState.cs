@@ -22,7 +22,7 @@ public sealed class CoordinatorState
 
     public string? Error { get; set; }
 
-    /// <summary>The latest progress events (at most <see cref="SweepCoordinator.MaxEvents"/>).</summary>
+    /// <summary>The latest progress events (at least the last <see cref="SweepCoordinator.MaxEvents"/>, at most a quarter more).</summary>
     public List<SweepEvent> Events { get; set; } = [];
 
     /// <summary>The sequence number of the last event.</summary>

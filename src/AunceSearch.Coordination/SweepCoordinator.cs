@@ -16,8 +16,11 @@ namespace AunceSearch.Coordination;
 /// </summary>
 public sealed partial class SweepCoordinator
 {
-    /// <summary>How many progress events the state keeps.</summary>
+    /// <summary>How many progress events the state keeps at least (the latest; up to a quarter more between trims).</summary>
     public const int MaxEvents = 20_000;
+
+    /// <summary>Past this many events the oldest are trimmed back to <see cref="MaxEvents"/> at once: a shift of the list every 5,000 events, not at every event.</summary>
+    private const int EventsTrimAt = MaxEvents + (MaxEvents / 4);
 
     private readonly string _sweepId;
     private readonly Func<int, int, int, string> _checkpointKey;
@@ -573,7 +576,7 @@ public sealed partial class SweepCoordinator
     private void AddEvent(string kind, int trial, int? fold, int? epoch, double? value, string stateName, string message)
     {
         _s.Events.Add(new SweepEvent(++_s.Sequence, kind, trial, fold, epoch, value, stateName, message));
-        if (_s.Events.Count > MaxEvents)
+        if (_s.Events.Count > EventsTrimAt)
         {
             _s.Events.RemoveRange(0, _s.Events.Count - MaxEvents);
         }
