@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using AunceSearch.Contracts;
 using AunceSearch.Model;
@@ -215,6 +216,26 @@ public sealed partial class SweepCoordinator
         return true;
     }
 
+    /// <summary>
+    /// Whether the fold epochs of <paramref name="report"/> are exactly those of its epoch this coordinator holds (each
+    /// delivered and journaled before): then the report can be journaled without them, and applying it takes them from here.
+    /// </summary>
+    public bool HoldsFolds(TrialEpochReport report)
+    {
+        if (report.Folds.Length == 0 || !_s.Trials.TryGetValue(report.Trial, out var trial))
+        {
+            return false;
+        }
+
+        var held = trial.PendingFolds.Where(f => f.Epoch == report.Epoch).ToList();
+        return held.Count == report.Folds.Length &&
+               report.Folds.All(f => held.Any(h => h.Fold == f.Fold && Same(h, f)));
+
+        // Every field, arrays by content (the held copy and the reported one came in different calls).
+        static bool Same(FoldEpochReport a, FoldEpochReport b) =>
+            JsonSerializer.SerializeToUtf8Bytes(a, SweepJournalCodec.Options).AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(b, SweepJournalCodec.Options));
+    }
+
     private (TrialDirective, bool) OnTrialEpoch(TrialEpochReport report)
     {
         if (_spec is null || !_s.Trials.TryGetValue(report.Trial, out var trial) || _s.State != SweepState.Running || trial.State != TrialState.Running)
@@ -222,7 +243,9 @@ public sealed partial class SweepCoordinator
             return (TrialDirective.Stop, false);
         }
 
-        var ordered = report.Folds.OrderBy(f => f.Fold).ToArray();
+        // A report journaled without its folds (the coordinator held them all: HoldsFolds) takes them from the fold epochs delivered.
+        var folds = report.Folds.Length > 0 ? report.Folds : [.. trial.PendingFolds.Where(f => f.Epoch == report.Epoch)];
+        var ordered = folds.OrderBy(f => f.Fold).ToArray();
         trial = Full(trial);
         _s.UnparsedDetails.Remove(trial.Trial);
         Put(trial with
@@ -243,8 +266,8 @@ public sealed partial class SweepCoordinator
         {
             ObjectiveMetric.F1 => report.MeanF1,
             ObjectiveMetric.Accuracy => report.MeanAccuracy,
-            ObjectiveMetric.Seconds => report.Folds.Average(f => f.Seconds),
-            _ => report.Folds.Average(f => f.TrainLoss),
+            ObjectiveMetric.Seconds => folds.Average(f => f.Seconds),
+            _ => folds.Average(f => f.TrainLoss),
         })] : null;
         var decision = _scheduler!.OnReport(_schedulerState!, new TrialReport(report.Trial, report.Epoch, report.Value, vector));
         var directive = decision.Kind switch

@@ -231,7 +231,12 @@ public sealed partial class SweepGrain(
         }
     }
 
-    public Task<TrialDirective> ReportAsync(TrialEpochReport report) => HandleAsync(new TrialEpochReported(report));
+    /// <summary>
+    /// A trial's fold mean. Journaled without the fold epochs when the coordinator holds every one of them (they were each
+    /// journaled as delivered, and a fold report is most of an entry's bytes): one copy of each fold epoch in the journal.
+    /// </summary>
+    public Task<TrialDirective> ReportAsync(TrialEpochReport report) =>
+        HandleAsync(new TrialEpochReported(_coordinator.HoldsFolds(report) ? report with { Folds = [] } : report));
 
     public Task<TrialDirective> ReportPartialAsync(TrialEpochReport report, int totalFolds) => HandleAsync(new PartialEpochReported(report, totalFolds));
 
