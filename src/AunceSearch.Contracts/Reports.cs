@@ -31,6 +31,15 @@ public sealed record FoldEpochReport(
 
     /// <summary>SHA-256 (lower-case hex) of the checkpoint's bytes as written: downloads and exports check what they load against it.</summary>
     [Id(16)] public string CheckpointSha256 { get; init; } = "";
+
+    /// <summary>Every field equal, arrays by content (record equality compares arrays by reference; two copies of one report that came in different calls are the same report). Keep in step with the fields above.</summary>
+    public bool SameAs(FoldEpochReport other) =>
+        (Trial, Fold, Epoch, CheckpointKey, CheckpointLocation, Silo, Skipped, CheckpointSha256) ==
+        (other.Trial, other.Fold, other.Epoch, other.CheckpointKey, other.CheckpointLocation, other.Silo, other.Skipped, other.CheckpointSha256) &&
+        MeanF1.Equals(other.MeanF1) && MeanAccuracy.Equals(other.MeanAccuracy) && TrainLoss.Equals(other.TrainLoss) && Seconds.Equals(other.Seconds) &&
+        F1PerAu.AsSpan().SequenceEqual(other.F1PerAu) && AccuracyPerAu.AsSpan().SequenceEqual(other.AccuracyPerAu) &&
+        AllActiveF1PerAu.AsSpan().SequenceEqual(other.AllActiveF1PerAu) && MajorityAccuracyPerAu.AsSpan().SequenceEqual(other.MajorityAccuracyPerAu) &&
+        AuNames.AsSpan().SequenceEqual(other.AuNames);
 }
 
 /// <summary>A trial's fold-averaged metric at an epoch.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using AunceSearch.Contracts;
 using AunceSearch.Model;
@@ -229,11 +228,7 @@ public sealed partial class SweepCoordinator
 
         var held = trial.PendingFolds.Where(f => f.Epoch == report.Epoch).ToList();
         return held.Count == report.Folds.Length &&
-               report.Folds.All(f => held.Any(h => h.Fold == f.Fold && Same(h, f)));
-
-        // Every field, arrays by content (the held copy and the reported one came in different calls).
-        static bool Same(FoldEpochReport a, FoldEpochReport b) =>
-            JsonSerializer.SerializeToUtf8Bytes(a, SweepJournalCodec.Options).AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(b, SweepJournalCodec.Options));
+               report.Folds.All(f => held.Any(h => h.SameAs(f)));
     }
 
     private (TrialDirective, bool) OnTrialEpoch(TrialEpochReport report)

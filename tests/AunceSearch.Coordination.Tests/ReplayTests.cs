@@ -216,6 +216,24 @@ public sealed class ReplayTests
         AssertSameAfterAnyCrash(scheduler, journal, outcomes, final);
     }
 
+    [Fact]
+    public void A_fold_mean_is_journaled_without_its_folds_only_when_the_coordinator_holds_exactly_those_folds()
+    {
+        var coordinator = new SweepCoordinator(Id, Key);
+        var start = coordinator.Apply(new SweepStarted(Definition(Spec("{kind: none}")))).Commands.OfType<StartTrial>().First().Assignment;
+        FoldEpochReport Fold(int fold, double f1) =>
+            new(start.Trial, fold, 1, f1, 0.7, 0.5, [f1, double.NaN], 1.0, Key(start.Trial, fold, 1), "local", "sim") { AuNames = ["AU1", "AU2"] };
+        TrialEpochReport Mean(params FoldEpochReport[] folds) => new(start.Trial, 1, 0.55, 0.55, 0.7, folds);
+
+        Assert.True(coordinator.Apply(new FoldEpochDelivered(Fold(1, 0.5))).Changed);
+        Assert.False(coordinator.HoldsFolds(Mean(Fold(1, 0.5), Fold(2, 0.6))));   // fold 2's epoch was not delivered
+        Assert.True(coordinator.Apply(new FoldEpochDelivered(Fold(2, 0.6))).Changed);
+        Assert.True(coordinator.HoldsFolds(Mean(Fold(1, 0.5), Fold(2, 0.6))));     // copies (other arrays, a NaN inside) of what was delivered
+        Assert.False(coordinator.HoldsFolds(Mean(Fold(1, 0.5), Fold(2, 0.61))));   // a fold that differs from the delivered one
+        Assert.False(coordinator.HoldsFolds(Mean(Fold(1, 0.5))));                  // fewer folds than were delivered for the epoch
+        Assert.False(coordinator.HoldsFolds(Mean()));
+    }
+
     /// <summary>For a crash after every entry: the coordinator restored from what was stored makes the same later decisions and ends in the same state.</summary>
     private static void AssertSameAfterAnyCrash(string scheduler, List<SweepInput> journal, List<CoordinatorOutcome> outcomes, byte[] final)
     {
