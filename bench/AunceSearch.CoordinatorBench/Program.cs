@@ -14,6 +14,8 @@ using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 
 // aunce-coordinator-bench [--trials 100,1000,10000] [--epochs 4] [--concurrency 64] [--seconds 60] [--scheduler asha|none] [--flush true|false]
+// Prints a table, then one JSON line per size (reports_per_s, p99_ack_ms — --direct: each fold epoch's acknowledgement,
+// i.e. the time until it is durable — bytes_per_report, state_writes).
 // One embedded silo exactly as `aunce sweep run` composes it (file grain storage, local checkpoint store), with the fold
 // trainer replaced by a synthetic one (no torch), so what is measured is the coordination: fold grains -> trial grains ->
 // the sweep grain's decisions and state writes. Per size: trial epoch reports handled per second, and the grain-state
@@ -50,12 +52,24 @@ var schedulerSpec = scheduler switch
 Console.WriteLine($"coordinator bench{(direct ? " (--direct: reports sent straight to the sweep grain)" : "")}: {Environment.ProcessorCount} cores, {epochs} epochs per trial, 1 fold, " +
                   $"{concurrency} concurrent {(direct ? "senders" : "trials")}, {(scheduler == "asha" ? "ASHA (promotion)" : "no pruning")}, " +
                   $"random sampler, at most {seconds:0} s per size");
-Console.WriteLine($"{"trials",7} {"started",8} {"reports",8} {"seconds",8} {"reports/s",10} {"state writes",12} {"bytes/write mean",17} {"bytes/write last",17} {"bytes/report",13}");
+Console.WriteLine($"{"trials",7} {"started",8} {"reports",8} {"seconds",8} {"reports/s",10} {"state writes",12} {"bytes/write mean",17} {"bytes/write last",17} {"bytes/report",13} {"p99 ack ms",11}");
+var results = new List<string>();
 foreach (var trials in trialsList)
 {
     var r = await RunAsync(trials, epochs, concurrency, schedulerSpec, TimeSpan.FromSeconds(seconds), !flush, direct);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{trials,7} {r.Started,8} {r.Reports,8} {r.Seconds,8:0.0} {r.Reports / r.Seconds,10:0} {r.Writes,12} {r.Bytes / Math.Max(1, r.Writes),17:0} {r.LastWrite,17} {r.Bytes / Math.Max(1, r.Reports),13:0}"));
+        $"{trials,7} {r.Started,8} {r.Reports,8} {r.Seconds,8:0.0} {r.Reports / r.Seconds,10:0} {r.Writes,12} {r.Bytes / Math.Max(1, r.Writes),17:0} {r.LastWrite,17} {r.Bytes / Math.Max(1, r.Reports),13:0} {(double.IsNaN(r.P99AckMs) ? "-" : r.P99AckMs.ToString("0.0", CultureInfo.InvariantCulture)),11}"));
+    results.Add(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+    {
+        ["mode"] = direct ? "direct" : "end-to-end", ["scheduler"] = scheduler, ["trials"] = trials, ["reports"] = r.Reports,
+        ["reports_per_s"] = Math.Round(r.Reports / r.Seconds), ["p99_ack_ms"] = double.IsNaN(r.P99AckMs) ? null : Math.Round(r.P99AckMs, 2),
+        ["bytes_per_report"] = Math.Round((double)r.Bytes / Math.Max(1, r.Reports)), ["state_writes"] = r.Writes,
+    }));
+}
+
+foreach (var line in results)
+{
+    Console.WriteLine(line);   // one JSON line per size, for scripts
 }
 
 if (unobserved > 0)
@@ -71,7 +85,7 @@ string Arg(string name, string fallback)
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
 
-static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite)> RunAsync(int trials, int epochs, int concurrency, string scheduler, TimeSpan cap, bool noFlush, bool direct)
+static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite, double P99AckMs)> RunAsync(int trials, int epochs, int concurrency, string scheduler, TimeSpan cap, bool noFlush, bool direct)
 {
     var work = Path.Combine(Path.GetTempPath(), "aunce-coordinator-bench", Guid.NewGuid().ToString("N"));
     var data = Path.Combine(work, "data");
@@ -147,7 +161,7 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
 
         Volatile.Write(ref stopping, true);
 
-        return (status.Trials.Length, reports, elapsed, counter.Writes, counter.Bytes, counter.Last);
+        return (status.Trials.Length, reports, elapsed, counter.Writes, counter.Bytes, counter.Last, double.NaN);   // acknowledgements are timed in --direct
     }
     finally
     {
@@ -164,7 +178,7 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
 
 // Starts every trial (their folds idle), then sends each trial's epochs — a fold epoch, then the trial epoch, as a trial
 // grain does — from `senders` tasks, trials interleaved; counts the journal writes from the first report to the last.
-static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite)> DirectAsync(
+static async Task<(int Started, long Reports, double Seconds, long Writes, long Bytes, long LastWrite, double P99AckMs)> DirectAsync(
     ISweepGrain sweep, SweepDefinition definition, int trials, int epochs, int senders, CountingStorage counter, Action stopping)
 {
     var status = await sweep.StartAsync(definition);
@@ -175,6 +189,7 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
     }
 
     var (writes0, bytes0) = (counter.Writes, counter.Bytes);
+    var acks = Enumerable.Range(0, senders).Select(_ => new List<double>()).ToArray();   // per sender: each fold epoch's acknowledgement (durable), ms
     var watch = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, senders).Select(async sender =>
     {
@@ -189,7 +204,9 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
                 {
                     AccuracyPerAu = [0.6, 0.6, 0.6], AllActiveF1PerAu = [0.3, 0.3, 0.3], MajorityAccuracyPerAu = [0.7, 0.7, 0.7], AuNames = ["AU1", "AU2", "AU4"],
                 };
+                var sent = Stopwatch.GetTimestamp();
                 await sweep.OnFoldEpochAsync(fold);
+                acks[sender].Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
                 await sweep.ReportAsync(new TrialEpochReport(trial, epoch, f1, f1, 0.6, [fold]));
             }
         }
@@ -199,7 +216,9 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
     var reports = status.Trials.Sum(t => (long)t.History.Length);
     stopping();
     await sweep.CancelAsync();
-    return (status.Trials.Length, reports, elapsed, counter.Writes - writes0, counter.Bytes - bytes0, counter.Last);
+    var sorted = acks.SelectMany(a => a).Order().ToArray();
+    var p99 = sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(0.99 * sorted.Length) - 1)];
+    return (status.Trials.Length, reports, elapsed, counter.Writes - writes0, counter.Bytes - bytes0, counter.Last, p99);
 }
 
 /// <summary>A fold "training" that takes no time: per epoch a metric from the learning rate and the epoch, and a small checkpoint.</summary>
