@@ -106,8 +106,7 @@ static async Task<(int Started, long Reports, double Seconds, long Writes, long 
     builder.AddAunceSilo();
     var counter = new CountingStorage();
     builder.Services.AddGrainStorage(GrainStorageNames.Sweeps, (sp, name) =>
-        counter.Wrap(new FileGrainStorage(name, Path.Combine(work, "state"), sp.GetService<IGrainStorageSerializer>()
-            ?? new OrleansGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.Serializer>()), flushToDisk: !noFlush)));
+        counter.Wrap(new FileGrainStorage(name, Path.Combine(work, "state"), AunceSiloHosting.SweepSerializer(sp), flushToDisk: !noFlush)));   // as the shipped silo encodes sweeps
     if (direct)
     {
         builder.Services.AddSingleton<IFoldTrainingRunner, IdleTrainer>();

@@ -240,7 +240,7 @@ public static class AunceSiloHosting
         return orleans;
     }
 
-    /// <summary>The sweeps' storage encoding: Orleans' binary serializer, reading the JSON that earlier versions wrote (<see cref="SweepStorageSerializer"/>).</summary>
-    private static SweepStorageSerializer SweepSerializer(IServiceProvider sp) => new(sp.GetRequiredService<Orleans.Serialization.Serializer>(),
+    /// <summary>The sweeps' storage encoding: Orleans' binary serializer, reading the JSON that earlier versions wrote (<see cref="SweepStorageSerializer"/>); benchmarks use it too.</summary>
+    public static SweepStorageSerializer SweepSerializer(IServiceProvider sp) => new(sp.GetRequiredService<Orleans.Serialization.Serializer>(),
         sp.GetService<Orleans.Storage.IGrainStorageSerializer>() ?? new Orleans.Storage.JsonGrainStorageSerializer(sp.GetRequiredService<Orleans.Serialization.OrleansJsonSerializer>()));
 }
