@@ -56,25 +56,15 @@ public sealed partial class SweepGrain(
             LogJournalRetry(logger, Id, attempt, delay.TotalSeconds, e.Message.Split('\n')[0]);
             AunceTelemetry.JournalRetries.Add(1, new KeyValuePair<string, object?>("aunce.sweep", Id));
         }, retry: retry);
-        IReadOnlyList<SweepInput> entries;
         try
         {
-            (var snapshot, entries) = await _log.ReadAsync();
-            _coordinator = new SweepCoordinator(Id, (trial, fold, epoch) => CheckpointKeys.ForEpoch(Id, trial, fold, epoch), snapshot);
+            _coordinator = await _log.RestoreAsync((entry, inputs) => LogReplayMismatch(logger, Id, entry.GetType().Name, inputs));
         }
         catch (Exception e) when (e is InconsistentStateException or InvalidDataException)
         {
             // A damaged record (a disk fault, an edit): no retry brings it back, and the other sweeps are not concerned.
             LogUnreadable(logger, Id, e.Message);
             throw new InvalidDataException(Unreadable(Id, e.Message), e);
-        }
-
-        foreach (var entry in entries)
-        {
-            if (!_coordinator.Apply(entry).Changed)
-            {
-                LogReplayMismatch(logger, Id, entry.GetType().Name, _coordinator.Inputs);
-            }
         }
 
         _applied = _stored = _log.Count;

@@ -176,6 +176,26 @@ public sealed class SweepLog(IGrainStorage storage, string sweepId, Action<int, 
         return (snapshot, entries);
     }
 
+    /// <summary>
+    /// The sweep's coordinator as stored: the snapshot, with every entry after it applied (what a sweep grain activates with,
+    /// and what a reader without a silo replays). <paramref name="mismatch"/> hears of an entry that changed nothing, with the
+    /// inputs applied before it.
+    /// </summary>
+    public async Task<SweepCoordinator> RestoreAsync(Action<SweepInput, long>? mismatch = null)
+    {
+        var (snapshot, entries) = await ReadAsync();
+        var coordinator = new SweepCoordinator(sweepId, (trial, fold, epoch) => Checkpoints.CheckpointKeys.ForEpoch(sweepId, trial, fold, epoch), snapshot);
+        foreach (var entry in entries)
+        {
+            if (!coordinator.Apply(entry).Changed)
+            {
+                mismatch?.Invoke(entry, coordinator.Inputs);
+            }
+        }
+
+        return coordinator;
+    }
+
     /// <summary>The snapshot's bytes: its chunks in order, checked against the length the snapshot record gives.</summary>
     private async Task<byte[]> ReadSnapshotDataAsync(SweepSnapshot header)
     {

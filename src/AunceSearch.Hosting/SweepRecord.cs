@@ -1,4 +1,3 @@
-using AunceSearch.Checkpoints;
 using AunceSearch.Contracts;
 using AunceSearch.Coordination;
 using AunceSearch.Grains;
@@ -34,19 +33,8 @@ public static class SweepRecord
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var (snapshot, entries) = await new SweepLog(storage, sweepId).ReadAsync();
-                if (snapshot is null && entries.Count == 0)
-                {
-                    return null;
-                }
-
-                var coordinator = new SweepCoordinator(sweepId, (trial, fold, epoch) => CheckpointKeys.ForEpoch(sweepId, trial, fold, epoch), snapshot);
-                foreach (var entry in entries)
-                {
-                    coordinator.Apply(entry);
-                }
-
-                return coordinator.Status(coordinator.Sequence);
+                var coordinator = await new SweepLog(storage, sweepId).RestoreAsync();   // as the grain restores itself
+                return coordinator.Inputs == 0 ? null : coordinator.Status(coordinator.Sequence);
             }
             catch (Exception e) when (attempt < 5 && e is InconsistentStateException or InvalidDataException or IOException)
             {
