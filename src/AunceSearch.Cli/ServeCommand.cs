@@ -14,6 +14,14 @@ public sealed record LocalServer(int Pid, string Url, int GatewayPort, string Cl
 {
     public static string FileIn(string directory) => Path.Combine(directory, ".aunce", "server.json");
 
+    /// <summary>Makes the host an Orleans client of this server (its gateway on loopback).</summary>
+    public void UseAsClient(HostApplicationBuilder builder) =>
+        builder.UseOrleansClient(client => client.UseLocalhostClustering(GatewayPort, ServiceId, ClusterId));
+
+    /// <summary>The one-line error for a client that could not reach this server.</summary>
+    public PreflightException Unreachable(Exception e) =>
+        new($"this folder's aunce serve (pid {Pid}, gateway 127.0.0.1:{GatewayPort}) not reachable: {e.Message.Split('\n')[0]}");
+
     /// <summary>The server recorded under <paramref name="directory"/> if its process still runs, else null.</summary>
     public static LocalServer? Find(string directory)
     {

@@ -78,7 +78,7 @@ public sealed class SweepRecords(string journalRoot, IReadOnlyList<KeyValuePair<
         }
         else
         {
-            builder.UseOrleansClient(client => client.UseLocalhostClustering(server.GatewayPort, server.ServiceId, server.ClusterId));
+            server.UseAsClient(builder);
         }
 
         var host = builder.Build();
@@ -92,7 +92,7 @@ public sealed class SweepRecords(string journalRoot, IReadOnlyList<KeyValuePair<
             host.Dispose();
             throw server is null
                 ? ClusterConnection.Unreachable(settings, e)
-                : new PreflightException($"this folder's aunce serve (pid {server.Pid}, gateway 127.0.0.1:{server.GatewayPort}) not reachable: {e.Message.Split('\n')[0]}");
+                : server.Unreachable(e);
         }
     }
 

@@ -203,7 +203,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
             return false;
         }
 
-        builder.UseOrleansClient(client => client.UseLocalhostClustering(server.GatewayPort, server.ServiceId, server.ClusterId));
+        server.UseAsClient(builder);
         return true;
     }
 
@@ -221,20 +221,26 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         var settings = AunceConfiguration.Read(builder.Configuration);
         if (!settings.Cluster.IsSet && journal.Owner() is { } owner)
         {
-            // Its process hosts the sweep (the embedded silo): asked through the journal, it cancels within a second, and the
-            // sweep's record (its grain's journal, read from the state files) says when.
+            // Its process hosts the sweep (the embedded silo): asked through the journal, it cancels the sweep and exits (its
+            // follower ends with the sweep). Its exit is waited on, then the sweep's record (the state files) read once.
             journal.RequestCancel();
-            await using var records = new SweepRecords(options.JournalDirectory, [.. options.Config], stderr);
-            var watch = Stopwatch.StartNew();
-            while (watch.Elapsed < TimeSpan.FromSeconds(30))
+            using (var process = OwnerProcess(owner))
             {
-                if ((await records.TryReadAsync(sweepId, config, cancellationToken)).Status?.State is SweepState.Cancelled or SweepState.Completed or SweepState.Failed)
+                try
                 {
-                    await stdout.WriteLineAsync($"sweep {sweepId} cancelled by its process {owner} (aunce sweep resume {sweepId} continues it)");
-                    return ExitCodes.Ok;
+                    await (process?.WaitForExitAsync(cancellationToken) ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
                 }
+                catch (TimeoutException)
+                {
+                    // still running after 30 s: the record says whether it cancelled
+                }
+            }
 
-                await Task.Delay(100, cancellationToken);
+            await using var records = new SweepRecords(options.JournalDirectory, [.. options.Config], stderr);
+            if ((await records.TryReadAsync(sweepId, config, cancellationToken)).Status?.State is SweepState.Cancelled or SweepState.Completed or SweepState.Failed)
+            {
+                await stdout.WriteLineAsync($"sweep {sweepId} cancelled by its process {owner} (aunce sweep resume {sweepId} continues it)");
+                return ExitCodes.Ok;
             }
 
             throw new PreflightException($"sweep '{sweepId}': process {owner} did not cancel it within 30 s");
@@ -259,6 +265,19 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         finally
         {
             await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The process <paramref name="pid"/>, or null when it is gone already.</summary>
+    private static Process? OwnerProcess(int pid)
+    {
+        try
+        {
+            return Process.GetProcessById(pid);
+        }
+        catch (ArgumentException)
+        {
+            return null;
         }
     }
 
@@ -318,7 +337,7 @@ public sealed class SweepRunner(TextWriter stdout, TextWriter stderr, RunOptions
         }
         catch (Exception e) when (_server is not null && e is not OperationCanceledException)
         {
-            throw new PreflightException($"this folder's aunce serve (pid {_server.Pid}, gateway 127.0.0.1:{_server.GatewayPort}) not reachable: {e.Message.Split('\n')[0]}");
+            throw _server.Unreachable(e);
         }
         catch (Exception e) when (client && e is not OperationCanceledException)
         {
