@@ -177,7 +177,7 @@ public static class TrainCommand
 
     private static string? Value(IReadOnlyDictionary<string, string> hp, string key) =>
         hp.TryGetValue(key, out var v) ? v
-        : TrainingVocabulary.Hyperparameters.TryGetValue(key, out var d) ? d.ToString("R", CultureInfo.InvariantCulture) : null;
+        : TrainingVocabulary.DefaultTexts.GetValueOrDefault(key);
 
     /// <summary>Renames <paramref name="file"/> to a free "NAME.damaged[-N]" beside it and returns the new path.</summary>
     private static string KeepAside(string file)

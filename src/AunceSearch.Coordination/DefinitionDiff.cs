@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AunceSearch.Contracts;
@@ -25,9 +24,9 @@ public static class DefinitionDiff
         }
 
         var filled = new Dictionary<string, string>(hp, StringComparer.Ordinal);
-        foreach (var (key, value) in TrainingVocabulary.Hyperparameters)
+        foreach (var (key, value) in TrainingVocabulary.DefaultTexts)
         {
-            filled.TryAdd(key, value.ToString("R", CultureInfo.InvariantCulture));
+            filled.TryAdd(key, value);
         }
 
         return d with { Training = d.Training with { Hyperparameters = filled.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal) } };

@@ -38,6 +38,10 @@ public static class TrainingVocabulary
         ["grad_clip"] = 0.0,
     }.ToImmutableSortedDictionary(StringComparer.Ordinal);
 
+    /// <summary>Each hyperparameter's default as a configuration holds it (invariant, round-trippable): what a configuration that leaves it out means.</summary>
+    public static readonly ImmutableSortedDictionary<string, string> DefaultTexts =
+        Hyperparameters.ToImmutableSortedDictionary(kv => kv.Key, kv => kv.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal);
+
     /// <summary>The positive-pair probabilities (a simplex).</summary>
     public static readonly ImmutableArray<string> Probabilities = ["p_max", "p_aug", "p_mix", "p_min"];
 

@@ -75,17 +75,14 @@ public sealed record TrainingSettings
             return allowed.Contains(s) ? s : throw new ArgumentException($"{k}: '{s}' is not one of {string.Join(", ", allowed)}");
         }
 
-        var batch = D("batch_size");
-        if (batch < 2 || batch != Math.Floor(batch))
+        // Every number against the vocabulary's bounds (the table the spec loader checks too), before anything uses one.
+        var numbers = TrainingVocabulary.Hyperparameters.Keys.ToDictionary(k => k, D, StringComparer.Ordinal);
+        foreach (var (key, value) in numbers)
         {
-            throw new ArgumentException($"batch_size must be an integer >= 2, got {batch}");
-        }
-
-        var lr = D("lr");
-        var wd = D("weight_decay");
-        if (lr <= 0 || wd < 0)
-        {
-            throw new ArgumentException($"lr must be > 0 and weight_decay >= 0, got {lr} and {wd}");
+            if (TrainingVocabulary.Problem(key, value) is { } problem)
+            {
+                throw new ArgumentException($"hyperparameter {key}: {problem}, got {value.ToString(CultureInfo.InvariantCulture)}");
+            }
         }
 
         var loss = new AunceLossOptions
@@ -102,21 +99,12 @@ public sealed record TrainingSettings
             UseAuWeight = M("au_weight") == "on",
         };
         loss.Validate();
-        var numbers = TrainingVocabulary.Hyperparameters.Keys.ToDictionary(k => k, D, StringComparer.Ordinal);
-        foreach (var (key, value) in numbers)
-        {
-            if (TrainingVocabulary.Problem(key, value) is { } problem)
-            {
-                throw new ArgumentException($"hyperparameter {key}: {problem}, got {value.ToString(CultureInfo.InvariantCulture)}");
-            }
-        }
-
         return new TrainingSettings
         {
             Numbers = numbers,
-            Lr = lr,
-            WeightDecay = wd,
-            BatchSize = (int)batch,
+            Lr = numbers["lr"],
+            WeightDecay = numbers["weight_decay"],
+            BatchSize = (int)numbers["batch_size"],
             Loss = loss,
             Objective = M("objective"),
             ProbeEncoderTrainMode = M("probe_encoder") == "train",
