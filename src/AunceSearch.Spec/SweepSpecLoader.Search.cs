@@ -21,7 +21,7 @@ public static partial class SweepSpecLoader
     {
         var space = ReadSpace(map.Map("space"), training);
         var direction = (map.Choice("mode", "max", "min") ?? "max") == "max" ? Direction.Maximize : Direction.Minimize;
-        var (scheduler, partialFolds) = ReadScheduler(map.Map("scheduler"), training);
+        var (scheduler, partialFolds) = ReadScheduler(map.MapOrEmpty("scheduler"), training);
         if (map.Map("objectives") is { } objectives)
         {
             var list = new List<ObjectiveDefinition>();
@@ -90,13 +90,8 @@ public static partial class SweepSpecLoader
     }
 
     /// <summary><c>search.scheduler</c>: one closed record per kind, with only that kind's settings (defaults: promotion ASHA, r = 1, η = 2).</summary>
-    private static (SchedulerDefinition Scheduler, bool PartialFolds) ReadScheduler(YamlMap? s, TrainingDefinition training)
+    private static (SchedulerDefinition Scheduler, bool PartialFolds) ReadScheduler(YamlMap s, TrainingDefinition training)
     {
-        if (s is null)
-        {
-            return (new AshaScheduling(AshaVariant.Promotion, 1, 2, SmallRungPolicy.Ray, 0, []), false);
-        }
-
         var kind = s.Choice("kind", SchedulerKinds) ?? "asha";
         var variant = (s.Choice("variant", "promotion", "stopping") ?? "promotion") == "stopping" ? AshaVariant.Stopping : AshaVariant.Promotion;
         var gracePeriod = s.Int("grace_period", 1) ?? s.Int("min_resource", 1) ?? 1;

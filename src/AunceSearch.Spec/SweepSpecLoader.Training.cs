@@ -8,14 +8,9 @@ namespace AunceSearch.Spec;
 /// <summary>The spec loader: the <c>training:</c> section and its augmentation.</summary>
 public static partial class SweepSpecLoader
 {
-    private static TrainingDefinition ReadTraining(YamlMap? map)
+    private static TrainingDefinition ReadTraining(YamlMap map)
     {
         var hp = TrainingVocabulary.Hyperparameters.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        if (map is null)
-        {
-            return new TrainingDefinition(4, Format(hp), Sorted(TrainingVocabulary.Modes.ToDictionary(kv => kv.Key, kv => kv.Value[0], StringComparer.Ordinal)),
-                60, 0.05, TrainingDevice.Auto, new AugmentOptions(), TrainingDefinition.DefaultMaxAttempts);
-        }
 
         foreach (var key in TrainingVocabulary.Hyperparameters.Keys)
         {

@@ -41,7 +41,7 @@ public static partial class SweepSpecLoader
 
         var (dataset, folds) = ReadDataset(root.RequiredMap("dataset"), baseDirectory);
         var model = ReadModel(root.Map("model"), baseDirectory);
-        var training = ReadTraining(root.Map("training"));
+        var training = ReadTraining(root.MapOrEmpty("training"));
         var search = ReadSearch(root.RequiredMap("search"), training);
         var retention = ReadRetention(root.Map("checkpoints"));
         root.EnsureNoUnknownKeys();

@@ -161,6 +161,9 @@ internal sealed class YamlMap
 
     public YamlMap RequiredMap(string key) => Map(key) ?? throw Error($"missing section '{key}'");
 
+    /// <summary>The section <paramref name="key"/>, or an empty one when the spec leaves it out (so its defaults are read in one place).</summary>
+    public YamlMap MapOrEmpty(string key) => Map(key) ?? new YamlMap(new YamlMappingNode(), File, Field(key));
+
     public string? String(string key)
     {
         if (!TryNode(key, out var node))
