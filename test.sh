@@ -20,6 +20,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)   # Orleans R
 /usr/bin/python3 -c "import optuna" >/dev/null 2>&1 || missing+=(python3-optuna)
 /usr/bin/python3 -c "import torch" >/dev/null 2>&1 || missing+=(python3-torch)   # the PyTorch peer of bench/gpu/run.sh --dry-run-cpu
 /usr/bin/python3 -c "import torchvision" >/dev/null 2>&1 || missing+=(python3-torchvision)   # ExportTests: exports rebuilt as torchvision models
+/usr/bin/python3 -c "import pandas" >/dev/null 2>&1 || missing+=(python3-pandas)   # SweepExportTests: pandas reads the exported tables
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # DashboardTests: Playwright drives Debian's chromium (no browser download)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)   # PrometheusTests: every Grafana panel's PromQL against a real Prometheus
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)   # DeploymentFilesTests: kubectl kustomize deploy/k8s renders the manifests

@@ -179,6 +179,8 @@ public static class AunceApi
         api.MapGet("/sweeps/{id}/events", StreamEvents).WithName("StreamEvents").WithTags("Events").WithSummary("server-sent events after a cursor (?after=N or Last-Event-ID); ends with an 'end' event");
         api.MapGet("/sweeps/{id}/checkpoint", DownloadCheckpoint).WithName("DownloadCheckpoint").WithTags("Checkpoints")
             .WithSummary("a trial's checkpoint (default: the best trial's best fold) as pt, safetensors or native; X-Checksum-Sha256 header");
+        api.MapGet("/sweeps/{id}/export", Export).WithName("ExportSweep").WithTags("Trials")
+            .WithSummary("every trial as a table for pandas (?format=csv|jsonl|parquet; ?curves=true: one row per trial and epoch): params_* columns, fold values, state, last decision");
         api.MapPost("/sweeps/{id}/cancel", Cancel).WithName("CancelSweep").WithTags("Sweeps").WithSummary("cancel a running sweep");
         api.MapPost("/sweeps/{id}/resume", Resume).WithName("ResumeSweep").WithTags("Sweeps").WithSummary("resume a cancelled or interrupted sweep");
         return app;
@@ -437,6 +439,74 @@ public static class AunceApi
         http.Response.Headers["X-Aunce-Fold"] = choice.Fold.Fold.ToString(CultureInfo.InvariantCulture);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         return TypedResults.File(stream, "application/octet-stream", name);
+    }
+
+    /// <summary>
+    /// The sweep's trials as a table, read from the grain a page of <see cref="TrialQuery.MaxLimit"/> at a time (trials,
+    /// then decisions), written to a temporary file that is deleted once streamed.
+    /// </summary>
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Export(string id, IGrainFactory grains, string? format, bool? curves,
+        CancellationToken cancellationToken)
+    {
+        TableFormat kind;
+        try
+        {
+            kind = SweepExport.ParseFormat(format ?? "csv");
+        }
+        catch (FormatException e)
+        {
+            return Bad(e.Message);
+        }
+
+        if (await Load(id, grains, cancellationToken) is not { } overview)
+        {
+            return NotFoundOrBad(id);
+        }
+
+        var sweep = grains.GetGrain<ISweepGrain>(id);
+        var rows = new List<TrialRow>();
+        for (var offset = 0; ; offset += TrialQuery.MaxLimit)
+        {
+            var page = await sweep.GetTrialsAsync(new TrialQuery { Offset = offset, Limit = TrialQuery.MaxLimit }, cancellationToken);
+            rows.AddRange(page.Items);
+            if (page.Items.Length < TrialQuery.MaxLimit || offset + page.Items.Length >= page.Total)
+            {
+                break;
+            }
+        }
+
+        var last = new Dictionary<int, DecisionRecord>();
+        for (var offset = 0; ; offset += TrialQuery.MaxLimit)
+        {
+            var page = await sweep.GetDecisionsAsync(null, offset, TrialQuery.MaxLimit, cancellationToken);
+            foreach (var d in page.Items)
+            {
+                last[d.Trial] = d;
+            }
+
+            if (page.Items.Length < TrialQuery.MaxLimit || offset + page.Items.Length >= page.Total)
+            {
+                break;
+            }
+        }
+
+        var trials = rows.Select(r => ExportTrial.From(r, last.GetValueOrDefault(r.Trial))).ToList();
+        var path = Path.Combine(Path.GetTempPath(), $"aunce-table-{Guid.NewGuid():N}.{SweepExport.Extension(kind)}");
+        try
+        {
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await SweepExport.WriteAsync(file, kind, curves ?? false, id, trials, [.. overview.Parameters.Select(p => p.Name)], cancellationToken);
+            }
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        return TypedResults.File(stream, SweepExport.ContentType(kind), $"{id}{(curves == true ? "-curves" : "")}.{SweepExport.Extension(kind)}");
     }
 
     private static async Task<Results<Ok<SweepStateBody>, ProblemHttpResult>> Cancel(string id, IGrainFactory grains, CancellationToken cancellationToken)

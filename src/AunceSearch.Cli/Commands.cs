@@ -172,6 +172,29 @@ internal static class Commands
             return await SweepJournal.ExplainAsync(records, sweepId, parse.GetValue(trial), stdout, ct);
         });
         sweep.Subcommands.Add(explain);
+
+        var exportId = new Argument<string>("ID") { Description = "the sweep's id" };
+        var exportFormat = new Option<string?>("--format")
+        {
+            Description = "csv, jsonl or parquet (default: from --output's extension)",
+            HelpName = "csv|jsonl|parquet",
+        }.AcceptOnlyFromAmong("csv", "jsonl", "parquet");
+        var exportOutput = new Option<string>("--output", "-o") { Description = "the file to write (written whole, then renamed into place)", HelpName = "FILE", Required = true };
+        var curves = new Option<bool>("--curves") { Description = "one row per trial and epoch (the learning curves) instead of one per trial" };
+        var exportJournal = JournalOption();
+        var exportConfig = RecordConfigOption();
+        var export = new Command("export", "a sweep's trials as a table for pandas: hyperparameters as params_* columns, fold values, state, last decision")
+        {
+            exportId, exportFormat, exportOutput, curves, exportJournal, exportConfig,
+        };
+        export.SetAction(async (parse, ct) =>
+        {
+            var root = JournalRoot(parse, exportJournal);
+            await using var records = new SweepRecords(root, [.. ConfigValues(parse, exportConfig)], stderr);
+            return await SweepJournal.ExportAsync(records, parse.GetValue(exportId)!, parse.GetValue(exportFormat), parse.GetValue(exportOutput)!,
+                parse.GetValue(curves), stdout, ct);
+        });
+        sweep.Subcommands.Add(export);
         return sweep;
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using AunceSearch.Api;
 using AunceSearch.Contracts;
 
 namespace AunceSearch.Cli;
@@ -327,6 +328,58 @@ public sealed class SweepJournal
         stdout.WriteLine($"sweep {sweepId}: {status.State.ToString().ToLowerInvariant()}, {status.Trials.Length} of {status.TotalTrials} trials started" +
                          $"{(status.Error is null ? "" : "; " + status.Error)}");
         Leaderboard.Write(stdout, spec, status);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// <c>aunce sweep export</c>: the sweep's trials from its record as CSV, JSON lines or Parquet, written to a temporary
+    /// file beside <paramref name="output"/> and renamed into place, so an interrupted export never leaves half a table.
+    /// </summary>
+    public static async Task<int> ExportAsync(SweepRecords records, string sweepId, string? format, string output, bool curves, TextWriter stdout,
+        CancellationToken cancellationToken)
+    {
+        var kind = format is not null ? SweepExport.ParseFormat(format)
+            : SweepExport.FormatOf(output) ?? throw new UsageException($"--output: '{output}' has no .csv, .jsonl or .parquet extension; name the format with --format");
+        var full = Path.GetFullPath(output);
+        if (Path.GetDirectoryName(full) is { } dir && !System.IO.Directory.Exists(dir))
+        {
+            throw new UsageException($"--output: the directory '{dir}' does not exist");
+        }
+
+        if (System.IO.Directory.Exists(full))
+        {
+            throw new UsageException($"--output: '{output}' is a directory; name a file");
+        }
+
+        var status = await records.ReadAsync(sweepId, cancellationToken);
+        var last = new Dictionary<int, DecisionRecord>();
+        foreach (var d in status.Decisions)
+        {
+            last[d.Trial] = d;
+        }
+
+        var trials = status.Trials.OrderBy(t => t.Trial).Select(t => ExportTrial.From(t, last.GetValueOrDefault(t.Trial), status.Metric)).ToList();
+        var order = status.Trials.Length == 0 ? [] : status.Trials[0].Hyperparameters.Keys.ToList();
+        var temp = $"{full}.{Environment.ProcessId}.tmp";
+        long rows;
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                rows = await SweepExport.WriteAsync(file, kind, curves, sweepId, trials, order, cancellationToken);
+                await file.FlushAsync(cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        stdout.WriteLine($"wrote {rows} row(s) ({(curves ? "trial x epoch" : "one per trial")}, {status.Trials.Length} trial(s)) to {full} as {SweepExport.Extension(kind)}");
         return ExitCodes.Ok;
     }
 

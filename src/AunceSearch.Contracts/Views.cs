@@ -128,7 +128,8 @@ public sealed record TrialRow(
     [property: Id(6)] double? MeanAccuracy,
     [property: Id(7)] Dictionary<string, string> Hyperparameters,
     [property: Id(8)] double[] FoldValues,
-    [property: Id(9)] double[] History);
+    [property: Id(9)] double[] History,
+    [property: Id(10)] string? Error = null);
 
 [GenerateSerializer, Immutable, Alias("aunce.trial-page")]
 public sealed record TrialPage(

@@ -102,7 +102,7 @@ public sealed partial class SweepCoordinator
 
         var rows = Ordered(query);
         var items = rows.Skip(query.Offset).Take(query.Limit).Select(t => new TrialRow(t.Trial, t.State, t.LastEpoch, t.TargetEpoch, t.LastValue, t.LastMeanF1,
-            t.LastMeanAccuracy, t.Hyperparameters, [.. Full(t).LastFolds.Select(FoldValue)], t.History)).ToArray();
+            t.LastMeanAccuracy, t.Hyperparameters, [.. Full(t).LastFolds.Select(FoldValue)], t.History, t.Error)).ToArray();
         return new TrialPage(rows.Count, query.Offset, query.Limit, items);
     }
 

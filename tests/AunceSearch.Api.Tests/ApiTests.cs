@@ -322,6 +322,9 @@ public sealed class ApiTests(ApiFixture fixture)
     [InlineData("/api/sweeps/api-sweep/decisions?trial=x", HttpStatusCode.BadRequest, "trial\" from \"x")]
     [InlineData("/api/sweeps/api-sweep/points?max=1e3", HttpStatusCode.BadRequest, "max\" from \"1e3")]
     [InlineData("/api/sweeps/api-sweep/events?after=soon", HttpStatusCode.BadRequest, "after\" from \"soon")]
+    [InlineData("/api/sweeps/api-sweep/export?format=xlsx", HttpStatusCode.BadRequest, "format: 'xlsx' is not one of csv, jsonl, parquet")]
+    [InlineData("/api/sweeps/api-sweep/export?curves=maybe", HttpStatusCode.BadRequest, "curves\" from \"maybe")]
+    [InlineData("/api/sweeps/no-such-sweep/export", HttpStatusCode.NotFound, "no sweep 'no-such-sweep'")]
     public async Task Bad_requests_are_refused_naming_what_is_wrong(string url, HttpStatusCode status, string message)
     {
         var response = await Client.GetAsync(url);
@@ -333,6 +336,42 @@ public sealed class ApiTests(ApiFixture fixture)
         {
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);   // every 400 is a problem with a body
         }
+    }
+
+    [Fact]
+    public async Task The_export_is_every_trial_as_a_table_with_params_folds_and_decisions_and_curves_per_epoch()
+    {
+        var trials = (await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/trials?sort=trial")))["items"]!.AsArray();
+        using var csv = await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/export?format=csv");
+        Assert.True(csv.IsSuccessStatusCode);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        var lines = (await csv.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');
+        var header = lines[0].Split(',');
+        Assert.Equal(["sweep_id", "trial", "state", "last_epoch", "target_epoch", "value", "mean_f1", "mean_accuracy", "params_lr"], header[..9]);   // the searched first
+        Assert.Equal(["fold_0_value", "fold_1_value", "decision", "decision_epoch", "decision_reason", "error"], header[^6..]);
+        Assert.Contains("params_temperature", header);   // the fixed values too: a row is the whole configuration
+        Assert.Equal(5, lines.Length);
+        for (var i = 0; i < 4; i++)
+        {
+            var cells = lines[i + 1].Split(',');
+            string Cell(string name) => cells[Array.IndexOf(header, name)];
+            Assert.Equal(trials[i]!["trial"]!.GetValue<int>().ToString(CultureInfo.InvariantCulture), Cell("trial"));
+            Assert.Equal(trials[i]!["value"]!.GetValue<double>(), double.Parse(Cell("value"), CultureInfo.InvariantCulture));
+            Assert.Equal(trials[i]!["hyperparameters"]!["lr"]!.GetValue<string>(), Cell("params_lr"));
+            Assert.Equal(trials[i]!["foldValues"]![1]!.GetValue<double>(), double.Parse(Cell("fold_1_value"), CultureInfo.InvariantCulture));
+            Assert.Equal("complete", Cell("decision"));
+        }
+
+        using var jsonl = await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/export?format=jsonl&curves=true");
+        var rows = (await jsonl.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n').Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(4 * 3, rows.Count);   // 4 trials x 3 epochs
+        Assert.Equal(trials[0]!["history"]!.AsArray().Select(v => v!.GetValue<double>()),
+            rows.Where(r => r["trial"]!.GetValue<int>() == trials[0]!["trial"]!.GetValue<int>()).OrderBy(r => r["epoch"]!.GetValue<int>()).Select(r => r["value"]!.GetValue<double>()));
+
+        using var parquet = await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/export?format=parquet");
+        var bytes = await parquet.Content.ReadAsByteArrayAsync();
+        Assert.Equal("PAR1"u8.ToArray(), bytes[..4]);
+        Assert.Equal("PAR1"u8.ToArray(), bytes[^4..]);
     }
 
     [Fact]

@@ -40,8 +40,10 @@ public class SchedulerTests
                 var k = d.Rung!.Value;
                 var set = promoted.TryGetValue(k, out var p) ? p : promoted[k] = [];
                 Assert.True(set.Add(d.Trial), $"trial {d.Trial} promoted twice from rung {k}");
-                Assert.True(d.Competitors >= 3 && d.Competitors == recorded.GetValueOrDefault(k), $"rung {k}: promoted with {d.Competitors} results");
-                Assert.True(d.Rank <= d.Competitors / 3, $"trial {d.Trial} promoted from rung {k} at rank {d.Rank} of {d.Competitors}");
+                // The paper's rule (top ⌊n/η⌋ of at least η results) until the trial budget is spent; then at least the best.
+                var afterBudget = d.Reason.Contains("once the trial budget is spent", StringComparison.Ordinal);
+                Assert.True((d.Competitors >= 3 || afterBudget) && d.Competitors == recorded.GetValueOrDefault(k), $"rung {k}: promoted with {d.Competitors} results");
+                Assert.True(d.Rank <= Math.Max(afterBudget ? 1 : 0, d.Competitors / 3), $"trial {d.Trial} promoted from rung {k} at rank {d.Rank} of {d.Competitors}");
             }
         }
 
@@ -163,5 +165,69 @@ public class SchedulerTests
         Assert.Equal(DecisionKind.Stop, stop.Kind);
         Assert.Equal(0.4, stop.Cutoff!.Value, 12);
         Assert.Equal(DecisionKind.Continue, rule.Report(state, 4, 2, 0.45).Kind);
+    }
+
+    public static TheoryData<string, int, int> EndOfBudgetCases()
+    {
+        var data = new TheoryData<string, int, int>();
+        foreach (var name in new[] { "asha-promotion", "hyperband-sync" })
+        {
+            foreach (var trials in new[] { 1, 2, 4, 5, 11 })
+            {
+                foreach (var workers in new[] { 1, 3 })
+                {
+                    data.Add(name, trials, workers);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EndOfBudgetCases))]
+    public void Once_the_trial_budget_is_spent_free_capacity_carries_the_best_trial_to_max_t(string name, int trials, int workers)
+    {
+        // The demo's case (issue 25): 4 trials, ASHA η = 2 … the best stopped half way, "rank 1 of 1, never in the top 0".
+        // With a trial budget and free workers, the best configuration every rung has seen must reach max_t.
+        var result = SweepSimulator.Run(Create(name), Curve, workers, maxTrials: trials);
+        var best = Enumerable.Range(0, trials).OrderByDescending(Quality).First();
+        Assert.Equal(27, result.Finals[best].Step);
+        Assert.Contains(result.Decisions, d => d.Trial == best && d.Kind == DecisionKind.Complete);
+        Assert.DoesNotContain(result.Decisions, d => d.Kind == DecisionKind.Stop && d.Rank == 1);
+        Assert.DoesNotContain(result.Decisions, d => d.Reason.Contains("top 0", StringComparison.Ordinal) && d.Kind == DecisionKind.Stop);
+    }
+
+    [Fact]
+    public void While_new_trials_may_start_promotion_asha_keeps_the_papers_rule()
+    {
+        // One result at a rung is not promoted while the budget allows a new configuration instead (Li et al.: ⌊1/η⌋ = 0).
+        var asha = new AshaPromotionScheduler(Asha27);
+        var state = asha.NewState();
+        var first = asha.NextJob(state, true, []).Job!;
+        var pause = asha.OnReport(state, new TrialReport(first.Trial, 1, 0.9));
+        Assert.Equal(DecisionKind.Pause, pause.Kind);
+        var next = asha.NextJob(state, true, []).Job!;
+        Assert.True(next.IsNew);
+        var promote = asha.NextJob(state, false, [next.Trial]).Job!;
+        Assert.Equal((first.Trial, false, 3), (promote.Trial, promote.IsNew, promote.TargetStep));
+        Assert.Contains("at least 1 once the trial budget is spent; ⌊1/3⌋ = 0", promote.Decision!.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_trial_stopped_when_the_sweep_ends_says_why_without_contradiction()
+    {
+        var asha = new AshaPromotionScheduler(Asha27);
+        var state = asha.NewState();
+        foreach (var (t, v) in new[] { (0, 0.9), (1, 0.5), (2, 0.4) })
+        {
+            asha.NextJob(state, true, []);
+            asha.OnReport(state, new TrialReport(t, 1, v));
+        }
+
+        // The sweep ends (cancelled) before capacity frees up: the best is within the top 1, the others are not.
+        var stops = asha.Finish(state).ToDictionary(d => d.Trial);
+        Assert.Contains("rank 1 of 3, within the top 1 (⌊3/3⌋), but the sweep ended before capacity freed up", stops[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("rank 2 of 3, not in the top 1 (⌊3/3⌋)", stops[1].Reason, StringComparison.Ordinal);
     }
 }

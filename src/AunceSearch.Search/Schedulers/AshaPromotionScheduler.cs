@@ -10,6 +10,10 @@ namespace AunceSearch.Search.Schedulers;
 /// highest promotable rung is promoted and resumes from its checkpoint; otherwise a new configuration starts at rung 0.
 /// No synchronisation barrier; nothing leaves rung k before η results are recorded there; promotion is monotone.
 /// Rung resources are r·η^(s+k) below max_t, and the top rung is max_t itself.
+/// <para>One departure from the paper, once the trial budget is spent (no new configuration may start): each rung
+/// promotes its top max(1, ⌊n_k/η⌋) instead of ⌊n_k/η⌋, so free capacity carries the sweep's best paused configuration
+/// up to max_t rather than idling while it waits at a rung with fewer than η results. The paper's ASHA and Ray Tune's
+/// have no trial budget (they start new configurations until time runs out); Optuna's pruners never resume a trial.</para>
 /// </summary>
 public sealed class AshaPromotionScheduler : ITrialScheduler
 {
@@ -99,7 +103,8 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
         for (var k = _rungSteps.Length - 2; k >= 0; k--)
         {
             var rung = state.Rungs[k];
-            var top = Ordered(rung).Take(rung.Count / Options.ReductionFactor).ToList();
+            var keep = Keep(rung.Count, mayStartNew);
+            var top = Ordered(rung).Take(keep).ToList();
             var pick = top.Select((t, i) => (Trial: t, Rank: i + 1))
                 .FirstOrDefault(x => !state.Promoted[k].Contains(x.Trial) && state.Paused.TryGetValue(x.Trial, out var pk) && pk == k && !running.Contains(x.Trial));
             if (pick.Rank > 0)
@@ -109,7 +114,7 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
                 var v = rung[pick.Trial];
                 var d = new SchedulerDecision(pick.Trial, _rungSteps[k], DecisionKind.Promote, v, k, _rungSteps[k + 1], top.Count > 0 ? rung[top[^1]] : null,
                     pick.Rank, rung.Count,
-                    Fmt($"promoted from rung {k} (step {_rungSteps[k]}) to rung {k + 1} (step {_rungSteps[k + 1]}): {v:0.0000}, rank {pick.Rank} of {rung.Count}, within the top {top.Count} (⌊{rung.Count}/{Options.ReductionFactor}⌋)"));
+                    Fmt($"promoted from rung {k} (step {_rungSteps[k]}) to rung {k + 1} (step {_rungSteps[k + 1]}): {v:0.0000}, rank {pick.Rank} of {rung.Count}, within the top {top.Count} ({KeepRule(rung.Count, mayStartNew)})"));
                 return new SchedulerJob(pick.Trial, false, _rungSteps[k + 1], d);
             }
         }
@@ -130,14 +135,25 @@ public sealed class AshaPromotionScheduler : ITrialScheduler
         {
             var (rank, n) = Rank(state, k, trial);
             var v = state.Rungs[k][trial];
+            var keep = Keep(n, mayStartNew: false);
+            var why = rank <= keep
+                ? Fmt($"within the top {keep} ({KeepRule(n, false)}), but the sweep ended before capacity freed up")
+                : Fmt($"not in the top {keep} ({KeepRule(n, false)})");
             decisions.Add(new SchedulerDecision(trial, _rungSteps[k], DecisionKind.Stop, v, k, _rungSteps[k], null, rank, n,
-                Fmt($"stopped at rung {k} (step {_rungSteps[k]}): {v:0.0000}, rank {rank} of {n}, never in the top {n / Options.ReductionFactor} when capacity freed up")));
+                Fmt($"stopped at rung {k} (step {_rungSteps[k]}): {v:0.0000}, rank {rank} of {n}, {why}")));
             state.Study.Trial(trial).Phase = TrialPhase.Pruned;
         }
 
         state.Paused.Clear();
         return decisions;
     }
+
+    /// <summary>How many of a rung's <paramref name="n"/> results may be promoted: ⌊n/η⌋, and at least 1 once no new trial may start.</summary>
+    private int Keep(int n, bool mayStartNew) => mayStartNew || n == 0 ? n / Options.ReductionFactor : Math.Max(1, n / Options.ReductionFactor);
+
+    private string KeepRule(int n, bool mayStartNew) => mayStartNew || n / Options.ReductionFactor >= 1
+        ? Fmt($"⌊{n}/{Options.ReductionFactor}⌋")
+        : Fmt($"at least 1 once the trial budget is spent; ⌊{n}/{Options.ReductionFactor}⌋ = 0");
 
     private IEnumerable<int> Ordered(Dictionary<int, double> rung) => Options.Direction == Direction.Maximize
         ? rung.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Select(kv => kv.Key)

@@ -115,15 +115,20 @@ public sealed class SynchronousHyperbandScheduler : ITrialScheduler
             var members = state.Bracket.Where(kv => kv.Value == b).Select(kv => kv.Key).ToList();
             if (state.CurrentRung == 0 && members.Count < _bracketSize[b])
             {
-                if (!mayStartNew)
+                if (mayStartNew)
+                {
+                    var trial = state.Started++;   // the coordinator numbers new trials 0, 1, 2, … in start order
+                    state.Bracket[trial] = b;
+                    state.TargetRung[trial] = 0;
+                    return new SchedulerJob(trial, true, RungStep(b, 0), null);
+                }
+
+                if (members.Count == 0)
                 {
                     return null;
                 }
 
-                var trial = state.Started++;   // the coordinator numbers new trials 0, 1, 2, … in start order
-                state.Bracket[trial] = b;
-                state.TargetRung[trial] = 0;
-                return new SchedulerJob(trial, true, RungStep(b, 0), null);
+                // The trial budget is spent with this bracket part-filled: it goes on with the members it has.
             }
 
             var step = RungStep(b, state.CurrentRung);
@@ -137,14 +142,19 @@ public sealed class SynchronousHyperbandScheduler : ITrialScheduler
                     return null;   // barrier: the rung is not complete yet
                 }
 
-                var keep = waiting.Count / ReductionFactor;
+                // Once no new trial may start, a rung keeps at least its best, so the sweep's best configuration
+                // reaches the top rung instead of being stopped by a cut of fewer than η results.
+                var keep = mayStartNew ? waiting.Count / ReductionFactor : Math.Max(Math.Min(1, waiting.Count), waiting.Count / ReductionFactor);
+                var rule = mayStartNew || waiting.Count / ReductionFactor >= 1
+                    ? $"⌊{waiting.Count}/{ReductionFactor}⌋"
+                    : $"at least 1 once the trial budget is spent; ⌊{waiting.Count}/{ReductionFactor}⌋ = 0";
                 foreach (var (t, i) in waiting.Select((t, i) => (t, i)).Skip(keep))
                 {
                     state.Paused.Remove(t);
                     state.Study.Trial(t).Phase = TrialPhase.Pruned;
                     stops.Add(new SchedulerDecision(t, step, DecisionKind.Stop, Value(state, t, step), state.CurrentRung, step,
                         keep > 0 ? Value(state, waiting[keep - 1], step) : null, i + 1, waiting.Count, string.Create(CultureInfo.InvariantCulture,
-                            $"stopped at rung {state.CurrentRung} (step {step}) of bracket {b}: {Value(state, t, step):0.0000}, rank {i + 1} of {waiting.Count}; keeps the top {keep} (⌊{waiting.Count}/{ReductionFactor}⌋)")));
+                            $"stopped at rung {state.CurrentRung} (step {step}) of bracket {b}: {Value(state, t, step):0.0000}, rank {i + 1} of {waiting.Count}; keeps the top {keep} ({rule})")));
                 }
 
                 waiting = [.. waiting.Take(keep)];
