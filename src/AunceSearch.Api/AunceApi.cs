@@ -179,6 +179,8 @@ public static class AunceApi
         api.MapGet("/sweeps/{id}/events", StreamEvents).WithName("StreamEvents").WithTags("Events").WithSummary("server-sent events after a cursor (?after=N or Last-Event-ID); ends with an 'end' event");
         api.MapGet("/sweeps/{id}/checkpoint", DownloadCheckpoint).WithName("DownloadCheckpoint").WithTags("Checkpoints")
             .WithSummary("a trial's checkpoint (default: the best trial's best fold) as pt, safetensors or native; X-Checksum-Sha256 header");
+        api.MapGet("/sweeps/{id}/importance", GetImportance).WithName("GetImportance").WithTags("Trials")
+            .WithSummary("which hyperparameters mattered (PED-ANOVA): each one's share, over completed trials or every trial at ?epoch=N; ?quantile= (default 0.1), ?global=true");
         api.MapGet("/sweeps/{id}/export", Export).WithName("ExportSweep").WithTags("Trials")
             .WithSummary("every trial as a table for pandas (?format=csv|jsonl|parquet; ?curves=true: one row per trial and epoch): params_* columns, fold values, state, last decision");
         api.MapPost("/sweeps/{id}/cancel", Cancel).WithName("CancelSweep").WithTags("Sweeps").WithSummary("cancel a running sweep");
@@ -439,6 +441,29 @@ public static class AunceApi
         http.Response.Headers["X-Aunce-Fold"] = choice.Fold.Fold.ToString(CultureInfo.InvariantCulture);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         return TypedResults.File(stream, "application/octet-stream", name);
+    }
+
+    private static async Task<Results<Ok<ImportanceReport>, ProblemHttpResult>> GetImportance(string id, IGrainFactory grains, int? epoch, double? quantile,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "global")] bool? global, CancellationToken cancellationToken)
+    {
+        if (quantile is { } q && (q is <= 0 or > 1 || double.IsNaN(q)))
+        {
+            return Bad("quantile: must be in (0, 1]");
+        }
+
+        if (await Load(id, grains, cancellationToken) is not { } overview)
+        {
+            return NotFoundOrBad(id);
+        }
+
+        if (epoch is { } e && (e < 1 || e > overview.Epochs))
+        {
+            return Bad($"epoch: must be between 1 and the sweep's {overview.Epochs} epochs");
+        }
+
+        return await grains.GetGrain<ISweepGrain>(id).GetImportanceAsync(epoch, quantile ?? 0.1, global != true, cancellationToken) is { } report
+            ? TypedResults.Ok(report)
+            : NotFound($"sweep '{id}' has not started");
     }
 
     /// <summary>

@@ -195,6 +195,26 @@ internal static class Commands
                 parse.GetValue(curves), stdout, ct);
         });
         sweep.Subcommands.Add(export);
+
+        var importanceId = new Argument<string>("ID") { Description = "the sweep's id" };
+        var importanceEpoch = new Option<int?>("--epoch") { Description = "compare every trial's value at this epoch (a rung) instead of completed trials' final values", HelpName = "N" };
+        var quantile = new Option<double>("--quantile") { Description = "the top fraction whose parameters are compared with the rest", DefaultValueFactory = _ => 0.1, HelpName = "Q" };
+        var global = new Option<bool>("--global") { Description = "compare with the whole search range rather than with where the search went" };
+        var importanceJson = new Option<bool>("--json") { Description = "print the report as JSON" };
+        var importanceJournal = JournalOption();
+        var importanceConfig = RecordConfigOption();
+        var importance = new Command("importance", "which hyperparameters mattered for the best results: PED-ANOVA (Optuna 5's default) over the sweep's trials")
+        {
+            importanceId, importanceEpoch, quantile, global, importanceJson, importanceJournal, importanceConfig,
+        };
+        importance.SetAction(async (parse, ct) =>
+        {
+            var root = JournalRoot(parse, importanceJournal);
+            await using var records = new SweepRecords(root, [.. ConfigValues(parse, importanceConfig)], stderr);
+            return await SweepJournal.ImportanceAsync(records, root, parse.GetValue(importanceId)!, parse.GetValue(importanceEpoch), parse.GetValue(quantile),
+                parse.GetValue(global), parse.GetValue(importanceJson), stdout, ct);
+        });
+        sweep.Subcommands.Add(importance);
         return sweep;
     }
 

@@ -331,6 +331,49 @@ public sealed class SweepJournal
         return ExitCodes.Ok;
     }
 
+    /// <summary><c>aunce sweep importance</c>: which searched parameters mattered (PED-ANOVA), from the sweep's record.</summary>
+    public static async Task<int> ImportanceAsync(SweepRecords records, string root, string sweepId, int? epoch, double quantile, bool global, bool json,
+        TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var (journal, yaml, _, _) = Open(root, sweepId);
+        var definition = Spec.SweepSpecLoader.Parse(yaml, Path.Combine(journal.Directory, "spec.yaml"), journal.Directory);
+        if (epoch is < 1 || epoch > definition.Training.Epochs)
+        {
+            throw new UsageException($"--epoch: {epoch} is not an epoch of sweep '{sweepId}' (1-{definition.Training.Epochs})");
+        }
+
+        if (quantile is <= 0 or > 1 || double.IsNaN(quantile))
+        {
+            throw new UsageException($"--quantile: {quantile.ToString(CultureInfo.InvariantCulture)} is not in (0, 1]");
+        }
+
+        var status = await records.ReadAsync(sweepId, cancellationToken);
+        var report = Coordination.SweepImportance.Compute(definition, status.Trials, epoch, quantile, !global);
+        if (json)
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(report, Json));
+            return ExitCodes.Ok;
+        }
+
+        stdout.WriteLine($"sweep {sweepId}: parameter importance by {report.Method}");
+        stdout.WriteLine($"over {report.Trials} {(epoch is { } e ? $"trials' values at epoch {e}" : "completed trials")}: the top {report.Quantile.ToString("0.##", CultureInfo.InvariantCulture)} " +
+                         $"({report.TopTrials} trials) against {(report.Local ? "all of them" : "the whole search range")}");
+        if (report.Note is { } note)
+        {
+            stdout.WriteLine($"no answer: {note}");
+            return ExitCodes.Ok;
+        }
+
+        var width = Math.Max(9, report.Parameters.Max(p => p.Parameter.Length));
+        foreach (var row in report.Parameters)
+        {
+            var bar = new string('#', (int)Math.Round(row.Share * 40));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Parameter.PadRight(width)} {row.Share,6:0.000}  {bar}"));
+        }
+
+        return ExitCodes.Ok;
+    }
+
     /// <summary>
     /// <c>aunce sweep export</c>: the sweep's trials from its record as CSV, JSON lines or Parquet, written to a temporary
     /// file beside <paramref name="output"/> and renamed into place, so an interrupted export never leaves half a table.

@@ -35,6 +35,9 @@ public interface ISweepGrain : IGrainWithStringKey
     /// <summary>At most <paramref name="max"/> trials as points in parameter space (the best and an even sample of the rest).</summary>
     Task<ParameterPoints> GetPointsAsync(int max, CancellationToken cancellationToken = default);
 
+    /// <summary>Parameter importance (PED-ANOVA) over completed trials, or over every trial's value at <paramref name="epoch"/>; null when the sweep never started.</summary>
+    Task<ImportanceReport?> GetImportanceAsync(int? epoch, double quantile, bool local, CancellationToken cancellationToken = default);
+
     /// <summary>Progress events with a sequence number greater than <paramref name="afterSequence"/> (those stored so far).</summary>
     Task<SweepEvent[]> GetEventsAsync(long afterSequence);
 

@@ -169,3 +169,32 @@ public sealed record ParameterPoint(
     [property: Id(1)] TrialState State,
     [property: Id(2)] double Value,
     [property: Id(3)] double[] Coordinates);
+
+/// <summary>
+/// Which hyperparameters mattered for reaching the best results: each searched parameter's share (shares sum to 1),
+/// from completed trials' final values or from every trial's value at one epoch (a rung).
+/// </summary>
+/// <param name="Method">The estimator, named as the report shows it.</param>
+/// <param name="Epoch">The epoch whose values were compared; null: completed trials' final values.</param>
+/// <param name="Quantile">γ: the top fraction compared with the rest.</param>
+/// <param name="Local">Compared with all trials' distribution (true) or with the whole range (false).</param>
+/// <param name="Trials">How many trials had a value.</param>
+/// <param name="TopTrials">How many of them were in the top ⌈γ·n⌉.</param>
+/// <param name="Note">Why there is no answer (too few trials), when there is none.</param>
+[GenerateSerializer, Immutable, Alias("aunce.importance-report")]
+public sealed record ImportanceReport(
+    [property: Id(0)] string Method,
+    [property: Id(1)] int? Epoch,
+    [property: Id(2)] double Quantile,
+    [property: Id(3)] bool Local,
+    [property: Id(4)] int Trials,
+    [property: Id(5)] int TopTrials,
+    [property: Id(6)] ImportanceRow[] Parameters,
+    [property: Id(7)] string? Note);
+
+/// <summary>One parameter's importance: its share and the divergence it came from.</summary>
+[GenerateSerializer, Immutable, Alias("aunce.importance-row")]
+public sealed record ImportanceRow(
+    [property: Id(0)] string Parameter,
+    [property: Id(1)] double Share,
+    [property: Id(2)] double Divergence);

@@ -178,6 +178,10 @@ public sealed partial class SweepCoordinator
         return new DecisionPage(about.Count, offset, limit, [.. about.Skip(offset).Take(limit)]);
     }
 
+    /// <summary>The sweep's parameter importance (<see cref="SweepImportance"/>); null before the sweep started.</summary>
+    public ImportanceReport? Importance(int? epoch, double quantile, bool local) =>
+        _spec is null ? null : SweepImportance.Compute(_spec, _s.Trials.Values, epoch, quantile, local);
+
     /// <summary>
     /// Trials with a value as points in parameter space: all of them up to <paramref name="max"/>, else the best quarter
     /// of <paramref name="max"/> and an even stride through the rest by trial number (deterministic: the same state gives

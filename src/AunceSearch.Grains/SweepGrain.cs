@@ -178,6 +178,12 @@ public sealed partial class SweepGrain(
         return _coordinator.Points(max);
     }
 
+    public async Task<ImportanceReport?> GetImportanceAsync(int? epoch, double quantile, bool local, CancellationToken cancellationToken = default)
+    {
+        await DurableAsync(cancellationToken);
+        return _coordinator.Importance(epoch, quantile, local);
+    }
+
     public Task<SweepEvent[]> GetEventsAsync(long afterSequence) => Task.FromResult(_coordinator.Events(afterSequence, _durableSequence));
 
     public async IAsyncEnumerable<SweepEvent[]> WatchEventsAsync(long afterSequence, TimeSpan heartbeat,

@@ -325,6 +325,8 @@ public sealed class ApiTests(ApiFixture fixture)
     [InlineData("/api/sweeps/api-sweep/export?format=xlsx", HttpStatusCode.BadRequest, "format: 'xlsx' is not one of csv, jsonl, parquet")]
     [InlineData("/api/sweeps/api-sweep/export?curves=maybe", HttpStatusCode.BadRequest, "curves\" from \"maybe")]
     [InlineData("/api/sweeps/no-such-sweep/export", HttpStatusCode.NotFound, "no sweep 'no-such-sweep'")]
+    [InlineData("/api/sweeps/api-sweep/importance?quantile=1.5", HttpStatusCode.BadRequest, "quantile: must be in (0, 1]")]
+    [InlineData("/api/sweeps/api-sweep/importance?epoch=99", HttpStatusCode.BadRequest, "epoch: must be between 1 and the sweep's 3 epochs")]
     public async Task Bad_requests_are_refused_naming_what_is_wrong(string url, HttpStatusCode status, string message)
     {
         var response = await Client.GetAsync(url);
@@ -372,6 +374,22 @@ public sealed class ApiTests(ApiFixture fixture)
         var bytes = await parquet.Content.ReadAsByteArrayAsync();
         Assert.Equal("PAR1"u8.ToArray(), bytes[..4]);
         Assert.Equal("PAR1"u8.ToArray(), bytes[^4..]);
+    }
+
+    [Fact]
+    public async Task Importance_names_its_method_and_answers_once_the_top_quantile_holds_two_trials()
+    {
+        var few = await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/importance"));
+        Assert.StartsWith("PED-ANOVA", few["method"]!.GetValue<string>());
+        Assert.Equal(4, few["trials"]!.GetValue<int>());
+        Assert.Empty(few["parameters"]!.AsArray());
+        Assert.Contains("needs at least 2", few["note"]!.GetValue<string>());
+
+        var half = await Json(await Client.GetAsync($"/api/sweeps/{ApiFixture.SweepId}/importance?quantile=0.5&epoch=2"));
+        Assert.Equal(2, half["topTrials"]!.GetValue<int>());
+        var row = Assert.Single(half["parameters"]!.AsArray())!;   // lr, the one searched parameter
+        Assert.Equal("lr", row["parameter"]!.GetValue<string>());
+        Assert.Equal(1.0, row["share"]!.GetValue<double>(), 12);
     }
 
     [Fact]

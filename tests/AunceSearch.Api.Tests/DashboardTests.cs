@@ -78,6 +78,10 @@ public sealed class DashboardTests(ApiFixture fixture, ITestOutputHelper output)
         await Assertions.Expect(page.Locator("#decisions")).ToContainTextAsync("trial");
         await Assertions.Expect(page.Locator("#parallel polyline.pc-line")).ToHaveCountAsync(4);
         await Assertions.Expect(page.Locator("#parallel line.pc-axis")).ToHaveCountAsync(2);   // lr and the metric
+        await Assertions.Expect(page.Locator("#importance-method")).ToContainTextAsync("PED-ANOVA");   // the method is named on screen
+        await Assertions.Expect(page.Locator("#importance")).ToContainTextAsync("needs at least 2");   // 4 trials: a top tenth of 1 is no answer, and says so
+        await page.Locator("#importance-epoch").SelectOptionAsync("2");
+        await Assertions.Expect(page.Locator("#importance-method")).ToContainTextAsync("of 4 trials");
 
         // Sorting by value, descending (two clicks), puts the best trial first.
         var best = JsonTrial(await fixture.Client.GetStringAsync($"/api/sweeps/{ApiFixture.SweepId}"));

@@ -33,6 +33,7 @@ public sealed class ScaleTests(ApiFixture fixture, ITestOutputHelper output)
             $"/api/sweeps/{id}/trials/{overview.BestTrial}",
             $"/api/sweeps/{id}/decisions?offset={overview.Decisions - 100}&limit=100",
             $"/api/sweeps/{id}/points?max=2000",
+            $"/api/sweeps/{id}/importance",
         ];
         var report = new JsonObject();
         var worst = new List<string>();

@@ -27,12 +27,11 @@ public sealed class SweepExportTests
         var work = CliHarness.TempDirectory();
         var journalRoot = Path.Combine(work, "sweeps");
         var stateDir = Path.Combine(work, "state");
-        var journal = SweepJournal.Create(journalRoot, "ex", "name: ex\n");
+        const string Yaml = "name: ex\ndataset: {root: data, folds: [1, 2]}\ntraining: {epochs: 3}\nsearch: {trials: 3, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}\n";
+        var journal = SweepJournal.Create(journalRoot, "ex", Yaml);
         journal.WriteSettings(new Dictionary<string, string?> { ["Aunce:Silo:GrainStorage"] = "file", ["Aunce:Silo:StatePath"] = stateDir });
         static FoldEpochReport Fold(int trial, int fold, int epoch, double f1) => new(trial, fold, epoch, f1, 0.7, 0.1, [f1], 1.0, "k", "l", "test");
-        var definition = SweepSpecLoader.Parse(
-            "name: ex\ndataset: {root: data, folds: [1, 2]}\nsearch: {trials: 3, space: {lr: {log_uniform: [1.0e-4, 1.0e-2]}}}\n",
-            "ex.yaml", work);
+        var definition = SweepSpecLoader.Parse(Yaml, "ex.yaml", work);
         var state = new CoordinatorState { Definition = definition, State = SweepState.Completed, NextTrial = 3, Inputs = 1, Sequence = 1 };
         state.Trials[0] = new TrialSummary
         {
@@ -198,5 +197,27 @@ public sealed class SweepExportTests
         var count = await Pandas("df = pd.read_csv(path)\nprint(json.dumps({'rows': len(df), 'last': int(df['trial'].iloc[-1])}))", Path.Combine(work, "big.csv"));
         Assert.Equal(100_000, count["rows"]!.GetValue<int>());
         Assert.Equal(99_999, count["last"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Importance_is_computed_from_the_record_and_says_when_there_is_no_answer()
+    {
+        var (journal, _) = Sweep();
+        var (code, stdout, stderr) = await CliHarness.Run("sweep", "importance", "ex", "--journal", journal);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("PED-ANOVA", stdout);
+        Assert.Contains("no answer: 1 trial(s) with a value (completed)", stdout);
+
+        (code, stdout, stderr) = await CliHarness.Run("sweep", "importance", "ex", "--epoch", "1", "--quantile", "1", "--journal", journal);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("over 2 trials' values at epoch 1", stdout);
+        Assert.Matches(@"lr\s+1\.000", stdout);
+
+        (code, _, stderr) = await CliHarness.Run("sweep", "importance", "ex", "--epoch", "999", "--journal", journal);
+        Assert.Equal(2, code);
+        Assert.Contains("--epoch: 999 is not an epoch of sweep 'ex'", stderr);
+        (code, _, stderr) = await CliHarness.Run("sweep", "importance", "ex", "--quantile", "0", "--journal", journal);
+        Assert.Equal(2, code);
+        Assert.Contains("--quantile: 0 is not in (0, 1]", stderr);
     }
 }
