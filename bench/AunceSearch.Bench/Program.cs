@@ -3,6 +3,7 @@ using AunceSearch.Bench;
 // aunce-bench search-quality TABLE.csv OUTDIR [--seeds N] [--budget EPOCHS]
 // aunce-bench report OUTDIR
 // aunce-bench overhead
+// aunce-bench lcbench-check DATA_DIR
 switch (args)
 {
     case ["search-quality", var table, var outDir, .. var rest]:
@@ -31,12 +32,23 @@ switch (args)
 
         return 0;
 
+    case ["lcbench-check", var dataDir]:
+    {
+        using var lcbench = new LcBench(dataDir);
+        foreach (var line in lcbench.Check())
+        {
+            Console.WriteLine(line);
+        }
+
+        return 0;
+    }
+
     case ["overhead"]:
         Overhead.Run(Console.Out);
         return 0;
 
     default:
-        Console.Error.WriteLine("usage: aunce-bench search-quality TABLE.csv OUTDIR [--seeds N] [--budget EPOCHS] | report OUTDIR | overhead");
+        Console.Error.WriteLine("usage: aunce-bench search-quality TABLE.csv OUTDIR [--seeds N] [--budget EPOCHS] | report OUTDIR | overhead | lcbench-check DATA_DIR");
         return 2;
 }
 
