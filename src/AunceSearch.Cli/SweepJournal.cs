@@ -384,14 +384,9 @@ public sealed class SweepJournal
         var kind = format is not null ? SweepExport.ParseFormat(format)
             : SweepExport.FormatOf(output) ?? throw new UsageException($"--output: '{output}' has no .csv, .jsonl or .parquet extension; name the format with --format");
         var full = Path.GetFullPath(output);
-        if (Path.GetDirectoryName(full) is { } dir && !System.IO.Directory.Exists(dir))
+        if (Training.Export.CheckpointExport.CheckOutput(full) is { } problem)
         {
-            throw new UsageException($"--output: the directory '{dir}' does not exist");
-        }
-
-        if (System.IO.Directory.Exists(full))
-        {
-            throw new UsageException($"--output: '{output}' is a directory; name a file");
+            throw new UsageException($"--output {output}: {problem.Message}");   // the checkpoint download's check: a missing directory, a file in its place, a directory
         }
 
         var status = await records.ReadAsync(sweepId, cancellationToken);

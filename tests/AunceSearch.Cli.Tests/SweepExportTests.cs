@@ -152,9 +152,11 @@ public sealed class SweepExportTests
     [InlineData("trials.xlsx", null, "has no .csv, .jsonl or .parquet extension")]
     [InlineData("trials.csv", "xml", "'xml'")]
     [InlineData("missing/trials.csv", null, "does not exist")]
+    [InlineData("afile/x.csv", null, "is a file, not a directory")]
     public async Task A_bad_output_or_format_is_refused_and_nothing_is_written(string name, string? format, string expected)
     {
         var (journal, work) = Sweep();
+        File.WriteAllText(Path.Combine(work, "afile"), "");   // a file where one case puts a directory
         var output = Path.Combine(work, name);
         string[] args = ["sweep", "export", "ex", "-o", output, "--journal", journal, .. format is null ? Array.Empty<string>() : ["--format", format]];
         var (code, _, stderr) = await CliHarness.Run(args);
